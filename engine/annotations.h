@@ -1,0 +1,91 @@
+/* annotations: argocd-image-updater v0.x annotations (prefix
+ * "argocd-image-updater.argoproj.io/") and tagpilot's own ("tagpilot.io/approval") turned into
+ * typed per-image settings. App-wide keys are defaults; "<alias>.<key>" overrides them. Every
+ * bad key yields its own error naming the key and the value, and the other images still work. */
+#ifndef TP_ANNOTATIONS_H
+#define TP_ANNOTATIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "imageref.h"
+#include "strategy.h"
+#include "util.h"
+
+#define ANNOTATION_PREFIX "argocd-image-updater.argoproj.io/"
+#define ANNOTATION_APPROVAL "tagpilot.io/approval"
+
+/* key/value pairs as found in metadata.annotations (borrowed). */
+typedef struct annotation {
+    const char *key;
+    const char *value;
+} annotation;
+
+typedef enum writeback_method {
+    WRITEBACK_ARGOCD = 0,   /* default */
+    WRITEBACK_GIT,          /* "git", "git:repocreds", "git:secret:[ns/]name" */
+} writeback_method;
+
+typedef enum writeback_target_kind {
+    TARGET_ARGOCD_SOURCE = 0, /* .argocd-source-<app>.yaml (default for git) */
+    TARGET_KUSTOMIZATION,     /* "kustomization[:path]" */
+    TARGET_HELMVALUES,        /* "helmvalues[:file]" */
+} writeback_target_kind;
+
+typedef enum approval_policy {
+    APPROVAL_DEFAULT = 0, /* not set on the app: config or --approval decides */
+    APPROVAL_MANUAL,
+    APPROVAL_AUTO,
+} approval_policy;
+
+typedef struct platform {
+    char *os, *arch, *variant; /* variant may be NULL */
+} platform;
+
+/* Settings for one tracked image (owned). */
+typedef struct image_settings {
+    char *alias;       /* the alias, or the image's short name when none was given */
+    imageref ref;      /* without tag */
+    char *constraint;  /* from the image-list, or NULL */
+    strategy_kind strategy;
+    char *strategy_warning; /* deprecation / fallback warning, or NULL */
+    char *allow_tags;  /* raw match spec or NULL */
+    strvec ignore_tags;
+    platform *platforms; /* empty: the host's own */
+    size_t n_platforms;
+    bool force_update;
+    char *pull_secret;
+    char *helm_image_name, *helm_image_tag, *helm_image_spec; /* NULL unless set */
+    char *kustomize_image_name;                               /* NULL unless set */
+} image_settings;
+
+/* App-wide settings and all images (owned). */
+typedef struct app_settings {
+    image_settings *images;
+    size_t n_images;
+    writeback_method writeback;
+    char *writeback_secret;    /* "ns/name" for git:secret:, NULL otherwise */
+    bool writeback_repocreds;  /* git:repocreds */
+    writeback_target_kind target;
+    char *target_path;         /* path after "kustomization:" / "helmvalues:", or NULL */
+    char *git_branch;          /* raw "branch", "base:target" or ":target", or NULL */
+    char *git_repository;      /* overrides spec.source.repoURL, or NULL */
+    approval_policy approval;
+    strvec errors;             /* one message per bad key/value, naming both */
+    strvec warnings;           /* deprecations, unknown strategy fallback, unknown keys */
+} app_settings;
+
+/* Parse. Never fails as a whole: errors go into out->errors. An app with no image-list has
+ * n_images == 0. */
+void annotations_parse(const annotation *items, size_t n, app_settings *out);
+void app_settings_free(app_settings *s);
+
+/* Parse "os/arch[/variant]" list (comma-separated). Returns 0 or -1 with err. */
+int annotations_parse_platforms(const char *value, platform **out, size_t *n, tp_err *err);
+void platforms_free(platform *p, size_t n);
+
+/* Parse YAML-style booleans as argocd-image-updater's examples use them: true/false, yes/no
+ * (any case), on/off, 1/0. Returns 0 or -1. */
+int annotations_parse_bool(const char *value, bool *out);
+
+#endif

@@ -1,0 +1,102 @@
+/* strategy: pick the candidate tag for one image, and give every tag a verdict with a reason a
+ * person can read. Strategies as argocd-image-updater: semver (default), newest-build,
+ * alphabetical, digest; old names latest/name accepted with a deprecation warning. */
+#ifndef TP_STRATEGY_H
+#define TP_STRATEGY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tagfilter.h"
+#include "util.h"
+
+typedef enum strategy_kind {
+    STRATEGY_SEMVER = 0,
+    STRATEGY_NEWEST_BUILD,
+    STRATEGY_ALPHABETICAL,
+    STRATEGY_DIGEST,
+} strategy_kind;
+
+/* Resolve a strategy name. Unknown names fall back to semver with a warning; "latest" and
+ * "name" map to newest-build / alphabetical with a deprecation warning. *warning (may be NULL)
+ * is set to a static or NULL string. Empty/NULL name means semver without warning. */
+strategy_kind strategy_from_name(const char *name, const char **warning);
+/* Canonical name: "semver", "newest-build", "alphabetical", "digest". */
+const char *strategy_name(strategy_kind kind);
+
+/* One tag as the registry (or a tags file) knows it. */
+typedef struct tag_info {
+    char *name;         /* owned */
+    char *digest;       /* "sha256:…" or NULL; owned */
+    int64_t created_ns; /* nanoseconds since the epoch, valid when has_created */
+    bool has_created;
+} tag_info;
+
+typedef struct tag_list {
+    tag_info *items; /* owned */
+    size_t count;
+    size_t cap;
+} tag_list;
+
+/* Append a copy of name/digest. */
+tag_info *tag_list_add(tag_list *list, const char *name, const char *digest, bool has_created,
+                       int64_t created_ns);
+void tag_list_free(tag_list *list);
+
+/* Parse RFC 3339 ("2024-05-01T10:00:00Z", fractional seconds up to ns, "+02:00" offsets).
+ * Returns 0 or -1. */
+int strategy_parse_rfc3339(const char *s, int64_t *out_ns);
+/* Format ns since epoch as RFC 3339 UTC with seconds ("2024-05-01T10:00:00Z"). */
+void strategy_format_rfc3339(int64_t ns, char *buf, size_t len);
+
+/* Read a tags file: one tag a line; optional tab-separated RFC 3339 created and digest columns;
+ * blank lines skipped; CRLF accepted. Errors name the line. */
+int tag_list_read(const char *path_or_dash, tag_list *out, tp_err *err);
+
+/* Why a tag was or was not picked. */
+typedef enum tag_reason {
+    REASON_CANDIDATE = 0,      /* "candidate" */
+    REASON_OLDER,              /* "older than the candidate" */
+    REASON_NOT_SEMVER,         /* "not a semantic version" */
+    REASON_PRERELEASE,         /* "pre-release excluded by '<constraint>'" */
+    REASON_UNSATISFIED,        /* "does not satisfy '<constraint>'" */
+    REASON_IGNORED,            /* "ignored by glob '<glob>'" */
+    REASON_NOT_ALLOWED,        /* "rejected by allow-tags <spec>" */
+    REASON_NO_CREATED,         /* "no build date known" (newest-build) */
+    REASON_NOT_FOLLOWED,       /* "not the followed tag '<tag>'" (digest) */
+    REASON_PLATFORM_MISMATCH,  /* "no image for platform …" (newest-build; set by the registry) */
+} tag_reason;
+
+typedef struct tag_verdict {
+    size_t index;       /* into the tag_list given to strategy_select */
+    bool eligible;      /* passed filters and constraint */
+    tag_reason reason;
+    const char *detail; /* constraint text, glob, allow spec or followed tag; borrowed */
+} tag_verdict;
+
+/* What the selection needs to know about one image. Borrowed pointers. */
+typedef struct strategy_params {
+    strategy_kind kind;
+    const char *constraint;   /* image-list constraint / --semver-constraint; may be NULL */
+    const tagfilter *filter;  /* may be NULL: everything allowed */
+} strategy_params;
+
+typedef struct strategy_result {
+    tag_verdict *verdicts; /* one per tag, in the order of the input list; owned */
+    size_t count;
+    ptrdiff_t candidate;   /* index into the tag list, or -1 when none */
+} strategy_result;
+
+/* Select a candidate. Fails only on a bad constraint ("invalid semver constraint '…': …") or a
+ * digest strategy without a tag to follow ("digest strategy needs a tag to follow …").
+ * For digest, the candidate is the followed tag when present (its digest is the tag's digest).
+ * Runs in O(n log n) over the tags without per-tag allocation beyond the verdict array. */
+int strategy_select(const strategy_params *params, const tag_list *tags, strategy_result *out,
+                    tp_err *err);
+void strategy_result_free(strategy_result *r);
+
+/* Human text for a verdict, e.g. "does not satisfy '^1.0'". Writes into buf. */
+const char *strategy_reason_text(const tag_verdict *v, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,68 @@
+/* util: allocation wrappers that fail loudly, small string helpers and the error record every
+ * fallible function fills. No module state. */
+#ifndef TP_UTIL_H
+#define TP_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+/* Error record: a fallible function returns 0 or a negative value and, when given a non-NULL
+ * tp_err, leaves a message a person can act on (naming the object and the cause). */
+typedef struct tp_err {
+    char msg[512];
+} tp_err;
+
+/* Format into err->msg; err may be NULL. Always returns -1 so callers can `return tp_err_set(...)`. */
+int tp_err_set(tp_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prepend "prefix: " to an existing message (e.g. the app or image it concerns). */
+void tp_err_prefix(tp_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Allocation: abort with a message on out-of-memory; never return NULL. */
+void *xmalloc(size_t size);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *ptr, size_t size);
+/* xstrdup(NULL) returns NULL. */
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* printf into a freshly allocated string the caller frees. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Both non-NULL and equal. */
+static inline bool str_eq(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+bool str_starts_with(const char *s, const char *prefix);
+bool str_ends_with(const char *s, const char *suffix);
+/* Trim ASCII white space in place; returns s. */
+char *str_trim(char *s);
+
+/* Growable byte string; data is always NUL-terminated once anything was appended. */
+typedef struct strbuf {
+    char *data;
+    size_t len;
+    size_t cap;
+} strbuf;
+
+void strbuf_append(strbuf *sb, const char *s, size_t n);
+void strbuf_puts(strbuf *sb, const char *s);
+void strbuf_putc(strbuf *sb, char c);
+void strbuf_printf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void strbuf_vprintf(strbuf *sb, const char *fmt, va_list ap);
+/* Hand the buffer to the caller (never NULL; "" when empty) and reset sb. */
+char *strbuf_take(strbuf *sb);
+void strbuf_free(strbuf *sb);
+
+/* Growable array of owned strings. */
+typedef struct strvec {
+    char **items;
+    size_t count;
+    size_t cap;
+} strvec;
+
+void strvec_push(strvec *v, const char *s); /* copies s */
+void strvec_free(strvec *v);
+
+#endif

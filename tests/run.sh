@@ -1,0 +1,73 @@
+#!/bin/sh
+# Run every test: the Criterion unit binaries, then the shell suites in tests/e2e and
+# tests/integration (each prints TAP "ok"/"not ok" lines). A sanitizer report anywhere in a
+# suite's output fails that suite even when its own runner called it a pass.
+# Env: TAGPILOT (the ASan binary), UNIT_DIR, TOOL_DIR. Arg: optional substring filter.
+# Ends with "N passed, N failed".
+set -u
+filter=${1:-}
+root=$(cd "$(dirname "$0")/.." && pwd)
+export TAGPILOT=$(cd "$(dirname "$TAGPILOT")" && pwd)/$(basename "$TAGPILOT")
+export TP_TOOLS=$(cd "${TOOL_DIR:-.}" 2>/dev/null && pwd)
+export TP_ROOT=$root
+# LeakSanitizer reports and UBSan aborts get exit codes of their own, and always a report.
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=86:strict_string_checks=1"
+export LSAN_OPTIONS="exitcode=86"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=87"
+logdir=$(mktemp -d /tmp/tagpilot-tests.XXXXXX)
+trap 'rm -rf "$logdir"' EXIT
+passed=0
+failed=0
+sanitizer_re='ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: (Address|Leak|UndefinedBehavior)Sanitizer'
+
+count() { # file: adds its TAP results to the totals
+    p=$(grep -c '^ok ' "$1")
+    f=$(grep -c '^not ok ' "$1")
+    passed=$((passed + p))
+    failed=$((failed + f))
+}
+
+run_suite() { # name command... ("@TAP@" in the command becomes a TAP file to read results from)
+    name=$1
+    shift
+    log=$logdir/$(echo "$name" | tr '/' '_').log
+    tap=$log.tap
+    : >"$tap"
+    cmd=""
+    for a in "$@"; do
+        cmd="$cmd '$(printf '%s' "$a" | sed "s|@TAP@|$tap|g")'"
+    done
+    eval "$cmd" >"$log" 2>&1
+    rc=$?
+    # Criterion hides the children's stderr (and so LeakSanitizer) when TAP goes to stdout, so
+    # its TAP goes to a file and is appended here.
+    cat "$tap" >>"$log"
+    count "$log"
+    grep -E '^not ok ' "$log" | sed "s|^|  $name: |"
+    if grep -qE "$sanitizer_re" "$log"; then
+        failed=$((failed + 1))
+        echo "not ok - $name: sanitizer report"
+        grep -E -A25 "$sanitizer_re" "$log" | head -60
+    elif [ $rc != 0 ] && ! grep -q '^not ok ' "$log"; then
+        failed=$((failed + 1))
+        echo "not ok - $name exited $rc without a failing test"
+        tail -20 "$log"
+    fi
+    printf '%-40s %s ok, %s not ok\n' "$name" "$(grep -c '^ok ' "$log")" "$(grep -c '^not ok ' "$log")"
+}
+
+for bin in "${UNIT_DIR:-build/asan/tests}"/test_*; do
+    [ -x "$bin" ] || continue
+    case $bin in *"$filter"*) ;; *) continue ;; esac
+    run_suite "unit/$(basename "$bin")" "$bin" --tap=@TAP@ --jobs=2
+done
+
+for script in "$root"/tests/e2e/*.sh "$root"/tests/integration/*.sh; do
+    [ -f "$script" ] || continue
+    case $script in *"$filter"*) ;; *) continue ;; esac
+    suite=$(basename "$(dirname "$script")")/$(basename "$script" .sh)
+    run_suite "$suite" sh "$script"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
