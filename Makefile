@@ -99,4 +99,6 @@ install: all
 clean:
 	rm -rf $(BUILD) tagpilot
 
+.SECONDARY:
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

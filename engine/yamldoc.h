@@ -1,0 +1,70 @@
+/* yamldoc: a small read-only tree over libyaml, with each node's byte span in the source so that
+ * an edit can splice exactly the bytes of one scalar (see manifest/yamledit). Used for
+ * tagpilot.yaml, registries.conf, Application manifests, charts, kustomizations and themes. */
+#ifndef TP_YAMLDOC_H
+#define TP_YAMLDOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+typedef enum ynode_kind {
+    YNODE_SCALAR,
+    YNODE_MAP,  /* children alternate key, value */
+    YNODE_SEQ,
+    YNODE_ALIAS /* *name: target points at the anchored node */
+} ynode_kind;
+
+typedef enum ynode_style {
+    YSTYLE_PLAIN,
+    YSTYLE_SINGLE,
+    YSTYLE_DOUBLE,
+    YSTYLE_LITERAL,
+    YSTYLE_FOLDED,
+    YSTYLE_FLOW,  /* flow collection: [a, b] or {a: b} */
+    YSTYLE_BLOCK, /* block collection */
+} ynode_style;
+
+typedef struct ynode ynode;
+struct ynode {
+    ynode_kind kind;
+    ynode_style style;
+    char *value;           /* scalar text after unquoting (owned); NULL for collections */
+    size_t value_len;      /* bytes in value (may contain NUL) */
+    char *anchor;          /* &name, or NULL */
+    const ynode *target;   /* for YNODE_ALIAS; not owned */
+    size_t start, end;     /* byte span in the source, end exclusive (quotes included) */
+    size_t line, column;   /* 1-based position of start */
+    ynode **children;      /* owned */
+    size_t n_children;
+};
+
+/* All documents of one file (multi-document YAML). */
+typedef struct ydoc {
+    ynode **roots; /* one per document; NULL for an empty document */
+    size_t n_roots;
+    char *name;    /* file name for messages (owned) */
+} ydoc;
+
+/* Parse buf (UTF-8). On a syntax error returns -1 with "FILE:LINE:COL: <problem>" in err. */
+int yamldoc_parse(const char *buf, size_t len, const char *name, ydoc *out, tp_err *err);
+/* Read and parse a file. */
+int yamldoc_load(const char *path, ydoc *out, tp_err *err);
+void yamldoc_free(ydoc *doc);
+
+/* Follow aliases. */
+const ynode *ynode_deref(const ynode *n);
+/* Value for key in a map (following aliases and "<<" merge keys), or NULL. */
+const ynode *ynode_get(const ynode *map, const char *key);
+/* Scalar text, or NULL when n is not a scalar. */
+const char *ynode_str(const ynode *n);
+/* True for a plain null scalar ("", "~", "null"). */
+bool ynode_is_null(const ynode *n);
+/* Walk a dotted path with indexes: "spec.source.helm.parameters", "api.images[1].tag".
+ * Returns NULL when any step is missing. */
+const ynode *ynode_path(const ynode *root, const char *path);
+/* The key node of `key` in a map (for messages that name a line), or NULL. */
+const ynode *ynode_key(const ynode *map, const char *key);
+
+#endif

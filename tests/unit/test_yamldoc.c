@@ -1,0 +1,95 @@
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "yamldoc.h"
+
+static ydoc parse_ok(const char *text)
+{
+    ydoc doc;
+    tp_err err = {{0}};
+    cr_assert_eq(yamldoc_parse(text, strlen(text), "t.yaml", &doc, &err), 0, "%s", err.msg);
+    return doc;
+}
+
+/* The byte span of a scalar covers exactly its text (with quotes), even after multi-byte
+ * characters and CRLF line ends: write-back splices these bytes. */
+Test(yamldoc, spans_are_bytes)
+{
+    static const struct {
+        const char *text, *path, *want_span, *want_value;
+    } cases[] = {
+        {"image:\n  tag: v1.0.0\n", "image.tag", "v1.0.0", "v1.0.0"},
+        {"image:\n  tag: \"v1.0.0\"  # quoted\n", "image.tag", "\"v1.0.0\"", "v1.0.0"},
+        {"name: 'ünïcødé ✓'\nimage:\r\n  tag: '1.4.0'\r\n", "image.tag", "'1.4.0'", "1.4.0"},
+        {"# héllo wörld\nimage: {repository: x, tag: 2.0}\n", "image.tag", "2.0", "2.0"},
+        {"api:\n  images:\n  - {tag: a}\n  - tag: b\n", "api.images[1].tag", "b", "b"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        ydoc doc = parse_ok(cases[i].text);
+        const ynode *n = ynode_path(doc.roots[0], cases[i].path);
+        cr_assert_not_null(n, "case %zu", i);
+        cr_assert_str_eq(ynode_str(n), cases[i].want_value);
+        size_t len = n->end - n->start;
+        cr_assert_eq(len, strlen(cases[i].want_span), "case %zu: span %zu..%zu", i, n->start,
+                     n->end);
+        cr_assert(memcmp(cases[i].text + n->start, cases[i].want_span, len) == 0, "case %zu", i);
+        yamldoc_free(&doc);
+    }
+}
+
+Test(yamldoc, anchors_aliases_and_merge)
+{
+    ydoc doc = parse_ok("base: &b\n  tag: v1\n  pull: Always\n"
+                        "web:\n  <<: *b\n  tag: v2\n"
+                        "copy: *b\n");
+    cr_assert_str_eq(ynode_str(ynode_path(doc.roots[0], "web.tag")), "v2");
+    cr_assert_str_eq(ynode_str(ynode_path(doc.roots[0], "web.pull")), "Always");
+    cr_assert_str_eq(ynode_str(ynode_path(doc.roots[0], "copy.tag")), "v1");
+    cr_assert_null(ynode_path(doc.roots[0], "web.missing"));
+    yamldoc_free(&doc);
+}
+
+Test(yamldoc, multi_document_and_lines)
+{
+    ydoc doc = parse_ok("kind: A\n---\n---\nkind: B\nx:\n  y: 1\n");
+    cr_assert_eq(doc.n_roots, 3);
+    cr_assert_str_eq(ynode_str(ynode_get(doc.roots[0], "kind")), "A");
+    cr_assert(doc.roots[1] == NULL || ynode_is_null(doc.roots[1]));
+    const ynode *y = ynode_path(doc.roots[2], "x.y");
+    cr_assert_eq(y->line, 6);
+    cr_assert_eq(y->column, 6);
+    const ynode *k = ynode_key(doc.roots[2], "x");
+    cr_assert_eq(k->line, 5);
+    yamldoc_free(&doc);
+}
+
+Test(yamldoc, errors_name_file_and_line)
+{
+    static const char *bad[] = {
+        "a: [1, 2\n",
+        "a: b\n c: d\n  - e\n",
+        "a: *nowhere\n",
+        "key: \"unterminated\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        ydoc doc;
+        tp_err err = {{0}};
+        cr_assert_eq(yamldoc_parse(bad[i], strlen(bad[i]), "bad.yaml", &doc, &err), -1,
+                     "case %zu parsed", i);
+        cr_assert(strncmp(err.msg, "bad.yaml:", 9) == 0, "case %zu: %s", i, err.msg);
+    }
+}
+
+Test(yamldoc, nulls_and_paths)
+{
+    ydoc doc = parse_ok("a: ~\nb: \"\"\nc:\nd: null\nlist: [x, y]\n");
+    cr_assert(ynode_is_null(ynode_get(doc.roots[0], "a")));
+    cr_assert_not(ynode_is_null(ynode_get(doc.roots[0], "b")), "a quoted empty string is text");
+    cr_assert(ynode_is_null(ynode_get(doc.roots[0], "c")));
+    cr_assert(ynode_is_null(ynode_get(doc.roots[0], "d")));
+    cr_assert_str_eq(ynode_str(ynode_path(doc.roots[0], "list[1]")), "y");
+    cr_assert_null(ynode_path(doc.roots[0], "list[2]"));
+    cr_assert_null(ynode_path(doc.roots[0], "list[x]"));
+    cr_assert_null(ynode_path(doc.roots[0], "a.b"));
+    yamldoc_free(&doc);
+}
