@@ -108,6 +108,69 @@ char *str_trim(char *s)
     return s;
 }
 
+size_t utf8_sequence_length(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    size_t len;
+    unsigned min;
+    unsigned cp;
+    if (c < 0x80)
+        return c ? 1 : 0;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2, min = 0x80, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF)
+        len = 3, min = 0x800, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4)
+        len = 4, min = 0x10000, cp = c & 0x07;
+    else
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0; /* overlong, out of range or a surrogate */
+    return len;
+}
+
+char *str_utf8_sanitize(const char *s)
+{
+    strbuf sb = {0};
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        size_t n = utf8_sequence_length(p);
+        if (n) {
+            strbuf_append(&sb, (const char *)p, n);
+            p += n;
+        } else {
+            strbuf_puts(&sb, "\xEF\xBF\xBD");
+            p++;
+        }
+    }
+    return strbuf_take(&sb);
+}
+
+char *str_printable(const char *s)
+{
+    strbuf sb = {0};
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        size_t n = utf8_sequence_length(p);
+        bool c1_control = n == 2 && p[0] == 0xC2 && p[1] < 0xA0; /* U+0080..U+009F */
+        if ((n > 1 && !c1_control) || (n == 1 && *p >= 0x20 && *p != 0x7F)) {
+            strbuf_append(&sb, (const char *)p, n);
+            p += n;
+        } else {
+            size_t skip = c1_control ? 2 : 1;
+            for (size_t i = 0; i < skip; i++)
+                strbuf_printf(&sb, "\\x%02x", p[i]);
+            p += skip;
+        }
+    }
+    return strbuf_take(&sb);
+}
+
 static void strbuf_reserve(strbuf *sb, size_t extra)
 {
     if (sb->len + extra + 1 <= sb->cap)

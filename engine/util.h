@@ -39,6 +39,13 @@ bool str_ends_with(const char *s, const char *suffix);
 /* Trim ASCII white space in place; returns s. */
 char *str_trim(char *s);
 
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when the bytes there are not one. */
+size_t utf8_sequence_length(const unsigned char *s);
+/* Copy with every invalid UTF-8 byte replaced by U+FFFD, so JSON output stays valid. */
+char *str_utf8_sanitize(const char *s);
+/* Copy for a terminal: control characters and invalid UTF-8 bytes written as \xNN. */
+char *str_printable(const char *s);
+
 /* Growable byte string; data is always NUL-terminated once anything was appended. */
 typedef struct strbuf {
     char *data;

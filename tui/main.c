@@ -1,2 +1,70 @@
+/* main: command-line dispatch. Each subcommand lives in its own cmd_*.c. */
+#include "cli.h"
+
+#include <stdarg.h>
 #include <stdio.h>
-int main(void) { puts("tagpilot"); return 0; }
+#include <string.h>
+
+#ifndef TAGPILOT_VERSION
+#define TAGPILOT_VERSION "0.1.0-dev"
+#endif
+
+static const char usage_text[] =
+    "usage: tagpilot [console] [--config F] [--read-only] [--theme NAME|PATH] [--ascii]\n"
+    "       tagpilot run [--once] [--dry-run] [--interval 2m] [--approval manual|auto]\n"
+    "                    [--format text|json]\n"
+    "       tagpilot test IMAGE [--update-strategy S] [--semver-constraint C] [--allow-tags M]\n"
+    "                    [--ignore-tags G]... [--platforms P] [--credentials SPEC]\n"
+    "                    [--registries-conf-path F] [--tags-file F|-] [--format text|json]\n"
+    "       tagpilot approve|pin|unpin|rollback|skip APP[/ALIAS] [TAG]\n"
+    "       tagpilot history [APP[/ALIAS]] [--format json]\n"
+    "       tagpilot version\n";
+
+int cli_usage_error(const char *command, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("tagpilot: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    fprintf(stderr, "run 'tagpilot %s --help' for usage\n", command ? command : "");
+    return CLI_USAGE;
+}
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} command;
+
+static const command commands[] = {
+    {"test", cmd_test},
+};
+
+/* Commands the design names that later work builds; saying so beats an "unknown command". */
+static const char *const planned[] = {"console", "run", "approve", "pin", "unpin",
+                                      "rollback", "skip", "history"};
+
+int main(int argc, char **argv)
+{
+    const char *name = argc > 1 ? argv[1] : "console";
+    if (strcmp(name, "version") == 0 || strcmp(name, "--version") == 0) {
+        printf("tagpilot %s\n", TAGPILOT_VERSION);
+        return CLI_OK;
+    }
+    if (strcmp(name, "help") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        fputs(usage_text, stdout);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(name, commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof planned / sizeof *planned; i++)
+        if (strcmp(name, planned[i]) == 0 || name[0] == '-') {
+            fprintf(stderr, "tagpilot: '%s' is not built yet; 'tagpilot test' works today\n",
+                    name[0] == '-' ? "console" : name);
+            return CLI_FAILED;
+        }
+    fprintf(stderr, "tagpilot: unknown command '%s'\n%s", name, usage_text);
+    return CLI_USAGE;
+}
