@@ -8,7 +8,7 @@
 BUILD   ?= build
 PREFIX  ?= /usr/local
 CC      ?= cc
-PKGS    := ncursesw libcurl libcjson libgit2 yaml-0.1 libpcre2-8
+PKGS    := ncursesw libcurl libcjson libgit2 yaml-0.1 libpcre2-8 libcrypto
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Werror
 STD     := -std=c17 -D_GNU_SOURCE
 OPT     ?= -O2 -g
@@ -36,6 +36,9 @@ REL_ENGINE := $(ENGINE_SRC:%.c=$(REL)/%.o)
 REL_TUI    := $(TUI_SRC:%.c=$(REL)/%.o)
 ASN_ENGINE := $(ENGINE_SRC:%.c=$(ASN)/%.o)
 ASN_TUI    := $(TUI_SRC:%.c=$(ASN)/%.o)
+# The console's unit tests (tests/unit/test_tui_*.c) link the tui objects but main() and the
+# subcommands (which need main.c's cli_usage_error).
+ASN_TUI_LIB := $(filter-out $(ASN)/tui/main.o $(ASN)/tui/cmd_%.o,$(ASN_TUI))
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(ASN)/tests/%)
 TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(ASN)/tools/%)
 
@@ -62,6 +65,10 @@ $(ASN)/tagpilot: $(ASN_ENGINE) $(ASN_TUI)
 	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS)
 
 $(ASN)/tests/%: $(ASN)/tests/unit/%.o $(ASN_ENGINE)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS) $(CRIT_LIBS)
+
+$(ASN)/tests/test_tui_%: $(ASN)/tests/unit/test_tui_%.o $(ASN_TUI_LIB) $(ASN_ENGINE)
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS) $(CRIT_LIBS)
 

@@ -1,7 +1,7 @@
 /* semver: versions and constraints with the semantics of Masterminds/semver v3.4 (what
  * argocd-image-updater uses): loose parsing, the constraint operators = != > < >= <= ~ ^,
- * x/X/* wildcards, hyphen ranges, AND by comma or space, OR by "||", and the pre-release rule
- * (a pre-release version satisfies a constraint only when that constraint carries a pre-release). */
+ * x, X and * wildcards, hyphen ranges, AND by comma or space, OR by "||", and the pre-release rule
+ * (a pre-release version satisfies an AND group only when that group carries a pre-release). */
 #ifndef TP_SEMVER_H
 #define TP_SEMVER_H
 
@@ -49,7 +49,10 @@ typedef enum semver_check {
     SEMVER_PRERELEASE_EXCLUDED,  /* "pre-release excluded by '<constraint>'" */
 } semver_check;
 
-/* Does v satisfy c? When it does not, says whether the only reason is the pre-release rule. */
+/* Does v satisfy c? When it does not, says whether the pre-release rule refused it: as in
+ * Masterminds v3.4.0 the rule is per AND group (a group admits pre-releases when any of its
+ * terms carries one), and a group that does not admit them refuses a pre-release before looking
+ * at its range; SEMVER_PRERELEASE_EXCLUDED when v is a pre-release and no group admits them. */
 semver_check semver_constraint_check(const semver_constraint *c, const semver_version *v);
 
 #endif

@@ -18,9 +18,11 @@ typedef enum strategy_kind {
     STRATEGY_DIGEST,
 } strategy_kind;
 
-/* Resolve a strategy name. Unknown names fall back to semver with a warning; "latest" and
- * "name" map to newest-build / alphabetical with a deprecation warning. *warning (may be NULL)
- * is set to a static or NULL string. Empty/NULL name means semver without warning. */
+/* Resolve a strategy name (case-sensitive). Unknown names fall back to semver with a warning;
+ * "latest" and "name" map to newest-build / alphabetical with a deprecation warning. *warning
+ * (may be NULL) is set to NULL or a string the caller does not free: static, or for an unknown
+ * name a per-thread buffer valid until the next call on that thread. Empty/NULL name means
+ * semver without warning. */
 strategy_kind strategy_from_name(const char *name, const char **warning);
 /* Canonical name: "semver", "newest-build", "alphabetical", "digest". */
 const char *strategy_name(strategy_kind kind);
@@ -50,8 +52,10 @@ int strategy_parse_rfc3339(const char *s, int64_t *out_ns);
 /* Format ns since epoch as RFC 3339 UTC with seconds ("2024-05-01T10:00:00Z"). */
 void strategy_format_rfc3339(int64_t ns, char *buf, size_t len);
 
-/* Read a tags file: one tag a line; optional tab-separated RFC 3339 created and digest columns;
- * blank lines skipped; CRLF accepted. Errors name the line. */
+/* Read a tags file ("-" for stdin) and append its tags to out: one tag a line; optional
+ * tab-separated RFC 3339 created and digest columns (either may be empty); blank lines skipped;
+ * CRLF accepted; any bytes but NUL. Errors name the file and line; on error out is left as it
+ * was (and freed when this call had made it). */
 int tag_list_read(const char *path_or_dash, tag_list *out, tp_err *err);
 
 /* Why a tag was or was not picked. */
@@ -90,7 +94,11 @@ typedef struct strategy_result {
 
 /* Select a candidate. Fails only on a bad constraint ("invalid semver constraint '…': …") or a
  * digest strategy without a tag to follow ("digest strategy needs a tag to follow …").
- * For digest, the candidate is the followed tag when present (its digest is the tag's digest).
+ * Filters come first. semver: the highest satisfying version, equal versions by the greater tag
+ * string; a NULL/blank constraint is "*". newest-build: the latest created, ties by tag string;
+ * alphabetical: the greatest tag string; both ignore the constraint, as AIU does. digest: the
+ * constraint names the tag to follow; the candidate is that tag when present (its digest is the
+ * tag's digest). Verdict details borrow from params->constraint and params->filter.
  * Runs in O(n log n) over the tags without per-tag allocation beyond the verdict array. */
 int strategy_select(const strategy_params *params, const tag_list *tags, strategy_result *out,
                     tp_err *err);

@@ -10,6 +10,7 @@
 
 #include "annotations.h"
 #include "imageref.h"
+#include "registry/registry.h"
 #include "strategy.h"
 #include "tagfilter.h"
 
@@ -52,12 +53,24 @@ static const char test_help[] =
     "  --platforms P                os/arch[/variant],… for newest-build and digest\n"
     "  --credentials SPEC           env:VAR or ext:/path/script (user:pass)\n"
     "  --registries-conf-path F     argocd-image-updater registries.conf\n"
-    "  --tags-file F|-              read tags from F (one a line, optional TAB created TAB digest)\n"
+    "  --tags-file F|-              read tags from F (one a line, optional TAB created TAB "
+    "digest)\n"
     "                               instead of the registry\n"
     "  --format text|json           output format (default text)\n";
 
-enum { OPT_STRATEGY = 256, OPT_CONSTRAINT, OPT_ALLOW, OPT_IGNORE, OPT_PLATFORMS, OPT_CREDS,
-       OPT_REGCONF, OPT_TAGSFILE, OPT_FORMAT, OPT_CONFIG, OPT_RATE };
+enum {
+    OPT_STRATEGY = 256,
+    OPT_CONSTRAINT,
+    OPT_ALLOW,
+    OPT_IGNORE,
+    OPT_PLATFORMS,
+    OPT_CREDS,
+    OPT_REGCONF,
+    OPT_TAGSFILE,
+    OPT_FORMAT,
+    OPT_CONFIG,
+    OPT_RATE
+};
 
 static const struct option test_options[] = {
     {"update-strategy", required_argument, NULL, OPT_STRATEGY},
@@ -83,16 +96,35 @@ static int parse_options(int argc, char **argv, test_opts *o, int *code)
     int c;
     while ((c = getopt_long(argc, argv, ":h", test_options, NULL)) != -1) {
         switch (c) {
-        case OPT_STRATEGY: o->strategy = optarg; break;
-        case OPT_CONSTRAINT: o->constraint = optarg; break;
-        case OPT_ALLOW: o->allow_tags = optarg; break;
-        case OPT_IGNORE: strvec_push(&o->ignore, optarg); break;
-        case OPT_PLATFORMS: o->platforms = optarg; break;
-        case OPT_CREDS: o->credentials = optarg; break;
-        case OPT_REGCONF: o->registries_conf = optarg; break;
-        case OPT_TAGSFILE: o->tags_file = optarg; break;
-        case OPT_CONFIG: o->config = optarg; break;
-        case OPT_RATE: break; /* accepted for compatibility; limits come from registries.conf */
+        case OPT_STRATEGY:
+            o->strategy = optarg;
+            break;
+        case OPT_CONSTRAINT:
+            o->constraint = optarg;
+            break;
+        case OPT_ALLOW:
+            o->allow_tags = optarg;
+            break;
+        case OPT_IGNORE:
+            strvec_push(&o->ignore, optarg);
+            break;
+        case OPT_PLATFORMS:
+            o->platforms = optarg;
+            break;
+        case OPT_CREDS:
+            o->credentials = optarg;
+            break;
+        case OPT_REGCONF:
+            o->registries_conf = optarg;
+            break;
+        case OPT_TAGSFILE:
+            o->tags_file = optarg;
+            break;
+        case OPT_CONFIG:
+            o->config = optarg;
+            break;
+        case OPT_RATE:
+            break; /* accepted for compatibility; limits come from registries.conf */
         case OPT_FORMAT:
             if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0) {
                 *code = cli_usage_error("test", "--format must be text or json, not '%s'", optarg);
@@ -113,8 +145,8 @@ static int parse_options(int argc, char **argv, test_opts *o, int *code)
         }
     }
     if (argc - optind != 1) {
-        *code = cli_usage_error("test", argc == optind ? "test needs an IMAGE"
-                                                       : "test takes one IMAGE");
+        *code = cli_usage_error("test",
+                                argc == optind ? "test needs an IMAGE" : "test takes one IMAGE");
         return -1;
     }
     o->image_arg = argv[optind];
@@ -125,10 +157,19 @@ static int parse_options(int argc, char **argv, test_opts *o, int *code)
 static int cmd_test_fetch_registry(const test_opts *o, const test_run *run, tag_list *out,
                                    tp_err *err)
 {
-    (void)o;
-    (void)out;
-    return tp_err_set(err, "%s: asking the registry is not built yet; give --tags-file",
-                      run->entry->ref.name);
+    /* Metadata for newest-build (created, digest) and the followed tag's digest for digest;
+     * no disk cache: `test` leaves the state dir alone. */
+    registry_fetch_params params = {
+        .ref = &run->entry->ref,
+        .strategy = run->kind,
+        .constraint = run->constraint,
+        .filter = run->filter,
+        .platforms = run->platforms,
+        .n_platforms = run->n_platforms,
+        .credentials = o->credentials,
+        .registries_conf_path = o->registries_conf,
+    };
+    return registry_fetch_for_test(&params, out, err);
 }
 
 static int prepare(const test_opts *o, test_run *run, tp_err *err)
@@ -155,8 +196,8 @@ static int prepare(const test_opts *o, test_run *run, tp_err *err)
     if (warning)
         strvec_push(&run->warnings, warning);
 
-    run->filter = tagfilter_new(o->allow_tags, (const char *const *)o->ignore.items,
-                                o->ignore.count);
+    run->filter =
+        tagfilter_new(o->allow_tags, (const char *const *)o->ignore.items, o->ignore.count);
     if (tagfilter_problem(run->filter))
         return tp_err_set(err, "%s", tagfilter_problem(run->filter));
     if (tagfilter_disables_image(run->filter))

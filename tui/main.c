@@ -38,12 +38,14 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"test", cmd_test},
+    {"test", cmd_test},   {"run", cmd_run},         {"approve", cmd_action},
+    {"pin", cmd_action},  {"unpin", cmd_action},    {"rollback", cmd_action},
+    {"skip", cmd_action}, {"history", cmd_history},
 };
 
 /* Commands the design names that later work builds; saying so beats an "unknown command". */
-static const char *const planned[] = {"console", "run", "approve", "pin", "unpin",
-                                      "rollback", "skip", "history"};
+static const char *const planned[] = {"console", "run",      "approve", "pin",
+                                      "unpin",   "rollback", "skip",    "history"};
 
 int main(int argc, char **argv)
 {

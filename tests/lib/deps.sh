@@ -37,7 +37,13 @@ check | bench)
     need_cmd curl curl
     [ -x /usr/bin/python3 ] || missing="$missing python3"
     /usr/bin/python3 -c 'import yaml' 2>/dev/null || missing="$missing python3-yaml"
+    # the registry suites: a token issuer signing JWTs, digests cross-checked, JSON read
+    /usr/bin/python3 -c 'import cryptography' 2>/dev/null || missing="$missing python3-cryptography"
+    need_cmd skopeo skopeo
+    need_cmd jq jq
     [ -x /usr/lib/git-core/git-http-backend ] || missing="$missing git"
+    # sshd for the git-over-SSH write-back suite (ssh-keygen and ssh-agent come with it)
+    [ -x /usr/sbin/sshd ] || missing="$missing openssh-server"
     ;;
 esac
 case $mode in

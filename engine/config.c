@@ -1,0 +1,461 @@
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "yamldoc.h"
+
+/* Context for one file being checked: messages name the file and the line. */
+typedef struct cfg_ctx {
+    const char *file;
+    char *base_dir; /* folder of the file (owned) */
+    tp_err *err;
+} cfg_ctx;
+
+static int cfg_fail(const cfg_ctx *c, const ynode *at, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int cfg_fail(const cfg_ctx *c, const ynode *at, const char *key, const char *fmt, ...)
+{
+    char what[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return tp_err_set(c->err, "%s:%zu: %s: %s", c->file, at ? at->line : 1, key, what);
+}
+
+static bool file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+void config_defaults(tp_config *cfg)
+{
+    *cfg = (tp_config){0};
+    cfg->approval = APPROVAL_MANUAL;
+    cfg->interval_s = 120;
+    cfg->git_author_name = xstrdup("tagpilot");
+    cfg->git_author_email = xstrdup("tagpilot@localhost");
+    cfg->argocd_namespace = xstrdup("argocd");
+    const char *xdg = getenv("XDG_STATE_HOME");
+    const char *home = getenv("HOME");
+    if (xdg && *xdg)
+        cfg->state_dir = xasprintf("%s/tagpilot", xdg);
+    else
+        cfg->state_dir = xasprintf("%s/.local/state/tagpilot", home && *home ? home : "/tmp");
+}
+
+void config_free(tp_config *cfg)
+{
+    for (size_t i = 0; i < cfg->n_sources; i++) {
+        free(cfg->sources[i].url);
+        free(cfg->sources[i].branch);
+        free(cfg->sources[i].path);
+    }
+    free(cfg->sources);
+    free(cfg->file);
+    free(cfg->registries_conf);
+    free(cfg->state_dir);
+    free(cfg->git_author_name);
+    free(cfg->git_author_email);
+    free(cfg->git_credentials);
+    free(cfg->commit_message_template);
+    free(cfg->argocd_namespace);
+    free(cfg->theme);
+    *cfg = (tp_config){0};
+}
+
+int config_parse_duration(const char *s, unsigned *seconds)
+{
+    if (!s || !*s)
+        return -1;
+    if (strcmp(s, "0") == 0) {
+        *seconds = 0;
+        return 0;
+    }
+    double total = 0;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        errno = 0;
+        double v = strtod(p, &end);
+        if (end == p || errno || v < 0 || *p == '+' || *p == '-')
+            return -1;
+        p = end;
+        double unit;
+        if (strncmp(p, "ms", 2) == 0) {
+            unit = 0.001;
+            p += 2;
+        } else if (*p == 'h') {
+            unit = 3600;
+            p++;
+        } else if (*p == 'm') {
+            unit = 60;
+            p++;
+        } else if (*p == 's') {
+            unit = 1;
+            p++;
+        } else {
+            return -1;
+        }
+        total += v * unit;
+    }
+    if (total > (double)UINT_MAX)
+        return -1;
+    *seconds = (unsigned)ceil(total);
+    return 0;
+}
+
+char *config_resolve_path(const char *path, const char *base_dir)
+{
+    if (path[0] == '~' && (path[1] == '/' || path[1] == '\0')) {
+        const char *home = getenv("HOME");
+        return xasprintf("%s%s", home && *home ? home : "", path + 1);
+    }
+    if (path[0] == '/' || !base_dir)
+        return xstrdup(path);
+    if (strcmp(path, ".") == 0)
+        return xstrdup(base_dir);
+    if (str_starts_with(path, "./"))
+        path += 2;
+    return xasprintf("%s/%s", base_dir, path);
+}
+
+/* A git URL, or a local path to resolve like any other. */
+static bool looks_like_url(const char *s)
+{
+    if (strstr(s, "://"))
+        return true;
+    /* scp-like "user@host:path" */
+    const char *colon = strchr(s, ':');
+    const char *slash = strchr(s, '/');
+    return colon && colon != s && (!slash || colon < slash) && s[0] != '/' && s[0] != '.' &&
+           s[0] != '~';
+}
+
+static int want_scalar(const cfg_ctx *c, const ynode *v, const char *key, const char **out)
+{
+    const ynode *d = ynode_deref(v);
+    if (!d || d->kind != YNODE_SCALAR || ynode_is_null(d))
+        return cfg_fail(c, v, key, "expected a text value");
+    *out = d->value;
+    return 0;
+}
+
+static int set_string(const cfg_ctx *c, const ynode *v, const char *key, char **dst)
+{
+    const char *s;
+    if (want_scalar(c, v, key, &s))
+        return -1;
+    free(*dst);
+    *dst = xstrdup(s);
+    return 0;
+}
+
+static int set_path(const cfg_ctx *c, const ynode *v, const char *key, char **dst)
+{
+    const char *s;
+    if (want_scalar(c, v, key, &s))
+        return -1;
+    free(*dst);
+    *dst = config_resolve_path(s, c->base_dir);
+    return 0;
+}
+
+static int check_credentials(const cfg_ctx *c, const ynode *v, const char *spec)
+{
+    if (strcmp(spec, "ssh-agent") == 0)
+        return 0;
+    if (str_starts_with(spec, "env:") && spec[4])
+        return 0;
+    if (str_starts_with(spec, "file:") && spec[5])
+        return 0;
+    return cfg_fail(c, v, "git.credentials",
+                    "unknown credentials '%s' (use env:VAR, file:PATH or ssh-agent)", spec);
+}
+
+static int parse_source(const cfg_ctx *c, const ynode *item, config_source *src)
+{
+    const ynode *m = ynode_deref(item);
+    if (!m || m->kind != YNODE_MAP)
+        return cfg_fail(c, item, "sources", "each source is a map with 'git:' or 'dir:'");
+    src->line = item->line;
+    bool have_kind = false;
+    for (size_t i = 0; i + 1 < m->n_children; i += 2) {
+        const ynode *k = m->children[i], *v = m->children[i + 1];
+        const char *key = ynode_str(k);
+        char label[64];
+        snprintf(label, sizeof label, "sources.%s", key ? key : "?");
+        if (str_eq(key, "git") || str_eq(key, "dir")) {
+            if (have_kind)
+                return cfg_fail(c, k, label, "a source is either 'git:' or 'dir:', not both");
+            have_kind = true;
+            const char *s;
+            if (want_scalar(c, v, label, &s))
+                return -1;
+            if (str_eq(key, "git")) {
+                src->kind = CONFIG_SOURCE_GIT;
+                src->url = looks_like_url(s) ? xstrdup(s) : config_resolve_path(s, c->base_dir);
+            } else {
+                src->kind = CONFIG_SOURCE_DIR;
+                src->url = config_resolve_path(s, c->base_dir);
+            }
+        } else if (str_eq(key, "branch")) {
+            if (set_string(c, v, label, &src->branch))
+                return -1;
+        } else if (str_eq(key, "path")) {
+            if (set_string(c, v, label, &src->path))
+                return -1;
+            if (src->path[0] == '/' || strstr(src->path, ".."))
+                return cfg_fail(c, v, label, "'%s' must be a folder inside the source", src->path);
+        } else {
+            return cfg_fail(c, k, label, "unknown key (use git, dir, branch, path)");
+        }
+    }
+    if (!have_kind)
+        return cfg_fail(c, item, "sources", "a source needs 'git: URL' or 'dir: FOLDER'");
+    if (src->kind == CONFIG_SOURCE_DIR && src->branch)
+        return cfg_fail(c, item, "sources.branch", "only a git source has a branch");
+    if (!src->path)
+        src->path = xstrdup("");
+    /* "apps/" and "apps" mean the same folder. */
+    size_t n = strlen(src->path);
+    while (n && src->path[n - 1] == '/')
+        src->path[--n] = '\0';
+    return 0;
+}
+
+static int parse_sources(const cfg_ctx *c, const ynode *v, tp_config *cfg)
+{
+    const ynode *seq = ynode_deref(v);
+    if (ynode_is_null(seq))
+        return 0;
+    if (!seq || seq->kind != YNODE_SEQ)
+        return cfg_fail(c, v, "sources", "expected a list of sources");
+    cfg->sources = xcalloc(seq->n_children, sizeof *cfg->sources);
+    for (size_t i = 0; i < seq->n_children; i++) {
+        cfg->n_sources++;
+        if (parse_source(c, seq->children[i], &cfg->sources[i]))
+            return -1;
+    }
+    return 0;
+}
+
+static int parse_author(const cfg_ctx *c, const ynode *v, tp_config *cfg)
+{
+    const ynode *m = ynode_deref(v);
+    if (!m || m->kind != YNODE_MAP)
+        return cfg_fail(c, v, "git.author", "expected {name: ..., email: ...}");
+    for (size_t i = 0; i + 1 < m->n_children; i += 2) {
+        const char *key = ynode_str(m->children[i]);
+        const ynode *val = m->children[i + 1];
+        if (str_eq(key, "name")) {
+            if (set_string(c, val, "git.author.name", &cfg->git_author_name))
+                return -1;
+        } else if (str_eq(key, "email")) {
+            if (set_string(c, val, "git.author.email", &cfg->git_author_email))
+                return -1;
+        } else {
+            char label[64];
+            snprintf(label, sizeof label, "git.author.%s", key ? key : "?");
+            return cfg_fail(c, m->children[i], label, "unknown key (use name, email)");
+        }
+    }
+    return 0;
+}
+
+static int parse_git(const cfg_ctx *c, const ynode *v, tp_config *cfg)
+{
+    const ynode *m = ynode_deref(v);
+    if (!m || m->kind != YNODE_MAP)
+        return cfg_fail(c, v, "git",
+                        "expected a map (author, credentials, "
+                        "commit-message-template)");
+    for (size_t i = 0; i + 1 < m->n_children; i += 2) {
+        const char *key = ynode_str(m->children[i]);
+        const ynode *val = m->children[i + 1];
+        if (str_eq(key, "author")) {
+            if (parse_author(c, val, cfg))
+                return -1;
+        } else if (str_eq(key, "credentials")) {
+            if (set_string(c, val, "git.credentials", &cfg->git_credentials) ||
+                check_credentials(c, val, cfg->git_credentials))
+                return -1;
+            if (str_starts_with(cfg->git_credentials, "file:")) {
+                char *p = config_resolve_path(cfg->git_credentials + 5, c->base_dir);
+                free(cfg->git_credentials);
+                cfg->git_credentials = xasprintf("file:%s", p);
+                free(p);
+            }
+        } else if (str_eq(key, "commit-message-template")) {
+            if (set_string(c, val, "git.commit-message-template", &cfg->commit_message_template))
+                return -1;
+        } else {
+            char label[64];
+            snprintf(label, sizeof label, "git.%s", key ? key : "?");
+            return cfg_fail(c, m->children[i], label,
+                            "unknown key (use author, credentials, commit-message-template)");
+        }
+    }
+    return 0;
+}
+
+static int parse_top_key(const cfg_ctx *c, const ynode *k, const ynode *v, tp_config *cfg)
+{
+    const char *key = ynode_str(k);
+    const char *s;
+    if (str_eq(key, "sources"))
+        return parse_sources(c, v, cfg);
+    if (str_eq(key, "registries-conf"))
+        return set_path(c, v, key, &cfg->registries_conf);
+    if (str_eq(key, "state-dir"))
+        return set_path(c, v, key, &cfg->state_dir);
+    if (str_eq(key, "git"))
+        return parse_git(c, v, cfg);
+    if (str_eq(key, "argocd-namespace"))
+        return set_string(c, v, key, &cfg->argocd_namespace);
+    if (str_eq(key, "approval")) {
+        if (want_scalar(c, v, key, &s))
+            return -1;
+        if (strcmp(s, "manual") == 0)
+            cfg->approval = APPROVAL_MANUAL;
+        else if (strcmp(s, "auto") == 0)
+            cfg->approval = APPROVAL_AUTO;
+        else
+            return cfg_fail(c, v, key, "bad value '%s' (use manual or auto)", s);
+        return 0;
+    }
+    if (str_eq(key, "interval")) {
+        if (want_scalar(c, v, key, &s))
+            return -1;
+        if (config_parse_duration(s, &cfg->interval_s) || cfg->interval_s == 0)
+            return cfg_fail(c, v, key, "bad duration '%s' (use e.g. 30s, 2m, 1h)", s);
+        return 0;
+    }
+    if (str_eq(key, "theme")) {
+        if (want_scalar(c, v, key, &s))
+            return -1;
+        free(cfg->theme);
+        cfg->theme = strchr(s, '/') ? config_resolve_path(s, c->base_dir) : xstrdup(s);
+        return 0;
+    }
+    return cfg_fail(c, k, key ? key : "?",
+                    "unknown key (known: sources, registries-conf, state-dir, approval, "
+                    "interval, git, argocd-namespace, theme)");
+}
+
+static char *dir_of(const char *path)
+{
+    char *abs = realpath(path, NULL);
+    char *copy = abs ? abs : xstrdup(path);
+    char *slash = strrchr(copy, '/');
+    char *dir;
+    if (slash == copy)
+        dir = xstrdup("/");
+    else if (slash)
+        dir = xstrndup(copy, (size_t)(slash - copy));
+    else {
+        char cwd[PATH_MAX];
+        dir = xstrdup(getcwd(cwd, sizeof cwd) ? cwd : ".");
+    }
+    free(copy);
+    return dir;
+}
+
+int config_parse(const char *buf, size_t len, const char *path, tp_config *out, tp_err *err)
+{
+    config_defaults(out);
+    out->file = xstrdup(path);
+    ydoc doc;
+    if (yamldoc_parse(buf, len, path, &doc, err)) {
+        config_free(out);
+        return -1;
+    }
+    cfg_ctx c = {.file = path, .base_dir = dir_of(path), .err = err};
+    int rc = 0;
+    const ynode *root = doc.n_roots ? ynode_deref(doc.roots[0]) : NULL;
+    if (doc.n_roots > 1)
+        rc = tp_err_set(err, "%s: expected one YAML document, found %zu", path, doc.n_roots);
+    else if (root && !ynode_is_null(root) && root->kind != YNODE_MAP)
+        rc = tp_err_set(err, "%s:%zu: expected a map of settings", path, root->line);
+    else if (root && root->kind == YNODE_MAP)
+        for (size_t i = 0; rc == 0 && i + 1 < root->n_children; i += 2)
+            rc = parse_top_key(&c, root->children[i], root->children[i + 1], out);
+    free(c.base_dir);
+    yamldoc_free(&doc);
+    if (rc)
+        config_free(out);
+    return rc;
+}
+
+int config_load(const char *path, tp_config *out, tp_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        *out = (tp_config){0};
+        return tp_err_set(err, "config %s: %s", path, strerror(errno));
+    }
+    strbuf sb = {0};
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        strbuf_append(&sb, chunk, n);
+    fclose(f);
+    int rc = config_parse(sb.data ? sb.data : "", sb.len, path, out, err);
+    strbuf_free(&sb);
+    return rc;
+}
+
+int config_find(const char *cli_path, char **out, tp_err *err)
+{
+    *out = NULL;
+    const char *env = getenv("TAGPILOT_CONFIG");
+    const char *named = cli_path && *cli_path ? cli_path : (env && *env ? env : NULL);
+    if (named) {
+        if (!file_exists(named))
+            return tp_err_set(err, "config %s: %s (named by %s)", named, strerror(ENOENT),
+                              cli_path && *cli_path ? "--config" : "$TAGPILOT_CONFIG");
+        *out = xstrdup(named);
+        return 0;
+    }
+    if (file_exists("tagpilot.yaml")) {
+        *out = xstrdup("tagpilot.yaml");
+        return 0;
+    }
+    const char *xdg = getenv("XDG_CONFIG_HOME");
+    const char *home = getenv("HOME");
+    char *candidate = NULL;
+    if (xdg && *xdg)
+        candidate = xasprintf("%s/tagpilot/config.yaml", xdg);
+    else if (home && *home)
+        candidate = xasprintf("%s/.config/tagpilot/config.yaml", home);
+    if (candidate && file_exists(candidate))
+        *out = candidate;
+    else
+        free(candidate);
+    return 0;
+}
+
+int config_resolve(const char *cli_path, tp_config *out, tp_err *err)
+{
+    char *path;
+    if (config_find(cli_path, &path, err)) {
+        *out = (tp_config){0};
+        return -1;
+    }
+    if (!path) {
+        config_defaults(out);
+        return 0;
+    }
+    int rc = config_load(path, out, err);
+    free(path);
+    return rc;
+}

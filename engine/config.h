@@ -1,0 +1,72 @@
+/* config: tagpilot.yaml — where Applications come from, registries.conf, the state directory,
+ * approval policy, scan interval, git author and credentials. Relative paths are resolved against
+ * the file's folder and "~" is expanded, so the struct holds absolute paths only. */
+#ifndef TP_CONFIG_H
+#define TP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "annotations.h"
+#include "util.h"
+
+typedef enum config_source_kind {
+    CONFIG_SOURCE_GIT,
+    CONFIG_SOURCE_DIR,
+} config_source_kind;
+
+/* One entry of `sources:` (owned strings). */
+typedef struct config_source {
+    config_source_kind kind;
+    char *url;    /* git: URL (file://, http(s)://, ssh://, scp-like) or absolute local path;
+                     dir: absolute folder */
+    char *branch; /* git: branch to read, NULL = the remote's default branch */
+    char *path;   /* folder inside the repository / dir holding the manifests; "" = its root */
+    size_t line;  /* line of the entry in the config file, for messages */
+} config_source;
+
+/* The whole configuration (owned strings; every path absolute). */
+typedef struct tp_config {
+    char *file; /* the file that was read, or NULL when only defaults apply */
+    config_source *sources;
+    size_t n_sources;
+    char *registries_conf;         /* NULL = none */
+    char *state_dir;               /* default $XDG_STATE_HOME/tagpilot */
+    approval_policy approval;      /* APPROVAL_MANUAL unless configured */
+    unsigned interval_s;           /* seconds between scans; default 120 */
+    char *git_author_name;         /* default "tagpilot" */
+    char *git_author_email;        /* default "tagpilot@localhost" */
+    char *git_credentials;         /* "env:VAR", "file:PATH", "ssh-agent", or NULL */
+    char *commit_message_template; /* NULL = argocd-image-updater's default message */
+    char *argocd_namespace;        /* default "argocd" */
+    char *theme;                   /* name, or absolute path when it names a file; NULL = default */
+} tp_config;
+
+/* Fill *cfg with defaults (no sources). Free with config_free. */
+void config_defaults(tp_config *cfg);
+
+/* Which file to read: cli_path (--config) if given, else $TAGPILOT_CONFIG, else ./tagpilot.yaml
+ * when it exists, else $XDG_CONFIG_HOME/tagpilot/config.yaml (~/.config when unset) when it
+ * exists. *out is a new string the caller frees, or NULL when none was found (defaults apply).
+ * A file named by --config or $TAGPILOT_CONFIG that does not exist is an error. */
+int config_find(const char *cli_path, char **out, tp_err *err);
+
+/* Read and check a config file. Errors name the file, line and key:
+ * "tagpilot.yaml:7: interval: bad duration 'soon' (use e.g. 30s, 2m, 1h)". */
+int config_load(const char *path, tp_config *out, tp_err *err);
+/* The same from a buffer; `path` names it in messages and anchors relative paths. */
+int config_parse(const char *buf, size_t len, const char *path, tp_config *out, tp_err *err);
+
+/* config_find then config_load (or defaults when no file was found). */
+int config_resolve(const char *cli_path, tp_config *out, tp_err *err);
+
+void config_free(tp_config *cfg);
+
+/* "90s", "2m", "1h30m", "1.5h" → seconds. Returns 0, or -1 when malformed. */
+int config_parse_duration(const char *s, unsigned *seconds);
+
+/* Expand "~" and make `path` absolute against base_dir (both may be NULL-free strings).
+ * Returns a new string. */
+char *config_resolve_path(const char *path, const char *base_dir);
+
+#endif

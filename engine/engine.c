@@ -1,0 +1,564 @@
+/* engine: the thread, its queues and the snapshots it publishes. A cycle lives in
+ * engine_scan.c, commands and write-back in engine_act.c. */
+#include "engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine_internal.h"
+
+typedef struct history_list {
+    size_t *records; /* journal indexes, oldest first */
+    size_t count, cap;
+} history_list;
+
+int64_t engine_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void wake_consumer(engine *e)
+{
+    char byte = 1;
+    /* Non-blocking: a full pipe already means "wake up". */
+    if (write(e->wake_pipe[1], &byte, 1) < 0 && errno != EAGAIN) {
+        /* nothing sensible to do: the consumer polls again on its own timer */
+    }
+}
+
+void engine_log(engine *e, const char *fmt, ...)
+{
+    char line[1024];
+    char when[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(when, sizeof when, "%H:%M:%S", &tm);
+    int n = snprintf(line, sizeof line, "%s ", when);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+    va_end(ap);
+    if (e->log.count == ENGINE_LOG_KEEP) {
+        free(e->log.items[0]);
+        memmove(e->log.items, e->log.items + 1, (e->log.count - 1) * sizeof *e->log.items);
+        e->log.count--;
+    }
+    strvec_push(&e->log, line);
+    e->log_total++;
+}
+
+void tracked_mark_dirty(tracked *t)
+{
+    model_block_unref(t->block);
+    t->block = NULL;
+}
+
+void tracked_set_detail(tracked *t, const char *fmt, ...)
+{
+    free(t->detail);
+    t->detail = NULL;
+    if (fmt) {
+        strbuf sb = {0};
+        va_list ap;
+        va_start(ap, fmt);
+        strbuf_vprintf(&sb, fmt, ap);
+        va_end(ap);
+        t->detail = strbuf_take(&sb);
+    }
+    tracked_mark_dirty(t);
+}
+
+void engine_history_index(engine *e, size_t record_index)
+{
+    const journal_record *r = journal_get(e->journal, record_index);
+    if (!r || !r->app)
+        return;
+    char *key = xasprintf("%s\x1f%s", r->app, r->alias ? r->alias : "");
+    history_list *h = strmap_get(&e->history, key);
+    if (!h) {
+        h = xcalloc(1, sizeof *h);
+        strmap_put(&e->history, key, h);
+    }
+    free(key);
+    if (h->count == h->cap) {
+        h->cap = h->cap ? h->cap * 2 : 8;
+        h->records = xrealloc(h->records, h->cap * sizeof *h->records);
+    }
+    h->records[h->count++] = record_index;
+}
+
+static void free_history(const char *key, void *value, void *ctx)
+{
+    (void)key, (void)ctx;
+    history_list *h = value;
+    free(h->records);
+    free(h);
+}
+
+/* The published form of one tracked image. */
+static model_block *build_block(engine *e, tracked *t)
+{
+    model_block *b = model_block_new();
+    model_image *m = model_block_image(b);
+    const image_settings *img = t->image;
+    m->app = model_block_str(b, t->app->name);
+    m->alias = model_block_str(b, img->alias);
+    m->image = model_block_str(b, img->ref.short_name ? img->ref.short_name : img->ref.name);
+    m->strategy = model_block_str(b, strategy_name(img->strategy));
+    m->constraint = model_block_str(b, img->constraint);
+    m->policy = model_block_str(b, engine_policy_of(e, t) == APPROVAL_AUTO ? "auto" : "manual");
+    m->current = model_block_str(b, t->current);
+    m->candidate = model_block_str(b, t->candidate);
+    m->candidate_digest = model_block_str(b, t->candidate_digest);
+    m->pin = model_block_str(b, decisions_pin(&e->dec, t->app->name, img->alias));
+    m->previous = model_block_str(b, decisions_previous(&e->dec, t->app->name, img->alias));
+    m->state = t->state;
+    m->detail = model_block_str(b, t->detail);
+    m->last_check_ns = t->last_check_ns;
+    m->target = model_block_str(b, t->target);
+    m->diff = model_block_str(b, t->diff);
+
+    model_tag *tags = model_block_tags(b, t->result.count);
+    char reason[512];
+    for (size_t i = 0; i < t->result.count; i++) {
+        const tag_verdict *v = &t->result.verdicts[i];
+        const tag_info *info = &t->tags.items[v->index];
+        tags[i].name = model_block_str(b, info->name);
+        tags[i].digest = model_block_str(b, info->digest);
+        tags[i].has_created = info->has_created;
+        tags[i].created_ns = info->created_ns;
+        tags[i].eligible = v->eligible;
+        tags[i].candidate = (ptrdiff_t)v->index == t->result.candidate;
+        tags[i].reason = model_block_str(b, strategy_reason_text(v, reason, sizeof reason));
+    }
+
+    char *key = xasprintf("%s\x1f%s", t->app->name, img->alias ? img->alias : "");
+    const history_list *h = strmap_get(&e->history, key);
+    free(key);
+    if (h && e->journal) {
+        model_event *ev = model_block_history(b, h->count);
+        for (size_t i = 0; i < h->count; i++) {
+            const journal_record *r = journal_get(e->journal, h->records[i]);
+            ev[i] = (model_event){
+                model_block_str(b, r->time),   model_block_str(b, r->user),
+                model_block_str(b, r->action), model_block_str(b, r->from),
+                model_block_str(b, r->to),     model_block_str(b, r->commit),
+                model_block_str(b, r->result), model_block_str(b, r->detail),
+            };
+        }
+    }
+    return b;
+}
+
+void engine_publish(engine *e)
+{
+    model_block **blocks = xmalloc((e->n_images ? e->n_images : 1) * sizeof *blocks);
+    for (size_t i = 0; i < e->n_images; i++) {
+        tracked *t = &e->images[i];
+        if (!t->block)
+            t->block = build_block(e, t);
+        blocks[i] = t->block;
+    }
+    model_rate rates[16];
+    size_t n_rates = 0;
+    /* Docker Hub is the registry whose rate limit people hit. */
+    long remaining;
+    if (e->registry &&
+        registry_client_rate_remaining(e->registry, "registry-1.docker.io", &remaining))
+        rates[n_rates++] = (model_rate){"docker.io", remaining};
+    model_header h = {
+        .generation = ++e->generation,
+        .phase = e->phase,
+        .scan_done = e->scan_done,
+        .scan_total = e->n_images,
+        .last_cycle_ns = e->last_cycle_ns,
+        .next_cycle_ns = e->phase == ENGINE_PAUSED ? 0 : e->next_cycle_ns,
+        .read_only = e->opts.read_only,
+        .sources = e->sources_label,
+        .rates = rates,
+        .n_rates = n_rates,
+        .log = (const char *const *)e->log.items,
+        .n_log = e->log.count,
+        .log_total = e->log_total,
+    };
+    model_snapshot *s = model_snapshot_new(&h, blocks, e->n_images);
+    free(blocks);
+    pthread_mutex_lock(&e->lock);
+    model_snapshot *old = e->current;
+    e->current = s;
+    pthread_mutex_unlock(&e->lock);
+    model_snapshot_unref(old);
+    wake_consumer(e);
+}
+
+void engine_post_result(engine *e, uint64_t id, engine_cmd_kind kind, bool ok, const char *commit,
+                        const char *fmt, ...)
+{
+    strbuf sb = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    strbuf_vprintf(&sb, fmt, ap);
+    va_end(ap);
+    engine_result r = {id, kind, ok, strbuf_take(&sb), commit && *commit ? xstrdup(commit) : NULL};
+    engine_log(e, "%s %s", ok ? "done:" : "refused:", r.message);
+    pthread_mutex_lock(&e->lock);
+    if (e->n_results == e->cap_results) {
+        e->cap_results = e->cap_results ? e->cap_results * 2 : 8;
+        e->results = xrealloc(e->results, e->cap_results * sizeof *e->results);
+    }
+    e->results[e->n_results++] = r;
+    pthread_mutex_unlock(&e->lock);
+    wake_consumer(e);
+}
+
+static void drain_fd(int fd)
+{
+    char buf[256];
+    while (read(fd, buf, sizeof buf) > 0)
+        ;
+}
+
+static bool stop_requested(engine *e)
+{
+    pthread_mutex_lock(&e->lock);
+    bool stop = e->stop_requested;
+    pthread_mutex_unlock(&e->lock);
+    return stop;
+}
+
+int engine_drive_registry(engine *e, tp_err *err)
+{
+    while (registry_client_outstanding(e->registry) > 0) {
+        if (stop_requested(e))
+            return tp_err_set(err, "engine stopping");
+        int fds[1] = {e->cmd_pipe[0]};
+        if (registry_client_perform(e->registry, 1000, fds, 1, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static struct pending_command *pop_command(engine *e)
+{
+    pthread_mutex_lock(&e->lock);
+    struct pending_command *c = e->queue;
+    if (c) {
+        e->queue = c->next;
+        if (!e->queue)
+            e->queue_tail = NULL;
+    }
+    pthread_mutex_unlock(&e->lock);
+    return c;
+}
+
+static void free_command(struct pending_command *c)
+{
+    free(c->app);
+    free(c->alias);
+    free(c->tag);
+    free(c->policy);
+    free(c->digest);
+    free(c);
+}
+
+static void run_commands(engine *e)
+{
+    struct pending_command *c;
+    while ((c = pop_command(e))) {
+        engine_execute(e, c);
+        free_command(c);
+        engine_publish(e);
+    }
+}
+
+static int64_t interval_ns(const engine *e)
+{
+    if (e->opts.interval_ns > 0)
+        return e->opts.interval_ns;
+    unsigned s = e->cfg->interval_s ? e->cfg->interval_s : 120;
+    return (int64_t)s * 1000000000LL;
+}
+
+/* How long to sleep in poll() before the next cycle is due (at most a second, so a stop or a
+ * pause is noticed promptly even without a wake-up). */
+static int sleep_ms(const engine *e)
+{
+    if (e->opts.once || e->phase == ENGINE_PAUSED)
+        return 1000;
+    int64_t wait_ns = e->next_cycle_ns - engine_now_ns();
+    if (wait_ns <= 0)
+        return 0;
+    int64_t ms = wait_ns / 1000000 + 1;
+    return ms > 1000 ? 1000 : (int)ms;
+}
+
+static void *engine_main(void *arg)
+{
+    engine *e = arg;
+    bool scanned = false;
+    engine_publish(e);
+    while (!stop_requested(e)) {
+        bool due = !scanned || e->refresh_requested || engine_now_ns() >= e->next_cycle_ns;
+        if (e->phase != ENGINE_PAUSED && due && !(e->opts.once && scanned)) {
+            e->refresh_requested = false;
+            engine_scan(e);
+            scanned = true;
+            e->last_cycle_ns = engine_now_ns();
+            e->next_cycle_ns = e->last_cycle_ns + interval_ns(e);
+            if (e->phase != ENGINE_PAUSED)
+                e->phase = ENGINE_IDLE;
+            engine_publish(e);
+        }
+        run_commands(e);
+        if (e->opts.once && scanned) {
+            /* Done once the caller has said (engine_wait) that it queued everything. */
+            pthread_mutex_lock(&e->lock);
+            bool done = e->wait_called && !e->queue;
+            pthread_mutex_unlock(&e->lock);
+            if (done)
+                break;
+        }
+        struct pollfd pfd = {e->cmd_pipe[0], POLLIN, 0};
+        if (poll(&pfd, 1, sleep_ms(e)) > 0)
+            drain_fd(e->cmd_pipe[0]);
+    }
+    e->phase = ENGINE_STOPPED;
+    engine_publish(e);
+    pthread_mutex_lock(&e->lock);
+    e->finished = true;
+    pthread_cond_broadcast(&e->idle_cond);
+    pthread_mutex_unlock(&e->lock);
+    return NULL;
+}
+
+static int make_pipe(int fds[2], tp_err *err)
+{
+    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0)
+        return tp_err_set(err, "cannot create a pipe: %s", strerror(errno));
+    return 0;
+}
+
+static void engine_free(engine *e)
+{
+    for (size_t i = 0; i < e->n_images; i++)
+        tracked_clear(&e->images[i]);
+    free(e->images);
+    strmap_free(&e->by_key);
+    strmap_free(&e->last_states);
+    for (size_t i = 0; i < e->n_apps_lists; i++)
+        app_list_free(&e->apps[i]);
+    free(e->apps);
+    for (size_t i = 0; i < e->n_sources; i++)
+        source_free(e->sources[i]);
+    free(e->sources);
+    free(e->sources_label);
+    registry_client_free(e->registry);
+    if (e->have_rconf)
+        registries_conf_free(&e->rconf);
+    strmap_each(&e->history, free_history, NULL);
+    strmap_free(&e->history);
+    decisions_free(&e->dec);
+    journal_close(e->journal);
+    strvec_free(&e->log);
+    model_snapshot_unref(e->current);
+    for (size_t i = 0; i < e->n_results; i++)
+        engine_result_clear(&e->results[i]);
+    free(e->results);
+    struct pending_command *c;
+    while ((c = pop_command(e)))
+        free_command(c);
+    for (int i = 0; i < 2; i++) {
+        if (e->wake_pipe[i] >= 0)
+            close(e->wake_pipe[i]);
+        if (e->cmd_pipe[i] >= 0)
+            close(e->cmd_pipe[i]);
+    }
+    free(e->identity);
+    pthread_mutex_destroy(&e->lock);
+    pthread_cond_destroy(&e->idle_cond);
+    free(e);
+}
+
+static int open_state(engine *e, tp_err *err)
+{
+    /* Viewers and dry runs never take the writer's lock, and never write. */
+    journal_mode mode =
+        e->opts.read_only || e->opts.dry_run ? JOURNAL_READ_ONLY : JOURNAL_READ_WRITE;
+    if (journal_open(e->cfg->state_dir, mode, &e->journal, err) < 0)
+        return -1;
+    for (size_t i = 0; i < journal_warnings(e->journal)->count; i++)
+        engine_log(e, "warning: %s", journal_warnings(e->journal)->items[i]);
+    decisions_rebuild(&e->dec, e->journal);
+    for (size_t i = 0; i < journal_count(e->journal); i++)
+        engine_history_index(e, i);
+    return 0;
+}
+
+static int open_registry(engine *e, tp_err *err)
+{
+    if (e->cfg->registries_conf) {
+        if (registries_conf_load(e->cfg->registries_conf, &e->rconf, err) < 0)
+            return -1;
+        e->have_rconf = true;
+    }
+    registry_options ro = {0};
+    ro.state_dir = e->cfg->state_dir;
+    ro.conf = e->have_rconf ? &e->rconf : NULL;
+    e->registry = registry_client_new(&ro, err);
+    return e->registry ? 0 : -1;
+}
+
+static void open_sources(engine *e)
+{
+    source_env env = {e->cfg->state_dir, e->cfg->git_credentials};
+    e->sources = xcalloc(e->cfg->n_sources ? e->cfg->n_sources : 1, sizeof *e->sources);
+    strbuf label = {0};
+    for (size_t i = 0; i < e->cfg->n_sources; i++) {
+        e->sources[i] = source_new(&e->cfg->sources[i], &env);
+        strbuf_printf(&label, "%s%s", i ? ", " : "", e->sources[i]->label);
+    }
+    e->n_sources = e->cfg->n_sources;
+    e->sources_label = strbuf_take(&label);
+}
+
+engine *engine_start(const engine_options *opts, tp_err *err)
+{
+    engine *e = xcalloc(1, sizeof *e);
+    e->opts = *opts;
+    e->cfg = opts->config;
+    e->wake_pipe[0] = e->wake_pipe[1] = e->cmd_pipe[0] = e->cmd_pipe[1] = -1;
+    e->phase = ENGINE_STARTING;
+    e->identity = journal_identity();
+    pthread_mutex_init(&e->lock, NULL);
+    pthread_cond_init(&e->idle_cond, NULL);
+    if (make_pipe(e->wake_pipe, err) < 0 || make_pipe(e->cmd_pipe, err) < 0 ||
+        open_state(e, err) < 0 || open_registry(e, err) < 0) {
+        engine_free(e);
+        return NULL;
+    }
+    open_sources(e);
+    if (e->cfg->n_sources == 0)
+        engine_log(e, "warning: no sources configured: nothing to track");
+    int rc = pthread_create(&e->thread, NULL, engine_main, e);
+    if (rc != 0) {
+        tp_err_set(err, "cannot start the engine thread: %s", strerror(rc));
+        engine_free(e);
+        return NULL;
+    }
+    e->thread_started = true;
+    return e;
+}
+
+static void poke_engine(engine *e)
+{
+    char byte = 1;
+    if (write(e->cmd_pipe[1], &byte, 1) < 0 && errno != EAGAIN) {
+        /* the engine also wakes on its own timer */
+    }
+    if (e->registry)
+        registry_client_wakeup(e->registry);
+}
+
+void engine_stop(engine *e)
+{
+    if (!e)
+        return;
+    pthread_mutex_lock(&e->lock);
+    e->stop_requested = true;
+    pthread_mutex_unlock(&e->lock);
+    poke_engine(e);
+    if (e->thread_started)
+        pthread_join(e->thread, NULL);
+    engine_free(e);
+}
+
+void engine_wait(engine *e)
+{
+    pthread_mutex_lock(&e->lock);
+    e->wait_called = true;
+    pthread_mutex_unlock(&e->lock);
+    poke_engine(e);
+    pthread_mutex_lock(&e->lock);
+    while (!e->finished)
+        pthread_cond_wait(&e->idle_cond, &e->lock);
+    pthread_mutex_unlock(&e->lock);
+}
+
+int engine_wake_fd(const engine *e)
+{
+    return e->wake_pipe[0];
+}
+
+void engine_drain_wake(engine *e)
+{
+    drain_fd(e->wake_pipe[0]);
+}
+
+model_snapshot *engine_snapshot(engine *e)
+{
+    pthread_mutex_lock(&e->lock);
+    model_snapshot *s = e->current ? model_snapshot_ref(e->current) : NULL;
+    pthread_mutex_unlock(&e->lock);
+    return s;
+}
+
+uint64_t engine_submit(engine *e, const engine_command *cmd)
+{
+    struct pending_command *c = xcalloc(1, sizeof *c);
+    c->kind = cmd->kind;
+    c->app = xstrdup(cmd->app);
+    c->alias = xstrdup(cmd->alias);
+    c->tag = xstrdup(cmd->tag);
+    c->policy = xstrdup(cmd->policy);
+    c->digest = xstrdup(cmd->digest);
+    pthread_mutex_lock(&e->lock);
+    c->id = ++e->next_id;
+    if (e->queue_tail)
+        e->queue_tail->next = c;
+    else
+        e->queue = c;
+    e->queue_tail = c;
+    uint64_t id = c->id;
+    pthread_mutex_unlock(&e->lock);
+    poke_engine(e);
+    return id;
+}
+
+size_t engine_take_results(engine *e, engine_result *out, size_t max)
+{
+    pthread_mutex_lock(&e->lock);
+    size_t n = e->n_results < max ? e->n_results : max;
+    memcpy(out, e->results, n * sizeof *out);
+    memmove(e->results, e->results + n, (e->n_results - n) * sizeof *e->results);
+    e->n_results -= n;
+    pthread_mutex_unlock(&e->lock);
+    return n;
+}
+
+void engine_result_clear(engine_result *r)
+{
+    free(r->message);
+    free(r->commit);
+    *r = (engine_result){0};
+}
+
+const char *engine_cmd_name(engine_cmd_kind kind)
+{
+    static const char *const names[] = {
+        [CMD_REFRESH] = "refresh",       [CMD_APPROVE] = "approve",   [CMD_PIN] = "pin",
+        [CMD_UNPIN] = "unpin",           [CMD_ROLLBACK] = "rollback", [CMD_SKIP] = "skip",
+        [CMD_SET_POLICY] = "set-policy", [CMD_PAUSE] = "pause",       [CMD_RESUME] = "resume",
+        [CMD_SHUTDOWN] = "shutdown",
+    };
+    return kind <= CMD_SHUTDOWN ? names[kind] : "unknown";
+}

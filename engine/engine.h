@@ -1,0 +1,90 @@
+/* engine: the one background thread that owns sources, the registry client, decisions and the
+ * journal. It scans on a schedule, publishes a new model snapshot after every change, wakes its
+ * consumer through a pipe, and takes commands through a queue, each answered with a result.
+ * The consumer (console or `tagpilot run`) never blocks on it: it polls engine_wake_fd(), then
+ * takes the newest snapshot and any results. */
+#ifndef TP_ENGINE_H
+#define TP_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "model.h"
+#include "util.h"
+
+typedef struct engine engine;
+
+typedef enum engine_policy_override {
+    ENGINE_POLICY_CONFIG = 0, /* use the config's approval: */
+    ENGINE_POLICY_MANUAL,
+    ENGINE_POLICY_AUTO,
+} engine_policy_override;
+
+typedef struct engine_options {
+    const tp_config *config;   /* borrowed; must outlive the engine */
+    bool read_only;            /* refuse every write and take no journal lock */
+    bool dry_run;              /* decide, but write nothing (not git, not the journal) */
+    engine_policy_override approval; /* --approval */
+    int64_t interval_ns;       /* 0: the config's interval */
+    bool once;                 /* one cycle, then stop (engine_wait returns) */
+    bool no_auto_writes;       /* decide, but write only what a command asks (CLI actions) */
+    const char *only_app;      /* scan just this Application (CLI actions); NULL: all */
+} engine_options;
+
+typedef enum engine_cmd_kind {
+    CMD_REFRESH = 0, /* app NULL: everything */
+    CMD_APPROVE,
+    CMD_PIN,         /* tag required */
+    CMD_UNPIN,
+    CMD_ROLLBACK,    /* tag optional: the previous one from history */
+    CMD_SKIP,        /* tag optional: the current candidate */
+    CMD_SET_POLICY,  /* policy "auto" or "manual"; app required, alias ignored */
+    CMD_PAUSE,
+    CMD_RESUME,
+    CMD_SHUTDOWN,
+} engine_cmd_kind;
+
+typedef struct engine_command {
+    engine_cmd_kind kind;
+    const char *app;    /* borrowed during engine_submit only */
+    const char *alias;  /* NULL: the app's only image */
+    const char *tag;
+    const char *policy;
+    const char *digest; /* approve: only if the candidate is still at this digest (what the
+                           operator saw); NULL: the digest of the last scan */
+} engine_command;
+
+typedef struct engine_result {
+    uint64_t id;        /* as returned by engine_submit */
+    engine_cmd_kind kind;
+    bool ok;
+    char *message;      /* "bookstore/bookstore: v1.0.0 → v1.0.1 written (commit 1a2b3c4)" or why not */
+    char *commit;       /* commit id when one was written, else NULL */
+} engine_result;
+
+/* Start the thread. Returns NULL with err when the state dir is unusable or locked by another
+ * writer (read-only engines take no lock). */
+engine *engine_start(const engine_options *opts, tp_err *err);
+/* Ask it to stop, wait for the thread, free everything. Safe to call once. */
+void engine_stop(engine *e);
+/* Block until a --once engine has finished its cycle and answered every queued command. */
+void engine_wait(engine *e);
+
+/* Readable whenever a new snapshot or result is ready; the consumer polls it. */
+int engine_wake_fd(const engine *e);
+/* Empty the wake pipe (call after poll says readable). */
+void engine_drain_wake(engine *e);
+/* The newest snapshot, referenced for the caller (unref when done). Never blocks on a scan. */
+model_snapshot *engine_snapshot(engine *e);
+
+/* Queue a command; returns its id (> 0). Never blocks on a scan. */
+uint64_t engine_submit(engine *e, const engine_command *cmd);
+/* Move up to max finished results into out (caller frees each with engine_result_clear). */
+size_t engine_take_results(engine *e, engine_result *out, size_t max);
+void engine_result_clear(engine_result *r);
+
+const char *engine_cmd_name(engine_cmd_kind kind);
+
+#endif

@@ -1,0 +1,390 @@
+/* engine_act: operator commands — approve, pin, unpin, rollback, skip, set-policy, refresh,
+ * pause, resume, shutdown — and the write-back they cause. Every action is in the journal
+ * (fsync'd) before its result is posted. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+#include "writeback/writeback.h"
+
+int engine_record(engine *e, const journal_record *rec, tp_err *err)
+{
+    if (e->opts.dry_run)
+        return 0;
+    if (journal_append(e->journal, rec, err) < 0)
+        return -1;
+    size_t index = journal_count(e->journal) - 1;
+    decisions_apply(&e->dec, journal_get(e->journal, index));
+    engine_history_index(e, index);
+    return 0;
+}
+
+int engine_write(engine *e, tracked *t, const char *new_tag, const char *trailer, char commit[41],
+                 tp_err *err)
+{
+    commit[0] = '\0';
+    if (e->opts.read_only)
+        return tp_err_set(err, "read-only: tagpilot was started with --read-only");
+    if (e->opts.dry_run)
+        return tp_err_set(err, "dry run: nothing is written");
+    if (t->app->settings.writeback != WRITEBACK_GIT)
+        return tp_err_set(err,
+                          "app %s: write-back-method argocd patches the Application in the "
+                          "cluster, which needs a Kubernetes source; use write-back-method git",
+                          t->app->name);
+    image_update u = {t->image, t->current, new_tag};
+    const char *trailers[1] = {trailer};
+    writeback_opts wo = {0};
+    wo.state_dir = e->cfg->state_dir;
+    wo.credentials = e->cfg->git_credentials;
+    wo.author_name = e->cfg->git_author_name;
+    wo.author_email = e->cfg->git_author_email;
+    wo.message_template = e->cfg->commit_message_template;
+    wo.argocd_namespace = e->cfg->argocd_namespace;
+    wo.trailers = trailer ? trailers : NULL;
+    wo.n_trailers = trailer ? 1 : 0;
+    writeback_result res = {0};
+    int rc = writeback_apply(t->app, &u, 1, &wo, &res, err);
+    if (rc == 0)
+        memcpy(commit, res.commit, 41);
+    writeback_result_free(&res);
+    return rc;
+}
+
+static tracked *find_tracked(engine *e, const struct pending_command *c, tp_err *err)
+{
+    if (!c->app)
+        return tp_err_set(err, "%s needs APP[/ALIAS]", engine_cmd_name(c->kind)), NULL;
+    tracked *found = NULL;
+    size_t matches = 0;
+    for (size_t i = 0; i < e->n_images; i++) {
+        tracked *t = &e->images[i];
+        if (strcmp(t->app->name, c->app) != 0)
+            continue;
+        if (c->alias && !str_eq(t->image->alias, c->alias))
+            continue;
+        found = t;
+        matches++;
+    }
+    if (!found)
+        return tp_err_set(err, "no tracked image %s%s%s", c->app, c->alias ? "/" : "",
+                          c->alias ? c->alias : ""),
+               NULL;
+    if (matches > 1)
+        return tp_err_set(err, "%s tracks %zu images: say which, as %s/ALIAS", c->app, matches,
+                          c->app),
+               NULL;
+    return found;
+}
+
+static bool tag_known(const tracked *t, const char *tag)
+{
+    for (size_t i = 0; i < t->tags.count; i++)
+        if (strcmp(t->tags.items[i].name, tag) == 0)
+            return true;
+    return false;
+}
+
+/* The digest a tag has right now, straight from the registry. */
+static void digest_now_cb(void *ud, const char *digest, const tp_err *err)
+{
+    char **out = ud;
+    *out = err ? NULL : xstrdup(digest);
+}
+
+static char *digest_now(engine *e, const tracked *t, const char *tag, tp_err *err)
+{
+    char *digest = NULL;
+    registry_tag_digest(e->registry, &t->image->ref, tag, digest_now_cb, &digest);
+    if (engine_drive_registry(e, err) < 0)
+        return NULL;
+    if (!digest)
+        tp_err_set(err, "%s/%s: cannot read the digest of %s now", t->app->name, t->image->alias,
+                   tag);
+    return digest;
+}
+
+/* Write tag for an operator action and record it: approve, pin, rollback. */
+static void act_write(engine *e, const struct pending_command *c, tracked *t, const char *action,
+                      const char *tag, const char *digest, const char *trailer_name)
+{
+    char *trailer = xasprintf("%s: %s", trailer_name, e->identity);
+    char *new_tag = t->image->strategy == STRATEGY_DIGEST && digest
+                        ? xasprintf("%s@%s", tag, digest)
+                        : xstrdup(tag);
+    char commit[41] = "";
+    tp_err err = {{0}};
+    int rc = 0;
+    bool changes = !str_eq(tag, t->current);
+    if (changes) {
+        t->state = STATE_WRITING;
+        tracked_mark_dirty(t);
+        engine_publish(e);
+        rc = engine_write(e, t, new_tag, trailer, commit, &err);
+    }
+    journal_record rec = {.action = (char *)action,
+                          .app = (char *)t->app->name,
+                          .alias = (char *)t->image->alias,
+                          .from = t->current,
+                          .to = (char *)tag,
+                          .digest = (char *)digest,
+                          .commit = commit[0] ? commit : NULL,
+                          .result = rc == 0 ? "ok" : "error",
+                          .detail = rc == 0 ? NULL : err.msg};
+    tp_err jerr = {{0}};
+    if (engine_record(e, &rec, &jerr) < 0) {
+        /* Not in the journal means not acknowledged, even when git has the commit. */
+        engine_post_result(e, c->id, c->kind, false, NULL, "%s/%s: %s", t->app->name,
+                           t->image->alias, jerr.msg);
+        free(trailer);
+        free(new_tag);
+        return;
+    }
+    if (rc < 0) {
+        t->state = STATE_ERROR;
+        tracked_set_detail(t, "%s", err.msg);
+        engine_post_result(e, c->id, c->kind, false, NULL, "%s/%s: %s", t->app->name,
+                           t->image->alias, err.msg);
+    } else {
+        const char *from = t->current ? t->current : "?";
+        if (changes) {
+            engine_post_result(e, c->id, c->kind, true, commit,
+                               "%s/%s: %s -> %s written (commit %.12s)", t->app->name,
+                               t->image->alias, from, tag, commit[0] ? commit : "none");
+        } else {
+            engine_post_result(e, c->id, c->kind, true, NULL, "%s/%s: %s %s (git already has it)",
+                               t->app->name, t->image->alias, action, tag);
+        }
+        free(t->current);
+        t->current = xstrdup(tag);
+        engine_decide(e, t);
+        if (changes && t->state == STATE_UP_TO_DATE)
+            t->state = STATE_WRITTEN;
+        tracked_mark_dirty(t);
+    }
+    free(trailer);
+    free(new_tag);
+}
+
+static void act_approve(engine *e, const struct pending_command *c, tracked *t)
+{
+    if (t->state == STATE_PINNED) {
+        engine_post_result(e, c->id, c->kind, false, NULL, "%s/%s is pinned at %s: unpin it first",
+                           t->app->name, t->image->alias,
+                           decisions_pin(&e->dec, t->app->name, t->image->alias));
+        return;
+    }
+    if (t->state != STATE_UPDATE_AVAILABLE && t->state != STATE_HELD) {
+        engine_post_result(e, c->id, c->kind, false, NULL, "%s/%s has no update to approve (%s)",
+                           t->app->name, t->image->alias, model_state_name(t->state));
+        return;
+    }
+    /* The approval binds to the digest the operator saw; the tag must still point there. */
+    const char *bound = c->digest ? c->digest : t->candidate_digest;
+    tp_err err = {{0}};
+    char *now = digest_now(e, t, t->candidate, &err);
+    if (!now) {
+        engine_post_result(e, c->id, c->kind, false, NULL, "%s", err.msg);
+        return;
+    }
+    if (bound && strcmp(bound, now) != 0) {
+        char *why =
+            xasprintf("%s moved from %.19s… to %.19s… since it was checked; review it again",
+                      t->candidate, bound, now);
+        journal_record rec = {.action = "approve",
+                              .app = (char *)t->app->name,
+                              .alias = (char *)t->image->alias,
+                              .from = t->current,
+                              .to = t->candidate,
+                              .digest = (char *)bound,
+                              .result = "refused",
+                              .detail = why};
+        tp_err jerr = {{0}};
+        if (engine_record(e, &rec, &jerr) < 0)
+            engine_log(e, "error: %s", jerr.msg);
+        free(t->candidate_digest);
+        t->candidate_digest = xstrdup(now);
+        t->state = STATE_UPDATE_AVAILABLE;
+        tracked_set_detail(t, "%s", why);
+        engine_post_result(e, c->id, c->kind, false, NULL, "%s/%s: approval refused: %s",
+                           t->app->name, t->image->alias, why);
+        free(why);
+        free(now);
+        return;
+    }
+    char *candidate = xstrdup(t->candidate);
+    act_write(e, c, t, "approve", candidate, now, "Approved-by");
+    free(candidate);
+    free(now);
+}
+
+static void act_pin(engine *e, const struct pending_command *c, tracked *t, bool rollback)
+{
+    const char *tag = c->tag;
+    if (!tag && rollback)
+        tag = decisions_previous(&e->dec, t->app->name, t->image->alias);
+    if (!tag) {
+        engine_post_result(e, c->id, c->kind, false, NULL,
+                           rollback ? "%s/%s: no earlier tag is recorded to roll back to; "
+                                      "name one: rollback APP TAG"
+                                    : "%s/%s: pin needs a TAG",
+                           t->app->name, t->image->alias);
+        return;
+    }
+    if (!tag_known(t, tag)) {
+        engine_post_result(e, c->id, c->kind, false, NULL, "%s/%s: the registry has no tag '%s'",
+                           t->app->name, t->image->alias, tag);
+        return;
+    }
+    char *pin = xstrdup(tag);
+    char *digest = NULL;
+    if (t->image->strategy == STRATEGY_DIGEST) {
+        tp_err err = {{0}};
+        digest = digest_now(e, t, pin, &err);
+        if (!digest) {
+            engine_post_result(e, c->id, c->kind, false, NULL, "%s", err.msg);
+            free(pin);
+            return;
+        }
+    }
+    act_write(e, c, t, rollback ? "rollback" : "pin", pin, digest,
+              rollback ? "Rolled-back-by" : "Pinned-by");
+    free(pin);
+    free(digest);
+}
+
+static void act_record_only(engine *e, const struct pending_command *c, tracked *t,
+                            const char *action, const char *tag)
+{
+    journal_record rec = {.action = (char *)action,
+                          .app = (char *)t->app->name,
+                          .alias = (char *)t->image->alias,
+                          .from = t->current,
+                          .to = (char *)tag,
+                          .result = "ok"};
+    tp_err err = {{0}};
+    if (engine_record(e, &rec, &err) < 0) {
+        engine_post_result(e, c->id, c->kind, false, NULL, "%s", err.msg);
+        return;
+    }
+    engine_decide(e, t);
+    engine_post_result(e, c->id, c->kind, true, NULL, "%s/%s: %s%s%s", t->app->name,
+                       t->image->alias, action, tag ? " " : "", tag ? tag : "");
+}
+
+static bool writes(engine_cmd_kind kind)
+{
+    return kind == CMD_APPROVE || kind == CMD_PIN || kind == CMD_UNPIN || kind == CMD_ROLLBACK ||
+           kind == CMD_SKIP || kind == CMD_SET_POLICY;
+}
+
+void engine_execute(engine *e, const struct pending_command *c)
+{
+    /* Read-only is enforced here, not only by the console's key table. */
+    if (writes(c->kind) && (e->opts.read_only || e->opts.dry_run)) {
+        engine_post_result(e, c->id, c->kind, false, NULL, "%s refused: %s",
+                           engine_cmd_name(c->kind),
+                           e->opts.read_only ? "tagpilot is read-only" : "dry run");
+        return;
+    }
+    switch (c->kind) {
+    case CMD_REFRESH:
+        e->refresh_requested = true;
+        {
+            engine_post_result(e, c->id, c->kind, true, NULL, "refresh requested");
+            return;
+        }
+    case CMD_PAUSE:
+        e->phase = ENGINE_PAUSED;
+        {
+            engine_post_result(e, c->id, c->kind, true, NULL, "paused");
+            return;
+        }
+    case CMD_RESUME:
+        e->phase = ENGINE_IDLE;
+        {
+            engine_post_result(e, c->id, c->kind, true, NULL, "resumed");
+            return;
+        }
+    case CMD_SHUTDOWN:
+        pthread_mutex_lock(&e->lock);
+        e->stop_requested = true;
+        pthread_mutex_unlock(&e->lock);
+        {
+            engine_post_result(e, c->id, c->kind, true, NULL, "shutting down");
+            return;
+        }
+    case CMD_SET_POLICY: {
+        if (!c->app || !(str_eq(c->policy, "auto") || str_eq(c->policy, "manual"))) {
+            engine_post_result(e, c->id, c->kind, false, NULL,
+                               "set-policy needs APP and auto or manual");
+            return;
+        }
+        journal_record rec = {
+            .action = "set-policy", .app = c->app, .to = c->policy, .result = "ok"};
+        tp_err err = {{0}};
+        if (engine_record(e, &rec, &err) < 0) {
+            engine_post_result(e, c->id, c->kind, false, NULL, "%s", err.msg);
+            return;
+        }
+        for (size_t i = 0; i < e->n_images; i++)
+            if (strcmp(e->images[i].app->name, c->app) == 0)
+                tracked_mark_dirty(&e->images[i]);
+        {
+            engine_post_result(e, c->id, c->kind, true, NULL, "%s: policy %s", c->app, c->policy);
+            return;
+        }
+    }
+    default:
+        break;
+    }
+    tp_err err = {{0}};
+    tracked *t = find_tracked(e, c, &err);
+    if (!t) {
+        engine_post_result(e, c->id, c->kind, false, NULL, "%s", err.msg);
+        return;
+    }
+    if (t->failed && c->kind != CMD_UNPIN) {
+        engine_post_result(e, c->id, c->kind, false, NULL, "%s/%s is in error: %s", t->app->name,
+                           t->image->alias, t->detail ? t->detail : "");
+        return;
+    }
+    switch (c->kind) {
+    case CMD_APPROVE: {
+        act_approve(e, c, t);
+        return;
+    }
+    case CMD_PIN: {
+        act_pin(e, c, t, false);
+        return;
+    }
+    case CMD_ROLLBACK: {
+        act_pin(e, c, t, true);
+        return;
+    }
+    case CMD_UNPIN:
+        if (!decisions_pin(&e->dec, t->app->name, t->image->alias)) {
+            engine_post_result(e, c->id, c->kind, false, NULL, "%s/%s is not pinned", t->app->name,
+                               t->image->alias);
+            return;
+        }
+        {
+            act_record_only(e, c, t, "unpin", NULL);
+            return;
+        }
+    case CMD_SKIP: {
+        const char *tag = c->tag ? c->tag : t->candidate;
+        if (!tag) {
+            engine_post_result(e, c->id, c->kind, false, NULL, "%s/%s has no candidate to skip",
+                               t->app->name, t->image->alias);
+            return;
+        }
+        {
+            act_record_only(e, c, t, "skip", tag);
+            return;
+        }
+    }
+    default:
+        return;
+    }
+}

@@ -1,0 +1,129 @@
+/* engine_internal: the engine's own struct, shared by engine.c (thread, queues, publishing),
+ * engine_scan.c (a cycle) and engine_act.c (commands and write-back). Nothing outside engine_*.c
+ * includes this. */
+#ifndef TP_ENGINE_INTERNAL_H
+#define TP_ENGINE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "model_build.h"
+#include "registry/registry.h"
+#include "source/app.h"
+#include "source/source.h"
+#include "state/decisions.h"
+#include "state/journal.h"
+#include "strategy.h"
+#include "strmap.h"
+#include "tagfilter.h"
+
+#define ENGINE_LOG_KEEP 500
+
+/* One tracked image: an (application, alias) pair, rebuilt every cycle. Engine thread only. */
+typedef struct tracked {
+    char *key;                   /* "app\x1falias" */
+    const argo_app *app;         /* in engine->apps */
+    const image_settings *image; /* in app->settings */
+    char *current;               /* tag in git now, NULL when unknown */
+    char *current_digest;        /* when git pins one */
+    tagfilter *filter;
+    tag_list tags;
+    strategy_result result;
+    strvec platform_mismatch;    /* newest-build tags with no image for the platforms */
+    char *candidate;             /* NULL: none */
+    char *candidate_digest;      /* digest the candidate tag pointed at when checked */
+    image_state state;
+    char *detail;                /* error text or why; NULL */
+    int64_t last_check_ns;
+    char *diff;                  /* what writing the candidate would commit */
+    char *target;                /* where a write goes, for the console */
+    int pending;                 /* registry operations in flight for it */
+    bool failed;                 /* error already recorded; skip the rest */
+    bool selected;               /* candidate chosen this cycle */
+    model_block *block;          /* last published form, NULL when it changed since */
+} tracked;
+
+struct engine {
+    engine_options opts;
+    const tp_config *cfg;
+    pthread_t thread;
+    bool thread_started;
+
+    /* Shared with the consumer, under lock. */
+    pthread_mutex_t lock;
+    pthread_cond_t idle_cond;     /* signalled when a --once engine has finished */
+    model_snapshot *current;
+    struct pending_command *queue; /* FIFO */
+    struct pending_command *queue_tail;
+    engine_result *results;
+    size_t n_results, cap_results;
+    uint64_t next_id;
+    bool stop_requested;
+    bool wait_called;             /* engine_wait: the caller queued everything */
+    bool finished;
+    int wake_pipe[2];             /* engine -> consumer */
+    int cmd_pipe[2];              /* consumer -> engine */
+
+    /* Engine thread only. */
+    registry_client *registry;
+    registries_conf rconf;
+    bool have_rconf;
+    journal *journal;
+    decisions dec;
+    strmap history;               /* "app\x1falias" -> struct history_list* (journal indexes) */
+    app_source **sources;
+    size_t n_sources;
+    char *sources_label;
+    app_list *apps;               /* one per source, from the last cycle */
+    size_t n_apps_lists;
+    tracked *images;              /* sorted by app, alias */
+    size_t n_images;
+    strmap by_key;                /* key -> tracked* */
+    strmap last_states;           /* key -> state + 1, to log changes only */
+    strvec log;                   /* ring of the last ENGINE_LOG_KEEP lines */
+    uint64_t log_total;
+    uint64_t generation;
+    engine_phase phase;
+    size_t scan_done;
+    int64_t last_cycle_ns, next_cycle_ns;
+    bool refresh_requested;
+    char *identity;               /* "user@host" for trailers */
+};
+
+/* engine.c */
+void engine_log(engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void engine_publish(engine *e);
+int64_t engine_now_ns(void);
+void engine_post_result(engine *e, uint64_t id, engine_cmd_kind kind, bool ok, const char *commit,
+                        const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void tracked_mark_dirty(tracked *t);
+void tracked_set_detail(tracked *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Run the registry client until nothing is outstanding (commands wait meanwhile). */
+int engine_drive_registry(engine *e, tp_err *err);
+
+/* engine_scan.c */
+void engine_scan(engine *e);
+void engine_decide(engine *e, tracked *t);
+approval_policy engine_policy_of(const engine *e, const tracked *t);
+void tracked_clear(tracked *t);
+
+/* engine_act.c */
+struct pending_command;
+void engine_execute(engine *e, const struct pending_command *cmd);
+/* Write new_tag for t now (auto policy or an operator's action). Returns 0 and the commit id
+ * ("" when git already had it), or -1 with err. */
+int engine_write(engine *e, tracked *t, const char *new_tag, const char *trailer, char commit[41],
+                 tp_err *err);
+/* Append a journal record and fold it into decisions and history (fsync'd before return). */
+int engine_record(engine *e, const journal_record *rec, tp_err *err);
+void engine_history_index(engine *e, size_t record_index);
+
+struct pending_command {
+    struct pending_command *next;
+    uint64_t id;
+    engine_cmd_kind kind;
+    char *app, *alias, *tag, *policy, *digest;
+};
+
+#endif

@@ -1,0 +1,567 @@
+/* engine_scan: one cycle — read the sources, work out each tracked image's current tag, ask the
+ * registries (one tag listing per repository), select a candidate, decide by policy, and write
+ * what the auto policy allows. Per-image errors never stop the cycle. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+#include "manifest/manifest.h"
+#include "writeback/writeback.h"
+
+typedef struct op_ctx {
+    engine *e;
+    tracked *t;
+    size_t tag_index;
+} op_ctx;
+
+void tracked_clear(tracked *t)
+{
+    free(t->key);
+    free(t->current);
+    free(t->current_digest);
+    tagfilter_free(t->filter);
+    tag_list_free(&t->tags);
+    strategy_result_free(&t->result);
+    strvec_free(&t->platform_mismatch);
+    free(t->candidate);
+    free(t->candidate_digest);
+    free(t->detail);
+    free(t->diff);
+    free(t->target);
+    model_block_unref(t->block);
+    *t = (tracked){0};
+}
+
+approval_policy engine_policy_of(const engine *e, const tracked *t)
+{
+    approval_policy p = decisions_policy(&e->dec, t->app->name);
+    if (p != APPROVAL_DEFAULT)
+        return p;
+    if (t->app->settings.approval != APPROVAL_DEFAULT)
+        return t->app->settings.approval;
+    if (e->opts.approval == ENGINE_POLICY_AUTO)
+        return APPROVAL_AUTO;
+    if (e->opts.approval == ENGINE_POLICY_MANUAL)
+        return APPROVAL_MANUAL;
+    return e->cfg->approval == APPROVAL_AUTO ? APPROVAL_AUTO : APPROVAL_MANUAL;
+}
+
+static void fail(tracked *t, const char *fmt, const char *arg)
+{
+    t->failed = true;
+    t->state = STATE_ERROR;
+    tracked_set_detail(t, fmt, arg);
+}
+
+/* ---- sources and tracked images ---- */
+
+static void read_sources(engine *e)
+{
+    app_list *lists = xcalloc(e->n_sources ? e->n_sources : 1, sizeof *lists);
+    for (size_t i = 0; i < e->n_sources; i++) {
+        tp_err err = {{0}};
+        if (source_open(e->sources[i], &err) < 0 ||
+            source_list_apps(e->sources[i], &lists[i], &err) < 0) {
+            engine_log(e, "error: %s", err.msg);
+            /* Keep what the last good read of this source said rather than losing the apps. */
+            if (i < e->n_apps_lists) {
+                lists[i] = e->apps[i];
+                e->apps[i] = (app_list){0};
+            }
+        }
+        source_close(e->sources[i]);
+        for (size_t k = 0; k < lists[i].errors.count; k++)
+            engine_log(e, "error: %s", lists[i].errors.items[k]);
+    }
+    /* The tracked table points into the old lists: it is rebuilt right after this. */
+    for (size_t i = 0; i < e->n_images; i++)
+        tracked_clear(&e->images[i]);
+    free(e->images);
+    e->images = NULL;
+    e->n_images = 0;
+    for (size_t i = 0; i < e->n_apps_lists; i++)
+        app_list_free(&e->apps[i]);
+    free(e->apps);
+    e->apps = lists;
+    e->n_apps_lists = e->n_sources;
+}
+
+static int compare_tracked(const void *a, const void *b)
+{
+    const tracked *x = a, *y = b;
+    int c = strcmp(x->app->name, y->app->name);
+    return c ? c
+             : strcmp(x->image->alias ? x->image->alias : "",
+                      y->image->alias ? y->image->alias : "");
+}
+
+static char *target_text(const argo_app *app, const engine *e)
+{
+    const app_settings *s = &app->settings;
+    const char *url = app_repo_url(app) ? app_repo_url(app) : "?";
+    if (s->writeback != WRITEBACK_GIT)
+        return xasprintf("argocd: the Application itself (needs a Kubernetes source)");
+    char *redacted = gitrepo_redact_url(url);
+    char *file;
+    const char *path = app->path && *app->path ? app->path : ".";
+    if (s->target == TARGET_HELMVALUES)
+        file = xasprintf("%s/%s", path, s->target_path ? s->target_path : "values.yaml");
+    else if (s->target == TARGET_KUSTOMIZATION)
+        file = xasprintf("%s/kustomization.yaml", s->target_path ? s->target_path : path);
+    else {
+        char *name = manifest_argocd_source_name(app, e->cfg->argocd_namespace);
+        file = xasprintf("%s/%s", path, name);
+        free(name);
+    }
+    char *text = xasprintf("%s in %s", file, redacted);
+    free(file);
+    free(redacted);
+    return text;
+}
+
+/* An annotation error about this alias ("…/<alias>.allow-tags: …") makes the image an error
+ * rather than silently using a default the operator did not ask for. */
+static void fail_on_annotation_error(tracked *t)
+{
+    const strvec *errors = &t->app->settings.errors;
+    if (!t->image->alias)
+        return;
+    char *needle = xasprintf("%s%s.", ANNOTATION_PREFIX, t->image->alias);
+    for (size_t i = 0; i < errors->count && !t->failed; i++)
+        if (strstr(errors->items[i], needle))
+            fail(t, "%s", errors->items[i]);
+    free(needle);
+}
+
+static void build_tracked(engine *e)
+{
+    size_t n = 0;
+    for (size_t l = 0; l < e->n_apps_lists; l++)
+        for (size_t a = 0; a < e->apps[l].count; a++)
+            n += e->apps[l].items[a].settings.n_images;
+    e->images = xcalloc(n ? n : 1, sizeof *e->images);
+    strmap_free(&e->by_key);
+    size_t k = 0;
+    for (size_t l = 0; l < e->n_apps_lists; l++)
+        for (size_t a = 0; a < e->apps[l].count; a++) {
+            const argo_app *app = &e->apps[l].items[a];
+            if (e->opts.only_app && strcmp(app->name, e->opts.only_app) != 0)
+                continue;
+            for (size_t i = 0; i < app->settings.errors.count; i++)
+                engine_log(e, "error: app %s: %s", app->name, app->settings.errors.items[i]);
+            for (size_t i = 0; i < app->settings.n_images; i++) {
+                tracked *t = &e->images[k++];
+                t->app = app;
+                t->image = &app->settings.images[i];
+                t->key = xasprintf("%s\x1f%s", app->name, t->image->alias ? t->image->alias : "");
+                t->state = STATE_CHECKING;
+                t->target = target_text(app, e);
+                if (app->error)
+                    fail(t, "%s", app->error);
+                else
+                    fail_on_annotation_error(t);
+            }
+        }
+    e->n_images = k;
+    qsort(e->images, k, sizeof *e->images, compare_tracked);
+    for (size_t i = 0; i < k; i++) {
+        tracked *t = &e->images[i];
+        if (strmap_put(&e->by_key, t->key, t))
+            fail(t, "%s", "two Applications with this name track the same alias");
+    }
+}
+
+/* ---- current tags ---- */
+
+typedef struct repo_cache {
+    strmap by_url; /* url -> gitrepo* */
+} repo_cache;
+
+static gitrepo *repo_for(engine *e, repo_cache *rc, const argo_app *app, tp_err *err)
+{
+    const char *url = app_repo_url(app);
+    if (!url)
+        return tp_err_set(err, "app %s: no spec.source.repoURL", app->name), NULL;
+    gitrepo *repo = strmap_get(&rc->by_url, url);
+    if (repo) {
+        if (gitrepo_checkout(repo, app->target_revision, err) < 0)
+            return NULL;
+        return repo;
+    }
+    gitrepo_opts go = {e->cfg->state_dir, e->cfg->git_credentials};
+    if (manifest_open_repo(app, &go, &repo, err) < 0)
+        return NULL;
+    strmap_put(&rc->by_url, url, repo);
+    return repo;
+}
+
+static void close_repo(const char *key, void *value, void *ctx)
+{
+    (void)key, (void)ctx;
+    gitrepo_close(value);
+}
+
+static void read_current_tags(engine *e, repo_cache *rc)
+{
+    for (size_t i = 0; i < e->n_images;) {
+        const argo_app *app = e->images[i].app;
+        size_t end = i;
+        while (end < e->n_images && e->images[end].app == app)
+            end++;
+        tp_err err = {{0}};
+        gitrepo *repo = repo_for(e, rc, app, &err);
+        current_tag *cur = xcalloc(app->settings.n_images, sizeof *cur);
+        if (repo &&
+            manifest_current(app, gitrepo_workdir(repo), e->cfg->argocd_namespace, cur, &err) < 0)
+            repo = NULL;
+        for (size_t k = i; k < end; k++) {
+            tracked *t = &e->images[k];
+            if (t->failed)
+                continue;
+            if (!repo) {
+                fail(t, "%s", err.msg);
+                continue;
+            }
+            const current_tag *c = &cur[t->image - app->settings.images];
+            if (c->error)
+                fail(t, "%s", c->error);
+            t->current = xstrdup(c->tag);
+            t->current_digest = xstrdup(c->digest);
+        }
+        for (size_t k = 0; k < app->settings.n_images; k++)
+            current_tag_free(&cur[k]);
+        free(cur);
+        i = end;
+    }
+}
+
+/* ---- registry ---- */
+
+static void image_done(engine *e, tracked *t);
+
+static op_ctx *ctx_new(engine *e, tracked *t, size_t tag_index)
+{
+    op_ctx *c = xmalloc(sizeof *c);
+    *c = (op_ctx){e, t, tag_index};
+    t->pending++;
+    return c;
+}
+
+/* An operation finished: when it was the image's last, select and decide. */
+static void op_finished(op_ctx *c)
+{
+    engine *e = c->e;
+    tracked *t = c->t;
+    free(c);
+    if (--t->pending == 0)
+        image_done(e, t);
+}
+
+static bool same_as_current(const tracked *t)
+{
+    if (t->image->strategy == STRATEGY_DIGEST)
+        return t->current_digest && t->candidate_digest &&
+               strcmp(t->current_digest, t->candidate_digest) == 0;
+    return str_eq(t->candidate, t->current);
+}
+
+static void select_candidate(tracked *t)
+{
+    strategy_params p = {t->image->strategy, t->image->constraint, t->filter};
+    tp_err err = {{0}};
+    if (strategy_select(&p, &t->tags, &t->result, &err) < 0) {
+        fail(t, "%s", err.msg);
+        return;
+    }
+    if (t->result.candidate >= 0) {
+        const tag_info *ti = &t->tags.items[t->result.candidate];
+        t->candidate = xstrdup(ti->name);
+        t->candidate_digest = xstrdup(ti->digest);
+    }
+}
+
+static void candidate_digest_cb(void *ud, const char *digest, const tp_err *err)
+{
+    op_ctx *c = ud;
+    if (err)
+        engine_log(c->e, "warning: %s/%s: digest of %s unknown: %s", c->t->app->name,
+                   c->t->image->alias, c->t->candidate, err->msg);
+    else
+        c->t->candidate_digest = xstrdup(digest);
+    op_finished(c);
+}
+
+static void image_done(engine *e, tracked *t)
+{
+    if (!t->failed && !t->selected) {
+        t->selected = true;
+        select_candidate(t);
+        /* An approval binds to the digest the candidate has now, so learn it (one HEAD) for
+         * every image an operator may be asked about. */
+        if (!t->failed && t->candidate && !t->candidate_digest && !same_as_current(t)) {
+            registry_tag_digest(e->registry, &t->image->ref, t->candidate, candidate_digest_cb,
+                                ctx_new(e, t, 0));
+            return;
+        }
+    }
+    t->last_check_ns = engine_now_ns();
+    e->scan_done++;
+}
+
+static void meta_cb(void *ud, const registry_image_meta *meta, const tp_err *err)
+{
+    op_ctx *c = ud;
+    tag_info *ti = &c->t->tags.items[c->tag_index];
+    if (err) {
+        if (!c->t->failed)
+            fail(c->t, "%s", err->msg);
+    } else if (!meta->platform_match) {
+        strvec_push(&c->t->platform_mismatch, ti->name);
+    } else {
+        ti->digest = xstrdup(meta->digest);
+        ti->has_created = meta->has_created;
+        ti->created_ns = meta->created_ns;
+    }
+    op_finished(c);
+}
+
+static void tag_digest_cb(void *ud, const char *digest, const tp_err *err)
+{
+    op_ctx *c = ud;
+    if (err) {
+        if (!c->t->failed)
+            fail(c->t, "%s", err->msg);
+    } else {
+        c->t->tags.items[c->tag_index].digest = xstrdup(digest);
+    }
+    op_finished(c);
+}
+
+static void tags_cb(void *ud, const strvec *tags, const tp_err *err)
+{
+    op_ctx *c = ud;
+    engine *e = c->e;
+    tracked *t = c->t;
+    if (err) {
+        fail(t, "%s", err->msg);
+        op_finished(c);
+        return;
+    }
+    for (size_t i = 0; i < tags->count; i++)
+        tag_list_add(&t->tags, tags->items[i], NULL, false, 0);
+    const image_settings *img = t->image;
+    if (img->strategy == STRATEGY_NEWEST_BUILD) {
+        for (size_t i = 0; i < t->tags.count; i++)
+            if (tagfilter_check(t->filter, t->tags.items[i].name, NULL) == TAGFILTER_ALLOWED)
+                registry_image_metadata(e->registry, &img->ref, t->tags.items[i].name,
+                                        img->platforms, img->n_platforms, meta_cb,
+                                        ctx_new(e, t, i));
+    } else if (img->strategy == STRATEGY_DIGEST && img->constraint) {
+        for (size_t i = 0; i < t->tags.count; i++)
+            if (strcmp(t->tags.items[i].name, img->constraint) == 0)
+                registry_tag_digest(e->registry, &img->ref, img->constraint, tag_digest_cb,
+                                    ctx_new(e, t, i));
+    }
+    op_finished(c);
+}
+
+static void ask_registries(engine *e)
+{
+    registry_client_begin_cycle(e->registry);
+    for (size_t i = 0; i < e->n_images; i++) {
+        tracked *t = &e->images[i];
+        if (t->failed) {
+            e->scan_done++;
+            continue;
+        }
+        const image_settings *img = t->image;
+        t->filter = tagfilter_new(img->allow_tags, (const char *const *)img->ignore_tags.items,
+                                  img->ignore_tags.count);
+        if (tagfilter_problem(t->filter)) {
+            fail(t, "%s", tagfilter_problem(t->filter));
+            e->scan_done++;
+            continue;
+        }
+        if (tagfilter_disables_image(t->filter)) {
+            t->selected = true;
+            e->scan_done++;
+            continue;
+        }
+        registry_list_tags(e->registry, &img->ref, tags_cb, ctx_new(e, t, 0));
+    }
+    tp_err err = {{0}};
+    if (engine_drive_registry(e, &err) < 0) {
+        engine_log(e, "error: registry: %s", err.msg);
+        /* What did not finish cannot be trusted; the client cancels it on the next cycle. */
+        for (size_t i = 0; i < e->n_images; i++)
+            if (e->images[i].pending > 0 && !e->images[i].failed)
+                fail(&e->images[i], "registry: %s", err.msg);
+    }
+}
+
+/* ---- decisions ---- */
+
+void engine_decide(engine *e, tracked *t)
+{
+    const char *app = t->app->name, *alias = t->image->alias;
+    const char *pin = decisions_pin(&e->dec, app, alias);
+    if (t->failed) {
+        t->state = STATE_ERROR;
+    } else if (pin) {
+        t->state = STATE_PINNED;
+        if (t->candidate && !str_eq(t->candidate, pin))
+            tracked_set_detail(t, "pinned at %s; %s is available", pin, t->candidate);
+        else
+            tracked_set_detail(t, "pinned at %s", pin);
+    } else if (tagfilter_disables_image(t->filter)) {
+        t->state = STATE_UP_TO_DATE;
+        tracked_set_detail(t, "%s", "not updated: ignore-tags is '*'");
+    } else if (!t->candidate) {
+        t->state = STATE_UP_TO_DATE;
+        tracked_set_detail(t, "%s",
+                           t->tags.count ? "no tag is eligible" : "the registry lists no tags");
+    } else if (same_as_current(t)) {
+        t->state = STATE_UP_TO_DATE;
+        tracked_set_detail(t, NULL);
+    } else if (decisions_skipped(&e->dec, app, alias, t->candidate)) {
+        t->state = STATE_HELD;
+        tracked_set_detail(t, "%s was skipped by an operator", t->candidate);
+    } else {
+        t->state = STATE_UPDATE_AVAILABLE;
+        tracked_set_detail(t, NULL);
+    }
+    tracked_mark_dirty(t);
+}
+
+/* The tag a write puts in git: the digest strategy writes "tag@sha256:…". */
+static char *tag_to_write(const tracked *t)
+{
+    if (t->image->strategy == STRATEGY_DIGEST && t->candidate_digest)
+        return xasprintf("%s@%s", t->candidate, t->candidate_digest);
+    return xstrdup(t->candidate);
+}
+
+static void auto_write(engine *e, tracked *t)
+{
+    if (e->opts.dry_run) {
+        t->state = STATE_APPROVED;
+        tracked_set_detail(t, "auto policy: would write %s (dry run)", t->candidate);
+        return;
+    }
+    if (e->opts.read_only || e->opts.no_auto_writes)
+        return;
+    t->state = STATE_WRITING;
+    tracked_mark_dirty(t);
+    engine_publish(e);
+    char *new_tag = tag_to_write(t);
+    char commit[41] = "";
+    tp_err err = {{0}};
+    int rc = engine_write(e, t, new_tag, NULL, commit, &err);
+    journal_record rec = {.action = "auto",
+                          .app = (char *)t->app->name,
+                          .alias = (char *)t->image->alias,
+                          .from = t->current,
+                          .to = new_tag,
+                          .digest = t->candidate_digest,
+                          .commit = commit[0] ? commit : NULL,
+                          .result = rc == 0 ? "ok" : "error",
+                          .detail = rc == 0 ? NULL : err.msg};
+    tp_err jerr = {{0}};
+    if (engine_record(e, &rec, &jerr) < 0)
+        engine_log(e, "error: %s", jerr.msg);
+    if (rc == 0) {
+        engine_log(e, "%s/%s: %s -> %s written%s%s", t->app->name, t->image->alias,
+                   t->current ? t->current : "?", new_tag, commit[0] ? ", commit " : "", commit);
+        free(t->current);
+        t->current = xstrdup(t->candidate);
+        t->state = STATE_WRITTEN;
+        if (commit[0])
+            tracked_set_detail(t, "commit %.12s", commit);
+        else
+            tracked_set_detail(t, "%s", "git already had it");
+    } else {
+        t->state = STATE_ERROR;
+        tracked_set_detail(t, "%s", err.msg);
+    }
+    free(new_tag);
+}
+
+/* The diff the console shows before anyone approves. */
+static void plan_diff(engine *e, repo_cache *rc, tracked *t)
+{
+    if (t->app->settings.writeback != WRITEBACK_GIT)
+        return;
+    tp_err err = {{0}};
+    gitrepo *repo = repo_for(e, rc, t->app, &err);
+    if (!repo)
+        return;
+    char *new_tag = tag_to_write(t);
+    image_update u = {t->image, t->current, new_tag};
+    writeback_opts wo = {0};
+    wo.state_dir = e->cfg->state_dir;
+    wo.author_name = e->cfg->git_author_name;
+    wo.author_email = e->cfg->git_author_email;
+    wo.message_template = e->cfg->commit_message_template;
+    wo.argocd_namespace = e->cfg->argocd_namespace;
+    writeback_change change = {0};
+    if (writeback_plan_in(t->app, gitrepo_workdir(repo), &u, 1, &wo, &change, &err) == 0) {
+        free(t->diff);
+        t->diff = xstrdup(change.diff);
+    } else {
+        free(t->diff);
+        t->diff = xasprintf("cannot plan the write: %s", err.msg);
+    }
+    writeback_change_free(&change);
+    free(new_tag);
+}
+
+static void log_state_changes(engine *e)
+{
+    size_t updates = 0, errors = 0;
+    for (size_t i = 0; i < e->n_images; i++) {
+        tracked *t = &e->images[i];
+        updates += t->state == STATE_UPDATE_AVAILABLE;
+        errors += t->state == STATE_ERROR;
+        intptr_t before = (intptr_t)strmap_get(&e->last_states, t->key);
+        intptr_t now = (intptr_t)t->state + 1;
+        if (before == now)
+            continue;
+        strmap_put(&e->last_states, t->key, (void *)now);
+        if (t->state == STATE_UPDATE_AVAILABLE)
+            engine_log(e, "%s/%s: update available %s -> %s", t->app->name, t->image->alias,
+                       t->current ? t->current : "?", t->candidate);
+        else if (t->state == STATE_ERROR)
+            engine_log(e, "error: %s/%s: %s", t->app->name, t->image->alias,
+                       t->detail ? t->detail : "failed");
+    }
+    engine_log(e, "cycle done: %zu images, %zu updates waiting, %zu errors", e->n_images, updates,
+               errors);
+}
+
+void engine_scan(engine *e)
+{
+    e->phase = ENGINE_SCANNING;
+    e->scan_done = 0;
+    engine_publish(e);
+    read_sources(e);
+    build_tracked(e);
+    engine_publish(e);
+    repo_cache rc = {0};
+    read_current_tags(e, &rc);
+    ask_registries(e);
+    for (size_t i = 0; i < e->n_images; i++)
+        engine_decide(e, &e->images[i]);
+    for (size_t i = 0; i < e->n_images; i++) {
+        tracked *t = &e->images[i];
+        if (t->state == STATE_UPDATE_AVAILABLE && engine_policy_of(e, t) == APPROVAL_AUTO)
+            auto_write(e, t);
+    }
+    for (size_t i = 0; i < e->n_images; i++) {
+        tracked *t = &e->images[i];
+        if (t->state == STATE_UPDATE_AVAILABLE || t->state == STATE_APPROVED)
+            plan_diff(e, &rc, t);
+    }
+    strmap_each(&rc.by_url, close_repo, NULL);
+    strmap_free(&rc.by_url);
+    log_state_changes(e);
+}

@@ -1,0 +1,110 @@
+/* manifest: which tag each tracked image runs today, read from the app's source repository in
+ * argocd-image-updater's order of precedence:
+ *   1. .argocd-source-<app>.yaml in the source path (Helm parameters or Kustomize images),
+ *   2. spec.source.helm.parameters / spec.source.kustomize.images of the Application,
+ *   3. the chart's values.yaml at helm.image-tag / image-spec (dotted and indexed paths),
+ *      falling back to Chart.yaml appVersion when the tag is empty (as `helm create` charts do),
+ *   4. kustomization.yaml `images:`,
+ *   5. for plain directories (not supported by argocd-image-updater), the `image:` of the
+ *      containers in the workload manifests. */
+#ifndef TP_MANIFEST_H
+#define TP_MANIFEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "annotations.h"
+#include "source/app.h"
+#include "source/gitrepo.h"
+#include "imageref.h"
+#include "util.h"
+
+typedef enum app_kind {
+    APP_KIND_HELM,
+    APP_KIND_KUSTOMIZE,
+    APP_KIND_PLAIN,
+} app_kind;
+
+typedef enum tag_origin {
+    ORIGIN_NONE = 0,
+    ORIGIN_ARGOCD_SOURCE,    /* .argocd-source-<app>.yaml */
+    ORIGIN_APP_SPEC,         /* the Application's helm parameters / kustomize images */
+    ORIGIN_HELM_VALUES,      /* values.yaml (or the helmvalues target file) */
+    ORIGIN_CHART_APPVERSION, /* Chart.yaml appVersion, the values tag being empty */
+    ORIGIN_KUSTOMIZATION,    /* kustomization.yaml images */
+    ORIGIN_PLAIN,            /* a container image: in a plain manifest */
+} tag_origin;
+
+/* The current tag of one tracked image (owned strings). */
+typedef struct current_tag {
+    char *tag;    /* NULL when not found (error says why) */
+    char *digest; /* "sha256:…" when the manifest pins one, else NULL */
+    tag_origin origin;
+    char *file;  /* repository-relative file it was read from, or NULL (Application spec) */
+    size_t line; /* 1-based line of the value, 0 when unknown */
+    char *error; /* why no tag could be read for this image, or NULL */
+} current_tag;
+
+/* Helm parameter / values keys for an image: the annotations, else argocd-image-updater's
+ * defaults "image.name" and "image.tag". spec is NULL unless helm.image-spec is set. */
+typedef struct helm_keys {
+    const char *name, *tag, *spec;
+} helm_keys;
+helm_keys manifest_helm_keys(const image_settings *img);
+
+/* Kind of the app's source folder: Helm (Chart.yaml, spec.source.helm, helmvalues target),
+ * Kustomize (kustomization.yaml, spec.source.kustomize, kustomization target) or plain. */
+app_kind manifest_app_kind(const argo_app *app, const char *source_dir);
+
+/* ".argocd-source-<app>.yaml", or ".argocd-source-<ns>_<app>.yaml" when the app's namespace is
+ * set and differs from argocd_ns. A new string. */
+char *manifest_argocd_source_name(const argo_app *app, const char *argocd_ns);
+
+/* Open the app's source repository (git-repository annotation, else spec.source.repoURL) in the
+ * cache and check out spec.source.targetRevision. */
+int manifest_open_repo(const argo_app *app, const gitrepo_opts *opts, gitrepo **out, tp_err *err);
+
+/* Read the current tag of every image of app (out has app->settings.n_images entries, filled
+ * even on error). repo_root is the checked-out repository. Returns -1 only when the app as a
+ * whole cannot be read (missing source path); per-image problems go into out[i].error. */
+int manifest_current(const argo_app *app, const char *repo_root, const char *argocd_ns,
+                     current_tag *out, tp_err *err);
+void current_tag_free(current_tag *t);
+
+/* Human name of an origin: "argocd-source", "application", "helm-values", ... */
+const char *manifest_origin_name(tag_origin origin);
+
+/* Split "name[:tag][@digest]" (the tag is after the last ':' that follows the last '/').
+ * Outputs are new strings or NULL. */
+void manifest_split_image(const char *value, char **name, char **tag, char **digest);
+
+/* True when `written` (an image reference, tag optional) names the same repository as ref. */
+bool manifest_image_matches(const char *written, const imageref *ref);
+
+/* Read a whole file into *out. Returns 0, or -1 with err naming path (rel for messages). */
+int manifest_read_file(const char *path, const char *rel, strbuf *out, tp_err *err);
+
+/* Repository-relative path of the values file to read and edit: the helmvalues target
+ * (relative to the source path, or repo-absolute with a leading '/'), default
+ * <path>/values.yaml. A new string. */
+char *manifest_helm_values_rel(const argo_app *app);
+/* Repository-relative folder of the kustomization: the kustomization target, default the
+ * source path. A new string ("" for the root). */
+char *manifest_kustomize_dir_rel(const argo_app *app);
+/* Name of the kustomization file in dir ("kustomization.yaml", ".yml", "Kustomization"), or
+ * NULL when there is none. Static string. */
+const char *manifest_kustomization_name(const char *dir);
+
+/* Per-kind readers (step 3-5) used by manifest_current; fill out or out->error. */
+void manifest_current_helm(const argo_app *app, const image_settings *img, const char *repo_root,
+                           current_tag *out);
+void manifest_current_kustomize(const argo_app *app, const image_settings *img,
+                                const char *repo_root, current_tag *out);
+/* First matching container image under repo_root/rel_dir; 0 when found, 1 when not. */
+int manifest_current_plain(const char *repo_root, const char *rel_dir, const imageref *ref,
+                           current_tag *out);
+
+/* The source folder of the app inside repo_root: a new string. */
+char *manifest_source_dir(const argo_app *app, const char *repo_root);
+
+#endif

@@ -1,0 +1,243 @@
+#include "yamledit.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool is_ci(const char *a, const char *b)
+{
+    return strcasecmp(a, b) == 0;
+}
+
+/* Numbers in YAML 1.1 (what Helm's parser follows) and 1.2: ints in any base, floats, .inf. */
+static bool looks_numeric(const char *v)
+{
+    const char *p = v;
+    if (*p == '+' || *p == '-')
+        p++;
+    if (!*p)
+        return false;
+    if (is_ci(p, ".inf") || is_ci(p, ".nan"))
+        return true;
+    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'o' || p[1] == 'b') && p[2])
+        return true;
+    bool digit = false, other = false;
+    for (const char *q = p; *q; q++) {
+        if (isdigit((unsigned char)*q))
+            digit = true;
+        else if (*q != '_' && *q != '.' && *q != 'e' && *q != 'E' && *q != '+' && *q != '-' &&
+                 *q != ':')
+            other = true;
+    }
+    if (!digit || other)
+        return false;
+    /* "1.5.2" is text; "1.10", "1e3", "1_000", "1:20" are numbers. */
+    char *clean = xstrdup(p);
+    size_t w = 0;
+    for (size_t r = 0; clean[r]; r++)
+        if (clean[r] != '_')
+            clean[w++] = clean[r];
+    clean[w] = '\0';
+    char *end;
+    errno = 0;
+    (void)strtod(clean, &end);
+    bool whole = *end == '\0';
+    if (!whole && strchr(clean, ':')) { /* sexagesimal 1:20:30 */
+        whole = true;
+        for (const char *q = clean; *q; q++)
+            if (!isdigit((unsigned char)*q) && *q != ':' && *q != '.')
+                whole = false;
+    }
+    free(clean);
+    return whole;
+}
+
+/* Would a plain scalar end early or mean something else to the parser (not the type)? */
+static bool plain_breaks_syntax(const char *v, bool in_flow)
+{
+    if (!*v)
+        return true;
+    if (strchr("-?:,[]{}#&*!|>'\"%@`", v[0]) || isspace((unsigned char)v[0]))
+        return true;
+    size_t n = strlen(v);
+    if (isspace((unsigned char)v[n - 1]) || v[n - 1] == ':')
+        return true;
+    if (strstr(v, ": ") || strstr(v, " #") || strpbrk(v, "\n\r\t"))
+        return true;
+    if (in_flow && strpbrk(v, ",[]{}"))
+        return true;
+    for (const char *p = v; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return true;
+    return false;
+}
+
+bool yamledit_needs_quotes(const char *v, bool in_flow)
+{
+    static const char *const words[] = {"null", "~",  "true", "false", "yes",
+                                        "no",   "on", "off",  "y",     "n"};
+    if (plain_breaks_syntax(v, in_flow))
+        return true;
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (is_ci(v, words[i]))
+            return true;
+    return looks_numeric(v);
+}
+
+static void render_double(strbuf *sb, const char *v)
+{
+    strbuf_putc(sb, '"');
+    for (const char *p = v; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"' || c == '\\') {
+            strbuf_putc(sb, '\\');
+            strbuf_putc(sb, (char)c);
+        } else if (c == '\n') {
+            strbuf_puts(sb, "\\n");
+        } else if (c == '\t') {
+            strbuf_puts(sb, "\\t");
+        } else if (c < 0x20 || c == 0x7f) {
+            strbuf_printf(sb, "\\x%02x", c);
+        } else {
+            strbuf_putc(sb, (char)c);
+        }
+    }
+    strbuf_putc(sb, '"');
+}
+
+static char *render(const char *value, ynode_style style, bool in_flow)
+{
+    strbuf sb = {0};
+    bool printable = true;
+    for (const char *p = value; *p; p++)
+        if ((unsigned char)*p < 0x20)
+            printable = false;
+    if (style == YSTYLE_SINGLE && printable) {
+        strbuf_putc(&sb, '\'');
+        for (const char *p = value; *p; p++) {
+            if (*p == '\'')
+                strbuf_putc(&sb, '\'');
+            strbuf_putc(&sb, *p);
+        }
+        strbuf_putc(&sb, '\'');
+    } else if (style == YSTYLE_DOUBLE || yamledit_needs_quotes(value, in_flow)) {
+        render_double(&sb, value);
+    } else {
+        strbuf_puts(&sb, value);
+    }
+    return strbuf_take(&sb);
+}
+
+/* An edit in place may sit inside a flow collection: quote as if it did. */
+char *yamledit_render(const char *value, ynode_style style)
+{
+    return render(value, style, true);
+}
+
+char *yamledit_render_block(const char *value)
+{
+    return render(value, YSTYLE_PLAIN, false);
+}
+
+/* Skip "&anchor" and "!tag" properties written before a node's text. */
+static size_t skip_properties(const char *buf, size_t pos, size_t end)
+{
+    while (pos < end && (buf[pos] == '&' || buf[pos] == '!')) {
+        while (pos < end && !isspace((unsigned char)buf[pos]))
+            pos++;
+        while (pos < end && isspace((unsigned char)buf[pos]))
+            pos++;
+    }
+    return pos;
+}
+
+int yamledit_scalar(const char *buf, size_t len, const ynode *node, const char *value,
+                    yamledit_edit *out, tp_err *err)
+{
+    *out = (yamledit_edit){0};
+    if (!node)
+        return tp_err_set(err, "no value to edit");
+    if (node->end > len || node->start > node->end)
+        return tp_err_set(err, "line %zu: node span outside the text", node->line);
+    ynode_style style = YSTYLE_PLAIN;
+    if (node->kind == YNODE_SCALAR) {
+        if (node->style == YSTYLE_LITERAL || node->style == YSTYLE_FOLDED)
+            return tp_err_set(err, "line %zu: a block scalar (| or >) cannot be edited in place",
+                              node->line);
+        style = node->style;
+    } else if (node->kind != YNODE_ALIAS) {
+        return tp_err_set(err, "line %zu: expected a single value, found a %s", node->line,
+                          node->kind == YNODE_MAP ? "map" : "list");
+    }
+    size_t start =
+        node->kind == YNODE_SCALAR ? skip_properties(buf, node->start, node->end) : node->start;
+    out->start = start;
+    out->end = node->end;
+    /* An explicit tag (!!str 1.0) fixes the type, so a plain value only needs to parse. */
+    bool tagged = memchr(buf + node->start, '!', start - node->start) != NULL;
+    if (tagged && style == YSTYLE_PLAIN && !plain_breaks_syntax(value, true))
+        out->text = xstrdup(value);
+    else
+        out->text = yamledit_render(value, style);
+    /* An empty value ("tag:") has an empty span right after the colon. */
+    if (start == node->end && start > 0 && buf[start - 1] == ':') {
+        char *spaced = xasprintf(" %s", out->text);
+        free(out->text);
+        out->text = spaced;
+    }
+    return 0;
+}
+
+static int edit_cmp(const void *a, const void *b)
+{
+    const yamledit_edit *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+int yamledit_apply(const char *buf, size_t len, yamledit_edit *edits, size_t n, strbuf *out,
+                   tp_err *err)
+{
+    strbuf_free(out);
+    qsort(edits, n, sizeof *edits, edit_cmp);
+    int rc = 0;
+    size_t pos = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (edits[i].start < pos || edits[i].end > len) {
+            rc = tp_err_set(err, "overlapping edits at byte %zu", edits[i].start);
+            break;
+        }
+        strbuf_append(out, buf + pos, edits[i].start - pos);
+        strbuf_puts(out, edits[i].text);
+        pos = edits[i].end;
+    }
+    if (rc == 0)
+        strbuf_append(out, buf + pos, len - pos);
+    for (size_t i = 0; i < n; i++) {
+        free(edits[i].text);
+        edits[i].text = NULL;
+    }
+    if (rc)
+        strbuf_free(out);
+    return rc;
+}
+
+int yamledit_set_path(const char *buf, size_t len, const char *name, size_t doc_index,
+                      const char *path, const char *value, strbuf *out, tp_err *err)
+{
+    ydoc doc;
+    if (yamldoc_parse(buf, len, name, &doc, err))
+        return -1;
+    int rc = 0;
+    const ynode *n = doc_index < doc.n_roots ? ynode_path(doc.roots[doc_index], path) : NULL;
+    yamledit_edit e;
+    if (!n)
+        rc = tp_err_set(err, "%s: no key '%s'", name, path);
+    else if (yamledit_scalar(buf, len, n, value, &e, err)) {
+        tp_err_prefix(err, "%s: %s", name, path);
+        rc = -1;
+    } else
+        rc = yamledit_apply(buf, len, &e, 1, out, err);
+    yamldoc_free(&doc);
+    return rc;
+}

@@ -1,0 +1,46 @@
+/* yamledit: byte-precise edits of YAML text. Only the bytes of one scalar change; comments,
+ * order, quoting, indentation, anchors, CRLF line ends and blank lines stay byte-identical. The
+ * scalar is located by a yamldoc parse of the same bytes (libyaml marks turned into byte spans). */
+#ifndef TP_YAMLEDIT_H
+#define TP_YAMLEDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+#include "yamldoc.h"
+
+/* One splice: replace buf[start, end) by text (owned). */
+typedef struct yamledit_edit {
+    size_t start, end;
+    char *text;
+} yamledit_edit;
+
+/* True when `value` written as a plain scalar would not read back as the same string (empty,
+ * leading indicator, ": " or " #", a number, a boolean or null in YAML 1.1 or 1.2, ...).
+ * in_flow: inside [ ] or { }, where ",[]{}" also end a plain scalar. */
+bool yamledit_needs_quotes(const char *value, bool in_flow);
+
+/* `value` as YAML text in `style`: plain when it can be (else double-quoted), single-quoted with
+ * '' escapes, or double-quoted with backslash escapes. Returns a new string. */
+char *yamledit_render(const char *value, ynode_style style);
+/* The same for a value written in block context (a new file), where "[1]" inside is plain. */
+char *yamledit_render_block(const char *value);
+
+/* The edit that makes the scalar `node` (parsed from buf) read `value`, keeping its quote style
+ * and any &anchor or !tag in front of it. An alias (*name) is replaced by the value itself, so
+ * only this key changes. Block scalars (| and >) and collections are refused with a message. */
+int yamledit_scalar(const char *buf, size_t len, const ynode *node, const char *value,
+                    yamledit_edit *out, tp_err *err);
+
+/* Apply edits (any order, not overlapping) to buf into *out (reset first). Frees the edits'
+ * texts. Returns 0, or -1 when two edits overlap. */
+int yamledit_apply(const char *buf, size_t len, yamledit_edit *edits, size_t n, strbuf *out,
+                   tp_err *err);
+
+/* Convenience: parse buf, set the scalar at `path` (ynode_path syntax, in document doc_index) to
+ * value, and write the new text into *out. Missing path → error naming file and path. */
+int yamledit_set_path(const char *buf, size_t len, const char *name, size_t doc_index,
+                      const char *path, const char *value, strbuf *out, tp_err *err);
+
+#endif

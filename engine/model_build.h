@@ -1,0 +1,41 @@
+/* model_build: how the engine makes the immutable snapshots of model.h. Not for readers.
+ * An image block holds one model_image and everything it points to; blocks are
+ * reference-counted so consecutive snapshots share the images that did not change. */
+#ifndef TP_MODEL_BUILD_H
+#define TP_MODEL_BUILD_H
+
+#include "model.h"
+
+typedef struct model_block model_block;
+
+/* A new, empty block (one reference). Fill it through model_block_image() and the helpers below
+ * before publishing it; never change it afterwards. */
+model_block *model_block_new(void);
+model_block *model_block_ref(model_block *b);
+void model_block_unref(model_block *b);
+model_image *model_block_image(model_block *b);
+/* Copy s into the block's storage (NULL stays NULL). */
+const char *model_block_str(model_block *b, const char *s);
+/* Storage for n tags / events, zeroed, owned by the block; also sets image->tags/n_tags. */
+model_tag *model_block_tags(model_block *b, size_t n);
+model_event *model_block_history(model_block *b, size_t n);
+
+/* Everything a snapshot carries besides the images. Strings are copied. */
+typedef struct model_header {
+    uint64_t generation;
+    engine_phase phase;
+    size_t scan_done, scan_total;
+    int64_t last_cycle_ns, next_cycle_ns;
+    bool read_only;
+    const char *sources;
+    const model_rate *rates;
+    size_t n_rates;
+    const char *const *log;
+    size_t n_log;
+    uint64_t log_total;
+} model_header;
+
+/* A snapshot over blocks (each gets a reference of its own), one reference for the caller. */
+model_snapshot *model_snapshot_new(const model_header *h, model_block *const *blocks, size_t n);
+
+#endif

@@ -1,0 +1,459 @@
+/* registry/http: curl_multi driver with classified failures. */
+#include "registry/http.h"
+
+#include <curl/curl.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct http_transfer {
+    CURL *easy;
+    struct curl_slist *headers;
+    http_done_fn done;
+    void *ud;
+    http_response resp;
+    strbuf body;
+    size_t max_body;
+    bool too_large;
+    bool is_head;
+    long connect_timeout_ms, total_timeout_ms, low_speed_bytes, low_speed_seconds;
+    int max_redirects;
+    char *ca_file;
+    char errbuf[CURL_ERROR_SIZE];
+    struct http_transfer *prev, *next;
+} http_transfer;
+
+struct http_driver {
+    CURLM *multi;
+    CURLSH *share;
+    http_transfer *transfers; /* in flight, doubly linked */
+    size_t active;
+};
+
+http_driver *http_driver_new(tp_err *err)
+{
+    /* Reference-counted and thread-safe since curl 7.84. */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        tp_err_set(err, "cannot initialise libcurl");
+        return NULL;
+    }
+    http_driver *d = xcalloc(1, sizeof *d);
+    d->multi = curl_multi_init();
+    d->share = curl_share_init();
+    if (!d->multi || !d->share) {
+        tp_err_set(err, "cannot initialise libcurl");
+        http_driver_free(d);
+        return NULL;
+    }
+    /* One thread uses these, so no lock callbacks. */
+    curl_share_setopt(d->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(d->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    curl_multi_setopt(d->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    return d;
+}
+
+static void response_clear(http_response *r)
+{
+    free(r->body);
+    free(r->content_type);
+    free(r->docker_digest);
+    free(r->www_authenticate);
+    free(r->link);
+    free(r->retry_after);
+    free(r->ratelimit_remaining);
+    memset(r, 0, sizeof *r);
+}
+
+static void headers_clear(http_response *r)
+{
+    char *body = r->body;
+    size_t len = r->body_len;
+    r->body = NULL;
+    response_clear(r);
+    r->body = body;
+    r->body_len = len;
+}
+
+static void transfer_free(http_driver *d, http_transfer *t)
+{
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        d->transfers = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    curl_multi_remove_handle(d->multi, t->easy);
+    curl_easy_cleanup(t->easy);
+    curl_slist_free_all(t->headers);
+    response_clear(&t->resp);
+    strbuf_free(&t->body);
+    free(t->ca_file);
+    free(t);
+    d->active--;
+}
+
+void http_driver_free(http_driver *d)
+{
+    if (!d)
+        return;
+    while (d->transfers)
+        transfer_free(d, d->transfers);
+    if (d->multi)
+        curl_multi_cleanup(d->multi);
+    if (d->share)
+        curl_share_cleanup(d->share);
+    free(d);
+    curl_global_cleanup();
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *ud)
+{
+    http_transfer *t = ud;
+    size_t len = size * n;
+    if (t->body.len + len > t->max_body) {
+        t->too_large = true;
+        return 0; /* aborts with CURLE_WRITE_ERROR */
+    }
+    strbuf_append(&t->body, data, len);
+    return len;
+}
+
+/* Keep a header value; repeated headers are joined with ", " (RFC 9110 list semantics). */
+static void keep(char **slot, const char *value, size_t len)
+{
+    if (*slot) {
+        char *joined = xasprintf("%s, %.*s", *slot, (int)len, value);
+        free(*slot);
+        *slot = joined;
+    } else {
+        *slot = xstrndup(value, len);
+    }
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *ud)
+{
+    http_transfer *t = ud;
+    size_t len = size * n;
+    if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+        headers_clear(&t->resp); /* a new response (redirect, 100-continue) */
+        return len;
+    }
+    const char *colon = memchr(data, ':', len);
+    if (!colon)
+        return len;
+    size_t name_len = (size_t)(colon - data);
+    const char *v = colon + 1;
+    const char *end = data + len;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && isspace((unsigned char)end[-1]))
+        end--;
+    size_t vlen = (size_t)(end - v);
+    static const struct {
+        const char *name;
+        size_t off;
+    } wanted[] = {
+        {"content-type", offsetof(http_response, content_type)},
+        {"docker-content-digest", offsetof(http_response, docker_digest)},
+        {"www-authenticate", offsetof(http_response, www_authenticate)},
+        {"link", offsetof(http_response, link)},
+        {"retry-after", offsetof(http_response, retry_after)},
+        {"ratelimit-remaining", offsetof(http_response, ratelimit_remaining)},
+    };
+    for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++) {
+        if (strlen(wanted[i].name) == name_len &&
+            strncasecmp(data, wanted[i].name, name_len) == 0) {
+            keep((char **)((char *)&t->resp + wanted[i].off), v, vlen);
+            break;
+        }
+    }
+    if (name_len == 14 && strncasecmp(data, "content-length", 14) == 0) {
+        unsigned long long cl = strtoull(v, NULL, 10);
+        if (!t->is_head && cl > t->max_body) {
+            t->too_large = true;
+            return 0; /* say no before reading it */
+        }
+    }
+    return len;
+}
+
+void http_submit(http_driver *d, const http_request_spec *spec, http_done_fn done, void *ud)
+{
+    http_transfer *t = xcalloc(1, sizeof *t);
+    t->done = done;
+    t->ud = ud;
+    t->max_body = spec->max_body;
+    t->is_head = str_eq(spec->method, "HEAD");
+    t->connect_timeout_ms = spec->connect_timeout_ms;
+    t->total_timeout_ms = spec->total_timeout_ms;
+    t->low_speed_bytes = spec->low_speed_bytes;
+    t->low_speed_seconds = spec->low_speed_seconds;
+    t->max_redirects = spec->max_redirects;
+    t->ca_file = xstrdup(spec->ca_file);
+    CURL *e = t->easy = curl_easy_init();
+    if (!e) {
+        fprintf(stderr, "tagpilot: curl_easy_init failed\n");
+        abort();
+    }
+    curl_easy_setopt(e, CURLOPT_URL, spec->url);
+    curl_easy_setopt(e, CURLOPT_SHARE, d->share);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "tagpilot/0.1");
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)spec->max_redirects);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, spec->connect_timeout_ms);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, spec->total_timeout_ms);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, spec->low_speed_bytes);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, spec->low_speed_seconds);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
+    if (t->is_head)
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    if (spec->ca_file)
+        curl_easy_setopt(e, CURLOPT_CAINFO, spec->ca_file);
+    if (spec->insecure) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (spec->accept) {
+        char *h = xasprintf("Accept: %s", spec->accept);
+        t->headers = curl_slist_append(t->headers, h);
+        free(h);
+    }
+    if (spec->authorization) {
+        /* curl does not send a custom Authorization header to another host after a redirect. */
+        char *h = xasprintf("Authorization: %s", spec->authorization);
+        t->headers = curl_slist_append(t->headers, h);
+        memset(h, 0, strlen(h));
+        free(h);
+    }
+    if (t->headers)
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+    t->next = d->transfers;
+    if (d->transfers)
+        d->transfers->prev = t;
+    d->transfers = t;
+    d->active++;
+    curl_multi_add_handle(d->multi, e);
+}
+
+static void classify(http_transfer *t, CURLcode code)
+{
+    http_response *r = &t->resp;
+    const char *eb = t->errbuf[0] ? t->errbuf : curl_easy_strerror(code);
+    switch (code) {
+    case CURLE_OPERATION_TIMEDOUT: {
+        curl_off_t connect_us = 0;
+        curl_easy_getinfo(t->easy, CURLINFO_CONNECT_TIME_T, &connect_us);
+        r->failure = HTTP_FAIL_TIMEOUT;
+        if (strstr(eb, "too slow"))
+            snprintf(r->message, sizeof r->message,
+                     "timeout: less than %ld bytes/s for %ld s (a stalled or dripping response)",
+                     t->low_speed_bytes, t->low_speed_seconds);
+        else if (connect_us == 0 && strstr(eb, "onnect"))
+            snprintf(r->message, sizeof r->message, "connect timeout after %ld s",
+                     t->connect_timeout_ms / 1000);
+        else
+            snprintf(r->message, sizeof r->message, "timeout after %ld s",
+                     t->total_timeout_ms / 1000);
+        break;
+    }
+    case CURLE_PEER_FAILED_VERIFICATION:
+        r->failure = HTTP_FAIL_TLS;
+        snprintf(
+            r->message, sizeof r->message,
+            "TLS: certificate not trusted — set ca_file or insecure in registries.conf (%.200s)",
+            eb);
+        break;
+    case CURLE_SSL_CACERT_BADFILE:
+        r->failure = HTTP_FAIL_TLS;
+        snprintf(r->message, sizeof r->message, "TLS: cannot read ca_file '%.200s'",
+                 t->ca_file ? t->ca_file : "?");
+        break;
+    case CURLE_SSL_CONNECT_ERROR:
+        r->failure = HTTP_FAIL_TLS;
+        snprintf(r->message, sizeof r->message, "TLS handshake failed: %.200s", eb);
+        break;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        r->failure = HTTP_FAIL_CONNECT;
+        snprintf(r->message, sizeof r->message, "cannot connect: %.200s", eb);
+        break;
+    case CURLE_WRITE_ERROR:
+        if (t->too_large) {
+            r->failure = HTTP_FAIL_TOO_LARGE;
+            snprintf(r->message, sizeof r->message, "response body larger than %zu bytes",
+                     t->max_body);
+            break;
+        }
+        r->failure = HTTP_FAIL_OTHER;
+        snprintf(r->message, sizeof r->message, "%.200s", eb);
+        break;
+    case CURLE_PARTIAL_FILE:
+        r->failure = HTTP_FAIL_TRUNCATED;
+        snprintf(r->message, sizeof r->message, "truncated response body (%.200s)", eb);
+        break;
+    case CURLE_TOO_MANY_REDIRECTS:
+        r->failure = HTTP_FAIL_REDIRECTS;
+        snprintf(r->message, sizeof r->message, "redirect loop: more than %d redirects",
+                 t->max_redirects);
+        break;
+    case CURLE_GOT_NOTHING:
+        r->failure = HTTP_FAIL_TRUNCATED;
+        snprintf(r->message, sizeof r->message,
+                 "the server closed the connection without a response");
+        break;
+    default:
+        r->failure = HTTP_FAIL_OTHER;
+        snprintf(r->message, sizeof r->message, "%.200s", eb);
+        break;
+    }
+}
+
+static void finish(http_driver *d, http_transfer *t, CURLcode code)
+{
+    http_response *r = &t->resp;
+    if (code == CURLE_OK) {
+        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &r->status);
+    } else {
+        r->status = 0;
+        classify(t, code);
+    }
+    curl_off_t total_us = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME_T, &total_us);
+    r->seconds = (double)total_us / 1e6;
+    long version = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_HTTP_VERSION, &version);
+    r->http2 = version == CURL_HTTP_VERSION_2_0;
+    curl_easy_getinfo(t->easy, CURLINFO_NUM_CONNECTS, &r->new_connections);
+    if (!t->body.data)
+        strbuf_append(&t->body, "", 0);
+    if (!t->body.data)
+        t->body.data = xstrdup("");
+    r->body_len = t->body.len;
+    r->body = strbuf_take(&t->body);
+    t->done(t->ud, r);
+    transfer_free(d, t);
+}
+
+static int drain(http_driver *d, tp_err *err)
+{
+    int running = 0;
+    CURLMcode mc = curl_multi_perform(d->multi, &running);
+    if (mc != CURLM_OK)
+        return tp_err_set(err, "curl: %s", curl_multi_strerror(mc));
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(d->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        http_transfer *t = NULL;
+        CURLcode code = msg->data.result;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+        finish(d, t, code);
+    }
+    return 0;
+}
+
+int http_driver_perform(http_driver *d, int timeout_ms, const int *extra_fds, size_t n_extra,
+                        tp_err *err)
+{
+    if (drain(d, err) < 0)
+        return -1;
+    struct curl_waitfd waits[16];
+    size_t n = n_extra < 16 ? n_extra : 16;
+    for (size_t i = 0; i < n; i++)
+        waits[i] = (struct curl_waitfd){.fd = extra_fds[i], .events = CURL_WAIT_POLLIN};
+    int numfds = 0;
+    CURLMcode mc = curl_multi_poll(d->multi, n ? waits : NULL, (unsigned)n,
+                                   timeout_ms < 0 ? 0 : timeout_ms, &numfds);
+    if (mc != CURLM_OK)
+        return tp_err_set(err, "curl: %s", curl_multi_strerror(mc));
+    if (drain(d, err) < 0)
+        return -1;
+    return (int)d->active;
+}
+
+void http_driver_wakeup(http_driver *d)
+{
+    curl_multi_wakeup(d->multi);
+}
+
+size_t http_driver_active(const http_driver *d)
+{
+    return d->active;
+}
+
+char *http_url_origin(const char *url)
+{
+    const char *p = strstr(url, "://");
+    if (!p)
+        return NULL;
+    p += 3;
+    size_t n = strcspn(p, "/?#");
+    return xstrndup(url, (size_t)(p - url) + n);
+}
+
+char *http_link_next(const char *link, const char *request_url)
+{
+    if (!link)
+        return NULL;
+    const char *p = link;
+    while ((p = strchr(p, '<'))) {
+        const char *close = strchr(p, '>');
+        if (!close)
+            return NULL;
+        const char *params = close + 1;
+        const char *stop = params;
+        /* params run to the next ",<" (a comma inside quotes does not end them) */
+        bool quoted = false;
+        for (; *stop; stop++) {
+            if (*stop == '"')
+                quoted = !quoted;
+            else if (*stop == ',' && !quoted)
+                break;
+        }
+        char *ps = xstrndup(params, (size_t)(stop - params));
+        bool is_next = false;
+        for (char *q = ps; *q; q++)
+            *q = (char)tolower((unsigned char)*q);
+        if (strstr(ps, "rel=\"next\"") || strstr(ps, "rel=next") || strstr(ps, "rel=\"next "))
+            is_next = true;
+        free(ps);
+        if (is_next) {
+            char *target = xstrndup(p + 1, (size_t)(close - p - 1));
+            char *t = str_trim(target);
+            char *out;
+            if (strstr(t, "://")) {
+                out = xstrdup(t);
+            } else if (t[0] == '/') {
+                char *origin = http_url_origin(request_url);
+                out = origin ? xasprintf("%s%s", origin, t) : NULL;
+                free(origin);
+            } else {
+                /* relative to the request's path: replace its last segment */
+                size_t base = strcspn(request_url, "?#");
+                const char *slash = request_url + base;
+                while (slash > request_url && slash[-1] != '/')
+                    slash--;
+                out = xasprintf("%.*s%s", (int)(slash - request_url), request_url, t);
+            }
+            free(target);
+            return out;
+        }
+        p = *stop ? stop + 1 : stop;
+    }
+    return NULL;
+}

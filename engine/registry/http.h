@@ -1,0 +1,81 @@
+/* registry/http: the curl_multi driver. Many transfers in flight on one thread, connections and
+ * TLS sessions reused, HTTP/2 over TLS when the server offers it. Each transfer has connect,
+ * total and low-speed timeouts and a body cap; a finished transfer is handed to its callback
+ * with the status, the headers the registry client needs and a classified failure text that
+ * never contains a credential. */
+#ifndef TP_REGISTRY_HTTP_H
+#define TP_REGISTRY_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+typedef struct http_driver http_driver;
+
+typedef struct http_request_spec {
+    const char *method; /* "GET" or "HEAD" */
+    const char *url;
+    const char *accept;        /* Accept value, or NULL */
+    const char *authorization; /* whole Authorization value, or NULL; never logged */
+    const char *ca_file;       /* trust these CAs, or NULL for the system's */
+    bool insecure;             /* no TLS verification */
+    size_t max_body;           /* bytes; a larger body fails the transfer */
+    long connect_timeout_ms;
+    long total_timeout_ms;
+    long low_speed_bytes;   /* per second... */
+    long low_speed_seconds; /* ...for this long cuts the transfer */
+    int max_redirects;
+} http_request_spec;
+
+typedef enum http_failure {
+    HTTP_FAIL_NONE = 0,
+    HTTP_FAIL_TIMEOUT,
+    HTTP_FAIL_TLS,
+    HTTP_FAIL_CONNECT,
+    HTTP_FAIL_TOO_LARGE,
+    HTTP_FAIL_TRUNCATED,
+    HTTP_FAIL_REDIRECTS,
+    HTTP_FAIL_OTHER,
+} http_failure;
+
+typedef struct http_response {
+    long status;          /* HTTP status; 0 when the transfer failed */
+    http_failure failure; /* HTTP_FAIL_NONE when a response arrived */
+    char message[384];    /* the failure in words ("timeout after 30 s"); "" when none */
+    char *body;           /* NUL-terminated; owned by the driver unless the callback takes it
+                             (set to NULL) */
+    size_t body_len;
+    char *content_type;     /* headers of the last response (after redirects); NULL if absent */
+    char *docker_digest;    /* Docker-Content-Digest */
+    char *www_authenticate; /* all WWW-Authenticate values joined by ", " */
+    char *link;             /* all Link values joined by ", " */
+    char *retry_after;
+    char *ratelimit_remaining;
+    double seconds;       /* total time of the transfer */
+    long new_connections; /* connections this transfer had to open (0: one was reused) */
+    bool http2;           /* the response came over HTTP/2 */
+} http_response;
+
+/* Called once per submitted transfer, from inside http_driver_perform (never from submit). The
+ * callback may submit new transfers. */
+typedef void (*http_done_fn)(void *ud, http_response *resp);
+
+http_driver *http_driver_new(tp_err *err);
+/* Abort everything in flight without calling callbacks. */
+void http_driver_free(http_driver *d);
+void http_submit(http_driver *d, const http_request_spec *spec, http_done_fn done, void *ud);
+/* Wait up to timeout_ms for network activity, the extra fds (readable) or a wakeup, then run
+ * callbacks of finished transfers. Returns transfers still running, or -1 (err). */
+int http_driver_perform(http_driver *d, int timeout_ms, const int *extra_fds, size_t n_extra,
+                        tp_err *err);
+void http_driver_wakeup(http_driver *d);
+size_t http_driver_active(const http_driver *d);
+
+/* From a Link header, the rel="next" target resolved against the URL it came with (relative
+ * paths, absolute paths and absolute URLs). NULL when there is none. Caller frees. */
+char *http_link_next(const char *link, const char *request_url);
+/* "https://host:port" part of a URL (scheme and authority) into a new string; NULL if none. */
+char *http_url_origin(const char *url);
+
+#endif

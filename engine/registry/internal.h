@@ -1,0 +1,116 @@
+/* registry/internal: what client.c (hosts, authenticated calls, politeness, the loop) shares
+ * with ops.c (tags, digests, metadata) and fetch.c. Not for use outside engine/registry. */
+#ifndef TP_REGISTRY_INTERNAL_H
+#define TP_REGISTRY_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "registry/auth.h"
+#include "registry/cache.h"
+#include "registry/creds.h"
+#include "registry/http.h"
+#include "registry/ratelimit.h"
+#include "registry/registry.h"
+
+#define ACCEPT_MANIFESTS                                                                           \
+    "application/vnd.oci.image.index.v1+json, "                                                    \
+    "application/vnd.docker.distribution.manifest.list.v2+json, "                                  \
+    "application/vnd.oci.image.manifest.v1+json, "                                                 \
+    "application/vnd.docker.distribution.manifest.v2+json"
+
+typedef enum call_kind {
+    CALL_PING,
+    CALL_TAGS,
+    CALL_HEAD,
+    CALL_MANIFEST,
+    CALL_BLOB,
+} call_kind;
+
+typedef struct reg_host reg_host;
+typedef struct reg_call reg_call;
+
+/* One registry endpoint (api_url), with its politeness and auth state. */
+struct reg_host {
+    char *key;  /* origin: "https://host:port" */
+    char *name; /* for messages: the registry as the image names it ("ghcr.io") */
+    const registry_conf_entry *conf; /* borrowed; NULL when inferred */
+    const char *creds_spec;          /* borrowed from options or conf; NULL: docker config */
+    ratelimit rl;
+    reg_call *queue, *queue_tail; /* waiting to start */
+    auth_scheme scheme;           /* from the last challenge */
+    char *realm, *service;
+    bool creds_loaded;
+    registry_creds creds;
+    int64_t creds_loaded_ms;
+    char *creds_error; /* why credentials could not be read, or NULL */
+    bool has_rate_remaining;
+    long rate_remaining;
+    bool pumping; /* pump_host is running: a nested call leaves the work to it */
+    reg_host *next;
+};
+
+/* Finished call: resp when a response arrived and was not an auth/retry case, else err. */
+typedef void (*reg_call_fn)(reg_call *call, http_response *resp, const tp_err *err);
+
+/* One authenticated, polite request to a registry. */
+struct reg_call {
+    registry_client *client;
+    reg_host *host;
+    char *repo; /* for scope and messages */
+    char *url;
+    const char *method; /* static */
+    call_kind kind;
+    int attempts;      /* 429/5xx retries so far */
+    int auth_attempts; /* 401 answers so far */
+    bool sent_auth;    /* the last send carried an Authorization header */
+    int64_t not_before_ms;
+    reg_call_fn done;
+    void *ud;
+    reg_call *next;          /* in a host queue */
+    reg_call *iprev, *inext; /* in the client's in-flight list */
+};
+
+struct registry_client {
+    registry_options opts; /* defaults filled in */
+    http_driver *http;
+    meta_cache *meta;
+    auth_token_cache *tokens;
+    reg_host *hosts;
+    struct token_fetch *token_fetches;
+    reg_call *inflight;       /* sent, waiting for the response */
+    struct ops_state *ops;    /* ops.c */
+    struct meta_state *metas; /* meta.c */
+    unsigned long cycle;
+    size_t outstanding; /* public operations not yet answered */
+    registry_stats stats;
+};
+
+int64_t registry_now_ms(void);
+/* The host serving ref (created on first use) and its repository path (defaultns applied;
+ * caller frees). */
+reg_host *registry_host_for(registry_client *c, const imageref *ref, char **repo);
+/* Queue a call; url is copied. done runs exactly once, from perform (or at once on a setup
+ * failure such as unreadable credentials). */
+void registry_call(registry_client *c, reg_host *h, const char *repo, call_kind kind,
+                   const char *method, const char *url, reg_call_fn done, void *ud);
+/* Fill err for an unexpected HTTP status of a call ("registry H: 401 for R — check …"). */
+void registry_status_error(const reg_call *call, long status, const char *what, tp_err *err);
+
+/* ops.c */
+void ops_init(registry_client *c);
+void ops_free(registry_client *c);
+void ops_begin_cycle(registry_client *c);
+/* registry_tag_digest; counted false for lookups on behalf of another operation. */
+void ops_tag_digest(registry_client *c, const imageref *ref, const char *tag, registry_digest_cb cb,
+                    void *ud, bool counted);
+/* meta.c */
+void meta_ops_init(registry_client *c);
+void meta_ops_free(registry_client *c);
+
+/* sha256 of data as "sha256:<hex>" into out[72]. */
+void registry_sha256(const void *data, size_t len, char out[72]);
+/* RFC 3339 with optional fraction and offset to ns since epoch; 0 or -1. */
+int registry_parse_time(const char *s, int64_t *out_ns);
+
+#endif

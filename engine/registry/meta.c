@@ -1,0 +1,450 @@
+/* registry/meta: what newest-build needs per tag — tag → digest (ops.c), then the digest's
+ * manifest (verified against its SHA-256), for an index the children matching the wanted
+ * platforms, and each image's config blob for `created`. Everything keyed by digest goes through
+ * the metadata cache, so a digest seen once is never fetched again. */
+#include "registry/registry.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry/internal.h"
+
+typedef void (*meta_fn)(void *ud, const meta_record *rec, const tp_err *err);
+
+typedef struct meta_waiter {
+    meta_fn fn;
+    void *ud;
+} meta_waiter;
+
+/* Fetching the metadata of one digest: manifest, then config blob for an image. */
+typedef struct meta_fetch {
+    char digest[72];
+    reg_host *host;
+    char *repo;
+    meta_record rec; /* being built */
+    char config_digest[72];
+    meta_waiter *waiters;
+    size_t n_waiters;
+    struct meta_fetch *next;
+} meta_fetch;
+
+/* One registry_image_metadata request. */
+typedef struct meta_op {
+    registry_client *client;
+    reg_host *host;
+    char *repo, *tag;
+    platform *platforms; /* copies */
+    size_t n_platforms;
+    registry_meta_cb cb;
+    void *ud;
+    char digest[72];
+    size_t pending; /* child lookups not answered yet */
+    bool failed;
+    tp_err err;
+    bool found; /* an image for a wanted platform was seen */
+    bool has_created;
+    int64_t created_ns;
+    char *os, *arch, *variant;
+    struct meta_op *next;
+} meta_op;
+
+struct meta_state {
+    meta_fetch *fetches;
+    meta_op *ops;
+};
+
+void meta_ops_init(registry_client *c)
+{
+    c->metas = xcalloc(1, sizeof *c->metas);
+}
+
+static void fetch_free(meta_fetch *f)
+{
+    free(f->repo);
+    meta_record_free(&f->rec);
+    free(f->waiters);
+    free(f);
+}
+
+static void op_free(meta_op *op)
+{
+    free(op->repo);
+    free(op->tag);
+    for (size_t i = 0; i < op->n_platforms; i++) {
+        free(op->platforms[i].os);
+        free(op->platforms[i].arch);
+        free(op->platforms[i].variant);
+    }
+    free(op->platforms);
+    free(op->os);
+    free(op->arch);
+    free(op->variant);
+    free(op);
+}
+
+void meta_ops_free(registry_client *c)
+{
+    struct meta_state *s = c->metas;
+    if (!s)
+        return;
+    while (s->fetches) {
+        meta_fetch *f = s->fetches;
+        s->fetches = f->next;
+        fetch_free(f);
+    }
+    while (s->ops) {
+        meta_op *op = s->ops;
+        s->ops = op->next;
+        op_free(op);
+    }
+    free(s);
+    c->metas = NULL;
+}
+
+void registry_host_platform(const char **os, const char **arch, const char **variant)
+{
+    *os = "linux";
+    *variant = NULL;
+#if defined(__x86_64__)
+    *arch = "amd64";
+#elif defined(__aarch64__)
+    *arch = "arm64";
+#elif defined(__arm__)
+    *arch = "arm";
+    *variant = "v7";
+#elif defined(__i386__)
+    *arch = "386";
+#elif defined(__powerpc64__) && defined(__LITTLE_ENDIAN__)
+    *arch = "ppc64le";
+#elif defined(__s390x__)
+    *arch = "s390x";
+#elif defined(__riscv)
+    *arch = "riscv64";
+#else
+    *arch = "amd64";
+#endif
+}
+
+static bool variant_matches(const char *arch, const char *want, const char *have)
+{
+    if (!want || !*want)
+        return true;
+    if (str_eq(want, have))
+        return true;
+    /* arm64 images usually omit their only variant */
+    return str_eq(arch, "arm64") && str_eq(want, "v8") && (!have || !*have);
+}
+
+static bool platform_wanted(const meta_op *op, const char *os, const char *arch,
+                            const char *variant)
+{
+    for (size_t i = 0; i < op->n_platforms; i++) {
+        const platform *p = &op->platforms[i];
+        if (str_eq(p->os, os) && str_eq(p->arch, arch) &&
+            variant_matches(arch, p->variant, variant))
+            return true;
+    }
+    return false;
+}
+
+/* ---- fetching one digest ---- */
+
+static void fetch_finish(registry_client *c, meta_fetch *f, const tp_err *err)
+{
+    for (meta_fetch **pp = &c->metas->fetches; *pp; pp = &(*pp)->next)
+        if (*pp == f) {
+            *pp = f->next;
+            break;
+        }
+    const meta_record *rec = NULL;
+    if (!err) {
+        meta_cache_put(c->meta, f->digest, &f->rec);
+        rec = meta_cache_get(c->meta, f->digest);
+    }
+    for (size_t i = 0; i < f->n_waiters; i++)
+        f->waiters[i].fn(f->waiters[i].ud, rec, err);
+    fetch_free(f);
+}
+
+static char *json_str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) && v->valuestring[0] ? xstrdup(v->valuestring) : NULL;
+}
+
+static void blob_done(reg_call *call, http_response *resp, const tp_err *err)
+{
+    meta_fetch *f = call->ud;
+    registry_client *c = call->client;
+    tp_err e;
+    if (err) {
+        fetch_finish(c, f, err);
+        return;
+    }
+    if (resp->status != 200) {
+        registry_status_error(call, resp->status, "config blob", &e);
+        fetch_finish(c, f, &e);
+        return;
+    }
+    char sum[72];
+    registry_sha256(resp->body, resp->body_len, sum);
+    if (strcmp(sum, f->config_digest) != 0) {
+        tp_err_set(&e, "registry %s: config blob %s of %s has SHA-256 %s — refusing it",
+                   f->host->name, f->config_digest, f->repo, sum);
+        fetch_finish(c, f, &e);
+        return;
+    }
+    cJSON *root = cJSON_ParseWithLength(resp->body, resp->body_len);
+    if (!root || !cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        tp_err_set(&e, "registry %s: config blob %s of %s is not valid JSON", f->host->name,
+                   f->config_digest, f->repo);
+        fetch_finish(c, f, &e);
+        return;
+    }
+    char *created = json_str(root, "created");
+    if (created && registry_parse_time(created, &f->rec.created_ns) == 0)
+        f->rec.has_created = true;
+    free(created);
+    f->rec.os = json_str(root, "os");
+    f->rec.arch = json_str(root, "architecture");
+    f->rec.variant = json_str(root, "variant");
+    cJSON_Delete(root);
+    fetch_finish(c, f, NULL);
+}
+
+static void manifest_done(reg_call *call, http_response *resp, const tp_err *err)
+{
+    meta_fetch *f = call->ud;
+    registry_client *c = call->client;
+    tp_err e;
+    if (err) {
+        fetch_finish(c, f, err);
+        return;
+    }
+    if (resp->status != 200) {
+        registry_status_error(call, resp->status, "manifest", &e);
+        fetch_finish(c, f, &e);
+        return;
+    }
+    char sum[72];
+    registry_sha256(resp->body, resp->body_len, sum);
+    if (strcmp(sum, f->digest) != 0 ||
+        (resp->docker_digest && !str_eq(resp->docker_digest, f->digest))) {
+        tp_err_set(&e,
+                   "registry %s: manifest %s of %s: body SHA-256 is %s, Docker-Content-Digest "
+                   "%.80s — refusing it",
+                   f->host->name, f->digest, f->repo, sum,
+                   resp->docker_digest ? resp->docker_digest : "(none)");
+        fetch_finish(c, f, &e);
+        return;
+    }
+    cJSON *root = cJSON_ParseWithLength(resp->body, resp->body_len);
+    const cJSON *manifests = root ? cJSON_GetObjectItemCaseSensitive(root, "manifests") : NULL;
+    const cJSON *config = root ? cJSON_GetObjectItemCaseSensitive(root, "config") : NULL;
+    const cJSON *schema = root ? cJSON_GetObjectItemCaseSensitive(root, "schemaVersion") : NULL;
+    if (cJSON_IsArray(manifests)) {
+        f->rec.is_index = true;
+        int n = cJSON_GetArraySize(manifests);
+        f->rec.children = n > 0 ? xcalloc((size_t)n, sizeof *f->rec.children) : NULL;
+        const cJSON *m;
+        cJSON_ArrayForEach(m, manifests)
+        {
+            char *d = json_str(m, "digest");
+            if (!registry_digest_valid(d)) {
+                free(d);
+                continue; /* not sha256: nothing tagpilot can verify */
+            }
+            meta_child *ch = &f->rec.children[f->rec.n_children++];
+            ch->digest = d;
+            const cJSON *p = cJSON_GetObjectItemCaseSensitive(m, "platform");
+            ch->os = json_str(p, "os");
+            ch->arch = json_str(p, "architecture");
+            ch->variant = json_str(p, "variant");
+        }
+        cJSON_Delete(root);
+        fetch_finish(c, f, NULL);
+        return;
+    }
+    char *cfg = cJSON_IsObject(config) ? json_str(config, "digest") : NULL;
+    if (cfg && registry_digest_valid(cfg)) {
+        snprintf(f->config_digest, sizeof f->config_digest, "%s", cfg);
+        free(cfg);
+        cJSON_Delete(root);
+        char *url = xasprintf("%s/v2/%s/blobs/%s", f->host->key, f->repo, f->config_digest);
+        registry_call(c, f->host, f->repo, CALL_BLOB, "GET", url, blob_done, f);
+        free(url);
+        return;
+    }
+    free(cfg);
+    if (cJSON_IsNumber(schema) && schema->valueint == 1)
+        tp_err_set(&e, "registry %s: %s@%s is a schema 1 manifest, which tagpilot does not read",
+                   f->host->name, f->repo, f->digest);
+    else
+        tp_err_set(&e, "registry %s: manifest %s of %s is %s", f->host->name, f->digest, f->repo,
+                   root ? "neither an image nor an index" : "not valid JSON");
+    cJSON_Delete(root);
+    fetch_finish(c, f, &e);
+}
+
+/* The metadata of digest: from the cache, a fetch already running, or a new fetch. */
+static void meta_lookup(registry_client *c, reg_host *h, const char *repo, const char *digest,
+                        meta_fn fn, void *ud)
+{
+    const meta_record *rec = meta_cache_get(c->meta, digest);
+    if (rec) {
+        c->stats.meta_cache_hits++;
+        fn(ud, rec, NULL);
+        return;
+    }
+    meta_fetch *f = c->metas->fetches;
+    while (f && !(strcmp(f->digest, digest) == 0 && f->host == h))
+        f = f->next;
+    if (!f) {
+        f = xcalloc(1, sizeof *f);
+        snprintf(f->digest, sizeof f->digest, "%s", digest);
+        f->host = h;
+        f->repo = xstrdup(repo);
+        f->next = c->metas->fetches;
+        c->metas->fetches = f;
+        char *url = xasprintf("%s/v2/%s/manifests/%s", h->key, repo, digest);
+        registry_call(c, h, repo, CALL_MANIFEST, "GET", url, manifest_done, f);
+        free(url);
+    }
+    f->waiters = xrealloc(f->waiters, (f->n_waiters + 1) * sizeof *f->waiters);
+    f->waiters[f->n_waiters++] = (meta_waiter){fn, ud};
+}
+
+/* ---- one image_metadata request ---- */
+
+static void op_finish(meta_op *op)
+{
+    registry_client *c = op->client;
+    for (meta_op **pp = &c->metas->ops; *pp; pp = &(*pp)->next)
+        if (*pp == op) {
+            *pp = op->next;
+            break;
+        }
+    registry_image_meta m = {
+        .digest = op->digest,
+        .platform_match = op->found,
+        .has_created = op->has_created,
+        .created_ns = op->created_ns,
+        .os = op->os,
+        .arch = op->arch,
+        .variant = op->variant,
+    };
+    c->outstanding--;
+    op->cb(op->ud, op->failed ? NULL : &m, op->failed ? &op->err : NULL);
+    op_free(op);
+}
+
+static void take_image(meta_op *op, const meta_record *rec)
+{
+    op->found = true;
+    if (rec->has_created && (!op->has_created || rec->created_ns > op->created_ns)) {
+        op->has_created = true;
+        op->created_ns = rec->created_ns;
+        free(op->os);
+        free(op->arch);
+        free(op->variant);
+        op->os = xstrdup(rec->os);
+        op->arch = xstrdup(rec->arch);
+        op->variant = xstrdup(rec->variant);
+    } else if (!op->os) {
+        op->os = xstrdup(rec->os);
+        op->arch = xstrdup(rec->arch);
+        op->variant = xstrdup(rec->variant);
+    }
+}
+
+static void on_child(void *ud, const meta_record *rec, const tp_err *err)
+{
+    meta_op *op = ud;
+    if (err && !op->failed) {
+        op->failed = true;
+        op->err = *err;
+    } else if (rec && !rec->is_index) {
+        take_image(op, rec);
+    }
+    if (--op->pending == 0)
+        op_finish(op);
+}
+
+static void on_top(void *ud, const meta_record *rec, const tp_err *err)
+{
+    meta_op *op = ud;
+    if (err) {
+        op->failed = true;
+        op->err = *err;
+        op_finish(op);
+        return;
+    }
+    if (!rec->is_index) {
+        if (platform_wanted(op, rec->os, rec->arch, rec->variant))
+            take_image(op, rec);
+        op_finish(op);
+        return;
+    }
+    /* Copy what is needed: lookups below may replace cache records. */
+    size_t n = rec->n_children;
+    char **digests = xcalloc(n ? n : 1, sizeof *digests);
+    size_t wanted = 0;
+    for (size_t i = 0; i < n; i++) {
+        const meta_child *ch = &rec->children[i];
+        if (platform_wanted(op, ch->os, ch->arch, ch->variant))
+            digests[wanted++] = xstrdup(ch->digest);
+    }
+    op->pending = wanted + 1; /* +1 until every lookup is started */
+    for (size_t i = 0; i < wanted; i++)
+        meta_lookup(op->client, op->host, op->repo, digests[i], on_child, op);
+    for (size_t i = 0; i < wanted; i++)
+        free(digests[i]);
+    free(digests);
+    if (--op->pending == 0)
+        op_finish(op);
+}
+
+static void on_digest(void *ud, const char *digest, const tp_err *err)
+{
+    meta_op *op = ud;
+    if (err) {
+        op->failed = true;
+        op->err = *err;
+        op_finish(op);
+        return;
+    }
+    snprintf(op->digest, sizeof op->digest, "%s", digest);
+    meta_lookup(op->client, op->host, op->repo, digest, on_top, op);
+}
+
+void registry_image_metadata(registry_client *c, const imageref *ref, const char *tag,
+                             const platform *platforms, size_t n_platforms, registry_meta_cb cb,
+                             void *ud)
+{
+    meta_op *op = xcalloc(1, sizeof *op);
+    op->client = c;
+    op->host = registry_host_for(c, ref, &op->repo);
+    op->tag = xstrdup(tag);
+    op->cb = cb;
+    op->ud = ud;
+    if (n_platforms == 0) {
+        const char *os, *arch, *variant;
+        registry_host_platform(&os, &arch, &variant);
+        op->platforms = xcalloc(1, sizeof *op->platforms);
+        op->platforms[0] = (platform){xstrdup(os), xstrdup(arch), xstrdup(variant)};
+        op->n_platforms = 1;
+    } else {
+        op->platforms = xcalloc(n_platforms, sizeof *op->platforms);
+        for (size_t i = 0; i < n_platforms; i++)
+            op->platforms[i] = (platform){xstrdup(platforms[i].os), xstrdup(platforms[i].arch),
+                                          xstrdup(platforms[i].variant)};
+        op->n_platforms = n_platforms;
+    }
+    op->next = c->metas->ops;
+    c->metas->ops = op;
+    c->outstanding++;
+    ops_tag_digest(c, ref, tag, on_digest, op, false);
+}

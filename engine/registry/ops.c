@@ -1,0 +1,411 @@
+/* registry/ops: ping, tag lists (deduplicated per cycle, paginated) and tag digests (HEAD,
+ * deduplicated per cycle). Each keeps its state in a list owned by the client so that freeing
+ * the client mid-flight frees everything. Image metadata is in meta.c. */
+#include "registry/registry.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry/internal.h"
+
+typedef struct tags_waiter {
+    registry_tags_cb cb;
+    void *ud;
+} tags_waiter;
+
+typedef enum entry_state { ENTRY_RUNNING, ENTRY_DONE, ENTRY_FAILED } entry_state;
+
+typedef struct tags_entry {
+    char *key; /* host key | repo */
+    reg_host *host;
+    char *repo;
+    unsigned long cycle;
+    entry_state state;
+    strvec tags;
+    tp_err err;
+    size_t pages;
+    tags_waiter *waiters;
+    size_t n_waiters;
+    struct tags_entry *next;
+} tags_entry;
+
+typedef struct digest_waiter {
+    registry_digest_cb cb;
+    void *ud;
+    bool counted; /* a public request (in c->outstanding), not one of meta.c's */
+} digest_waiter;
+
+typedef struct digest_entry {
+    char *key; /* host key | repo | tag */
+    reg_host *host;
+    char *repo, *tag;
+    unsigned long cycle;
+    int64_t fetched_ms;
+    entry_state state;
+    char digest[72];
+    tp_err err;
+    digest_waiter *waiters;
+    size_t n_waiters;
+    struct digest_entry *next;
+} digest_entry;
+
+typedef struct ping_op {
+    registry_client *client;
+    registry_ping_cb cb;
+    void *ud;
+    struct ping_op *next;
+} ping_op;
+
+struct ops_state {
+    tags_entry *tags;
+    digest_entry *digests;
+    ping_op *pings;
+};
+
+void ops_init(registry_client *c)
+{
+    c->ops = xcalloc(1, sizeof *c->ops);
+}
+
+static void tags_entry_free(tags_entry *e)
+{
+    free(e->key);
+    free(e->repo);
+    strvec_free(&e->tags);
+    free(e->waiters);
+    free(e);
+}
+
+static void digest_entry_free(digest_entry *e)
+{
+    free(e->key);
+    free(e->repo);
+    free(e->tag);
+    free(e->waiters);
+    free(e);
+}
+
+void ops_free(registry_client *c)
+{
+    struct ops_state *s = c->ops;
+    if (!s)
+        return;
+    while (s->tags) {
+        tags_entry *e = s->tags;
+        s->tags = e->next;
+        tags_entry_free(e);
+    }
+    while (s->digests) {
+        digest_entry *e = s->digests;
+        s->digests = e->next;
+        digest_entry_free(e);
+    }
+    while (s->pings) {
+        ping_op *p = s->pings;
+        s->pings = p->next;
+        free(p);
+    }
+    free(s);
+    c->ops = NULL;
+}
+
+void ops_begin_cycle(registry_client *c)
+{
+    struct ops_state *s = c->ops;
+    for (tags_entry **pp = &s->tags; *pp;) {
+        tags_entry *e = *pp;
+        if (e->state != ENTRY_RUNNING) {
+            *pp = e->next;
+            tags_entry_free(e);
+        } else {
+            pp = &e->next;
+        }
+    }
+    if (c->opts.tag_digest_ttl_ms > 0)
+        return; /* answers expire by age instead */
+    for (digest_entry **pp = &s->digests; *pp;) {
+        digest_entry *e = *pp;
+        if (e->state != ENTRY_RUNNING) {
+            *pp = e->next;
+            digest_entry_free(e);
+        } else {
+            pp = &e->next;
+        }
+    }
+}
+
+#define UNLINK(head, type, item)                                                                   \
+    for (type **pp_ = &(head); *pp_; pp_ = &(*pp_)->next)                                          \
+        if (*pp_ == (item)) {                                                                      \
+            *pp_ = (item)->next;                                                                   \
+            break;                                                                                 \
+        }
+
+/* ---- ping ---- */
+
+static void ping_done(reg_call *call, http_response *resp, const tp_err *err)
+{
+    ping_op *op = call->ud;
+    registry_client *c = op->client;
+    tp_err e;
+    if (!err && resp->status != 200) {
+        registry_status_error(call, resp->status, "GET /v2/", &e);
+        err = &e;
+    }
+    UNLINK(c->ops->pings, ping_op, op);
+    c->outstanding--;
+    op->cb(op->ud, err);
+    free(op);
+}
+
+void registry_ping(registry_client *c, const imageref *ref, registry_ping_cb cb, void *ud)
+{
+    char *repo;
+    reg_host *h = registry_host_for(c, ref, &repo);
+    ping_op *op = xcalloc(1, sizeof *op);
+    op->client = c;
+    op->cb = cb;
+    op->ud = ud;
+    op->next = c->ops->pings;
+    c->ops->pings = op;
+    c->outstanding++;
+    char *url = xasprintf("%s/v2/", h->key);
+    registry_call(c, h, repo, CALL_PING, "GET", url, ping_done, op);
+    free(url);
+    free(repo);
+}
+
+/* ---- tag lists ---- */
+
+static void tags_finish(registry_client *c, tags_entry *e)
+{
+    tags_waiter *w = e->waiters;
+    size_t n = e->n_waiters;
+    e->waiters = NULL;
+    e->n_waiters = 0;
+    for (size_t i = 0; i < n; i++) {
+        c->outstanding--;
+        w[i].cb(w[i].ud, e->state == ENTRY_DONE ? &e->tags : NULL,
+                e->state == ENTRY_FAILED ? &e->err : NULL);
+    }
+    free(w);
+}
+
+static void tags_page_done(reg_call *call, http_response *resp, const tp_err *err);
+
+static void tags_fetch_page(registry_client *c, tags_entry *e, const char *url)
+{
+    e->pages++;
+    registry_call(c, e->host, e->repo, CALL_TAGS, "GET", url, tags_page_done, e);
+}
+
+static void tags_page_done(reg_call *call, http_response *resp, const tp_err *err)
+{
+    tags_entry *e = call->ud;
+    registry_client *c = call->client;
+    if (err) {
+        e->err = *err;
+        goto failed;
+    }
+    if (resp->status == 404) {
+        tp_err_set(&e->err, "registry %s: repository %s not found (404)", e->host->name, e->repo);
+        goto failed;
+    }
+    if (resp->status != 200) {
+        registry_status_error(call, resp->status, "tags list", &e->err);
+        goto failed;
+    }
+    cJSON *root = cJSON_ParseWithLength(resp->body, resp->body_len);
+    const cJSON *tags = root ? cJSON_GetObjectItemCaseSensitive(root, "tags") : NULL;
+    if (!root || !cJSON_IsObject(root) || (tags && !cJSON_IsArray(tags) && !cJSON_IsNull(tags))) {
+        cJSON_Delete(root);
+        tp_err_set(&e->err, "registry %s: tags list for %s is not valid JSON", e->host->name,
+                   e->repo);
+        goto failed;
+    }
+    const cJSON *t;
+    const cJSON *list = cJSON_IsArray(tags) ? tags : NULL;
+    cJSON_ArrayForEach(t, list)
+    {
+        if (!cJSON_IsString(t))
+            continue;
+        if (e->tags.count >= c->opts.max_tags) {
+            cJSON_Delete(root);
+            tp_err_set(&e->err,
+                       "registry %s: %s has more than %zu tags — tagpilot stops there to bound "
+                       "memory",
+                       e->host->name, e->repo, c->opts.max_tags);
+            goto failed;
+        }
+        strvec_push(&e->tags, t->valuestring);
+    }
+    cJSON_Delete(root);
+    char *next = http_link_next(resp->link, call->url);
+    if (next && (str_eq(next, call->url) || e->pages > c->opts.max_tags)) {
+        free(next);
+        tp_err_set(&e->err, "registry %s: tags list of %s: pagination does not advance",
+                   e->host->name, e->repo);
+        goto failed;
+    }
+    if (next) {
+        tags_fetch_page(c, e, next);
+        free(next);
+        return;
+    }
+    e->state = ENTRY_DONE;
+    tags_finish(c, e);
+    return;
+failed:
+    e->state = ENTRY_FAILED;
+    tags_finish(c, e);
+}
+
+void registry_list_tags(registry_client *c, const imageref *ref, registry_tags_cb cb, void *ud)
+{
+    char *repo;
+    reg_host *h = registry_host_for(c, ref, &repo);
+    char *key = xasprintf("%s|%s", h->key, repo);
+    tags_entry *e = c->ops->tags;
+    while (e && !(strcmp(e->key, key) == 0 && (e->cycle == c->cycle || e->state == ENTRY_RUNNING)))
+        e = e->next;
+    c->outstanding++;
+    if (e) {
+        free(key);
+        free(repo);
+        c->stats.tag_list_dedup++;
+        if (e->state == ENTRY_RUNNING) {
+            e->waiters = xrealloc(e->waiters, (e->n_waiters + 1) * sizeof *e->waiters);
+            e->waiters[e->n_waiters++] = (tags_waiter){cb, ud};
+        } else {
+            c->outstanding--;
+            cb(ud, e->state == ENTRY_DONE ? &e->tags : NULL,
+               e->state == ENTRY_FAILED ? &e->err : NULL);
+        }
+        return;
+    }
+    e = xcalloc(1, sizeof *e);
+    e->key = key;
+    e->host = h;
+    e->repo = repo;
+    e->cycle = c->cycle;
+    e->waiters = xmalloc(sizeof *e->waiters);
+    e->waiters[e->n_waiters++] = (tags_waiter){cb, ud};
+    e->next = c->ops->tags;
+    c->ops->tags = e;
+    char *url = xasprintf("%s/v2/%s/tags/list?n=1000", h->key, repo);
+    tags_fetch_page(c, e, url);
+    free(url);
+}
+
+/* ---- tag -> digest ---- */
+
+static void digest_finish(registry_client *c, digest_entry *e)
+{
+    digest_waiter *w = e->waiters;
+    size_t n = e->n_waiters;
+    e->waiters = NULL;
+    e->n_waiters = 0;
+    e->fetched_ms = registry_now_ms();
+    for (size_t i = 0; i < n; i++) {
+        c->outstanding -= w[i].counted;
+        w[i].cb(w[i].ud, e->state == ENTRY_DONE ? e->digest : NULL,
+                e->state == ENTRY_FAILED ? &e->err : NULL);
+    }
+    free(w);
+}
+
+static void digest_done(reg_call *call, http_response *resp, const tp_err *err)
+{
+    digest_entry *e = call->ud;
+    registry_client *c = call->client;
+    e->state = ENTRY_FAILED;
+    if (err) {
+        e->err = *err;
+    } else if (resp->status == 404) {
+        tp_err_set(&e->err, "registry %s: tag '%s' not found in %s (404)", e->host->name, e->tag,
+                   e->repo);
+    } else if (resp->status != 200) {
+        registry_status_error(call, resp->status, "manifest", &e->err);
+    } else if (call->kind == CALL_HEAD && !resp->docker_digest) {
+        /* The registry does not say: read the manifest and hash it. */
+        char *url = xasprintf("%s/v2/%s/manifests/%s", e->host->key, e->repo, e->tag);
+        registry_call(c, e->host, e->repo, CALL_MANIFEST, "GET", url, digest_done, e);
+        free(url);
+        return;
+    } else if (call->kind == CALL_HEAD) {
+        if (!registry_digest_valid(resp->docker_digest))
+            tp_err_set(&e->err, "registry %s: %s:%s has an unusable Docker-Content-Digest '%.80s'",
+                       e->host->name, e->repo, e->tag, resp->docker_digest);
+        else {
+            snprintf(e->digest, sizeof e->digest, "%s", resp->docker_digest);
+            e->state = ENTRY_DONE;
+        }
+    } else {
+        char sum[72];
+        registry_sha256(resp->body, resp->body_len, sum);
+        snprintf(e->digest, sizeof e->digest, "%s", sum);
+        e->state = ENTRY_DONE;
+    }
+    digest_finish(c, e);
+}
+
+void registry_tag_digest(registry_client *c, const imageref *ref, const char *tag,
+                         registry_digest_cb cb, void *ud)
+{
+    ops_tag_digest(c, ref, tag, cb, ud, true);
+}
+
+void ops_tag_digest(registry_client *c, const imageref *ref, const char *tag, registry_digest_cb cb,
+                    void *ud, bool counted)
+{
+    char *repo;
+    reg_host *h = registry_host_for(c, ref, &repo);
+    char *key = xasprintf("%s|%s|%s", h->key, repo, tag);
+    int64_t now = registry_now_ms();
+    long ttl = c->opts.tag_digest_ttl_ms;
+    digest_entry *e = c->ops->digests;
+    for (; e; e = e->next) {
+        if (strcmp(e->key, key) != 0)
+            continue;
+        if (e->state == ENTRY_RUNNING || (ttl <= 0 && e->cycle == c->cycle) ||
+            (ttl > 0 && e->state == ENTRY_DONE && now - e->fetched_ms < ttl))
+            break;
+    }
+    c->outstanding += counted;
+    if (e) {
+        free(key);
+        free(repo);
+        if (e->state == ENTRY_RUNNING) {
+            e->waiters = xrealloc(e->waiters, (e->n_waiters + 1) * sizeof *e->waiters);
+            e->waiters[e->n_waiters++] = (digest_waiter){cb, ud, counted};
+        } else {
+            c->outstanding -= counted;
+            cb(ud, e->state == ENTRY_DONE ? e->digest : NULL,
+               e->state == ENTRY_FAILED ? &e->err : NULL);
+        }
+        return;
+    }
+    /* drop a stale answer for the same key */
+    for (digest_entry **pp = &c->ops->digests; *pp; pp = &(*pp)->next)
+        if (strcmp((*pp)->key, key) == 0) {
+            digest_entry *old = *pp;
+            *pp = old->next;
+            digest_entry_free(old);
+            break;
+        }
+    e = xcalloc(1, sizeof *e);
+    e->key = key;
+    e->host = h;
+    e->repo = repo;
+    e->tag = xstrdup(tag);
+    e->cycle = c->cycle;
+    e->waiters = xmalloc(sizeof *e->waiters);
+    e->waiters[e->n_waiters++] = (digest_waiter){cb, ud, counted};
+    e->next = c->ops->digests;
+    c->ops->digests = e;
+    char *url = xasprintf("%s/v2/%s/manifests/%s", h->key, repo, tag);
+    registry_call(c, h, repo, CALL_HEAD, "HEAD", url, digest_done, e);
+    free(url);
+}

@@ -1,0 +1,68 @@
+/* app: an Argo CD Application as tagpilot needs it — name, namespace, annotations (parsed into
+ * per-image settings), where its manifests live (spec.source), and the Helm parameters /
+ * Kustomize images the Application itself overrides. Read from multi-document YAML; other kinds
+ * are skipped, and a broken file or Application is an error for it alone. */
+#ifndef TP_APP_H
+#define TP_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "annotations.h"
+#include "util.h"
+#include "yamldoc.h"
+
+typedef struct helm_param {
+    char *name, *value;
+    bool force_string;
+} helm_param;
+
+/* One Application (all strings owned). */
+typedef struct argo_app {
+    char *name;
+    char *namespace_;        /* metadata.namespace, "" when not written */
+    char *file;              /* manifest it came from, relative to the source's folder */
+    size_t line;             /* line of its document */
+    annotation *annotations; /* keys and values owned (cast away const to free) */
+    size_t n_annotations;
+    app_settings settings;   /* annotations_parse of the above */
+    char *repo_url;          /* spec.source.repoURL, or NULL */
+    char *target_revision;   /* spec.source.targetRevision, or NULL (= HEAD) */
+    char *path;              /* spec.source.path, "" for the repository root */
+    char *chart;             /* spec.source.chart (a Helm repository chart), or NULL */
+    bool has_helm;           /* spec.source.helm present */
+    bool has_kustomize;      /* spec.source.kustomize present */
+    helm_param *helm_params; /* spec.source.helm.parameters */
+    size_t n_helm_params;
+    strvec kustomize_images; /* spec.source.kustomize.images entries */
+    char *error;             /* why this Application cannot be used, or NULL */
+} argo_app;
+
+/* Applications from one source, and the errors of files that could not be read. */
+typedef struct app_list {
+    argo_app *items;
+    size_t count;
+    strvec errors; /* "apps/broken.yaml:3:1: ..." one per unreadable file */
+} app_list;
+
+/* Read one YAML document. Returns 1 when it is not an Application (skipped), 0 when *out was
+ * filled (out->error set when it is an Application that cannot be used). */
+int app_from_node(const ynode *root, const char *file, argo_app *out);
+
+/* Read every *.yaml / *.yml under base/rel (recursively, sorted by path) into *list (appended).
+ * Returns -1 only when base/rel itself cannot be read. */
+int app_list_read_dir(const char *base, const char *rel, app_list *list, tp_err *err);
+
+/* Every *.yaml / *.yml under base/rel, relative to base, sorted; dot folders skipped. */
+void app_list_collect_yaml(const char *base, const char *rel, strvec *out);
+
+/* The repository URL the app's manifests come from: the git-repository annotation, else
+ * spec.source.repoURL; NULL when neither. Borrowed. */
+const char *app_repo_url(const argo_app *app);
+
+/* Deep copy (for the engine's own tables). */
+void app_copy(argo_app *dst, const argo_app *src);
+void app_free(argo_app *app);
+void app_list_free(app_list *list);
+
+#endif

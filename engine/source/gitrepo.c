@@ -1,0 +1,634 @@
+#include "gitrepo.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <git2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* What the credential callback knows; it is asked again when the server refused what it gave. */
+typedef struct cred_state {
+    const char *spec; /* borrowed from the caller's options */
+    int attempts;
+    bool rejected;
+    char problem[256];     /* why no credentials could be given, or "" */
+    char secret[256];      /* the token, to scrub from messages; never printed */
+    char push_status[256]; /* the server's reason for refusing a pushed ref, or "" */
+} cred_state;
+
+struct gitrepo {
+    git_repository *repo;
+    char *url;
+    char *display_url;
+    char *workdir;
+    char head[41];
+    cred_state cred;
+    int lock_fd; /* <workdir>.lock, holding a write lock while open; -1 before */
+};
+
+char *gitrepo_redact_url(const char *url)
+{
+    const char *scheme = strstr(url, "://");
+    if (!scheme)
+        return xstrdup(url);
+    const char *host = scheme + 3;
+    const char *slash = strchr(host, '/');
+    const char *at = NULL;
+    for (const char *p = host; *p && (!slash || p < slash); p++)
+        if (*p == '@')
+            at = p;
+    if (!at)
+        return xstrdup(url);
+    /* Keep a user name for ssh (it is not secret), drop "user:password" for http. */
+    const char *colon = memchr(host, ':', (size_t)(at - host));
+    if (!colon && !str_starts_with(url, "http"))
+        return xstrdup(url);
+    return xasprintf("%.*s%s", (int)(host - url), url, at + 1);
+}
+
+/* Remove anything secret from a message: credentials in URLs, and the token itself. */
+static void scrub(char *msg, size_t size, const char *secret)
+{
+    char *redacted = gitrepo_redact_url(msg);
+    snprintf(msg, size, "%s", redacted);
+    free(redacted);
+    if (!secret || !*secret)
+        return;
+    char *hit;
+    size_t n = strlen(secret);
+    while ((hit = strstr(msg, secret)) != NULL) {
+        memmove(hit + 3, hit + n, strlen(hit + n) + 1);
+        memcpy(hit, "***", 3);
+    }
+}
+
+/* Fill err with "what URL: libgit2's message" plus what we know about the credentials. */
+static int git_fail(gitrepo *r, tp_err *err, const char *what)
+{
+    const git_error *e = git_error_last();
+    char cause[400];
+    snprintf(cause, sizeof cause, "%s", e && e->message ? e->message : "unknown error");
+    scrub(cause, sizeof cause, r->cred.secret);
+    if (r->cred.rejected)
+        return tp_err_set(err, "git %s %s: credentials '%s' were rejected (%s)", what,
+                          r->display_url, r->cred.spec, cause);
+    if (r->cred.problem[0])
+        return tp_err_set(err, "git %s %s: %s (%s)", what, r->display_url, r->cred.problem, cause);
+    return tp_err_set(err, "git %s %s: %s", what, r->display_url, cause);
+}
+
+static char *read_secret_file(const char *path, cred_state *st)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(st->problem, sizeof st->problem, "credentials file %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    strbuf sb = {0};
+    char chunk[1024];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && sb.len < 65536)
+        strbuf_append(&sb, chunk, n);
+    fclose(f);
+    return str_trim(strbuf_take(&sb));
+}
+
+static int userpass(git_credential **out, cred_state *st, const char *pair, const char *origin,
+                    unsigned int allowed)
+{
+    if (!(allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT)) {
+        snprintf(st->problem, sizeof st->problem,
+                 "credentials '%s' hold user:token, which only works for http(s) URLs (use "
+                 "file:KEY or ssh-agent for ssh)",
+                 origin);
+        git_error_set_str(GIT_ERROR_NET, "no usable credentials");
+        return -1;
+    }
+    const char *colon = strchr(pair, ':');
+    if (!colon || colon == pair || !colon[1]) {
+        snprintf(st->problem, sizeof st->problem, "%s must hold user:token", origin);
+        git_error_set_str(GIT_ERROR_NET, "no usable credentials");
+        return -1;
+    }
+    char *user = xstrndup(pair, (size_t)(colon - pair));
+    snprintf(st->secret, sizeof st->secret, "%s", colon + 1);
+    int rc = git_credential_userpass_plaintext_new(out, user, colon + 1);
+    free(user);
+    return rc;
+}
+
+static int credentials_cb(git_credential **out, const char *url, const char *user_from_url,
+                          unsigned int allowed, void *payload)
+{
+    (void)url;
+    cred_state *st = payload;
+    if (++st->attempts > 1) {
+        /* The server refused what we gave: stop instead of asking forever. */
+        st->rejected = true;
+        git_error_set_str(GIT_ERROR_NET, "authentication failed");
+        return GIT_EAUTH;
+    }
+    const char *user = user_from_url && *user_from_url ? user_from_url : "git";
+    const char *spec = st->spec;
+    if (!spec || !*spec) {
+        if ((allowed & GIT_CREDENTIAL_SSH_KEY) && getenv("SSH_AUTH_SOCK"))
+            return git_credential_ssh_key_from_agent(out, user);
+        snprintf(st->problem, sizeof st->problem,
+                 "the server asks for credentials and none are configured (git.credentials)");
+        return GIT_PASSTHROUGH;
+    }
+    if (strcmp(spec, "ssh-agent") == 0) {
+        if (!(allowed & GIT_CREDENTIAL_SSH_KEY)) {
+            snprintf(st->problem, sizeof st->problem,
+                     "credentials 'ssh-agent' only work for ssh:// URLs");
+            return GIT_PASSTHROUGH;
+        }
+        return git_credential_ssh_key_from_agent(out, user);
+    }
+    if (str_starts_with(spec, "env:")) {
+        const char *v = getenv(spec + 4);
+        if (!v || !*v) {
+            snprintf(st->problem, sizeof st->problem,
+                     "credentials '%s': environment variable %s is not set", spec, spec + 4);
+            git_error_set_str(GIT_ERROR_NET, "no usable credentials");
+            return -1;
+        }
+        return userpass(out, st, v, spec, allowed);
+    }
+    if (str_starts_with(spec, "file:")) {
+        const char *path = spec + 5;
+        char *content = read_secret_file(path, st);
+        if (!content) {
+            git_error_set_str(GIT_ERROR_NET, "no usable credentials");
+            return -1;
+        }
+        int rc;
+        if (str_starts_with(content, "-----BEGIN")) {
+            rc = (allowed & GIT_CREDENTIAL_SSH_KEY)
+                     ? git_credential_ssh_key_new(out, user, NULL, path, NULL)
+                     : GIT_PASSTHROUGH;
+            if (rc == GIT_PASSTHROUGH)
+                snprintf(st->problem, sizeof st->problem,
+                         "credentials '%s' hold an SSH key, which only works for ssh:// URLs",
+                         spec);
+        } else {
+            rc = userpass(out, st, content, spec, allowed);
+        }
+        memset(content, 0, strlen(content));
+        free(content);
+        return rc;
+    }
+    snprintf(st->problem, sizeof st->problem, "unknown credentials '%s'", spec);
+    return GIT_PASSTHROUGH;
+}
+
+static void set_callbacks(gitrepo *r, git_remote_callbacks *cb)
+{
+    cb->credentials = credentials_cb;
+    cb->payload = &r->cred;
+}
+
+static void reset_cred(gitrepo *r)
+{
+    r->cred.attempts = 0;
+    r->cred.rejected = false;
+    r->cred.problem[0] = '\0';
+    r->cred.push_status[0] = '\0';
+}
+
+static int mkdir_p(const char *path)
+{
+    char *copy = xstrdup(path);
+    for (char *p = copy + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(copy, 0700) && errno != EEXIST) {
+            free(copy);
+            return -1;
+        }
+        *p = '/';
+    }
+    int rc = mkdir(copy, 0700) && errno != EEXIST ? -1 : 0;
+    free(copy);
+    return rc;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static char *cache_dir(const char *state_dir, const char *display)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = display; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    const char *start = strstr(display, "://") ? strstr(display, "://") + 3 : display;
+    strbuf sb = {0};
+    for (const char *p = start; *p && sb.len < 60; p++)
+        strbuf_putc(&sb, (isalnum((unsigned char)*p) || *p == '.' || *p == '-') ? *p : '_');
+    char *slug = strbuf_take(&sb);
+    char *dir = xasprintf("%s/git/%s-%08x", state_dir, slug, h);
+    free(slug);
+    return dir;
+}
+
+/* An in-memory remote for the URL. Named remotes and url.insteadOf would make libgit2 1.5 match
+ * config entries with PCRE2 regexps, which leaks the match data on every miss; an anonymous
+ * remote with explicit refspecs needs neither. */
+static int remote_new(gitrepo *r, git_remote **out)
+{
+    git_remote_create_options o;
+    git_remote_create_options_init(&o, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+    o.repository = r->repo;
+    o.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+    return git_remote_create_with_opts(out, r->url, &o);
+}
+
+/* Remember the remote's default branch as refs/remotes/origin/HEAD, as git clone does. */
+static void record_default_branch(gitrepo *r, git_remote *remote)
+{
+    git_buf buf = {0};
+    if (git_remote_default_branch(&buf, remote) == 0 && str_starts_with(buf.ptr, "refs/heads/")) {
+        char *target = xasprintf("refs/remotes/origin/%s", buf.ptr + strlen("refs/heads/"));
+        git_reference *ref = NULL;
+        git_reference_symbolic_create(&ref, r->repo, "refs/remotes/origin/HEAD", target, 1,
+                                      "tagpilot: default branch");
+        git_reference_free(ref);
+        free(target);
+    }
+    git_buf_dispose(&buf);
+    git_error_clear();
+}
+
+static int fetch_as(gitrepo *r, const char *what, tp_err *err)
+{
+    git_remote *remote = NULL;
+    if (remote_new(r, &remote))
+        return git_fail(r, err, what);
+    git_fetch_options fo;
+    git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+    set_callbacks(r, &fo.callbacks);
+    fo.prune = GIT_FETCH_PRUNE;
+    fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL;
+    char *specs[] = {"+refs/heads/*:refs/remotes/origin/*"};
+    git_strarray refspecs = {specs, 1};
+    reset_cred(r);
+    int rc = git_remote_fetch(remote, &refspecs, &fo, "tagpilot: fetch");
+    if (rc == 0)
+        record_default_branch(r, remote);
+    else
+        git_fail(r, err, what);
+    git_remote_free(remote);
+    return rc ? -1 : 0;
+}
+
+int gitrepo_fetch(gitrepo *r, tp_err *err)
+{
+    return fetch_as(r, "fetch", err);
+}
+
+static int clone_fresh(gitrepo *r, tp_err *err)
+{
+    if (mkdir_p(r->workdir))
+        return tp_err_set(err, "git clone %s: cannot create %s: %s", r->display_url, r->workdir,
+                          strerror(errno));
+    if (git_repository_init(&r->repo, r->workdir, 0))
+        return git_fail(r, err, "clone");
+    if (fetch_as(r, "clone", err)) {
+        git_repository_free(r->repo);
+        r->repo = NULL;
+        nftw(r->workdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        return -1;
+    }
+    return 0;
+}
+
+/* Serialise processes that share the state dir on this clone. POSIX record locks belong to the
+ * process, so a second handle in the same process never waits on the first. */
+static int lock_cache(gitrepo *r, tp_err *err)
+{
+    char *path = xasprintf("%s.lock", r->workdir);
+    r->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    free(path);
+    if (r->lock_fd < 0)
+        return tp_err_set(err, "git %s: cannot lock the clone in %s: %s", r->display_url,
+                          r->workdir, strerror(errno));
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    for (int tries = 0; fcntl(r->lock_fd, F_SETLK, &fl) != 0; tries++) {
+        if ((errno != EACCES && errno != EAGAIN) || tries >= 600)
+            return tp_err_set(err,
+                              "git %s: the clone in %s stayed busy for 60 s (another tagpilot "
+                              "process using the same state-dir?)",
+                              r->display_url, r->workdir);
+        nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+    }
+    return 0;
+}
+
+int gitrepo_open(const char *url, const gitrepo_opts *opts, gitrepo **out, tp_err *err)
+{
+    *out = NULL;
+    git_libgit2_init();
+    gitrepo *r = xcalloc(1, sizeof *r);
+    r->lock_fd = -1;
+    r->url = xstrdup(url);
+    r->display_url = gitrepo_redact_url(url);
+    r->cred.spec = opts ? opts->credentials : NULL;
+    const char *state = opts && opts->state_dir ? opts->state_dir : "/tmp/tagpilot-state";
+    r->workdir = cache_dir(state, r->display_url);
+    char *parent = xasprintf("%s/git", state);
+    int mk = mkdir_p(parent);
+    free(parent);
+    if (mk) {
+        tp_err_set(err, "git %s: cannot create the cache folder under %s: %s", r->display_url,
+                   state, strerror(errno));
+        gitrepo_close(r);
+        return -1;
+    }
+    if (lock_cache(r, err)) {
+        gitrepo_close(r);
+        return -1;
+    }
+    char *dotgit = xasprintf("%s/.git", r->workdir);
+    struct stat st;
+    bool cached = stat(dotgit, &st) == 0;
+    free(dotgit);
+    int rc;
+    if (cached && git_repository_open(&r->repo, r->workdir) == 0) {
+        rc = gitrepo_fetch(r, err);
+    } else {
+        if (cached)
+            nftw(r->workdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        rc = clone_fresh(r, err);
+    }
+    if (rc) {
+        gitrepo_close(r);
+        return -1;
+    }
+    *out = r;
+    return 0;
+}
+
+void gitrepo_close(gitrepo *r)
+{
+    if (!r)
+        return;
+    git_repository_free(r->repo);
+    free(r->url);
+    free(r->display_url);
+    free(r->workdir);
+    memset(r->cred.secret, 0, sizeof r->cred.secret);
+    if (r->lock_fd >= 0)
+        close(r->lock_fd);
+    free(r);
+    git_libgit2_shutdown();
+}
+
+const char *gitrepo_workdir(const gitrepo *r)
+{
+    return r->workdir;
+}
+
+const char *gitrepo_display_url(const gitrepo *r)
+{
+    return r->display_url;
+}
+
+const char *gitrepo_head(const gitrepo *r)
+{
+    return r->head;
+}
+
+static bool ref_exists(gitrepo *r, const char *name)
+{
+    git_reference *ref = NULL;
+    bool ok = git_reference_lookup(&ref, r->repo, name) == 0;
+    git_reference_free(ref);
+    return ok;
+}
+
+bool gitrepo_has_branch(gitrepo *r, const char *name)
+{
+    char *ref = xasprintf("refs/remotes/origin/%s", name);
+    bool ok = ref_exists(r, ref);
+    free(ref);
+    return ok;
+}
+
+char *gitrepo_default_branch(gitrepo *r)
+{
+    git_reference *head = NULL;
+    if (git_reference_lookup(&head, r->repo, "refs/remotes/origin/HEAD") == 0 &&
+        git_reference_type(head) == GIT_REFERENCE_SYMBOLIC) {
+        const char *target = git_reference_symbolic_target(head);
+        const char *prefix = "refs/remotes/origin/";
+        if (str_starts_with(target, prefix)) {
+            char *name = xstrdup(target + strlen(prefix));
+            git_reference_free(head);
+            return name;
+        }
+    }
+    git_reference_free(head);
+    if (gitrepo_has_branch(r, "main"))
+        return xstrdup("main");
+    if (gitrepo_has_branch(r, "master"))
+        return xstrdup("master");
+    return xstrdup("main");
+}
+
+static int checkout_commit(gitrepo *r, const git_oid *oid, tp_err *err)
+{
+    git_commit *commit = NULL;
+    if (git_commit_lookup(&commit, r->repo, oid))
+        return git_fail(r, err, "checkout");
+    git_checkout_options co;
+    git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
+    co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED;
+    int rc = git_checkout_tree(r->repo, (const git_object *)commit, &co);
+    if (rc == 0)
+        rc = git_repository_set_head_detached(r->repo, oid);
+    git_commit_free(commit);
+    if (rc)
+        return git_fail(r, err, "checkout");
+    git_oid_tostr(r->head, sizeof r->head, oid);
+    return 0;
+}
+
+int gitrepo_checkout(gitrepo *r, const char *branch, tp_err *err)
+{
+    char *name = branch && *branch && strcmp(branch, "HEAD") != 0 ? xstrdup(branch)
+                                                                  : gitrepo_default_branch(r);
+    char *remote_ref = xasprintf("refs/remotes/origin/%s", name);
+    char *tag_ref = xasprintf("refs/tags/%s", name);
+    git_object *obj = NULL;
+    int rc = -1;
+    if (ref_exists(r, remote_ref))
+        rc = git_revparse_single(&obj, r->repo, remote_ref);
+    else if (ref_exists(r, tag_ref))
+        rc = git_revparse_single(&obj, r->repo, tag_ref);
+    if (rc) {
+        tp_err_set(err, "git %s: no branch or tag '%s'", r->display_url, name);
+    } else {
+        git_object *peeled = NULL;
+        if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT))
+            rc = git_fail(r, err, "checkout");
+        else
+            rc = checkout_commit(r, git_object_id(peeled), err);
+        git_object_free(peeled);
+    }
+    git_object_free(obj);
+    free(remote_ref);
+    free(tag_ref);
+    free(name);
+    return rc;
+}
+
+/* The plan read the work tree; make sure it was the head commit's content (another process
+ * sharing the clone could have switched it), so a commit never undoes someone else's change. */
+static int check_before(gitrepo *r, git_tree *tree, const gitrepo_file *f)
+{
+    git_tree_entry *entry = NULL;
+    git_blob *blob = NULL;
+    bool same;
+    if (git_tree_entry_bypath(&entry, tree, f->path) != 0) {
+        same = f->before == NULL;
+    } else if (git_blob_lookup(&blob, r->repo, git_tree_entry_id(entry)) != 0) {
+        same = false;
+    } else {
+        size_t len = (size_t)git_blob_rawsize(blob);
+        same = f->before && len == f->before_len &&
+               memcmp(git_blob_rawcontent(blob), f->before, len) == 0;
+    }
+    git_blob_free(blob);
+    git_tree_entry_free(entry);
+    git_error_clear();
+    if (same)
+        return 0;
+    char *msg = xasprintf("%s changed in the clone while the edit was planned (another "
+                          "process using the same state-dir?); nothing was committed",
+                          f->path);
+    git_error_set_str(GIT_ERROR_INVALID, msg);
+    free(msg);
+    return -1;
+}
+
+static int build_tree(gitrepo *r, git_commit *parent, const gitrepo_file *files, size_t n,
+                      git_oid *tree_oid)
+{
+    git_index *index = NULL;
+    git_tree *tree = NULL;
+    int rc = git_repository_index(&index, r->repo);
+    if (rc == 0)
+        rc = git_commit_tree(&tree, parent);
+    if (rc == 0)
+        rc = git_index_read_tree(index, tree);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = check_before(r, tree, &files[i]);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const git_index_entry *old = git_index_get_bypath(index, files[i].path, 0);
+        git_index_entry entry = {0};
+        entry.path = files[i].path;
+        entry.mode = old ? old->mode : GIT_FILEMODE_BLOB;
+        rc = git_index_add_from_buffer(index, &entry, files[i].data, files[i].len);
+    }
+    if (rc == 0)
+        rc = git_index_write_tree(tree_oid, index);
+    if (rc == 0)
+        rc = git_index_write(index);
+    git_tree_free(tree);
+    git_index_free(index);
+    return rc;
+}
+
+int gitrepo_commit(gitrepo *r, const gitrepo_file *files, size_t n, const char *message,
+                   const char *author_name, const char *author_email, const char *branch,
+                   char id_out[41], tp_err *err)
+{
+    git_oid head_oid, tree_oid, commit_oid;
+    git_commit *parent = NULL;
+    git_tree *tree = NULL;
+    git_signature *sig = NULL;
+    git_reference *ref = NULL;
+    int rc = git_oid_fromstr(&head_oid, r->head);
+    if (rc == 0)
+        rc = git_commit_lookup(&parent, r->repo, &head_oid);
+    if (rc == 0)
+        rc = build_tree(r, parent, files, n, &tree_oid);
+    if (rc == 0)
+        rc = git_tree_lookup(&tree, r->repo, &tree_oid);
+    if (rc == 0)
+        rc = git_signature_now(&sig, author_name, author_email);
+    if (rc == 0) {
+        const git_commit *parents[] = {parent};
+        rc = git_commit_create(&commit_oid, r->repo, NULL, sig, sig, NULL, message, tree, 1,
+                               parents);
+    }
+    char *refname = xasprintf("refs/heads/%s", branch);
+    if (rc == 0)
+        rc = git_reference_create(&ref, r->repo, refname, &commit_oid, 1, "tagpilot: commit");
+    free(refname);
+    git_reference_free(ref);
+    git_signature_free(sig);
+    git_tree_free(tree);
+    git_commit_free(parent);
+    if (rc)
+        return git_fail(r, err, "commit in");
+    if (checkout_commit(r, &commit_oid, err))
+        return -1;
+    git_oid_tostr(id_out, 41, &commit_oid);
+    return 0;
+}
+
+/* The server refused the ref (a status such as "non-fast-forward" or "fetch first"). */
+static int push_ref_cb(const char *refname, const char *status, void *data)
+{
+    cred_state *st = data;
+    if (status)
+        snprintf(st->push_status, sizeof st->push_status, "%s: %s", refname, status);
+    return 0;
+}
+
+int gitrepo_push(gitrepo *r, const char *branch, tp_err *err)
+{
+    git_remote *remote = NULL;
+    if (remote_new(r, &remote))
+        return git_fail(r, err, "push to");
+    char *spec = xasprintf("refs/heads/%s:refs/heads/%s", branch, branch);
+    char *specs[] = {spec};
+    git_strarray arr = {specs, 1};
+    git_push_options po;
+    git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
+    set_callbacks(r, &po.callbacks);
+    po.callbacks.push_update_reference = push_ref_cb;
+    reset_cred(r);
+    int rc = git_remote_push(remote, &arr, &po);
+    free(spec);
+    git_remote_free(remote);
+    const char *refused = r->cred.push_status;
+    if (rc == 0 && !refused[0])
+        return 0;
+    if (rc == 0) {
+        tp_err_set(err, "git push to %s: refused: %s", r->display_url, refused);
+        bool moved = strstr(refused, "fast-forward") || strstr(refused, "fetch first") ||
+                     strstr(refused, "stale");
+        return moved ? GITREPO_REJECTED : -1;
+    }
+    const git_error *e = git_error_last();
+    const char *m = e && e->message ? e->message : "";
+    bool moved = rc == GIT_ENONFASTFORWARD || strstr(m, "fastforward") ||
+                 strstr(m, "fast-forward") || strstr(m, "not present locally");
+    git_fail(r, err, "push to");
+    return moved ? GITREPO_REJECTED : -1;
+}

@@ -1,0 +1,51 @@
+/* source: where Applications come from. One small interface — open, list_apps, close — with a
+ * `git` implementation (a cached clone at a branch) and a `dir` one (a local folder). A `kube`
+ * source can be added as another ops table without touching the engine. */
+#ifndef TP_SOURCE_H
+#define TP_SOURCE_H
+
+#include "app.h"
+#include "config.h"
+#include "util.h"
+
+typedef struct app_source app_source;
+
+typedef struct source_ops {
+    const char *kind; /* "git", "dir" */
+    /* Make the manifests available (clone or fetch; check the folder exists). */
+    int (*open)(app_source *src, tp_err *err);
+    /* Append the Applications found to *out; per-file and per-app errors go into it, -1 only
+     * when the source as a whole cannot be read. */
+    int (*list_apps)(app_source *src, app_list *out, tp_err *err);
+    /* Release what open took (the source can be opened again). */
+    void (*close)(app_source *src);
+} source_ops;
+
+/* Shared settings for every source (borrowed). */
+typedef struct source_env {
+    const char *state_dir;   /* git clones are cached under <state_dir>/git */
+    const char *credentials; /* git credentials spec, or NULL */
+} source_env;
+
+struct app_source {
+    const source_ops *ops;
+    config_source cfg; /* own copy */
+    source_env env;    /* borrowed strings */
+    char *label;       /* "git file:///x/config.git@main:apps" or "dir /x/apps", for messages */
+    char *root;        /* after open: absolute folder the source's paths are relative to */
+    void *impl;        /* implementation state */
+};
+
+extern const source_ops source_git_ops;
+extern const source_ops source_dir_ops;
+
+/* A source for one config entry (copies cfg; env strings must outlive it). */
+app_source *source_new(const config_source *cfg, const source_env *env);
+void source_free(app_source *src); /* closes it first */
+
+/* Convenience wrappers over the ops table; errors are prefixed with the source's label. */
+int source_open(app_source *src, tp_err *err);
+int source_list_apps(app_source *src, app_list *out, tp_err *err);
+void source_close(app_source *src);
+
+#endif

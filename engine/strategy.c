@@ -1,0 +1,520 @@
+/* strategy: candidate selection as argocd-image-updater does it, with a reason for every tag.
+ * One pass over the tags: each is filtered, parsed once and compared with the best so far, so
+ * selection is linear and allocates only the verdict array (and, for semver, one array of parsed
+ * versions). */
+#include "strategy.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "semver.h"
+
+/* ---- names ---- */
+
+static const char *const kind_names[] = {
+    [STRATEGY_SEMVER] = "semver",
+    [STRATEGY_NEWEST_BUILD] = "newest-build",
+    [STRATEGY_ALPHABETICAL] = "alphabetical",
+    [STRATEGY_DIGEST] = "digest",
+};
+
+const char *strategy_name(strategy_kind kind)
+{
+    if ((size_t)kind < sizeof kind_names / sizeof kind_names[0])
+        return kind_names[kind];
+    return "semver";
+}
+
+strategy_kind strategy_from_name(const char *name, const char **warning)
+{
+    /* The unknown-name warning quotes the name, so it needs a buffer; one per thread keeps the
+     * "static string" contract without a lock. Valid until the next call on this thread. */
+    static _Thread_local char unknown[192];
+    const char *warn = NULL;
+    strategy_kind kind = STRATEGY_SEMVER;
+    if (!name || !*name) {
+        kind = STRATEGY_SEMVER;
+    } else if (strcmp(name, "latest") == 0) {
+        kind = STRATEGY_NEWEST_BUILD;
+        warn = "update strategy 'latest' is deprecated, use 'newest-build'";
+    } else if (strcmp(name, "name") == 0) {
+        kind = STRATEGY_ALPHABETICAL;
+        warn = "update strategy 'name' is deprecated, use 'alphabetical'";
+    } else {
+        bool known = false;
+        for (size_t i = 0; i < sizeof kind_names / sizeof kind_names[0]; i++) {
+            if (strcmp(name, kind_names[i]) == 0) {
+                kind = (strategy_kind)i;
+                known = true;
+            }
+        }
+        if (!known) {
+            snprintf(unknown, sizeof unknown, "unknown update strategy '%.120s', using semver",
+                     name);
+            warn = unknown;
+        }
+    }
+    if (warning)
+        *warning = warn;
+    return kind;
+}
+
+/* ---- the tag list ---- */
+
+tag_info *tag_list_add(tag_list *list, const char *name, const char *digest, bool has_created,
+                       int64_t created_ns)
+{
+    if (list->count == list->cap) {
+        list->cap = list->cap ? list->cap * 2 : 16;
+        list->items = xrealloc(list->items, list->cap * sizeof *list->items);
+    }
+    tag_info *t = &list->items[list->count++];
+    t->name = xstrdup(name);
+    t->digest = xstrdup(digest);
+    t->has_created = has_created;
+    t->created_ns = has_created ? created_ns : 0;
+    return t;
+}
+
+/* Drop the entries from index `keep` on. */
+static void tag_list_truncate(tag_list *list, size_t keep)
+{
+    for (size_t i = keep; i < list->count; i++) {
+        free(list->items[i].name);
+        free(list->items[i].digest);
+    }
+    list->count = keep;
+}
+
+void tag_list_free(tag_list *list)
+{
+    tag_list_truncate(list, 0);
+    free(list->items);
+    list->items = NULL;
+    list->count = list->cap = 0;
+}
+
+/* ---- RFC 3339 ---- */
+
+#define NS_PER_SEC 1000000000LL
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+static bool is_leap(int64_t y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int days_in_month(int64_t y, int m)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && is_leap(y) ? 29 : days[m - 1];
+}
+
+/* Exactly n decimal digits at *p. */
+static bool take_number(const char **p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        char c = (*p)[i];
+        if (c < '0' || c > '9')
+            return false;
+        v = v * 10 + (c - '0');
+    }
+    *p += n;
+    *out = v;
+    return true;
+}
+
+static bool take_char(const char **p, const char *choices)
+{
+    if (**p && strchr(choices, **p)) {
+        (*p)++;
+        return true;
+    }
+    return false;
+}
+
+int strategy_parse_rfc3339(const char *s, int64_t *out_ns)
+{
+    const char *p = s;
+    int year, month, day, hour, minute, second;
+    if (!take_number(&p, 4, &year) || !take_char(&p, "-") || !take_number(&p, 2, &month) ||
+        !take_char(&p, "-") || !take_number(&p, 2, &day) || !take_char(&p, "Tt") ||
+        !take_number(&p, 2, &hour) || !take_char(&p, ":") || !take_number(&p, 2, &minute) ||
+        !take_char(&p, ":") || !take_number(&p, 2, &second))
+        return -1;
+    if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 ||
+        minute > 59 || second > 59)
+        return -1;
+    int64_t frac_ns = 0;
+    if (*p == '.') {
+        p++;
+        int digits = 0;
+        for (; *p >= '0' && *p <= '9'; p++, digits++)
+            if (digits < 9) /* like Go, digits past nanoseconds are read and dropped */
+                frac_ns = frac_ns * 10 + (*p - '0');
+        if (digits == 0)
+            return -1;
+        for (int i = digits; i < 9; i++)
+            frac_ns *= 10;
+    }
+    int offset_sec = 0;
+    if (take_char(&p, "Zz")) {
+        offset_sec = 0;
+    } else if (*p == '+' || *p == '-') {
+        int sign_mul = *p == '-' ? -1 : 1;
+        p++;
+        int oh, om;
+        if (!take_number(&p, 2, &oh) || !take_char(&p, ":") || !take_number(&p, 2, &om) ||
+            oh > 23 || om > 59)
+            return -1;
+        offset_sec = sign_mul * (oh * 3600 + om * 60);
+    } else {
+        return -1;
+    }
+    if (*p != '\0')
+        return -1;
+    int64_t secs =
+        days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset_sec;
+    int64_t ns;
+    if (__builtin_mul_overflow(secs, NS_PER_SEC, &ns) || __builtin_add_overflow(ns, frac_ns, &ns))
+        return -1; /* outside 1677..2262, what nanoseconds in 64 bits can say */
+    *out_ns = ns;
+    return 0;
+}
+
+void strategy_format_rfc3339(int64_t ns, char *buf, size_t len)
+{
+    int64_t secs = ns / NS_PER_SEC;
+    if (ns % NS_PER_SEC < 0)
+        secs--; /* floor, so times before 1970 keep their second */
+    int64_t days = secs / 86400, rem = secs % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        days--;
+    }
+    int64_t year;
+    int month, day;
+    civil_from_days(days, &year, &month, &day);
+    snprintf(buf, len, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)year, month, day,
+             (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+}
+
+/* ---- tags files ---- */
+
+static char *trim_blanks(char *s)
+{
+    while (*s == ' ')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && s[n - 1] == ' ')
+        s[--n] = '\0';
+    return s;
+}
+
+static bool is_blank_line(const char *s)
+{
+    for (; *s; s++)
+        if (*s != ' ' && *s != '\t')
+            return false;
+    return true;
+}
+
+/* One line without its end: TAG [TAB CREATED [TAB DIGEST]]. */
+static int parse_tag_line(char *line, tag_list *out, tp_err *err)
+{
+    char *fields[3] = {line, NULL, NULL};
+    int n_fields = 1;
+    for (char *tab = strchr(line, '\t'); tab; tab = strchr(tab + 1, '\t')) {
+        if (n_fields == 3)
+            return tp_err_set(err, "more than three tab-separated columns (want: tag, created, "
+                                   "digest)");
+        *tab = '\0';
+        fields[n_fields++] = tab + 1;
+    }
+    for (int i = 0; i < n_fields; i++)
+        fields[i] = trim_blanks(fields[i]);
+    if (!*fields[0])
+        return tp_err_set(err, "no tag before the tab");
+    bool has_created = n_fields > 1 && *fields[1];
+    int64_t created_ns = 0;
+    if (has_created && strategy_parse_rfc3339(fields[1], &created_ns) < 0)
+        return tp_err_set(err, "created '%.64s' is not an RFC 3339 time like 2024-05-01T10:00:00Z",
+                          fields[1]);
+    const char *digest = n_fields > 2 && *fields[2] ? fields[2] : NULL;
+    tag_list_add(out, fields[0], digest, has_created, created_ns);
+    return 0;
+}
+
+int tag_list_read(const char *path_or_dash, tag_list *out, tp_err *err)
+{
+    bool from_stdin = strcmp(path_or_dash, "-") == 0;
+    const char *name = from_stdin ? "stdin" : path_or_dash;
+    FILE *f = from_stdin ? stdin : fopen(path_or_dash, "rb");
+    if (!f)
+        return tp_err_set(err, "tags file '%s': %s", name, strerror(errno));
+    size_t first_added = out->count;
+    char *line = NULL;
+    size_t cap = 0, line_no = 0;
+    ssize_t got;
+    int rc = 0;
+    while ((got = getline(&line, &cap, f)) >= 0) {
+        line_no++;
+        size_t len = (size_t)got;
+        if (len > 0 && line[len - 1] == '\n')
+            len--;
+        if (len > 0 && line[len - 1] == '\r')
+            len--;
+        if (memchr(line, '\0', len)) {
+            rc = tp_err_set(err, "tags file '%s' line %zu: contains a NUL byte", name, line_no);
+            break;
+        }
+        line[len] = '\0';
+        if (is_blank_line(line))
+            continue;
+        if (parse_tag_line(line, out, err) < 0) {
+            tp_err_prefix(err, "tags file '%s' line %zu", name, line_no);
+            rc = -1;
+            break;
+        }
+    }
+    if (rc == 0 && ferror(f))
+        rc = tp_err_set(err, "tags file '%s': %s", name, strerror(errno));
+    free(line);
+    if (!from_stdin)
+        fclose(f);
+    if (rc < 0) { /* leave the list as it was; free the array if this call made it */
+        tag_list_truncate(out, first_added);
+        if (out->count == 0)
+            tag_list_free(out);
+    }
+    return rc;
+}
+
+/* ---- selection ---- */
+
+static bool is_blank(const char *s)
+{
+    for (; *s; s++)
+        if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r' && *s != '\f')
+            return false;
+    return true;
+}
+
+/* Filters first: true when the filter refused the tag (the verdict says why). */
+static bool filtered_out(const tagfilter *filter, const char *tag, tag_verdict *v)
+{
+    if (!filter)
+        return false;
+    const char *detail = NULL;
+    switch (tagfilter_check(filter, tag, &detail)) {
+    case TAGFILTER_ALLOWED:
+        return false;
+    case TAGFILTER_IGNORED:
+        v->reason = REASON_IGNORED;
+        break;
+    case TAGFILTER_REJECTED:
+        v->reason = REASON_NOT_ALLOWED;
+        break;
+    }
+    v->detail = detail;
+    return true;
+}
+
+/* Ties go to the greater tag string (byte order); for equal strings the later entry. */
+static bool name_wins(const tag_list *tags, size_t i, size_t best)
+{
+    return strcmp(tags->items[i].name, tags->items[best].name) >= 0;
+}
+
+static bool semver_wins(const tag_list *tags, const semver_version *versions, size_t i, size_t best)
+{
+    int c = semver_compare(&versions[i], &versions[best]);
+    return c > 0 || (c == 0 && name_wins(tags, i, best));
+}
+
+static bool newest_wins(const tag_list *tags, size_t i, size_t best)
+{
+    int64_t a = tags->items[i].created_ns, b = tags->items[best].created_ns;
+    return a > b || (a == b && name_wins(tags, i, best));
+}
+
+/* The verdict of one tag that passed the filters; returns whether it is eligible. For semver,
+ * versions[i] is filled. `detail` is the text reasons quote (constraint or followed tag). */
+static bool judge(const strategy_params *params, const semver_constraint *constraint,
+                  const char *detail, const tag_info *tag, semver_version *version, tag_verdict *v)
+{
+    switch (params->kind) {
+    case STRATEGY_SEMVER:
+        if (semver_parse(tag->name, version) < 0) {
+            v->reason = REASON_NOT_SEMVER;
+            return false;
+        }
+        switch (semver_constraint_check(constraint, version)) {
+        case SEMVER_SATISFIED:
+            return true;
+        case SEMVER_PRERELEASE_EXCLUDED:
+            v->reason = REASON_PRERELEASE;
+            break;
+        case SEMVER_UNSATISFIED:
+            v->reason = REASON_UNSATISFIED;
+            break;
+        }
+        v->detail = detail;
+        return false;
+    case STRATEGY_NEWEST_BUILD:
+        /* the constraint is not used: AIU ignores it for newest-build as well */
+        if (!tag->has_created) {
+            v->reason = REASON_NO_CREATED;
+            return false;
+        }
+        return true;
+    case STRATEGY_ALPHABETICAL:
+        return true;
+    case STRATEGY_DIGEST:
+        if (strcmp(tag->name, detail) != 0) {
+            v->reason = REASON_NOT_FOLLOWED;
+            v->detail = detail;
+            return false;
+        }
+        return true;
+    }
+    return false;
+}
+
+int strategy_select(const strategy_params *params, const tag_list *tags, strategy_result *out,
+                    tp_err *err)
+{
+    memset(out, 0, sizeof *out);
+    out->candidate = -1;
+    bool no_constraint = !params->constraint || is_blank(params->constraint);
+    /* the text reasons quote; borrowed from params (or a literal) so it outlives this call */
+    const char *detail = no_constraint ? "*" : params->constraint;
+    semver_constraint *constraint = NULL;
+    if (params->kind == STRATEGY_DIGEST && no_constraint)
+        return tp_err_set(err, "digest strategy needs a tag to follow: write image:<tag>");
+    if (params->kind == STRATEGY_SEMVER) {
+        constraint = semver_constraint_parse(params->constraint, err);
+        if (!constraint)
+            return -1;
+    }
+    size_t n = tags->count;
+    out->verdicts = xcalloc(n, sizeof *out->verdicts);
+    out->count = n;
+    semver_version *versions = NULL;
+    if (params->kind == STRATEGY_SEMVER)
+        versions = xmalloc(n * sizeof *versions);
+
+    ptrdiff_t best = -1;
+    for (size_t i = 0; i < n; i++) {
+        tag_verdict *v = &out->verdicts[i];
+        v->index = i;
+        if (filtered_out(params->filter, tags->items[i].name, v))
+            continue;
+        if (!judge(params, constraint, detail, &tags->items[i], versions ? &versions[i] : NULL, v))
+            continue;
+        v->eligible = true;
+        v->reason = REASON_OLDER;
+        bool wins = best < 0;
+        if (!wins) {
+            size_t b = (size_t)best;
+            switch (params->kind) {
+            case STRATEGY_SEMVER:
+                wins = semver_wins(tags, versions, i, b);
+                break;
+            case STRATEGY_NEWEST_BUILD:
+                wins = newest_wins(tags, i, b);
+                break;
+            case STRATEGY_ALPHABETICAL:
+            case STRATEGY_DIGEST:
+                wins = name_wins(tags, i, b);
+                break;
+            }
+        }
+        if (wins)
+            best = (ptrdiff_t)i;
+    }
+    if (best >= 0)
+        out->verdicts[best].reason = REASON_CANDIDATE;
+    out->candidate = best;
+    free(versions);
+    semver_constraint_free(constraint);
+    return 0;
+}
+
+void strategy_result_free(strategy_result *r)
+{
+    free(r->verdicts);
+    r->verdicts = NULL;
+    r->count = 0;
+    r->candidate = -1;
+}
+
+const char *strategy_reason_text(const tag_verdict *v, char *buf, size_t len)
+{
+    const char *d = v->detail ? v->detail : "";
+    switch (v->reason) {
+    case REASON_CANDIDATE:
+        snprintf(buf, len, "candidate");
+        break;
+    case REASON_OLDER:
+        snprintf(buf, len, "older than the candidate");
+        break;
+    case REASON_NOT_SEMVER:
+        snprintf(buf, len, "not a semantic version");
+        break;
+    case REASON_PRERELEASE:
+        snprintf(buf, len, "pre-release excluded by '%s'", v->detail ? d : "*");
+        break;
+    case REASON_UNSATISFIED:
+        snprintf(buf, len, "does not satisfy '%s'", v->detail ? d : "*");
+        break;
+    case REASON_IGNORED:
+        snprintf(buf, len, "ignored by glob '%s'", d);
+        break;
+    case REASON_NOT_ALLOWED:
+        snprintf(buf, len, "rejected by allow-tags %s", d);
+        break;
+    case REASON_NO_CREATED:
+        snprintf(buf, len, "no build date known");
+        break;
+    case REASON_NOT_FOLLOWED:
+        snprintf(buf, len, "not the followed tag '%s'", d);
+        break;
+    case REASON_PLATFORM_MISMATCH:
+        if (v->detail)
+            snprintf(buf, len, "no image for platform %s", d);
+        else
+            snprintf(buf, len, "no image for the wanted platform");
+        break;
+    default:
+        snprintf(buf, len, "unknown reason");
+        break;
+    }
+    return buf;
+}

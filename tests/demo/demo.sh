@@ -1,0 +1,282 @@
+#!/bin/sh
+# make demo: a local registry and a cluster-config git repository seeded with a small catalogue,
+# and the console opened on them. Everything lives under $TAGPILOT_DEMO_DIR (default
+# build/demo), made afresh on every run; quitting the console stops the registry.
+#   TAGPILOT            the binary (default ./tagpilot)
+#   TAGPILOT_DEMO_DIR   where the registry data, the repository and the config go
+#   DEMO_NO_CONSOLE=1   seed everything, print the plan, stop (for scripts and tests)
+set -eu
+root=$(cd "$(dirname "$0")/../.." && pwd)
+tp=${TAGPILOT:-$root/tagpilot}
+demo=${TAGPILOT_DEMO_DIR:-$root/build/demo}
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
+
+say() { printf '%s\n' "$*" >&2; }
+[ -x "$tp" ] || { say "demo: $tp is missing: run 'make' first"; exit 1; }
+case $demo in
+/*/*) ;;
+*) say "demo: TAGPILOT_DEMO_DIR must be an absolute path below /: $demo"; exit 1 ;;
+esac
+
+# A previous demo that was killed hard may have left its registry running: stop it.
+if [ -f "$demo/registry.pid" ]; then
+    kill "$(cat "$demo/registry.pid")" 2>/dev/null || true
+fi
+rm -rf "$demo"
+mkdir -p "$demo/registry" "$demo/seed"
+
+port=$($py -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+reg=127.0.0.1:$port
+cat >"$demo/registry/config.yml" <<EOF
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $demo/registry/data
+  delete:
+    enabled: true
+http:
+  addr: $reg
+  secret: tagpilot-demo
+EOF
+docker-registry serve "$demo/registry/config.yml" >"$demo/registry/log" 2>&1 &
+reg_pid=$!
+echo "$reg_pid" >"$demo/registry.pid"
+stop_registry() {
+    kill "$reg_pid" 2>/dev/null || true
+    wait "$reg_pid" 2>/dev/null || true
+    rm -f "$demo/registry.pid"
+}
+trap stop_registry EXIT
+trap 'exit 130' INT TERM
+
+up=""
+for _ in $(seq 100); do
+    if curl -s -o /dev/null "http://$reg/v2/"; then
+        up=1
+        break
+    fi
+    sleep 0.1
+done
+[ -n "$up" ] || { say "demo: docker-registry did not start: $(tail -3 "$demo/registry/log")"; exit 1; }
+say "registry   http://$reg (docker-registry, data in $demo/registry)"
+
+push() { # REPO TAG CREATED
+    $py "$root/tests/lib/regpush.py" "http://$reg" image "$1" "$2" --created "$3" >/dev/null
+}
+B=amplication/bookstore-application
+push $B v1.0.0 2024-03-01T10:00:00Z
+push $B v1.0.1 2024-03-08T10:00:00Z
+push $B v1.1.0 2024-04-02T10:00:00Z
+push $B v2.0.0-rc1 2024-05-20T10:00:00Z
+push $B latest 2024-05-20T10:00:00Z
+push $B sha-5f2c1e0 2024-05-20T10:00:00Z
+push team/nightly build-101 2024-06-01T02:00:00Z
+push team/nightly build-102 2024-06-02T02:00:00Z
+push team/nightly build-103 2024-06-03T02:00:00Z
+# digest: the app runs stable as it was in May; stable has been rebuilt since
+old_edge=$($py "$root/tests/lib/regpush.py" "http://$reg" image team/edge stable \
+    --created 2024-05-01T12:00:00Z)
+push team/edge stable 2024-06-01T12:00:00Z
+push team/docs 2024.04-docs 2024-04-30T00:00:00Z
+push team/docs 2024.05-docs 2024-05-31T00:00:00Z
+push team/docs 2024.06-docs 2024-06-30T00:00:00Z
+push team/payments 2.0.0 2024-02-01T00:00:00Z
+push team/payments 2.1.0 2024-03-01T00:00:00Z
+push team/payments 2.2.0 2024-04-01T00:00:00Z
+say "catalogue  $B (v1.0.0 v1.0.1 v1.1.0 v2.0.0-rc1 latest sha-5f2c1e0),"
+say "           team/nightly, team/edge, team/docs, team/payments; team/legacy-api is missing on purpose"
+
+# The cluster-config repository: a helm-create-style chart for bookstore, small values-only
+# charts for the others, one Application manifest each.
+w=$demo/seed
+git init -q --bare -b main "$demo/config.git"
+mkdir -p "$w/apps" "$w/charts/bookstore/templates"
+cat >"$w/charts/bookstore/Chart.yaml" <<EOF
+apiVersion: v2
+name: bookstore
+description: A Helm chart for Kubernetes
+type: application
+version: 0.1.0
+appVersion: "v1.0.0"
+EOF
+cat >"$w/charts/bookstore/values.yaml" <<EOF
+# Default values for bookstore.
+replicaCount: 1
+
+image:
+  repository: $reg/$B
+  pullPolicy: IfNotPresent
+  # Overrides the image tag whose default is the chart appVersion.
+  tag: ""
+
+imagePullSecrets: []
+nameOverride: ""
+fullnameOverride: ""
+
+service:
+  type: ClusterIP
+  port: 80
+
+ingress:
+  enabled: false
+
+resources: {}
+EOF
+cat >"$w/charts/bookstore/templates/deployment.yaml" <<'EOF'
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "bookstore.fullname" . }}
+spec:
+  replicas: {{ .Values.replicaCount }}
+  template:
+    spec:
+      containers:
+        - name: {{ .Chart.Name }}
+          image: "{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}"
+          imagePullPolicy: {{ .Values.image.pullPolicy }}
+          ports:
+            - name: http
+              containerPort: {{ .Values.service.port }}
+EOF
+cat >"$w/charts/bookstore/templates/service.yaml" <<'EOF'
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "bookstore.fullname" . }}
+spec:
+  type: {{ .Values.service.type }}
+  ports:
+    - port: {{ .Values.service.port }}
+      targetPort: http
+EOF
+cat >"$w/charts/bookstore/templates/_helpers.tpl" <<'EOF'
+{{- define "bookstore.fullname" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+EOF
+printf '.git/\n*.swp\n' >"$w/charts/bookstore/.helmignore"
+
+chart() { # NAME REPO TAG
+    mkdir -p "$w/charts/$1"
+    cat >"$w/charts/$1/Chart.yaml" <<EOF
+apiVersion: v2
+name: $1
+version: 0.1.0
+EOF
+    cat >"$w/charts/$1/values.yaml" <<EOF
+# $1 values; the image tag below is managed by the image updater.
+replicaCount: 1
+image:
+  repository: $reg/$2
+  tag: "$3"
+EOF
+}
+chart nightly team/nightly build-101
+chart edge team/edge "stable@$old_edge"
+chart docs team/docs 2024.04-docs
+chart payments team/payments 2.0.0
+chart legacy team/legacy-api 1.0.0
+
+A=argocd-image-updater.argoproj.io
+app() { # NAME IMAGE-LIST ANNOTATION-LINES...
+    name=$1 list=$2
+    shift 2
+    {
+        cat <<EOF
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: $name
+  namespace: argocd
+  annotations:
+    $A/image-list: $list
+    $A/write-back-method: git
+EOF
+        for line in "$@"; do echo "    $line"; done
+        cat <<EOF
+spec:
+  project: default
+  source:
+    repoURL: file://$demo/config.git
+    targetRevision: main
+    path: charts/$name
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: $name
+EOF
+    } >"$w/apps/$name.yaml"
+}
+# helmvalues ALIAS: the annotations that write the tag into the chart's own values.yaml
+helmvalues() {
+    echo "$A/write-back-target: helmvalues:values.yaml"
+    echo "$A/$1.helm.image-name: image.repository"
+    echo "$A/$1.helm.image-tag: image.tag"
+}
+app bookstore "bookstore=$reg/$B:~1.0" "$A/bookstore.update-strategy: semver"
+app nightly "nightly=$reg/team/nightly" "$A/nightly.update-strategy: newest-build" \
+    "$A/nightly.allow-tags: regexp:^build-[0-9]+\$"
+app edge "edge=$reg/team/edge:stable" "$A/edge.update-strategy: digest"
+app docs "docs=$reg/team/docs" "$A/docs.update-strategy: alphabetical"
+app payments "payments=$reg/team/payments:^2.0" "$A/payments.update-strategy: semver"
+app legacy "legacy=$reg/team/legacy-api:^1.0" "$A/legacy.update-strategy: semver"
+for a in nightly edge docs payments legacy; do
+    # the annotations go before spec:, where the other annotations end
+    helmvalues $a | sed 's/^/    /' >"$w/extra"
+    sed -i "/^spec:/e cat $w/extra" "$w/apps/$a.yaml"
+    rm -f "$w/extra"
+done
+(cd "$w" && git init -q -b main && git add -A &&
+    git -c user.name=demo -c user.email=demo@example.com commit -qm "cluster config" &&
+    git push -q "$demo/config.git" main)
+rm -rf "$w"
+
+cat >"$demo/registries.conf" <<EOF
+registries:
+- name: demo registry
+  api_url: http://$reg
+  prefix: $reg
+  insecure: yes
+  default: true
+EOF
+cat >"$demo/tagpilot.yaml" <<EOF
+# The demo's config: Applications from the local repository, images from the local registry.
+sources:
+  - git: file://$demo/config.git
+    branch: main
+    path: apps
+registries-conf: ./registries.conf
+state-dir: ./state
+approval: manual
+interval: 30s
+git:
+  author: {name: tagpilot demo, email: demo@example.com}
+EOF
+say "repository $demo/config.git (apps/: bookstore nightly edge docs payments legacy)"
+
+# The pinned app, pinned the way an operator would before the console opens.
+if "$tp" pin payments 2.1.0 --config "$demo/tagpilot.yaml" >"$demo/pin.log" 2>&1; then
+    say "pinned     payments at 2.1.0 (tagpilot pin)"
+else
+    say "demo: could not pin payments: $(tail -1 "$demo/pin.log")"
+fi
+
+if [ "${DEMO_NO_CONSOLE:-}" = 1 ]; then
+    "$tp" run --once --dry-run --config "$demo/tagpilot.yaml"
+    exit 0
+fi
+say ""
+say "Opening the console. Select bookstore, press a, then y to approve v1.0.1; ? lists every key."
+say "Afterwards: git --git-dir=$demo/config.git log"
+sleep 1
+rc=0
+"$tp" console --config "$demo/tagpilot.yaml" "$@" || rc=$?
+say ""
+say "The demo repository's last commits:"
+git --git-dir="$demo/config.git" log -5 --format='  %h %s %(trailers:key=Approved-by,key=Pinned-by,valueonly,separator=%x2C )' >&2 || true
+exit $rc

@@ -1,0 +1,155 @@
+#!/bin/sh
+# The engine through the command line, on a real registry and a real git repository: manual
+# policy waits, approve writes one commit with a trailer, pin and rollback hold against newer
+# tags until unpin, skip holds one candidate, an approval is bound to a digest, history records
+# it all, and bad input (a dead registry, a corrupt journal, a locked or unusable state dir)
+# gives a clear error while the rest keeps working.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$TP_ROOT/tests/lib/registry.sh"
+. "$TP_ROOT/tests/lib/cluster.sh"
+
+registry_start anon || { not_ok "registry starts"; finish; exit 1; }
+B=amplication/bookstore-application
+reg_push image $B v1.0.0 >/dev/null && reg_push image $B v1.0.1 >/dev/null &&
+    reg_push image team/catalog 1.4.0 >/dev/null || not_ok "push images"
+C=$TAP_TMP/cluster
+cluster_repo "$C" || not_ok "cluster repository"
+CFG=$C/tagpilot.yaml
+
+t() { tp "$@" --config "$CFG"; }
+commits() { cluster_git "$C" rev-list --count main; }
+src_tag() { cluster_file "$C" charts/bookstore/.argocd-source-bookstore.yaml 2>/dev/null |
+    /usr/bin/python3 -c 'import sys,yaml; d=yaml.safe_load(sys.stdin) or {}; print({p["name"]: p["value"] for p in d.get("helm",{}).get("parameters",[])}.get("image.tag","none"))'; }
+field() { # field APP FIELD
+    /usr/bin/python3 -c "import json; d=json.load(open('$OUT')); i=[i for a in d['applications'] if a['name']=='$1' for i in a['images']][0]; print(i['$2'])"
+}
+n0=$(commits)
+
+# The plan: current from the chart (appVersion, as helm create charts leave tag empty).
+t run --once --dry-run --format json
+expect_rc 0 "dry run succeeds"
+check "plan: bookstore v1.0.0 -> v1.0.1, update-available" \
+    [ "$(field bookstore current) $(field bookstore candidate) $(field bookstore state)" = "v1.0.0 v1.0.1 update-available" ]
+check "plan: catalog is up to date at 1.4.0" [ "$(field catalog current) $(field catalog state)" = "1.4.0 up-to-date" ]
+check "plan carries the candidate digest" grep -q '"digest":[[:space:]]*"sha256:' "$OUT"
+check "a dry run writes no commit" [ "$(commits)" = "$n0" ]
+check "nor a journal record" [ ! -s "$C/state/journal.jsonl" ]
+
+# Manual policy waits.
+t run --once
+expect_rc 0 "run --once (manual) succeeds"
+check "manual policy writes nothing without approval" [ "$(commits)" = "$n0" ]
+check "run logs the waiting update" grep -q "update available v1.0.0 -> v1.0.1" "$OUT"
+
+# Approve: one commit, with the trailer, in argocd-image-updater's file format.
+t approve bookstore
+expect_rc 0 "approve succeeds"
+check "approve made exactly one commit" [ "$(commits)" = $((n0 + 1)) ]
+check "the tag is written" [ "$(src_tag)" = v1.0.1 ]
+head=$(cluster_git "$C" rev-parse main)
+check "approve prints the commit it wrote" grep -q "${head%????????????????????????????}" "$OUT"
+check "the commit carries Approved-by" sh -c "git --git-dir='$C/config.git' log -1 --format=%B main | grep -q '^Approved-by: .*@'"
+check "and the default message" sh -c "git --git-dir='$C/config.git' log -1 --format=%B main | grep -q \"updates image .*bookstore-application tag 'v1.0.0' to 'v1.0.1'\""
+t approve bookstore
+expect_rc 1 "approving again is refused: nothing to approve"
+t history bookstore --format json
+check "history records the approval with its commit" /usr/bin/python3 -c "
+import json; h=json.load(open('$OUT'))
+assert any(r['action']=='approve' and r['commit']=='$head' and r['result']=='ok' and r['to']=='v1.0.1' and r['user'] for r in h), h"
+
+# Pin holds against newer tags.
+t pin bookstore v1.0.0
+expect_rc 0 "pin v1.0.0 succeeds"
+check "pin wrote v1.0.0" [ "$(src_tag)" = v1.0.0 ]
+check "with Pinned-by" sh -c "git --git-dir='$C/config.git' log -1 --format=%B main | grep -q '^Pinned-by:'"
+reg_push image $B v1.0.2 >/dev/null
+n1=$(commits)
+t run --once --approval auto
+check "an auto run leaves a pinned image alone" [ "$(commits) $(src_tag)" = "$n1 v1.0.0" ]
+t run --once --dry-run --format json
+check "the plan says pinned" [ "$(field bookstore state) $(field bookstore pin)" = "pinned v1.0.0" ]
+t pin bookstore v9.9.9
+expect_rc 1 "pinning a tag the registry does not have is refused"
+check "and says so" grep -q "no tag 'v9.9.9'" "$ERR"
+
+# Unpin: offered again; auto writes it.
+t unpin bookstore
+expect_rc 0 "unpin succeeds"
+t run --once --approval auto
+check "after unpin an auto run writes v1.0.2" [ "$(src_tag)" = v1.0.2 ]
+check "an auto write has no operator trailer" sh -c "! git --git-dir='$C/config.git' log -1 --format=%B main | grep -q -- '-by:'"
+
+# Rollback: back to the previous tag, and it sticks.
+t rollback bookstore
+expect_rc 0 "rollback succeeds"
+check "rollback wrote the previous tag" [ "$(src_tag)" = v1.0.0 ]
+check "with Rolled-back-by" sh -c "git --git-dir='$C/config.git' log -1 --format=%B main | grep -q '^Rolled-back-by:'"
+t run --once --approval auto
+check "a rollback is not undone by the next auto run" [ "$(src_tag)" = v1.0.0 ]
+t unpin bookstore
+
+# An approval is bound to the digest the operator saw.
+t run --once --dry-run --format json
+seen=$(field bookstore digest)
+reg_push image $B v1.0.2 --created 2030-01-01T00:00:00Z >/dev/null
+n2=$(commits)
+t approve bookstore --digest "$seen"
+expect_rc 1 "approval of a tag that moved to another digest is refused"
+check "the refusal says the tag moved" grep -q "moved" "$ERR"
+check "nothing was written" [ "$(commits)" = "$n2" ]
+t history bookstore --format json
+check "the refusal is in the history" /usr/bin/python3 -c "
+import json; h=json.load(open('$OUT')); assert any(r['action']=='approve' and r['result']=='refused' for r in h)"
+
+# Skip holds one candidate; a newer one is offered again.
+t skip bookstore
+expect_rc 0 "skip succeeds"
+t run --once --dry-run --format json
+check "a skipped candidate is held" [ "$(field bookstore state) $(field bookstore candidate)" = "held v1.0.2" ]
+reg_push image $B v1.0.3 >/dev/null
+t run --once --dry-run --format json
+check "a newer candidate is offered again" [ "$(field bookstore state) $(field bookstore candidate)" = "update-available v1.0.3" ]
+
+# A second writer is told; readers still read.
+"$TAGPILOT" run --config "$CFG" --interval 1h >"$TAP_TMP/daemon.log" 2>&1 &
+daemon=$!
+at_exit "kill $daemon"
+for _ in $(seq 50); do grep -q "cycle done" "$TAP_TMP/daemon.log" && break; sleep 0.2; done
+t approve bookstore
+expect_rc 1 "a second writer on the state dir is refused"
+check "and told why" grep -q "in use by another tagpilot" "$ERR"
+t history --format json
+expect_rc 0 "history reads while the engine runs"
+kill -TERM $daemon
+wait $daemon
+check "run stops cleanly on SIGTERM (exit $?)" [ $? = 0 ]
+check "and says so" grep -q "stopping" "$TAP_TMP/daemon.log"
+check "and leaves no lock behind" sh -c "'$TAGPILOT' history --config '$CFG' >/dev/null"
+
+# A corrupt journal line: a warning, the rest kept.
+echo "this is not json" >>"$C/state/journal.jsonl"
+t history bookstore --format json
+expect_rc 0 "history with a corrupt line still works"
+check "and warns about the line" grep -q "not a valid record" "$ERR"
+check "and keeps the records" /usr/bin/python3 -c "import json; assert len(json.load(open('$OUT'))) >= 8"
+
+# An app whose registry is down: a clear error for it alone.
+dead=$(free_port)
+add_broken() {
+    cluster_app broken "api=127.0.0.1:$dead/team/api:^1" >apps/broken.yaml
+    mkdir -p charts/broken && printf 'image:\n  repository: x\n  tag: 1.0.0\n' >charts/broken/values.yaml
+    printf 'apiVersion: v2\nname: broken\nversion: 0.1.0\n' >charts/broken/Chart.yaml
+}
+cluster_commit "$C" "add broken app" add_broken
+t run --once --dry-run --format json
+expect_rc 1 "run --once exits 1 when an image is in error"
+check "the dead registry is an error for that app" [ "$(field broken state)" = error ]
+check "naming the registry" sh -c "grep -q '127.0.0.1:$dead' '$OUT'"
+check "the other apps still work" [ "$(field bookstore state)" = update-available ]
+
+# An unusable state dir is a clear error.
+sed "s|state-dir: ./state|state-dir: $CFG/sub|" "$CFG" >"$TAP_TMP/bad.yaml"
+tp run --once --config "$TAP_TMP/bad.yaml"
+expect_rc 1 "an unusable state dir fails"
+check "with a message naming it" grep -q "cannot create state dir" "$ERR"
+finish

@@ -1,0 +1,626 @@
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "annotations.h"
+
+#define P         ANNOTATION_PREFIX
+#define MAX_ITEMS 20
+
+/* Comma-joined renderings so a table can state lists in one string. */
+static char *join_platforms(const platform *p, size_t n)
+{
+    strbuf sb = {0};
+    for (size_t i = 0; i < n; i++)
+        strbuf_printf(&sb, "%s%s/%s%s%s", i ? "," : "", p[i].os, p[i].arch, p[i].variant ? "/" : "",
+                      p[i].variant ? p[i].variant : "");
+    return strbuf_take(&sb);
+}
+
+static char *join_strvec(const strvec *v)
+{
+    strbuf sb = {0};
+    for (size_t i = 0; i < v->count; i++)
+        strbuf_printf(&sb, "%s%s", i ? "," : "", v->items[i]);
+    return strbuf_take(&sb);
+}
+
+static void expect_str(const char *actual, const char *expected, const char *what, const char *name)
+{
+    if (!expected) {
+        cr_assert_null(actual, "%s: %s: want NULL, got '%s'", name, what, actual ? actual : "");
+        return;
+    }
+    cr_assert_not_null(actual, "%s: %s: want '%s', got NULL", name, what, expected);
+    cr_assert_str_eq(actual, expected, "%s: %s", name, what);
+}
+
+/* Messages must match one for one, in order. */
+static void expect_msgs(const strvec *got, const char *const *want, const char *what,
+                        const char *name)
+{
+    size_t n = 0;
+    while (n < 6 && want[n])
+        n++;
+    for (size_t i = 0; i < got->count && i < n; i++)
+        cr_assert_str_eq(got->items[i], want[i], "%s: %s %zu", name, what, i);
+    cr_assert_eq(got->count, n, "%s: %zu %s, want %zu (first: %s)", name, got->count, what, n,
+                 got->count ? got->items[0] : "-");
+}
+
+static size_t count_items(const annotation *items)
+{
+    size_t n = 0;
+    while (n < MAX_ITEMS && items[n].key)
+        n++;
+    return n;
+}
+
+struct want_image {
+    const char *alias, *name, *constraint;
+    strategy_kind strategy;
+    const char *allow_tags, *ignore_tags, *platforms; /* lists comma-joined */
+    bool force_update;
+    const char *pull_secret, *helm_name, *helm_tag, *helm_spec, *kustomize_name;
+};
+
+struct image_case {
+    const char *name;
+    annotation items[MAX_ITEMS];
+    size_t n_images;
+    struct want_image images[3];
+    const char *errors[6];
+    const char *warnings[6];
+};
+
+#define LEFT_OUT(alias) "image '" alias "' left out: its annotations have errors"
+#define CREDS_HINT                                                                                 \
+    "(want pullsecret:<ns>/<name>, secret:<ns>/<name>#<field>, env:<VAR> or ext:/<path>)"
+
+static const struct image_case image_cases[] = {
+    {.name = "no image-list", .items = {{"other.io/x", "1"}}},
+    {.name = "empty image-list",
+     .items = {{P "image-list", "  "}},
+     .warnings = {P "image-list: empty, no image is tracked"}},
+    {.name = "spaces around commas, defaults",
+     .items = {{P "image-list", " web=nginx:1.x , ghcr.io/a/api "}},
+     .n_images = 2,
+     .images = {{.alias = "web", .name = "docker.io/library/nginx", .constraint = "1.x"},
+                {.alias = "ghcr.io/a/api", .name = "ghcr.io/a/api"}}},
+    {.name = "per-alias keys override app-wide ones",
+     .items = {{P "image-list", "web=nginx, api=ghcr.io/a/api:^2"},
+               {P "update-strategy", "newest-build"},
+               {P "web.update-strategy", "digest"},
+               {P "allow-tags", "regexp:^v"},
+               {P "api.allow-tags", "any"},
+               {P "ignore-tags", "*-rc, latest"},
+               {P "web.ignore-tags", " dev , ,"},
+               {P "platforms", "linux/amd64"},
+               {P "web.platforms", "linux/arm64/v8, linux/amd64"},
+               {P "force-update", "yes"},
+               {P "api.force-update", "Off"},
+               {P "pull-secret", "pullsecret:argocd/regcred"},
+               {P "web.pull-secret", "env:WEB_CREDS"},
+               {P "web.helm.image-name", "app.image.repository"},
+               {P "web.helm.image-tag", "  app.image.tag  "},
+               {P "api.helm.image-spec", "api.image"},
+               {P "api.kustomize.image-name", "api-image"}},
+     .n_images = 2,
+     .images = {{.alias = "web",
+                 .name = "docker.io/library/nginx",
+                 .strategy = STRATEGY_DIGEST,
+                 .allow_tags = "regexp:^v",
+                 .ignore_tags = "dev",
+                 .platforms = "linux/arm64/v8,linux/amd64",
+                 .force_update = true,
+                 .pull_secret = "env:WEB_CREDS",
+                 .helm_name = "app.image.repository",
+                 .helm_tag = "app.image.tag"},
+                {.alias = "api",
+                 .name = "ghcr.io/a/api",
+                 .constraint = "^2",
+                 .strategy = STRATEGY_NEWEST_BUILD,
+                 .allow_tags = "any",
+                 .ignore_tags = "*-rc,latest",
+                 .platforms = "linux/amd64",
+                 .pull_secret = "pullsecret:argocd/regcred",
+                 .helm_spec = "api.image",
+                 .kustomize_name = "api-image"}}},
+    {.name = "an image without alias takes only app-wide keys",
+     .items = {{P "image-list", "nginx"},
+               {P "update-strategy", "alphabetical"},
+               {P "nginx.update-strategy", "digest"}},
+     .n_images = 1,
+     .images = {{.alias = "nginx",
+                 .name = "docker.io/library/nginx",
+                 .strategy = STRATEGY_ALPHABETICAL}},
+     .warnings = {P "nginx.update-strategy: ignored: image 'nginx' has no alias in the image-list "
+                    "(write 'nginx=nginx' to set options for it)"}},
+    {.name = "'/' in an alias is '_' in keys",
+     .items = {{P "image-list", "team/web=ghcr.io/t/web"},
+               {P "team_web.update-strategy", "alphabetical"},
+               {P "team/web.allow-tags", "any"}},
+     .n_images = 1,
+     .images = {{.alias = "team/web", .name = "ghcr.io/t/web", .strategy = STRATEGY_ALPHABETICAL}},
+     .warnings = {P "team/web.allow-tags: ignored: write alias 'team/web' as 'team_web' in "
+                    "annotation keys"}},
+    {.name = "a bad platform leaves only that image out",
+     .items = {{P "image-list", "web=nginx, api=redis"}, {P "web.platforms", "linux"}},
+     .n_images = 1,
+     .images = {{.alias = "api", .name = "docker.io/library/redis"}},
+     .errors = {P "web.platforms: invalid platform 'linux' (want os/arch[/variant])"},
+     .warnings = {LEFT_OUT("web")}},
+    {.name = "a bad app-wide value spares images that override it",
+     .items = {{P "image-list", "web=nginx, api=redis"},
+               {P "platforms", "linux/amd64/"},
+               {P "web.platforms", "linux/arm64"}},
+     .n_images = 1,
+     .images = {{.alias = "web", .name = "docker.io/library/nginx", .platforms = "linux/arm64"}},
+     .errors = {P "platforms: invalid platform 'linux/amd64/' (want os/arch[/variant])"},
+     .warnings = {LEFT_OUT("api")}},
+    {.name = "booleans",
+     .items = {{P "image-list", "a=nginx,b=redis,c=alpine"},
+               {P "a.force-update", "ture"},
+               {P "b.force-update", "TRUE"},
+               {P "c.force-update", " "}},
+     .n_images = 2,
+     .images = {{.alias = "b", .name = "docker.io/library/redis", .force_update = true},
+                {.alias = "c", .name = "docker.io/library/alpine"}},
+     .errors = {P
+                "a.force-update: invalid boolean 'ture' (want true/false, yes/no, on/off or 1/0)"},
+     .warnings = {LEFT_OUT("a")}},
+    {.name = "bad allow-tags and pull-secret values",
+     .items = {{P "image-list", "a=nginx,b=redis,c=alpine,d=busybox"},
+               {P "a.allow-tags", "glob:v*"},
+               {P "b.pull-secret", "secret:argocd/creds"},
+               {P "c.pull-secret", "ext:relative.sh"},
+               {P "d.pull-secret", "secret:ns/name#field"}},
+     .n_images = 1,
+     .images = {{.alias = "d",
+                 .name = "docker.io/library/busybox",
+                 .pull_secret = "secret:ns/name#field"}},
+     .errors = {P
+                "a.allow-tags: unknown match function in 'glob:v*' (want regexp:<pattern> or any)",
+                P "b.pull-secret: invalid credential source 'secret:argocd/creds' " CREDS_HINT,
+                P "c.pull-secret: invalid credential source 'ext:relative.sh' " CREDS_HINT},
+     .warnings = {LEFT_OUT("a"), LEFT_OUT("b"), LEFT_OUT("c")}},
+    {.name = "values that are not text",
+     .items = {{P "image-list", "web=nginx, api=redis, ui=caddy"},
+               {P "web.helm.image-name", "image\xffname"},
+               {P "api.helm.image-tag", "a\tb"},
+               {P "ui.helm.image-name", "imag\xc3\xa9"}},
+     .n_images = 1,
+     .images = {{.alias = "ui", .name = "docker.io/library/caddy", .helm_name = "imag\xc3\xa9"}},
+     .errors = {P "web.helm.image-name: invalid value 'image\\xffname' (not UTF-8)",
+                P "api.helm.image-tag: invalid value 'a\\x09b' (control character)"},
+     .warnings = {LEFT_OUT("web"), LEFT_OUT("api")}},
+    {.name = "unknown keys and aliases warn",
+     .items = {{P "image-list", "web=nginx"},
+               {P "web.update-stratgy", "semver"},
+               {P "foo", "bar"},
+               {"tagpilot.io/aproval", "auto"},
+               {"other.io/x", "y"},
+               {P "ghost.allow-tags", "any"}},
+     .n_images = 1,
+     .images = {{.alias = "web", .name = "docker.io/library/nginx"}},
+     .warnings = {"unknown annotation '" P "web.update-stratgy' (ignored)",
+                  "unknown annotation '" P "foo' (ignored)",
+                  "unknown annotation 'tagpilot.io/aproval' (ignored)",
+                  P "ghost.allow-tags: ignored: alias 'ghost' is not in the image-list"}},
+    {.name = "tag-match is the deprecated allow-tags",
+     .items = {{P "image-list", "web=nginx,api=redis"},
+               {P "web.tag-match", "regexp:^1"},
+               {P "api.tag-match", "regexp:^1"},
+               {P "api.allow-tags", "regexp:^2"}},
+     .n_images = 2,
+     .images = {{.alias = "web", .name = "docker.io/library/nginx", .allow_tags = "regexp:^1"},
+                {.alias = "api", .name = "docker.io/library/redis", .allow_tags = "regexp:^2"}},
+     .warnings = {P "web.tag-match: deprecated, use web.allow-tags",
+                  P "api.tag-match: deprecated, use api.allow-tags"}},
+    {.name = "bad image-list entries are left out, others tracked",
+     .items = {{P "image-list", "web=nginx, web=redis, Bad, api=ngin\xffx, ok=alpine:~3"}},
+     .n_images = 2,
+     .images = {{.alias = "web", .name = "docker.io/library/nginx"},
+                {.alias = "ok", .name = "docker.io/library/alpine", .constraint = "~3"}},
+     .errors = {P "image-list: image-list entry 'web=redis': duplicate alias 'web'",
+                P "image-list: image-list entry 'Bad': repository name must be lowercase: 'Bad'",
+                P "image-list: image-list entry 'api=ngin\\xffx': invalid reference format: "
+                  "'ngin\\xffx' (bad path component 'ngin\\xffx')"}},
+    {.name = "keys of a bad entry's alias do not warn again",
+     .items = {{P "image-list", "web=Nginx, api=redis"},
+               {P "web.update-strategy", "digest"},
+               {P "api.update-strategy", "digest"}},
+     .n_images = 1,
+     .images = {{.alias = "api", .name = "docker.io/library/redis", .strategy = STRATEGY_DIGEST}},
+     .errors = {P "image-list: image-list entry 'web=Nginx': repository name must be lowercase: "
+                  "'Nginx'"}},
+    {.name = "the last of repeated keys wins",
+     .items = {{P "image-list", "web=nginx"},
+               {P "web.allow-tags", "any"},
+               {P "web.allow-tags", "regexp:x"}},
+     .n_images = 1,
+     .images = {{.alias = "web", .name = "docker.io/library/nginx", .allow_tags = "regexp:x"}}},
+};
+
+Test(annotations, images)
+{
+    for (size_t c = 0; c < sizeof image_cases / sizeof image_cases[0]; c++) {
+        const struct image_case *tc = &image_cases[c];
+        app_settings s;
+        annotations_parse(tc->items, count_items(tc->items), &s);
+        expect_msgs(&s.errors, tc->errors, "errors", tc->name);
+        expect_msgs(&s.warnings, tc->warnings, "warnings", tc->name);
+        cr_assert_eq(s.n_images, tc->n_images, "%s: images", tc->name);
+        for (size_t i = 0; i < tc->n_images; i++) {
+            const struct want_image *w = &tc->images[i];
+            const image_settings *g = &s.images[i];
+            expect_str(g->alias, w->alias, "alias", tc->name);
+            expect_str(g->ref.name, w->name, "name", tc->name);
+            cr_assert_null(g->ref.tag, "%s: no tag", tc->name);
+            expect_str(g->constraint, w->constraint, "constraint", tc->name);
+            cr_assert_eq(g->strategy, w->strategy, "%s: strategy of %s", tc->name, w->alias);
+            cr_assert_null(g->strategy_warning, "%s: strategy warning", tc->name);
+            expect_str(g->allow_tags, w->allow_tags, "allow_tags", tc->name);
+            char *ignore = join_strvec(&g->ignore_tags);
+            expect_str(ignore, w->ignore_tags ? w->ignore_tags : "", "ignore_tags", tc->name);
+            free(ignore);
+            char *platforms = join_platforms(g->platforms, g->n_platforms);
+            expect_str(platforms, w->platforms ? w->platforms : "", "platforms", tc->name);
+            free(platforms);
+            cr_assert_eq(g->force_update, w->force_update, "%s: force_update of %s", tc->name,
+                         w->alias);
+            expect_str(g->pull_secret, w->pull_secret, "pull_secret", tc->name);
+            expect_str(g->helm_image_name, w->helm_name, "helm_image_name", tc->name);
+            expect_str(g->helm_image_tag, w->helm_tag, "helm_image_tag", tc->name);
+            expect_str(g->helm_image_spec, w->helm_spec, "helm_image_spec", tc->name);
+            expect_str(g->kustomize_image_name, w->kustomize_name, "kustomize_image_name",
+                       tc->name);
+        }
+        app_settings_free(&s);
+        cr_assert_null(s.images);
+    }
+}
+
+struct app_case {
+    const char *name;
+    annotation items[6]; /* besides image-list "web=nginx" */
+    writeback_method writeback;
+    const char *secret;
+    bool repocreds;
+    writeback_target_kind target;
+    const char *target_path, *branch, *repository;
+    approval_policy approval;
+    size_t n_images;
+    const char *errors[3];
+    const char *warnings[3];
+};
+
+#define NO_WRITE    "no image tracked: the write-back settings have errors"
+#define METHOD_HINT "(want argocd, git, git:repocreds or git:secret:[<ns>/]<name>)"
+
+static const struct app_case app_cases[] = {
+    {.name = "defaults", .n_images = 1},
+    {.name = "argocd", .items = {{P "write-back-method", "argocd"}}, .n_images = 1},
+    {.name = "git, trimmed",
+     .items = {{P "write-back-method", "  git \n"}},
+     .writeback = WRITEBACK_GIT,
+     .n_images = 1},
+    {.name = "git:repocreds",
+     .items = {{P "write-back-method", "git:repocreds"}},
+     .writeback = WRITEBACK_GIT,
+     .repocreds = true,
+     .n_images = 1},
+    {.name = "git:secret with namespace",
+     .items = {{P "write-back-method", "git:secret:argocd/git-creds"}},
+     .writeback = WRITEBACK_GIT,
+     .secret = "argocd/git-creds",
+     .n_images = 1},
+    {.name = "git:secret without namespace",
+     .items = {{P "write-back-method", "git:secret:git-creds"}},
+     .writeback = WRITEBACK_GIT,
+     .secret = "git-creds",
+     .n_images = 1},
+    {.name = "git:secret empty",
+     .items = {{P "write-back-method", "git:secret:"}},
+     .errors = {P "write-back-method: invalid secret '' in 'git:secret:' (want "
+                  "git:secret:[<ns>/]<name>)"},
+     .warnings = {NO_WRITE}},
+    {.name = "git:secret a/b/c",
+     .items = {{P "write-back-method", "git:secret:a/b/c"}},
+     .errors = {P "write-back-method: invalid secret 'a/b/c' in 'git:secret:a/b/c' (want "
+                  "git:secret:[<ns>/]<name>)"},
+     .warnings = {NO_WRITE}},
+    {.name = "unknown method",
+     .items = {{P "write-back-method", "svn"}},
+     .errors = {P "write-back-method: unknown method 'svn' " METHOD_HINT},
+     .warnings = {NO_WRITE}},
+    {.name = "method names are lower-case",
+     .items = {{P "write-back-method", "Git"}},
+     .errors = {P "write-back-method: unknown method 'Git' " METHOD_HINT},
+     .warnings = {NO_WRITE}},
+    {.name = "unknown git credentials",
+     .items = {{P "write-back-method", "git:ssh"}},
+     .errors = {P "write-back-method: unknown credentials in 'git:ssh' (want git, git:repocreds "
+                  "or git:secret:[<ns>/]<name>)"},
+     .warnings = {NO_WRITE}},
+    {.name = "kustomization",
+     .items = {{P "write-back-method", "git"}, {P "write-back-target", "kustomization"}},
+     .writeback = WRITEBACK_GIT,
+     .target = TARGET_KUSTOMIZATION,
+     .n_images = 1},
+    {.name = "kustomization:path",
+     .items = {{P "write-back-method", "git"}, {P "write-back-target", "kustomization:../base"}},
+     .writeback = WRITEBACK_GIT,
+     .target = TARGET_KUSTOMIZATION,
+     .target_path = "../base",
+     .n_images = 1},
+    {.name = "helmvalues:file, branch, repository",
+     .items = {{P "write-back-method", "git"},
+               {P "write-back-target", "helmvalues:/env/values.yaml"},
+               {P "git-branch", "main:image-updates-{{.SHA256}}"},
+               {P "git-repository", "https://git.example.com/x.git"}},
+     .writeback = WRITEBACK_GIT,
+     .target = TARGET_HELMVALUES,
+     .target_path = "/env/values.yaml",
+     .branch = "main:image-updates-{{.SHA256}}",
+     .repository = "https://git.example.com/x.git",
+     .n_images = 1},
+    {.name = "helmvalues, :target branch",
+     .items = {{P "write-back-method", "git"},
+               {P "write-back-target", "helmvalues"},
+               {P "git-branch", ":feature"}},
+     .writeback = WRITEBACK_GIT,
+     .target = TARGET_HELMVALUES,
+     .branch = ":feature",
+     .n_images = 1},
+    {.name = "unknown target",
+     .items = {{P "write-back-method", "git"}, {P "write-back-target", "kustomize"}},
+     .writeback = WRITEBACK_GIT,
+     .errors = {P "write-back-target: unknown target 'kustomize' (want kustomization[:<path>] or "
+                  "helmvalues[:<file>])"},
+     .warnings = {NO_WRITE}},
+    {.name = "bad branch",
+     .items = {{P "write-back-method", "git"}, {P "git-branch", "a:b:c"}},
+     .writeback = WRITEBACK_GIT,
+     .errors = {P "git-branch: invalid branch 'a:b:c' (want <branch>, <base>:<target> or "
+                  ":<target>)"},
+     .warnings = {NO_WRITE}},
+    {.name = "git settings with argocd write-back",
+     .items = {{P "write-back-target", "kustomization"}, {P "git-branch", "main"}},
+     .target = TARGET_KUSTOMIZATION,
+     .branch = "main",
+     .n_images = 1,
+     .warnings = {P "write-back-target: has no effect with write-back-method argocd",
+                  P "git-branch: has no effect with write-back-method argocd"}},
+    {.name = "approval auto",
+     .items = {{ANNOTATION_APPROVAL, "auto"}},
+     .approval = APPROVAL_AUTO,
+     .n_images = 1},
+    {.name = "approval MANUAL",
+     .items = {{ANNOTATION_APPROVAL, " MANUAL "}},
+     .approval = APPROVAL_MANUAL,
+     .n_images = 1},
+    {.name = "approval typo is manual",
+     .items = {{ANNOTATION_APPROVAL, "autoo"}},
+     .approval = APPROVAL_MANUAL,
+     .n_images = 1,
+     .errors = {ANNOTATION_APPROVAL
+                ": unknown policy 'autoo' (want auto or manual; using manual)"}},
+    {.name = "method not text",
+     .items = {{P "write-back-method", "git\x01"}},
+     .errors = {P "write-back-method: invalid value 'git\\x01' (control character)"},
+     .warnings = {NO_WRITE}},
+};
+
+Test(annotations, app_settings)
+{
+    for (size_t c = 0; c < sizeof app_cases / sizeof app_cases[0]; c++) {
+        const struct app_case *tc = &app_cases[c];
+        annotation items[8] = {{P "image-list", "web=nginx"}};
+        size_t n = 1;
+        for (size_t i = 0; i < 6 && tc->items[i].key; i++)
+            items[n++] = tc->items[i];
+        app_settings s;
+        annotations_parse(items, n, &s);
+        expect_msgs(&s.errors, tc->errors, "errors", tc->name);
+        expect_msgs(&s.warnings, tc->warnings, "warnings", tc->name);
+        cr_assert_eq(s.writeback, tc->writeback, "%s: writeback", tc->name);
+        expect_str(s.writeback_secret, tc->secret, "writeback_secret", tc->name);
+        cr_assert_eq(s.writeback_repocreds, tc->repocreds, "%s: repocreds", tc->name);
+        cr_assert_eq(s.target, tc->target, "%s: target", tc->name);
+        expect_str(s.target_path, tc->target_path, "target_path", tc->name);
+        expect_str(s.git_branch, tc->branch, "git_branch", tc->name);
+        expect_str(s.git_repository, tc->repository, "git_repository", tc->name);
+        cr_assert_eq(s.approval, tc->approval, "%s: approval", tc->name);
+        cr_assert_eq(s.n_images, tc->n_images, "%s: images", tc->name);
+        app_settings_free(&s);
+    }
+}
+
+Test(annotations, strategy_warnings)
+{
+    /* the wording belongs to strategy_from_name; here: where it ends up */
+    const char *warning = NULL;
+    strategy_kind latest = strategy_from_name("latest", &warning);
+    cr_assert_not_null(warning, "'latest' is deprecated");
+    cr_assert_eq(latest, STRATEGY_NEWEST_BUILD);
+
+    annotation items[] = {
+        {P "image-list", "web=nginx, api=redis, ui=caddy"},
+        {P "update-strategy", "latest"},
+        {P "api.update-strategy", "bogus"},
+        {P "ui.update-strategy", "alphabetical"},
+    };
+    app_settings s;
+    annotations_parse(items, sizeof items / sizeof items[0], &s);
+    cr_assert_eq(s.errors.count, 0);
+    cr_assert_eq(s.n_images, 3);
+    cr_assert_eq(s.images[0].strategy, STRATEGY_NEWEST_BUILD);
+    cr_assert_str_eq(s.images[0].strategy_warning, warning);
+    cr_assert_eq(s.images[1].strategy, STRATEGY_SEMVER, "unknown names fall back to semver");
+    cr_assert_not_null(s.images[1].strategy_warning);
+    cr_assert_eq(s.images[2].strategy, STRATEGY_ALPHABETICAL);
+    cr_assert_null(s.images[2].strategy_warning);
+    /* one app warning per key, naming it */
+    cr_assert_eq(s.warnings.count, 2);
+    char *want = xasprintf(P "update-strategy: %s", warning);
+    cr_assert_str_eq(s.warnings.items[0], want);
+    free(want);
+    cr_assert(str_starts_with(s.warnings.items[1], P "api.update-strategy: "));
+    cr_assert(str_ends_with(s.warnings.items[1], s.images[1].strategy_warning));
+    app_settings_free(&s);
+
+    app_settings empty = {0};
+    app_settings_free(&empty);
+    app_settings_free(NULL);
+}
+
+Test(annotations, parse_bool)
+{
+    struct {
+        const char *value;
+        int rc;
+        bool out;
+    } cases[] = {
+        {"true", 0, true}, {"TRUE", 0, true},    {"True", 0, true},      {"yes", 0, true},
+        {"Yes", 0, true},  {"YES", 0, true},     {"on", 0, true},        {"ON", 0, true},
+        {"1", 0, true},    {"false", 0, false},  {"FALSE", 0, false},    {"no", 0, false},
+        {"No", 0, false},  {"off", 0, false},    {"Off", 0, false},      {"0", 0, false},
+        {"", -1, false},   {"ture", -1, false},  {"y", -1, false},       {"t", -1, false},
+        {"2", -1, false},  {" true", -1, false}, {"yes\xff", -1, false}, {"truee", -1, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bool out = !cases[i].out; /* must be overwritten on success */
+        cr_assert_eq(annotations_parse_bool(cases[i].value, &out), cases[i].rc, "'%s'",
+                     cases[i].value);
+        if (cases[i].rc == 0)
+            cr_assert_eq(out, cases[i].out, "'%s'", cases[i].value);
+    }
+    bool out;
+    cr_assert_eq(annotations_parse_bool(NULL, &out), -1);
+}
+
+Test(annotations, value_forms)
+{
+    /* one image, one key: is the value accepted? */
+    struct {
+        const char *option, *value;
+        bool ok;
+    } cases[] = {
+        {"pull-secret", "pullsecret:argocd/regcred", true},
+        {"pull-secret", "PullSecret:argocd/regcred", true},
+        {"pull-secret", "secret:argocd/creds#token", true},
+        {"pull-secret", "env:REGISTRY_CREDS", true},
+        {"pull-secret", "ext:/usr/local/bin/creds.sh", true},
+        {"pull-secret", "pullsecret:regcred", false},
+        {"pull-secret", "pullsecret:a/b/c", false},
+        {"pull-secret", "secret:argocd/creds#", false},
+        {"pull-secret", "secret:/creds#token", false},
+        {"pull-secret", "env:", false},
+        {"pull-secret", "ext:/path:with-colon", false},
+        {"pull-secret", "vault:kv/x", false},
+        {"pull-secret", "regcred", false},
+        {"allow-tags", "any", true},
+        {"allow-tags", "ANY", true},
+        {"allow-tags", "regexp:^v[0-9]+$", true},
+        {"allow-tags", "REGEXP:x", true},
+        {"allow-tags", "regexp:", true},
+        {"allow-tags", "^v1", false},
+        {"allow-tags", "semver:^1", false},
+        {"ignore-tags", "*", true},
+        {"update-strategy", "whatever", true}, /* a warning, not an error */
+        {"helm.image-spec", "images[1].spec", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *key = xasprintf(P "web.%s", cases[i].option);
+        annotation items[] = {{P "image-list", "web=nginx"}, {key, cases[i].value}};
+        app_settings s;
+        annotations_parse(items, 2, &s);
+        cr_assert_eq(s.n_images, cases[i].ok ? 1 : 0, "%s: '%s'", key, cases[i].value);
+        cr_assert_eq(s.errors.count, cases[i].ok ? 0 : 1, "%s: '%s'", key, cases[i].value);
+        if (!cases[i].ok)
+            cr_assert(str_starts_with(s.errors.items[0], key), "the error names the key: %s",
+                      s.errors.items[0]);
+        app_settings_free(&s);
+        free(key);
+    }
+}
+
+#define PLATFORM_HINT " (want os/arch[/variant])"
+
+Test(annotations, parse_platforms)
+{
+    struct {
+        const char *value;
+        int rc;
+        size_t n;
+        const char *joined; /* or the error message */
+    } cases[] = {
+        {"linux/amd64", 0, 1, "linux/amd64"},
+        {" linux/amd64 , linux/arm/v7,windows/amd64 ", 0, 3,
+         "linux/amd64,linux/arm/v7,windows/amd64"},
+        {"linux/arm64/v8", 0, 1, "linux/arm64/v8"},
+        {"", 0, 0, ""},
+        {" , ,", 0, 0, ""},
+        {NULL, 0, 0, ""},
+        {"linux", -1, 0, "invalid platform 'linux'" PLATFORM_HINT},
+        {"linux/amd64, linux", -1, 0, "invalid platform 'linux'" PLATFORM_HINT},
+        {"linux/", -1, 0, "invalid platform 'linux/'" PLATFORM_HINT},
+        {"/amd64", -1, 0, "invalid platform '/amd64'" PLATFORM_HINT},
+        {"linux/arm/", -1, 0, "invalid platform 'linux/arm/'" PLATFORM_HINT},
+        {"linux/arm/v7/x", -1, 0, "invalid platform 'linux/arm/v7/x'" PLATFORM_HINT},
+        {"linux/am d64", -1, 0, "invalid platform 'linux/am d64'" PLATFORM_HINT},
+        {"linux/\xff", -1, 0, "invalid platform 'linux/\\xff'" PLATFORM_HINT},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        platform *p = (platform *)&cases[i]; /* must be reset */
+        size_t n = 99;
+        tp_err err = {{0}};
+        int rc = annotations_parse_platforms(cases[i].value, &p, &n, &err);
+        cr_assert_eq(rc, cases[i].rc, "'%s': %s", cases[i].value, err.msg);
+        cr_assert_eq(n, cases[i].n, "'%s'", cases[i].value);
+        if (rc == 0) {
+            char *joined = join_platforms(p, n);
+            cr_assert_str_eq(joined, cases[i].joined);
+            free(joined);
+        } else {
+            cr_assert_null(p);
+            cr_assert_str_eq(err.msg, cases[i].joined);
+        }
+        platforms_free(p, n);
+    }
+}
+
+Test(annotations, long_values)
+{
+    /* a 128-character constraint and a 255-character repository pass through */
+    strbuf list = {0};
+    strbuf_puts(&list, "web=ghcr.io/");
+    for (int i = 0; i < 255; i++)
+        strbuf_putc(&list, 'r');
+    strbuf_puts(&list, ":");
+    for (int i = 0; i < 128; i++)
+        strbuf_putc(&list, '1');
+    char long_name[300];
+    memset(long_name, 'x', 299);
+    long_name[299] = '\0';
+    annotation items[] = {{P "image-list", list.data}, {P "web.helm.image-name", long_name}};
+    app_settings s;
+    annotations_parse(items, 2, &s);
+    cr_assert_eq(s.errors.count, 0);
+    cr_assert_eq(s.n_images, 1);
+    cr_assert_eq(strlen(s.images[0].ref.repository), 255);
+    cr_assert_eq(strlen(s.images[0].constraint), 128);
+    cr_assert_str_eq(s.images[0].helm_image_name, long_name);
+    app_settings_free(&s);
+
+    /* a long bad value is cut in its message */
+    annotation bad[] = {{P "image-list", "web=nginx"}, {P "web.force-update", long_name}};
+    annotations_parse(bad, 2, &s);
+    cr_assert_eq(s.errors.count, 1);
+    cr_assert(str_starts_with(s.errors.items[0], P "web.force-update: invalid boolean 'xxxx"));
+    cr_assert(strstr(s.errors.items[0], "x...' (want"), "%s", s.errors.items[0]);
+    cr_assert_lt(strlen(s.errors.items[0]), 250);
+    app_settings_free(&s);
+    strbuf_free(&list);
+}

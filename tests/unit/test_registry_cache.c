@@ -1,0 +1,180 @@
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "registry/cache.h"
+#include "registry/internal.h"
+
+#define D_IMAGE "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+#define D_INDEX "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+#define D_CHILD "sha256:3333333333333333333333333333333333333333333333333333333333333333"
+
+static char statedir[64];
+
+static void make_tmp(void)
+{
+    snprintf(statedir, sizeof statedir, "/tmp/tp-cache.XXXXXX");
+    cr_assert_not_null(mkdtemp(statedir));
+}
+
+static void remove_tmp(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", statedir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(registry_cache, .init = make_tmp, .fini = remove_tmp);
+
+static void put_samples(meta_cache *mc)
+{
+    meta_record img = {.has_created = true,
+                       .created_ns = 1714557600123456789LL,
+                       .os = "linux",
+                       .arch = "arm",
+                       .variant = "v7"};
+    meta_cache_put(mc, D_IMAGE, &img);
+    meta_child children[] = {
+        {.digest = D_CHILD, .os = "linux", .arch = "amd64"},
+        {.digest = D_IMAGE, .os = "linux", .arch = "arm", .variant = "v7"},
+    };
+    meta_record idx = {.is_index = true, .children = children, .n_children = 2};
+    meta_cache_put(mc, D_INDEX, &idx);
+}
+
+static void check_samples(meta_cache *mc)
+{
+    const meta_record *r = meta_cache_get(mc, D_IMAGE);
+    cr_assert_not_null(r);
+    cr_assert(!r->is_index && r->has_created);
+    cr_assert_eq(r->created_ns, 1714557600123456789LL);
+    cr_assert_str_eq(r->os, "linux");
+    cr_assert_str_eq(r->arch, "arm");
+    cr_assert_str_eq(r->variant, "v7");
+    r = meta_cache_get(mc, D_INDEX);
+    cr_assert_not_null(r);
+    cr_assert(r->is_index);
+    cr_assert_eq(r->n_children, 2);
+    cr_assert_str_eq(r->children[0].digest, D_CHILD);
+    cr_assert_str_eq(r->children[0].arch, "amd64");
+    cr_assert_null(r->children[0].variant);
+    cr_assert_str_eq(r->children[1].variant, "v7");
+    cr_assert_null(meta_cache_get(mc, D_CHILD));
+}
+
+Test(registry_cache, memory_round_trip)
+{
+    meta_cache *mc = meta_cache_new(NULL);
+    put_samples(mc);
+    check_samples(mc);
+    cr_assert_eq(meta_cache_count(mc), 2);
+    meta_cache_free(mc);
+}
+
+Test(registry_cache, disk_round_trip_survives_a_new_process)
+{
+    meta_cache *mc = meta_cache_new(statedir);
+    put_samples(mc);
+    meta_cache_free(mc);
+    char *path = xasprintf("%s/registry/meta/sha256/%s.json", statedir, D_IMAGE + 7);
+    cr_assert_eq(access(path, R_OK), 0, "%s should exist", path);
+    free(path);
+    mc = meta_cache_new(statedir); /* fresh memory: everything comes from disk */
+    check_samples(mc);
+    meta_cache_free(mc);
+}
+
+Test(registry_cache, corrupt_file_is_a_miss)
+{
+    meta_cache *mc = meta_cache_new(statedir);
+    put_samples(mc);
+    meta_cache_free(mc);
+    char *path = xasprintf("%s/registry/meta/sha256/%s.json", statedir, D_IMAGE + 7);
+    FILE *f = fopen(path, "w");
+    fputs("{\"kind\": \"image\", \"created_ns\": \"12x\"}", f);
+    fclose(f);
+    free(path);
+    mc = meta_cache_new(statedir);
+    cr_assert_null(meta_cache_get(mc, D_IMAGE));
+    cr_assert_not_null(meta_cache_get(mc, D_INDEX));
+    meta_cache_free(mc);
+}
+
+Test(registry_cache, refuses_bad_digests)
+{
+    meta_cache *mc = meta_cache_new(statedir);
+    meta_record img = {.os = "linux"};
+    meta_cache_put(mc, "sha256:../../etc/passwd", &img);
+    meta_cache_put(mc, "sha512:abcd", &img);
+    cr_assert_eq(meta_cache_count(mc), 0);
+    cr_assert_null(meta_cache_get(mc, "sha256:../../etc/passwd"));
+    cr_assert(!registry_digest_valid("sha256:" /* short */));
+    cr_assert(!registry_digest_valid(
+        "sha256:AAAA111111111111111111111111111111111111111111111111111111111111"));
+    cr_assert(registry_digest_valid(D_IMAGE));
+    meta_cache_free(mc);
+}
+
+Test(registry_cache, many_entries_grow_the_table)
+{
+    meta_cache *mc = meta_cache_new(NULL);
+    char digest[72];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(digest, sizeof digest, "sha256:%064x", i);
+        meta_record r = {.has_created = true, .created_ns = i};
+        meta_cache_put(mc, digest, &r);
+    }
+    cr_assert_eq(meta_cache_count(mc), 5000);
+    for (int i = 0; i < 5000; i += 97) {
+        snprintf(digest, sizeof digest, "sha256:%064x", i);
+        const meta_record *r = meta_cache_get(mc, digest);
+        cr_assert_not_null(r);
+        cr_assert_eq(r->created_ns, i);
+    }
+    meta_cache_free(mc);
+}
+
+struct time_case {
+    const char *text;
+    int rc;
+    int64_t ns;
+};
+
+Test(registry_cache, config_created_times)
+{
+    static const struct time_case cases[] = {
+        {"2024-05-01T10:00:00Z", 0, 1714557600000000000LL},
+        {"2024-05-01T10:00:00.123456789Z", 0, 1714557600123456789LL},
+        {"2024-05-01T10:00:00.5Z", 0, 1714557600500000000LL},
+        {"2024-05-01T12:00:00+02:00", 0, 1714557600000000000LL},
+        {"2024-05-01T07:30:00-02:30", 0, 1714557600000000000LL},
+        /* more than 9 fractional digits: cut to nanoseconds */
+        {"2024-05-01T10:00:00.1234567891Z", 0, 1714557600123456789LL},
+        {"1970-01-01T00:00:00Z", 0, 0},
+        {"2024-05-01", -1, 0},
+        {"2024-05-01T10:00:00", -1, 0},
+        {"2024-13-01T10:00:00Z", -1, 0},
+        {"2024-05-01T10:00:00.Z", -1, 0},
+        {"2024-05-01T10:00:00Zjunk", -1, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t ns = -1;
+        int rc = registry_parse_time(cases[i].text, &ns);
+        cr_assert_eq(rc, cases[i].rc, "rc of %s", cases[i].text);
+        if (rc == 0)
+            cr_assert_eq(ns, cases[i].ns, "%s: got %lld", cases[i].text, (long long)ns);
+    }
+}
+
+Test(registry_cache, sha256_hex)
+{
+    char out[72];
+    registry_sha256("", 0, out);
+    cr_assert_str_eq(out,
+                     "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    registry_sha256("abc", 3, out);
+    cr_assert_str_eq(out,
+                     "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}

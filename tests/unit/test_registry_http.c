@@ -1,0 +1,62 @@
+#include <criterion/criterion.h>
+#include <stdlib.h>
+
+#include "registry/http.h"
+
+struct link_case {
+    const char *link;
+    const char *request_url;
+    const char *next; /* NULL: no next page */
+};
+
+static const struct link_case link_cases[] = {
+    /* distribution's own form: an absolute path */
+    {"</v2/team/app/tags/list?last=v9&n=100>; rel=\"next\"",
+     "http://127.0.0.1:5000/v2/team/app/tags/list?n=100",
+     "http://127.0.0.1:5000/v2/team/app/tags/list?last=v9&n=100"},
+    /* an absolute URL (some registries point at another host) */
+    {"<https://cdn.example/v2/a/tags/list?last=x>; rel=\"next\"",
+     "https://r.example/v2/a/tags/list", "https://cdn.example/v2/a/tags/list?last=x"},
+    /* relative to the request's path */
+    {"<list?last=x&n=2>; rel=next", "https://r.example:8443/v2/a/tags/list?n=2",
+     "https://r.example:8443/v2/a/tags/list?last=x&n=2"},
+    /* several links: only rel="next" counts, whatever its position */
+    {"</v2/a/tags/list?first>; rel=\"first\", </v2/a/tags/list?p=2>; rel=\"next\"",
+     "https://r.example/v2/a/tags/list", "https://r.example/v2/a/tags/list?p=2"},
+    /* a comma inside quoted parameters does not split the link */
+    {"</v2/a/tags/list?p=3>; title=\"a, b\"; rel=\"next\"", "https://r.example/v2/a/tags/list",
+     "https://r.example/v2/a/tags/list?p=3"},
+    /* rel with several values and upper case */
+    {"</v2/a/tags/list?p=4>; REL=\"next last\"", "https://r.example/v2/a/tags/list",
+     "https://r.example/v2/a/tags/list?p=4"},
+    {"</v2/a/tags/list?p=1>; rel=\"prev\"", "https://r.example/v2/a/tags/list", NULL},
+    {"", "https://r.example/v2/a/tags/list", NULL},
+    {"<unterminated; rel=\"next\"", "https://r.example/v2/a/tags/list", NULL},
+};
+
+Test(registry_http, link_next_table)
+{
+    for (size_t i = 0; i < sizeof link_cases / sizeof link_cases[0]; i++) {
+        const struct link_case *tc = &link_cases[i];
+        char *next = http_link_next(tc->link, tc->request_url);
+        if (!tc->next)
+            cr_assert_null(next, "«%s» should have no next, got %s", tc->link, next);
+        else {
+            cr_assert_not_null(next, "«%s» should have a next", tc->link);
+            cr_assert_str_eq(next, tc->next, "next of «%s»", tc->link);
+        }
+        free(next);
+    }
+    cr_assert_null(http_link_next(NULL, "https://r.example/"));
+}
+
+Test(registry_http, url_origin)
+{
+    char *o = http_url_origin("https://ghcr.io:443/v2/a/b/tags/list?n=1");
+    cr_assert_str_eq(o, "https://ghcr.io:443");
+    free(o);
+    o = http_url_origin("http://127.0.0.1:5000");
+    cr_assert_str_eq(o, "http://127.0.0.1:5000");
+    free(o);
+    cr_assert_null(http_url_origin("not a url"));
+}

@@ -1,0 +1,755 @@
+/* strategy: candidate selection and the reason every other tag gets, as argocd-image-updater
+ * would pick; RFC 3339 times; tags files. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "strategy.h"
+
+/* ---- names ---- */
+
+typedef struct name_case {
+    const char *name;
+    strategy_kind kind;
+    const char *warning; /* NULL: none */
+} name_case;
+
+Test(strategy, from_name_table)
+{
+    static const name_case cases[] = {
+        {NULL, STRATEGY_SEMVER, NULL},
+        {"", STRATEGY_SEMVER, NULL},
+        {"semver", STRATEGY_SEMVER, NULL},
+        {"newest-build", STRATEGY_NEWEST_BUILD, NULL},
+        {"alphabetical", STRATEGY_ALPHABETICAL, NULL},
+        {"digest", STRATEGY_DIGEST, NULL},
+        {"latest", STRATEGY_NEWEST_BUILD,
+         "update strategy 'latest' is deprecated, use 'newest-build'"},
+        {"name", STRATEGY_ALPHABETICAL, "update strategy 'name' is deprecated, use 'alphabetical'"},
+        {"foo", STRATEGY_SEMVER, "unknown update strategy 'foo', using semver"},
+        {"newest", STRATEGY_SEMVER, "unknown update strategy 'newest', using semver"},
+        {"Semver", STRATEGY_SEMVER, "unknown update strategy 'Semver', using semver"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *warning = "unset";
+        strategy_kind kind = strategy_from_name(cases[i].name, &warning);
+        cr_expect_eq(kind, cases[i].kind, "%s", cases[i].name ? cases[i].name : "(null)");
+        if (cases[i].warning)
+            cr_expect_str_eq(warning, cases[i].warning);
+        else
+            cr_expect_null(warning, "%s: unexpected warning %s", cases[i].name, warning);
+        cr_expect_eq(strategy_from_name(cases[i].name, NULL), cases[i].kind);
+    }
+}
+
+Test(strategy, canonical_names)
+{
+    static const struct {
+        strategy_kind kind;
+        const char *name;
+    } cases[] = {
+        {STRATEGY_SEMVER, "semver"},
+        {STRATEGY_NEWEST_BUILD, "newest-build"},
+        {STRATEGY_ALPHABETICAL, "alphabetical"},
+        {STRATEGY_DIGEST, "digest"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_expect_str_eq(strategy_name(cases[i].kind), cases[i].name);
+        cr_expect_eq(strategy_from_name(cases[i].name, NULL), cases[i].kind);
+    }
+}
+
+/* ---- RFC 3339 ---- */
+
+typedef struct time_case {
+    const char *text;
+    bool ok;
+    int64_t ns;
+} time_case;
+
+Test(strategy, rfc3339_parse_table)
+{
+    static const time_case cases[] = {
+        {"1970-01-01T00:00:00Z", true, 0},
+        {"2024-05-01T10:00:00Z", true, 1714557600000000000},
+        {"2024-05-01t10:00:00z", true, 1714557600000000000},
+        {"2024-05-01T12:00:00+02:00", true, 1714557600000000000},
+        {"2024-05-01T05:30:00-04:30", true, 1714557600000000000},
+        {"2024-03-01T12:00:00.5+02:00", true, 1709287200500000000},
+        {"2024-03-01T10:00:00.5Z", true, 1709287200500000000},
+        {"2024-03-01T10:00:00.123456789Z", true, 1709287200123456789},
+        {"2024-03-01T10:00:00.1234567891Z", true, 1709287200123456789}, /* past ns: dropped */
+        {"2024-02-29T00:00:00Z", true, 1709164800000000000},
+        {"1969-12-31T23:59:59Z", true, -1000000000},
+        {"2262-04-11T23:47:16.854775807Z", true, INT64_MAX},
+        {"2262-04-11T23:47:16.854775808Z", false, 0}, /* one past 64-bit nanoseconds */
+        {"2300-01-01T00:00:00Z", false, 0},
+        {"2023-02-29T00:00:00Z", false, 0},
+        {"2024-04-31T00:00:00Z", false, 0},
+        {"2024-13-01T00:00:00Z", false, 0},
+        {"2024-00-01T00:00:00Z", false, 0},
+        {"2024-05-01T24:00:00Z", false, 0},
+        {"2024-05-01T10:60:00Z", false, 0},
+        {"2024-05-01T10:00:60Z", false, 0},
+        {"2024-05-01T10:00:00", false, 0},
+        {"2024-05-01 10:00:00Z", false, 0},
+        {"2024-05-01T10:00:00.Z", false, 0},
+        {"2024-05-01T10:00:00+2:00", false, 0},
+        {"2024-05-01T10:00:00+24:00", false, 0},
+        {"2024-05-01T10:00:00Zjunk", false, 0},
+        {"2024-5-01T10:00:00Z", false, 0},
+        {"", false, 0},
+        {"yesterday", false, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t ns = 42;
+        int rc = strategy_parse_rfc3339(cases[i].text, &ns);
+        cr_expect_eq(rc, cases[i].ok ? 0 : -1, "parse('%s') = %d", cases[i].text, rc);
+        if (cases[i].ok && rc == 0)
+            cr_expect_eq(ns, cases[i].ns, "%s: got %lld", cases[i].text, (long long)ns);
+    }
+}
+
+Test(strategy, rfc3339_format_table)
+{
+    static const struct {
+        int64_t ns;
+        const char *text;
+    } cases[] = {
+        {0, "1970-01-01T00:00:00Z"},
+        {1714557600000000000, "2024-05-01T10:00:00Z"},
+        {1714557600999999999, "2024-05-01T10:00:00Z"}, /* whole seconds, not rounded */
+        {1709164800000000000, "2024-02-29T00:00:00Z"},
+        {-1, "1969-12-31T23:59:59Z"},
+        {-1000000000, "1969-12-31T23:59:59Z"},
+        {946684800000000000, "2000-01-01T00:00:00Z"},
+        {INT64_MAX, "2262-04-11T23:47:16Z"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[64];
+        strategy_format_rfc3339(cases[i].ns, buf, sizeof buf);
+        cr_expect_str_eq(buf, cases[i].text, "%lld", (long long)cases[i].ns);
+    }
+}
+
+/* ---- tags files ---- */
+
+static char *write_temp(const char *content, size_t len)
+{
+    char *path = strdup("/tmp/tagpilot-test-tags.XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, content, len), (ssize_t)len);
+    close(fd);
+    return path;
+}
+
+typedef struct file_case {
+    const char *content; /* may hold NUL bytes: see len */
+    size_t len;          /* 0: strlen(content) */
+    size_t count;        /* tags read */
+    const char *names;   /* all names joined by '|' */
+    const char *error;   /* NULL: success; else the message after "tags file '<path>' " */
+} file_case;
+
+static void join_names(const tag_list *l, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    for (size_t i = 0; i < l->count; i++) {
+        if (i)
+            strncat(buf, "|", len - strlen(buf) - 1);
+        strncat(buf, l->items[i].name, len - strlen(buf) - 1);
+    }
+}
+
+Test(strategy, tags_file_table)
+{
+    static const file_case cases[] = {
+        {"v1\nv2\n", 0, 2, "v1|v2", NULL},
+        {"v1\r\nv2\r\n", 0, 2, "v1|v2", NULL},
+        {"v1\nv2", 0, 2, "v1|v2", NULL},
+        {"\n\n   \nv1\n\t\n\r\n", 0, 1, "v1", NULL},
+        {"", 0, 0, "", NULL},
+        {"  v1  \n", 0, 1, "v1", NULL},
+        {"\xff\xfe"
+         "bad\nok-\xc3\xa9\n",
+         0, 2,
+         "\xff\xfe"
+         "bad|ok-\xc3\xa9",
+         NULL},
+        {"b\t\tsha256:x\n", 0, 1, "b", NULL},
+        {"v1\nbad\tnot-a-date\n", 0, 0, "",
+         "line 2: created 'not-a-date' is not an RFC 3339 time like 2024-05-01T10:00:00Z"},
+        {"a\tb\tc\td\n", 0, 0, "",
+         "line 1: more than three tab-separated columns (want: tag, created, digest)"},
+        {"v1\n\tx\n", 0, 0, "", "line 2: no tag before the tab"},
+        {"v1\nv\0x\n", 6, 0, "", "line 2: contains a NUL byte"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const file_case *c = &cases[i];
+        char *path = write_temp(c->content, c->len ? c->len : strlen(c->content));
+        tag_list l = {0};
+        tp_err err = {{0}};
+        int rc = tag_list_read(path, &l, &err);
+        if (c->error) {
+            char want[512];
+            snprintf(want, sizeof want, "tags file '%s' %s", path, c->error);
+            cr_expect_eq(rc, -1, "case %zu", i);
+            cr_expect_str_eq(err.msg, want);
+            cr_expect_eq(l.count, 0, "a failed read leaves the list empty");
+            cr_expect_null(l.items);
+        } else {
+            char names[1024];
+            cr_expect_eq(rc, 0, "case %zu: %s", i, err.msg);
+            cr_expect_eq(l.count, c->count, "case %zu: %zu tags", i, l.count);
+            join_names(&l, names, sizeof names);
+            cr_expect_str_eq(names, c->names, "case %zu", i);
+        }
+        tag_list_free(&l);
+        unlink(path);
+        free(path);
+    }
+}
+
+Test(strategy, tags_file_columns)
+{
+    static const char content[] = "a\t2024-01-01T00:00:00Z\tsha256:abc\n"
+                                  "b\t2024-03-01T12:00:00.5+02:00\n"
+                                  "c\t\tsha256:def\n"
+                                  "d\n";
+    char *path = write_temp(content, strlen(content));
+    tag_list l = {0};
+    tp_err err = {{0}};
+    cr_assert_eq(tag_list_read(path, &l, &err), 0, "%s", err.msg);
+    cr_assert_eq(l.count, 4);
+    static const struct {
+        const char *name, *digest;
+        bool has_created;
+        int64_t created_ns;
+    } want[] = {
+        {"a", "sha256:abc", true, 1704067200000000000},
+        {"b", NULL, true, 1709287200500000000},
+        {"c", "sha256:def", false, 0},
+        {"d", NULL, false, 0},
+    };
+    for (size_t i = 0; i < 4; i++) {
+        cr_expect_str_eq(l.items[i].name, want[i].name);
+        if (want[i].digest)
+            cr_expect_str_eq(l.items[i].digest, want[i].digest);
+        else
+            cr_expect_null(l.items[i].digest, "%s", want[i].name);
+        cr_expect_eq(l.items[i].has_created, want[i].has_created, "%s", want[i].name);
+        cr_expect_eq(l.items[i].created_ns, want[i].created_ns, "%s", want[i].name);
+    }
+    tag_list_free(&l);
+    unlink(path);
+    free(path);
+}
+
+Test(strategy, tags_file_from_stdin_and_missing)
+{
+    static const char content[] = "v1.0.0\nv1.1.0\r\n";
+    char *path = write_temp(content, strlen(content));
+    cr_assert_not_null(freopen(path, "r", stdin));
+    tag_list l = {0};
+    tp_err err = {{0}};
+    cr_assert_eq(tag_list_read("-", &l, &err), 0, "%s", err.msg);
+    cr_expect_eq(l.count, 2);
+    cr_expect_str_eq(l.items[1].name, "v1.1.0");
+    tag_list_free(&l);
+    unlink(path);
+    free(path);
+
+    cr_expect_eq(tag_list_read("/nonexistent/tags", &l, &err), -1);
+    cr_expect_str_eq(err.msg, "tags file '/nonexistent/tags': No such file or directory");
+    cr_expect_eq(l.count, 0);
+}
+
+Test(strategy, tag_list_add_copies)
+{
+    tag_list l = {0};
+    char name[16] = "v1.0.0", digest[16] = "sha256:aa";
+    for (int i = 0; i < 40; i++) /* past the first growth */
+        tag_list_add(&l, name, i == 0 ? digest : NULL, i == 0, 7);
+    name[0] = 'X';
+    digest[0] = 'X';
+    cr_expect_eq(l.count, 40);
+    cr_expect_str_eq(l.items[0].name, "v1.0.0");
+    cr_expect_str_eq(l.items[0].digest, "sha256:aa");
+    cr_expect_eq(l.items[0].created_ns, 7);
+    cr_expect_null(l.items[1].digest);
+    cr_expect_eq(l.items[1].has_created, false);
+    tag_list_free(&l);
+    cr_expect_eq(l.count, 0);
+    cr_expect_null(l.items);
+}
+
+/* ---- selection ---- */
+
+#define MAX_TAGS 8
+
+typedef struct tag_spec {
+    const char *name;
+    const char *created; /* RFC 3339 or NULL */
+    const char *digest;
+} tag_spec;
+
+typedef struct select_case {
+    const char *what;
+    strategy_kind kind;
+    const char *constraint;
+    tag_spec tags[MAX_TAGS];       /* ends at the first NULL name */
+    const char *candidate;         /* NULL: none */
+    const char *reasons[MAX_TAGS]; /* the reason text of each tag, in order */
+} select_case;
+
+#define BOOKSTORE                                                                                  \
+    {                                                                                              \
+        {"v1.0.0", NULL, NULL}, {"v1.0.1", NULL, NULL}, {"v1.1.0", NULL, NULL},                    \
+            {"v2.0.0-rc1", NULL, NULL}, {"latest", NULL, NULL}, {"sha-abc", NULL, NULL},           \
+    }
+#define DATED                                                                                      \
+    {                                                                                              \
+        {"a", "2024-01-01T00:00:00Z", "sha256:aaa"}, {"b", "2024-03-01T12:00:00.5+02:00", NULL},   \
+            {"c", "2024-03-01T10:00:00.5Z", NULL}, {"d", NULL, NULL},                              \
+    }
+#define OLDER      "older than the candidate"
+#define NOT_SEMVER "not a semantic version"
+
+static const select_case select_cases[] = {
+    {"bookstore ~1.0",
+     STRATEGY_SEMVER,
+     "~1.0",
+     BOOKSTORE,
+     "v1.0.1",
+     {OLDER, "candidate", "does not satisfy '~1.0'", "pre-release excluded by '~1.0'", NOT_SEMVER,
+      NOT_SEMVER}},
+    {"bookstore ^1.0",
+     STRATEGY_SEMVER,
+     "^1.0",
+     BOOKSTORE,
+     "v1.1.0",
+     {OLDER, OLDER, "candidate", "pre-release excluded by '^1.0'", NOT_SEMVER, NOT_SEMVER}},
+    {"bookstore 2.x-0 admits the pre-release",
+     STRATEGY_SEMVER,
+     "2.x-0",
+     BOOKSTORE,
+     "v2.0.0-rc1",
+     {"does not satisfy '2.x-0'", "does not satisfy '2.x-0'", "does not satisfy '2.x-0'",
+      "candidate", NOT_SEMVER, NOT_SEMVER}},
+    {"bookstore without a constraint means '*'",
+     STRATEGY_SEMVER,
+     NULL,
+     BOOKSTORE,
+     "v1.1.0",
+     {OLDER, OLDER, "candidate", "pre-release excluded by '*'", NOT_SEMVER, NOT_SEMVER}},
+    {"an empty constraint means '*'",
+     STRATEGY_SEMVER,
+     "",
+     BOOKSTORE,
+     "v1.1.0",
+     {OLDER, OLDER, "candidate", "pre-release excluded by '*'", NOT_SEMVER, NOT_SEMVER}},
+    {"an OR of ranges",
+     STRATEGY_SEMVER,
+     "^1.0 || 2.x-0",
+     BOOKSTORE,
+     "v2.0.0-rc1",
+     {OLDER, OLDER, OLDER, "candidate", NOT_SEMVER, NOT_SEMVER}},
+    {"nothing satisfies",
+     STRATEGY_SEMVER,
+     "<1",
+     BOOKSTORE,
+     NULL,
+     {"does not satisfy '<1'", "does not satisfy '<1'", "does not satisfy '<1'",
+      "pre-release excluded by '<1'", NOT_SEMVER, NOT_SEMVER}},
+    {"a hyphen range",
+     STRATEGY_SEMVER,
+     "1.0.0 - 1.0.5",
+     BOOKSTORE,
+     "v1.0.1",
+     {OLDER, "candidate", "does not satisfy '1.0.0 - 1.0.5'",
+      "pre-release excluded by '1.0.0 - 1.0.5'", NOT_SEMVER, NOT_SEMVER}},
+    {"equal versions tie-break by the tag string, last in byte order wins",
+     STRATEGY_SEMVER,
+     NULL,
+     {{"1.0", NULL, NULL}, {"v1.0.0", NULL, NULL}, {"1.0.0", NULL, NULL}},
+     "v1.0.0",
+     {OLDER, "candidate", OLDER}},
+    {"the tie-break does not depend on the input order",
+     STRATEGY_SEMVER,
+     NULL,
+     {{"v1.0.0", NULL, NULL}, {"1.0", NULL, NULL}},
+     "v1.0.0",
+     {"candidate", OLDER}},
+    {"build metadata does not order, the tag string does",
+     STRATEGY_SEMVER,
+     NULL,
+     {{"1.0.0+b", NULL, NULL}, {"1.0.0+a", NULL, NULL}, {"0.9.9+z", NULL, NULL}},
+     "1.0.0+b",
+     {"candidate", OLDER, OLDER}},
+    {"numbers, not strings: 1.10 beats 1.9",
+     STRATEGY_SEMVER,
+     "1.x",
+     {{"1.9.0", NULL, NULL}, {"1.10.0", NULL, NULL}, {"1.2.0", NULL, NULL}},
+     "1.10.0",
+     {OLDER, "candidate", OLDER}},
+    {"non-UTF-8 tags are just bytes",
+     STRATEGY_SEMVER,
+     NULL,
+     {{"v1.0.0", NULL, NULL},
+      {"\xff\xfe"
+       "bad",
+       NULL, NULL},
+      {"ok-\xc3\xa9", NULL, NULL},
+      {"1.0.0-\xc3\xa9", NULL, NULL}},
+     "v1.0.0",
+     {"candidate", NOT_SEMVER, NOT_SEMVER, NOT_SEMVER}},
+    {"newest-build: by created, offsets honoured, ties by name",
+     STRATEGY_NEWEST_BUILD,
+     NULL,
+     DATED,
+     "c",
+     {OLDER, OLDER, "candidate", "no build date known"}},
+    {"newest-build ignores the constraint",
+     STRATEGY_NEWEST_BUILD,
+     "~9",
+     DATED,
+     "c",
+     {OLDER, OLDER, "candidate", "no build date known"}},
+    {"newest-build: nothing dated, no candidate",
+     STRATEGY_NEWEST_BUILD,
+     NULL,
+     {{"x", NULL, NULL}, {"y", NULL, NULL}},
+     NULL,
+     {"no build date known", "no build date known"}},
+    {"alphabetical: byte-wise, last wins",
+     STRATEGY_ALPHABETICAL,
+     NULL,
+     BOOKSTORE,
+     "v2.0.0-rc1",
+     {OLDER, OLDER, OLDER, "candidate", OLDER, OLDER}},
+    {"alphabetical ignores the constraint and sorts bytes unsigned",
+     STRATEGY_ALPHABETICAL,
+     "~1.0",
+     {{"zeta", NULL, NULL}, {"\xc3\xa9t\xc3\xa9", NULL, NULL}, {"Zulu", NULL, NULL}},
+     "\xc3\xa9t\xc3\xa9",
+     {OLDER, "candidate", OLDER}},
+    {"digest follows the named tag",
+     STRATEGY_DIGEST,
+     "a",
+     DATED,
+     "a",
+     {"candidate", "not the followed tag 'a'", "not the followed tag 'a'",
+      "not the followed tag 'a'"}},
+    {"digest: the followed tag is absent",
+     STRATEGY_DIGEST,
+     "main",
+     DATED,
+     NULL,
+     {"not the followed tag 'main'", "not the followed tag 'main'", "not the followed tag 'main'",
+      "not the followed tag 'main'"}},
+};
+
+static void fill(tag_list *l, const tag_spec *specs)
+{
+    for (size_t i = 0; i < MAX_TAGS && specs[i].name; i++) {
+        int64_t ns = 0;
+        if (specs[i].created)
+            cr_assert_eq(strategy_parse_rfc3339(specs[i].created, &ns), 0, "%s", specs[i].created);
+        tag_list_add(l, specs[i].name, specs[i].digest, specs[i].created != NULL, ns);
+    }
+}
+
+static void expect_selection(const char *what, const strategy_params *params, const tag_list *l,
+                             const char *candidate, const char *const *reasons)
+{
+    strategy_result r;
+    tp_err err = {{0}};
+    cr_assert_eq(strategy_select(params, l, &r, &err), 0, "%s: %s", what, err.msg);
+    cr_assert_eq(r.count, l->count, "%s", what);
+    if (candidate) {
+        cr_expect_geq(r.candidate, 0, "%s: no candidate", what);
+        if (r.candidate >= 0)
+            cr_expect_str_eq(l->items[r.candidate].name, candidate, "%s", what);
+    } else {
+        cr_expect_eq(r.candidate, -1, "%s: unexpected candidate %s", what,
+                     r.candidate >= 0 ? l->items[r.candidate].name : "");
+    }
+    for (size_t i = 0; i < l->count; i++) {
+        char buf[256];
+        const tag_verdict *v = &r.verdicts[i];
+        cr_expect_eq(v->index, i);
+        cr_expect_str_eq(strategy_reason_text(v, buf, sizeof buf), reasons[i], "%s: tag %s", what,
+                         l->items[i].name);
+        bool eligible = v->reason == REASON_CANDIDATE || v->reason == REASON_OLDER;
+        cr_expect_eq(v->eligible, eligible, "%s: tag %s eligible", what, l->items[i].name);
+    }
+    strategy_result_free(&r);
+}
+
+Test(strategy, select_table)
+{
+    for (size_t i = 0; i < sizeof select_cases / sizeof select_cases[0]; i++) {
+        const select_case *c = &select_cases[i];
+        tag_list l = {0};
+        fill(&l, c->tags);
+        strategy_params params = {.kind = c->kind, .constraint = c->constraint, .filter = NULL};
+        expect_selection(c->what, &params, &l, c->candidate, c->reasons);
+        tag_list_free(&l);
+    }
+}
+
+Test(strategy, select_empty_list)
+{
+    static const strategy_kind kinds[] = {STRATEGY_SEMVER, STRATEGY_NEWEST_BUILD,
+                                          STRATEGY_ALPHABETICAL, STRATEGY_DIGEST};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        tag_list l = {0};
+        strategy_params params = {.kind = kinds[i], .constraint = "v1"};
+        strategy_result r;
+        tp_err err = {{0}};
+        cr_assert_eq(strategy_select(&params, &l, &r, &err), 0, "%s", err.msg);
+        cr_expect_eq(r.candidate, -1);
+        cr_expect_eq(r.count, 0);
+        strategy_result_free(&r);
+    }
+}
+
+Test(strategy, duplicate_tags_last_wins)
+{
+    tag_list l = {0};
+    tag_list_add(&l, "1.0.0", NULL, false, 0);
+    tag_list_add(&l, "0.1.0", NULL, false, 0);
+    tag_list_add(&l, "1.0.0", NULL, false, 0);
+    strategy_params params = {.kind = STRATEGY_SEMVER};
+    strategy_result r;
+    cr_assert_eq(strategy_select(&params, &l, &r, NULL), 0);
+    cr_expect_eq(r.candidate, 2);
+    cr_expect_eq(r.verdicts[0].reason, REASON_OLDER);
+    strategy_result_free(&r);
+    tag_list_free(&l);
+}
+
+typedef struct failure_case {
+    strategy_kind kind;
+    const char *constraint;
+    const char *message;
+} failure_case;
+
+Test(strategy, select_failures_table)
+{
+    static const failure_case cases[] = {
+        {STRATEGY_SEMVER, "latest", "invalid semver constraint 'latest': improper constraint"},
+        {STRATEGY_SEMVER, ">=abc", "invalid semver constraint '>=abc': improper constraint"},
+        {STRATEGY_DIGEST, NULL, "digest strategy needs a tag to follow: write image:<tag>"},
+        {STRATEGY_DIGEST, "", "digest strategy needs a tag to follow: write image:<tag>"},
+        {STRATEGY_DIGEST, "  ", "digest strategy needs a tag to follow: write image:<tag>"},
+    };
+    tag_list l = {0};
+    tag_list_add(&l, "v1.0.0", NULL, false, 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        strategy_params params = {.kind = cases[i].kind, .constraint = cases[i].constraint};
+        strategy_result r;
+        tp_err err = {{0}};
+        cr_expect_eq(strategy_select(&params, &l, &r, &err), -1);
+        cr_expect_str_eq(err.msg, cases[i].message);
+        cr_expect_null(r.verdicts);
+        cr_expect_eq(r.candidate, -1);
+    }
+    tag_list_free(&l);
+}
+
+/* A deterministic generator, so the expected candidate can be worked out independently. */
+static uint32_t next_random(uint32_t *state)
+{
+    *state = *state * 1103515245u + 12345u;
+    return (*state >> 16) & 0x7fff;
+}
+
+Test(strategy, hundred_thousand_tags)
+{
+    tag_list l = {0};
+    uint32_t state = 7;
+    unsigned best[3] = {0, 0, 0}; /* highest generated version, by numbers */
+    char name[32];
+    for (int i = 0; i < 99990; i++) {
+        unsigned v[3] = {5 + next_random(&state) % 45, next_random(&state) % 50,
+                         next_random(&state) % 50};
+        snprintf(name, sizeof name, "%u.%u.%u", v[0], v[1], v[2]);
+        tag_list_add(&l, name, NULL, false, 0);
+        bool higher = v[0] != best[0]   ? v[0] > best[0]
+                      : v[1] != best[1] ? v[1] > best[1]
+                                        : v[2] > best[2];
+        if (higher)
+            memcpy(best, v, sizeof best);
+    }
+    static const char *const planted[] = {"3.2.1",
+                                          "3.9.9",
+                                          "4.0.0",
+                                          "3.10.0-rc1",
+                                          "junk",
+                                          "v3.9.10",
+                                          "3.9.10",
+                                          "3.9.9+build",
+                                          "3.9.10-",
+                                          "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                                          "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                                          "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"};
+    for (size_t i = 0; i < sizeof planted / sizeof planted[0]; i++)
+        tag_list_add(&l, planted[i], NULL, false, 0);
+    cr_assert_eq(l.count, 100000);
+    cr_assert_eq(strlen(l.items[99999].name), 128);
+
+    strategy_params params = {.kind = STRATEGY_SEMVER, .constraint = "~3.9"};
+    strategy_result r;
+    tp_err err = {{0}};
+    cr_assert_eq(strategy_select(&params, &l, &r, &err), 0, "%s", err.msg);
+    cr_assert_geq(r.candidate, 0);
+    cr_expect_str_eq(l.items[r.candidate].name, "v3.9.10");
+    size_t eligible = 0;
+    for (size_t i = 0; i < r.count; i++)
+        eligible += r.verdicts[i].eligible;
+    cr_expect_eq(eligible, 4, "3.9.9, 3.9.9+build, 3.9.10 and v3.9.10");
+    strategy_result_free(&r);
+
+    params.constraint = NULL;
+    cr_assert_eq(strategy_select(&params, &l, &r, &err), 0, "%s", err.msg);
+    snprintf(name, sizeof name, "%u.%u.%u", best[0], best[1], best[2]);
+    cr_assert_geq(r.candidate, 0);
+    cr_expect_str_eq(l.items[r.candidate].name, name);
+    strategy_result_free(&r);
+    tag_list_free(&l);
+}
+
+Test(strategy, long_tags_keep_every_byte)
+{
+    char pre_zero[129], meta[129], alnum[129];
+    snprintf(pre_zero, sizeof pre_zero, "v1.0.0-%0121d", 7); /* leading zeros: not semver */
+    snprintf(meta, sizeof meta, "v1.0.0+%0121d", 7);         /* metadata may have them */
+    snprintf(alnum, sizeof alnum, "v1.0.0-a%0120d", 7);      /* a pre-release */
+    cr_assert(strlen(pre_zero) == 128 && strlen(meta) == 128 && strlen(alnum) == 128);
+    tag_list l = {0};
+    tag_list_add(&l, pre_zero, NULL, false, 0);
+    tag_list_add(&l, "v1.0.0", NULL, false, 0);
+    tag_list_add(&l, meta, NULL, false, 0);
+    tag_list_add(&l, alnum, NULL, false, 0);
+    const char *star[] = {NOT_SEMVER, OLDER, "candidate", "pre-release excluded by '*'"};
+    strategy_params params = {.kind = STRATEGY_SEMVER};
+    expect_selection("128-character tags", &params, &l, meta, star);
+    const char *with_pre[] = {NOT_SEMVER, OLDER, "candidate", OLDER};
+    params.constraint = ">=1.0.0-0";
+    expect_selection("128-character pre-release admitted", &params, &l, meta, with_pre);
+    tag_list_free(&l);
+}
+
+static tagfilter *make_filter(const char *allow, const char *ignore)
+{
+    strvec globs = {0};
+    tagfilter_split_globs(ignore, &globs);
+    tagfilter *f = tagfilter_new(allow, (const char *const *)globs.items, globs.count);
+    strvec_free(&globs);
+    return f;
+}
+
+typedef struct filter_select_case {
+    const char *what;
+    strategy_kind kind;
+    const char *constraint;
+    const char *allow;
+    const char *ignore;
+    const char *candidate;
+    const char *reasons[MAX_TAGS]; /* over the bookstore tags */
+} filter_select_case;
+
+Test(strategy, filters_come_first)
+{
+    static const filter_select_case cases[] = {
+        {"allow-tags and ignore-tags combine",
+         STRATEGY_SEMVER,
+         NULL,
+         "regexp:^v1\\.0",
+         "v1.0.1",
+         "v1.0.0",
+         {"candidate", "ignored by glob 'v1.0.1'", "rejected by allow-tags regexp:^v1\\.0",
+          "rejected by allow-tags regexp:^v1\\.0", "rejected by allow-tags regexp:^v1\\.0",
+          "rejected by allow-tags regexp:^v1\\.0"}},
+        {"ignore-tags '*' leaves nothing",
+         STRATEGY_SEMVER,
+         NULL,
+         NULL,
+         "*",
+         NULL,
+         {"ignored by glob '*'", "ignored by glob '*'", "ignored by glob '*'",
+          "ignored by glob '*'", "ignored by glob '*'", "ignored by glob '*'"}},
+        {"a filter outranks the constraint's reasons",
+         STRATEGY_SEMVER,
+         "~1.0",
+         NULL,
+         "latest, v2*",
+         "v1.0.1",
+         {OLDER, "candidate", "does not satisfy '~1.0'", "ignored by glob 'v2*'",
+          "ignored by glob 'latest'", NOT_SEMVER}},
+        {"an invalid regexp matches nothing",
+         STRATEGY_ALPHABETICAL,
+         NULL,
+         "regexp:^v(",
+         NULL,
+         NULL,
+         {"rejected by allow-tags regexp:^v(", "rejected by allow-tags regexp:^v(",
+          "rejected by allow-tags regexp:^v(", "rejected by allow-tags regexp:^v(",
+          "rejected by allow-tags regexp:^v(", "rejected by allow-tags regexp:^v("}},
+        {"digest: a followed tag that is ignored is not followed",
+         STRATEGY_DIGEST,
+         "latest",
+         NULL,
+         "latest",
+         NULL,
+         {"not the followed tag 'latest'", "not the followed tag 'latest'",
+          "not the followed tag 'latest'", "not the followed tag 'latest'",
+          "ignored by glob 'latest'", "not the followed tag 'latest'"}},
+    };
+    static const tag_spec bookstore[MAX_TAGS] = BOOKSTORE;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const filter_select_case *c = &cases[i];
+        tag_list l = {0};
+        fill(&l, bookstore);
+        tagfilter *f = make_filter(c->allow, c->ignore);
+        strategy_params params = {.kind = c->kind, .constraint = c->constraint, .filter = f};
+        expect_selection(c->what, &params, &l, c->candidate, c->reasons);
+        tagfilter_free(f);
+        tag_list_free(&l);
+    }
+}
+
+typedef struct reason_case {
+    tag_reason reason;
+    const char *detail;
+    const char *text;
+} reason_case;
+
+Test(strategy, reason_text_table)
+{
+    static const reason_case cases[] = {
+        {REASON_CANDIDATE, NULL, "candidate"},
+        {REASON_OLDER, NULL, "older than the candidate"},
+        {REASON_NOT_SEMVER, NULL, "not a semantic version"},
+        {REASON_PRERELEASE, "~1.0", "pre-release excluded by '~1.0'"},
+        {REASON_PRERELEASE, NULL, "pre-release excluded by '*'"},
+        {REASON_UNSATISFIED, "^1.0", "does not satisfy '^1.0'"},
+        {REASON_IGNORED, "sha-*", "ignored by glob 'sha-*'"},
+        {REASON_NOT_ALLOWED, "regexp:^v1", "rejected by allow-tags regexp:^v1"},
+        {REASON_NO_CREATED, NULL, "no build date known"},
+        {REASON_NOT_FOLLOWED, "main", "not the followed tag 'main'"},
+        {REASON_PLATFORM_MISMATCH, "linux/arm64", "no image for platform linux/arm64"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tag_verdict v = {.reason = cases[i].reason, .detail = cases[i].detail};
+        char buf[128];
+        cr_expect_str_eq(strategy_reason_text(&v, buf, sizeof buf), cases[i].text);
+    }
+    tag_verdict v = {.reason = REASON_OLDER};
+    char small[6];
+    cr_expect_str_eq(strategy_reason_text(&v, small, sizeof small), "older");
+}

@@ -1,0 +1,217 @@
+/* Key dispatch without a terminal: the filter prompt, confirm dialogs that start on Cancel, the
+ * tag chooser, and read-only mode that never submits a write, whatever is typed. */
+#include <criterion/criterion.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "console.h"
+#include "model_build.h"
+
+typedef struct recorded {
+    int count;
+    engine_cmd_kind kind[16];
+    char tag[16][32];
+    char app[16][32];
+} recorded;
+
+static recorded sent;
+
+static void record(console *c, const engine_command *cmd)
+{
+    (void)c;
+    if (sent.count < 16) {
+        sent.kind[sent.count] = cmd->kind;
+        snprintf(sent.tag[sent.count], sizeof sent.tag[0], "%s", cmd->tag ? cmd->tag : "");
+        snprintf(sent.app[sent.count], sizeof sent.app[0], "%s", cmd->app ? cmd->app : "");
+    }
+    sent.count++;
+}
+
+static model_block *image(const char *app, const char *current, const char *candidate,
+                          image_state st, const char *pin)
+{
+    model_block *b = model_block_new();
+    model_image *m = model_block_image(b);
+    m->app = model_block_str(b, app);
+    m->alias = model_block_str(b, app);
+    char *ref = xasprintf("127.0.0.1:5000/team/%s", app);
+    m->image = model_block_str(b, ref);
+    free(ref);
+    m->strategy = model_block_str(b, "semver");
+    m->current = model_block_str(b, current);
+    m->candidate = model_block_str(b, candidate);
+    m->pin = model_block_str(b, pin);
+    m->previous = model_block_str(b, "v0.9.0");
+    m->state = st;
+    m->diff = model_block_str(b, "--- a/x\n+++ b/x\n-tag: v1.0.0\n+tag: v1.0.1\n");
+    const char *names[] = {"v0.9.0", "v1.0.0", "v1.0.1", "v1.1.0"};
+    model_tag *t = model_block_tags(b, 4);
+    for (int i = 0; i < 4; i++) {
+        t[i].name = model_block_str(b, names[i]);
+        t[i].eligible = i < 3;
+        t[i].candidate = str_eq(names[i], candidate);
+        t[i].reason = model_block_str(b, i == 3 ? "does not satisfy '~1.0'" : "");
+    }
+    return b;
+}
+
+static model_snapshot *snapshot(void)
+{
+    model_block *b[] = {
+        image("bookstore", "v1.0.0", "v1.0.1", STATE_UPDATE_AVAILABLE, NULL),
+        image("catalog", "v1.0.1", "v1.0.1", STATE_UP_TO_DATE, NULL),
+        image("payments", "v0.9.0", "v1.0.1", STATE_PINNED, "v0.9.0"),
+    };
+    model_header h = {.generation = 7, .phase = ENGINE_IDLE};
+    model_snapshot *s = model_snapshot_new(&h, b, 3);
+    for (int i = 0; i < 3; i++)
+        model_block_unref(b[i]);
+    return s;
+}
+
+static console c;
+
+static void start(bool read_only)
+{
+    setlocale(LC_CTYPE, "C.UTF-8");
+    memset(&sent, 0, sizeof sent);
+    console_init(&c, read_only, false);
+    c.submit = record;
+    console_set_snapshot(&c, snapshot());
+}
+
+static void keys(const char *typed)
+{
+    for (const char *k = typed; *k; k++)
+        console_key(&c, (unsigned char)*k);
+}
+
+static const char *selected_app(void)
+{
+    const model_image *img = console_current_image(&c);
+    return img ? img->app : "";
+}
+
+TestSuite(console, .fini = NULL);
+
+Test(console, filter_then_approve_with_y)
+{
+    start(false);
+    keys("/book\n");
+    cr_assert_eq(c.rows.count, 1);
+    cr_assert_str_eq(selected_app(), "bookstore");
+    keys("a");
+    cr_assert(dialog_is_open(&c.dialog));
+    cr_assert_eq(c.dialog.focus, DIALOG_FOCUS_CANCEL, "a confirm dialog starts on Cancel");
+    cr_assert_str_eq(c.dialog.tag, "v1.0.1");
+    bool shows_diff = false;
+    for (size_t i = 0; i < c.dialog.body.count; i++)
+        shows_diff |= strcmp(c.dialog.body.items[i], "+tag: v1.0.1") == 0;
+    cr_assert(shows_diff, "the dialog shows the diff it will commit");
+    keys("y");
+    cr_assert(!dialog_is_open(&c.dialog));
+    cr_assert_eq(sent.count, 1);
+    cr_assert_eq(sent.kind[0], CMD_APPROVE);
+    cr_assert_str_eq(sent.app[0], "bookstore");
+    cr_assert_str_eq(sent.tag[0], "v1.0.1");
+    console_free(&c);
+}
+
+Test(console, enter_on_cancel_and_n_and_esc_write_nothing)
+{
+    start(false);
+    keys("a\n");
+    cr_assert(!dialog_is_open(&c.dialog));
+    keys("an");
+    keys("a\033");
+    cr_assert(!dialog_is_open(&c.dialog));
+    cr_assert_eq(sent.count, 0);
+    /* Tab moves to the confirm button; Enter presses it */
+    keys("a\t\n");
+    cr_assert_eq(sent.count, 1);
+    cr_assert_eq(sent.kind[0], CMD_APPROVE);
+    console_free(&c);
+}
+
+Test(console, pin_chooses_a_tag_then_confirms)
+{
+    start(false);
+    keys("p");
+    cr_assert_eq(c.dialog.kind, DIALOG_CHOOSE);
+    cr_assert_str_eq(c.dialog.choices.items[c.dialog.chosen], "v1.0.1", "starts on the candidate");
+    keys("k\n");
+    cr_assert_eq(c.dialog.kind, DIALOG_CONFIRM);
+    cr_assert_eq(c.dialog.focus, DIALOG_FOCUS_CANCEL);
+    keys("y");
+    cr_assert_eq(sent.count, 1);
+    cr_assert_eq(sent.kind[0], CMD_PIN);
+    cr_assert_str_eq(sent.tag[0], "v1.0.0");
+    /* rollback starts on the previous tag */
+    keys("r");
+    cr_assert_str_eq(c.dialog.choices.items[c.dialog.chosen], "v0.9.0");
+    keys("\ny");
+    cr_assert_eq(sent.kind[1], CMD_ROLLBACK);
+    cr_assert_str_eq(sent.tag[1], "v0.9.0");
+    console_free(&c);
+}
+
+Test(console, unpin_and_skip_need_something_to_act_on)
+{
+    start(false);
+    keys("u");
+    cr_assert(!dialog_is_open(&c.dialog), "bookstore is not pinned");
+    cr_assert(strstr(c.status, "not pinned"), "%s", c.status);
+    keys("G");
+    cr_assert_str_eq(selected_app(), "payments");
+    keys("uy");
+    cr_assert_eq(sent.kind[0], CMD_UNPIN);
+    keys("gxy");
+    cr_assert_eq(sent.kind[1], CMD_SKIP);
+    cr_assert_str_eq(sent.tag[1], "v1.0.1");
+    cr_assert_eq(sent.count, 2);
+    console_free(&c);
+}
+
+Test(console, read_only_refuses_every_dangerous_key)
+{
+    start(true);
+    keys("/book\n");
+    keys("ayypyyryyuyyxyy\n\t\ny");
+    cr_assert_eq(sent.count, 0);
+    cr_assert(!dialog_is_open(&c.dialog));
+    cr_assert(strstr(c.status, "read-only"), "%s", c.status);
+    /* safe keys still work: refresh reads only */
+    keys("R");
+    cr_assert_eq(sent.count, 1);
+    cr_assert_eq(sent.kind[0], CMD_REFRESH);
+    console_free(&c);
+}
+
+Test(console, esc_clears_the_filter_and_selection_survives_snapshots)
+{
+    start(false);
+    keys("/cat\n");
+    cr_assert_str_eq(selected_app(), "catalog");
+    console_key(&c, 033);
+    cr_assert_null(c.filter);
+    cr_assert_eq(c.rows.count, 3);
+    cr_assert_str_eq(selected_app(), "catalog", "the selection stays on its image");
+    console_set_snapshot(&c, snapshot());
+    cr_assert_str_eq(selected_app(), "catalog");
+    keys("s");
+    cr_assert_eq(c.sort, SORT_STATE);
+    cr_assert_str_eq(selected_app(), "catalog");
+    keys("\n");
+    cr_assert_eq(console_top_view(&c), &view_detail_ops);
+    cr_assert_str_eq(selected_app(), "catalog");
+    keys("q");
+    cr_assert_eq(console_top_view(&c), &view_apps_ops);
+    cr_assert(!c.quit);
+    keys("?");
+    cr_assert_eq(console_top_view(&c), &view_help_ops);
+    keys("q");
+    keys("q");
+    cr_assert(c.quit);
+    console_free(&c);
+}

@@ -1,0 +1,116 @@
+/* cmd_action: `tagpilot approve|pin|unpin|rollback|skip APP[/ALIAS] [TAG]` — the console's
+ * actions for scripts, through the same engine code. They never prompt: they act, or refuse
+ * with the reason, and print the commit written. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "engine.h"
+
+static const struct {
+    const char *name;
+    engine_cmd_kind kind;
+    int tag; /* 0 none, 1 optional, 2 required */
+} actions[] = {
+    {"approve", CMD_APPROVE, 0},   {"pin", CMD_PIN, 2},   {"unpin", CMD_UNPIN, 0},
+    {"rollback", CMD_ROLLBACK, 1}, {"skip", CMD_SKIP, 1},
+};
+
+enum { OPT_CONFIG = 256, OPT_DIGEST };
+
+static const struct option action_options[] = {
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"digest", required_argument, NULL, OPT_DIGEST},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+int cmd_action(int argc, char **argv)
+{
+    const char *name = argv[0];
+    size_t which = 0;
+    while (which < sizeof actions / sizeof *actions && strcmp(actions[which].name, name) != 0)
+        which++;
+    const char *config_path = NULL, *digest = NULL;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", action_options, NULL)) != -1) {
+        switch (c) {
+        case OPT_CONFIG:
+            config_path = optarg;
+            break;
+        case OPT_DIGEST:
+            digest = optarg;
+            break;
+        case 'h':
+            printf("usage: tagpilot %s APP[/ALIAS]%s [--config F]%s\n", name,
+                   actions[which].tag == 2   ? " TAG"
+                   : actions[which].tag == 1 ? " [TAG]"
+                                             : "",
+                   actions[which].kind == CMD_APPROVE ? " [--digest sha256:…]" : "");
+            return CLI_OK;
+        case ':':
+            return cli_usage_error(name, "%s needs a value", argv[optind - 1]);
+        default:
+            return cli_usage_error(name, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    int positional = argc - optind;
+    int max = actions[which].tag ? 2 : 1, min = actions[which].tag == 2 ? 2 : 1;
+    if (positional < min || positional > max)
+        return cli_usage_error(name, "%s takes APP[/ALIAS]%s", name,
+                               actions[which].tag == 2   ? " TAG"
+                               : actions[which].tag == 1 ? " [TAG]"
+                                                         : "");
+    char *app = xstrdup(argv[optind]);
+    char *slash = strchr(app, '/');
+    const char *alias = NULL;
+    if (slash) {
+        *slash = '\0';
+        alias = slash + 1;
+    }
+    tp_config cfg;
+    tp_err err = {{0}};
+    if (config_resolve(config_path, &cfg, &err) < 0) {
+        fprintf(stderr, "tagpilot: %s\n", err.msg);
+        free(app);
+        return CLI_FAILED;
+    }
+    engine_options eo = {.config = &cfg, .once = true, .no_auto_writes = true, .only_app = app};
+    engine *e = engine_start(&eo, &err);
+    if (!e) {
+        fprintf(stderr, "tagpilot: %s\n", err.msg);
+        config_free(&cfg);
+        free(app);
+        return CLI_FAILED;
+    }
+    engine_command cmd = {.kind = actions[which].kind,
+                          .app = app,
+                          .alias = alias,
+                          .tag = positional == 2 ? argv[optind + 1] : NULL,
+                          .digest = digest};
+    engine_submit(e, &cmd);
+    engine_wait(e);
+    engine_result r;
+    int code = CLI_FAILED;
+    if (engine_take_results(e, &r, 1) == 1) {
+        if (r.ok) {
+            printf("%s\n", r.message);
+            code = CLI_OK;
+        } else {
+            fprintf(stderr, "tagpilot: %s\n", r.message);
+        }
+        engine_result_clear(&r);
+    } else {
+        fprintf(stderr, "tagpilot: %s: the engine stopped before answering\n", name);
+    }
+    engine_stop(e);
+    config_free(&cfg);
+    free(app);
+    return code;
+}

@@ -1,0 +1,121 @@
+/* cmd_history: `tagpilot history [APP[/ALIAS]] [--format json]` — the journal for people and
+ * scripts. Reads without the writer's lock, so it works while an engine runs. */
+#include "cli.h"
+
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "state/journal.h"
+
+enum { OPT_CONFIG = 256, OPT_FORMAT };
+
+static const struct option history_options[] = {
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static bool matches(const journal_record *r, const char *app, const char *alias)
+{
+    if (app && !str_eq(r->app, app))
+        return false;
+    return !alias || str_eq(r->alias, alias);
+}
+
+static void print_json(const journal *j, const char *app, const char *alias)
+{
+    cJSON *list = cJSON_CreateArray();
+    for (size_t i = 0; i < journal_count(j); i++) {
+        const journal_record *r = journal_get(j, i);
+        if (!matches(r, app, alias))
+            continue;
+        char *line = journal_record_to_json(r);
+        cJSON_AddItemToArray(list, cJSON_Parse(line));
+        free(line);
+    }
+    char *text = cJSON_Print(list);
+    puts(text);
+    free(text);
+    cJSON_Delete(list);
+}
+
+static void print_text(const journal *j, const char *app, const char *alias)
+{
+    size_t shown = 0;
+    for (size_t i = 0; i < journal_count(j); i++) {
+        const journal_record *r = journal_get(j, i);
+        if (!matches(r, app, alias))
+            continue;
+        char target[256];
+        snprintf(target, sizeof target, "%s%s%s", r->app ? r->app : "-", r->alias ? "/" : "",
+                 r->alias ? r->alias : "");
+        char change[256];
+        snprintf(change, sizeof change, "%s%s%s", r->from ? r->from : "",
+                 r->from && r->to ? " -> " : "", r->to ? r->to : "");
+        printf("%-24.24s %-20s %-10s %-28s %-28s %-8s %.12s%s%s\n", r->time ? r->time : "",
+               r->user ? r->user : "?", r->action, target, change, r->result ? r->result : "",
+               r->commit ? r->commit : "", r->detail ? "  " : "", r->detail ? r->detail : "");
+        shown++;
+    }
+    if (!shown)
+        printf("no history%s%s\n", app ? " for " : "", app ? app : "");
+}
+
+int cmd_history(int argc, char **argv)
+{
+    const char *config_path = NULL;
+    bool json = false;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", history_options, NULL)) != -1) {
+        switch (c) {
+        case OPT_CONFIG:
+            config_path = optarg;
+            break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
+                return cli_usage_error("history", "--format must be text or json");
+            json = strcmp(optarg, "json") == 0;
+            break;
+        case 'h':
+            printf("usage: tagpilot history [APP[/ALIAS]] [--format json] [--config F]\n");
+            return CLI_OK;
+        case ':':
+            return cli_usage_error("history", "%s needs a value", argv[optind - 1]);
+        default:
+            return cli_usage_error("history", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (argc - optind > 1)
+        return cli_usage_error("history", "history takes at most one APP[/ALIAS]");
+    char *app = argc > optind ? xstrdup(argv[optind]) : NULL;
+    char *alias = app ? strchr(app, '/') : NULL;
+    if (alias)
+        *alias++ = '\0';
+    tp_config cfg;
+    tp_err err = {{0}};
+    journal *j = NULL;
+    int code = CLI_OK;
+    if (config_resolve(config_path, &cfg, &err) < 0 ||
+        journal_open(cfg.state_dir, JOURNAL_READ_ONLY, &j, &err) < 0) {
+        fprintf(stderr, "tagpilot: %s\n", err.msg);
+        code = CLI_FAILED;
+    } else {
+        for (size_t i = 0; i < journal_warnings(j)->count; i++)
+            fprintf(stderr, "tagpilot: warning: %s\n", journal_warnings(j)->items[i]);
+        if (json)
+            print_json(j, app, alias);
+        else
+            print_text(j, app, alias);
+    }
+    journal_close(j);
+    config_free(&cfg); /* config_resolve leaves it freeable even when it fails */
+    free(app);
+    return code;
+}

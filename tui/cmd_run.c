@@ -1,0 +1,245 @@
+/* cmd_run: `tagpilot run` — the engine without a screen, for cron, CI and daemons. Logs one line
+ * per event; `--once --dry-run --format json` prints the plan and writes nothing. */
+#include "cli.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "engine.h"
+
+static const char run_help[] =
+    "usage: tagpilot run [--once] [--dry-run] [--interval 2m] [--approval manual|auto]\n"
+    "                    [--format text|json] [--config F]\n"
+    "Scan on a schedule and write what the approval policy allows, without a screen.\n\n"
+    "  --once               one cycle, then exit (1 when an image is in error)\n"
+    "  --dry-run            decide but write nothing: no commit, no journal record\n"
+    "  --interval D         time between cycles (default: the config's, 2m)\n"
+    "  --approval P         manual (default) or auto, for apps without tagpilot.io/approval\n"
+    "  --format text|json   with --once: the plan as a table or as JSON\n";
+
+enum { OPT_ONCE = 256, OPT_DRY, OPT_INTERVAL, OPT_APPROVAL, OPT_FORMAT, OPT_CONFIG, OPT_IGNORED };
+
+static const struct option run_options[] = {
+    {"once", no_argument, NULL, OPT_ONCE},
+    {"dry-run", no_argument, NULL, OPT_DRY},
+    {"interval", required_argument, NULL, OPT_INTERVAL},
+    {"approval", required_argument, NULL, OPT_APPROVAL},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"max-concurrency", required_argument, NULL, OPT_IGNORED},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static int signal_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    char byte = (char)sig;
+    if (write(signal_pipe[1], &byte, 1) < 0) {
+        /* the pipe is full: a stop is already on its way */
+    }
+    errno = saved;
+}
+
+static void print_new_log(const model_snapshot *s, uint64_t *seen)
+{
+    uint64_t first = s->log_total - s->n_log; /* event number of log[0], minus one */
+    for (size_t i = 0; i < s->n_log; i++)
+        if (first + i + 1 > *seen)
+            printf("%s\n", s->log[i]);
+    if (s->log_total > *seen)
+        *seen = s->log_total;
+    fflush(stdout);
+}
+
+static cJSON *json_str(const char *s)
+{
+    if (!s)
+        return cJSON_CreateNull();
+    char *clean = str_utf8_sanitize(s);
+    cJSON *v = cJSON_CreateString(clean);
+    free(clean);
+    return v;
+}
+
+static void print_plan_json(const model_snapshot *s)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON *apps = cJSON_AddArrayToObject(root, "applications");
+    cJSON *app = NULL, *images = NULL;
+    const char *app_name = NULL;
+    for (size_t i = 0; i < s->n_images; i++) {
+        const model_image *m = s->images[i];
+        if (!app_name || strcmp(app_name, m->app) != 0) {
+            app = cJSON_CreateObject();
+            cJSON_AddItemToObject(app, "name", json_str(m->app));
+            images = cJSON_AddArrayToObject(app, "images");
+            cJSON_AddItemToArray(apps, app);
+            app_name = m->app;
+        }
+        cJSON *img = cJSON_CreateObject();
+        cJSON_AddItemToObject(img, "alias", json_str(m->alias));
+        cJSON_AddItemToObject(img, "image", json_str(m->image));
+        cJSON_AddItemToObject(img, "current", json_str(m->current));
+        cJSON_AddItemToObject(img, "candidate", json_str(m->candidate));
+        cJSON_AddItemToObject(img, "digest", json_str(m->candidate_digest));
+        cJSON_AddItemToObject(img, "state", json_str(model_state_name(m->state)));
+        cJSON_AddItemToObject(img, "policy", json_str(m->policy));
+        cJSON_AddItemToObject(img, "pin", json_str(m->pin));
+        cJSON_AddItemToObject(img, "error", json_str(m->state == STATE_ERROR ? m->detail : NULL));
+        cJSON_AddItemToObject(img, "detail", json_str(m->detail));
+        cJSON_AddItemToArray(images, img);
+    }
+    char *text = cJSON_Print(root);
+    puts(text);
+    free(text);
+    cJSON_Delete(root);
+}
+
+static void print_plan_text(const model_snapshot *s)
+{
+    printf("%-20s %-20s %-14s %-14s %s\n", "APP", "ALIAS", "CURRENT", "CANDIDATE", "STATE");
+    for (size_t i = 0; i < s->n_images; i++) {
+        const model_image *m = s->images[i];
+        printf("%-20s %-20s %-14s %-14s %s%s%s\n", m->app, m->alias ? m->alias : "-",
+               m->current ? m->current : "?", m->candidate ? m->candidate : "-",
+               model_state_name(m->state), m->detail ? ": " : "", m->detail ? m->detail : "");
+    }
+}
+
+static int run_once(engine *e, bool json)
+{
+    engine_wait(e);
+    model_snapshot *s = engine_snapshot(e);
+    uint64_t seen = 0;
+    int code = CLI_OK;
+    if (json) {
+        print_plan_json(s);
+    } else {
+        print_new_log(s, &seen);
+        print_plan_text(s);
+    }
+    for (size_t i = 0; i < s->n_images; i++)
+        if (s->images[i]->state == STATE_ERROR)
+            code = CLI_FAILED;
+    model_snapshot_unref(s);
+    return code;
+}
+
+static int run_forever(engine *e)
+{
+    if (pipe(signal_pipe) != 0) {
+        fprintf(stderr, "tagpilot: cannot create a pipe: %s\n", strerror(errno));
+        return CLI_FAILED;
+    }
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    uint64_t seen = 0;
+    for (;;) {
+        struct pollfd fds[2] = {{engine_wake_fd(e), POLLIN, 0}, {signal_pipe[0], POLLIN, 0}};
+        if (poll(fds, 2, -1) < 0 && errno != EINTR)
+            break;
+        if (fds[1].revents)
+            break;
+        engine_drain_wake(e);
+        model_snapshot *s = engine_snapshot(e);
+        print_new_log(s, &seen);
+        bool stopped = s->phase == ENGINE_STOPPED;
+        model_snapshot_unref(s);
+        if (stopped)
+            break;
+    }
+    printf("stopping\n");
+    close(signal_pipe[0]);
+    close(signal_pipe[1]);
+    return CLI_OK;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    engine_options eo = {0};
+    const char *config_path = NULL;
+    bool json = false;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", run_options, NULL)) != -1) {
+        switch (c) {
+        case OPT_ONCE:
+            eo.once = true;
+            break;
+        case OPT_DRY:
+            eo.dry_run = true;
+            break;
+        case OPT_INTERVAL: {
+            unsigned seconds;
+            if (config_parse_duration(optarg, &seconds) < 0 || seconds == 0)
+                return cli_usage_error("run", "--interval: bad duration '%s' (e.g. 30s, 2m)",
+                                       optarg);
+            eo.interval_ns = (int64_t)seconds * 1000000000LL;
+            break;
+        }
+        case OPT_APPROVAL:
+            if (strcmp(optarg, "auto") == 0)
+                eo.approval = ENGINE_POLICY_AUTO;
+            else if (strcmp(optarg, "manual") == 0)
+                eo.approval = ENGINE_POLICY_MANUAL;
+            else
+                return cli_usage_error("run", "--approval must be manual or auto, not '%s'",
+                                       optarg);
+            break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
+                return cli_usage_error("run", "--format must be text or json, not '%s'", optarg);
+            json = strcmp(optarg, "json") == 0;
+            break;
+        case OPT_CONFIG:
+            config_path = optarg;
+            break;
+        case OPT_IGNORED:
+            break;
+        case 'h':
+            fputs(run_help, stdout);
+            return CLI_OK;
+        case ':':
+            return cli_usage_error("run", "%s needs a value", argv[optind - 1]);
+        default:
+            return cli_usage_error("run", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+    if (json && !eo.once)
+        return cli_usage_error("run", "--format json needs --once");
+
+    tp_config cfg;
+    tp_err err = {{0}};
+    if (config_resolve(config_path, &cfg, &err) < 0) {
+        fprintf(stderr, "tagpilot: %s\n", err.msg);
+        return CLI_FAILED;
+    }
+    eo.config = &cfg;
+    engine *e = engine_start(&eo, &err);
+    if (!e) {
+        fprintf(stderr, "tagpilot: %s\n", err.msg);
+        config_free(&cfg);
+        return CLI_FAILED;
+    }
+    int code = eo.once ? run_once(e, json) : run_forever(e);
+    engine_stop(e);
+    config_free(&cfg);
+    return code;
+}

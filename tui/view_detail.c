@@ -1,0 +1,212 @@
+/* view_detail: one image in full — every tag with its verdict and reason, digest and created
+ * date, the journal's history of it, the write-back target and the diff a write would commit. */
+#include "console.h"
+
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "screen.h"
+#include "text.h"
+
+static const char *dash(const char *s)
+{
+    return s && *s ? s : "-";
+}
+
+static void detail_created(const model_tag *t, char *out, size_t outsz)
+{
+    if (!t->has_created) {
+        snprintf(out, outsz, "-");
+        return;
+    }
+    time_t secs = (time_t)(t->created_ns / 1000000000LL);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(out, outsz, "%Y-%m-%d %H:%M", &tm);
+}
+
+/* "sha256:0123456789ab" — enough to tell digests apart on screen. */
+static void detail_short_digest(const char *digest, char *out, size_t outsz)
+{
+    if (!digest) {
+        snprintf(out, outsz, "-");
+        return;
+    }
+    snprintf(out, outsz, "%.19s", digest);
+}
+
+static void detail_build(console *c, const model_image *img)
+{
+    styled_lines *l = &c->detail;
+    size_t keep_top = l->top;
+    styled_clear(l);
+    l->top = keep_top;
+    char buf[64];
+    styled_add(l, ROLE_COLUMNS, "%s / %s   %s", img->app, dash(img->alias), dash(img->image));
+    styled_add(l, (theme_role)(ROLE_STATE_CHECKING + (int)img->state), "state      %s %s: %s",
+               console_state_symbol(img->state, c->ascii), model_state_name(img->state),
+               model_state_text(img->state));
+    if (img->detail)
+        styled_add(l, img->state == STATE_ERROR ? ROLE_STATE_ERROR : ROLE_ROW, "why        %s",
+                   img->detail);
+    styled_add(l, ROLE_ROW, "strategy   %s%s%s   policy %s", dash(img->strategy),
+               img->constraint ? "   constraint " : "", img->constraint ? img->constraint : "",
+               dash(img->policy));
+    styled_add(l, ROLE_ROW, "current    %s", dash(img->current));
+    styled_add(l, ROLE_ROW, "candidate  %s%s%s", dash(img->candidate),
+               img->candidate_digest ? "   " : "",
+               img->candidate_digest ? img->candidate_digest : "");
+    styled_add(l, ROLE_ROW, "pinned     %s   rollback would go to %s", dash(img->pin),
+               dash(img->previous));
+    if (img->last_check_ns) {
+        text_age((console_now_ns() - img->last_check_ns) / 1000000000LL, buf, sizeof buf);
+        styled_add(l, ROLE_ROW, "checked    %s ago", buf);
+    } else {
+        styled_add(l, ROLE_ROW, "checked    not yet");
+    }
+    styled_add(l, ROLE_ROW, "target     %s", dash(img->target));
+    styled_add(l, ROLE_ROW, "%s", "");
+
+    styled_add(l, ROLE_COLUMNS, "Tags (%zu)", img->n_tags);
+    /* The reason is what an operator came for: it comes right after the verdict, and the
+     * columns are as wide as this image's tags and reasons need. */
+    int tag_w = 3, reason_w = 6;
+    for (size_t i = 0; i < img->n_tags; i++) {
+        int tw = text_width(img->tags[i].name), rw = text_width(dash(img->tags[i].reason));
+        tag_w = tw > tag_w ? tw : tag_w;
+        reason_w = rw > reason_w ? rw : reason_w;
+    }
+    tag_w = tag_w > 32 ? 32 : tag_w;
+    reason_w = reason_w > 48 ? 48 : reason_w;
+    char tag_cell[160], reason_cell[256];
+    text_fit("TAG", tag_w, c->ascii, true, tag_cell, sizeof tag_cell);
+    text_fit("REASON", reason_w, c->ascii, true, reason_cell, sizeof reason_cell);
+    styled_add(l, ROLE_DIM, "  %s %-9s %s %-16s %s", tag_cell, "VERDICT", reason_cell,
+               "CREATED (UTC)", "DIGEST");
+    for (size_t i = 0; i < img->n_tags; i++) {
+        const model_tag *t = &img->tags[i];
+        char created[32], digest[32];
+        detail_created(t, created, sizeof created);
+        detail_short_digest(t->digest, digest, sizeof digest);
+        text_fit(t->name, tag_w, c->ascii, true, tag_cell, sizeof tag_cell);
+        text_fit(dash(t->reason), reason_w, c->ascii, true, reason_cell, sizeof reason_cell);
+        const char *verdict = t->candidate ? "candidate" : t->eligible ? "eligible" : "skipped";
+        theme_role role = t->candidate  ? ROLE_STATE_UPDATE_AVAILABLE
+                          : t->eligible ? ROLE_ROW
+                                        : ROLE_DIM;
+        styled_add(l, role, "%s %s %-9s %s %-16s %s", t->candidate ? ">" : " ", tag_cell, verdict,
+                   reason_cell, created, digest);
+    }
+    if (!img->n_tags)
+        styled_add(l, ROLE_DIM, "  no tags known yet");
+    styled_add(l, ROLE_ROW, "%s", "");
+
+    styled_add(l, ROLE_COLUMNS, "History (%zu)", img->n_history);
+    for (size_t i = img->n_history; i-- > 0;) { /* newest first */
+        const model_event *e = &img->history[i];
+        styled_add(l, str_eq(e->result, "ok") || !e->result ? ROLE_ROW : ROLE_STATE_ERROR,
+                   "  %s  %-10s %-9s %s -> %s%s%s  %s%s%s", dash(e->time), dash(e->user),
+                   dash(e->action), dash(e->from), dash(e->to), e->commit ? "  commit " : "",
+                   e->commit ? e->commit : "", dash(e->result), e->detail ? ": " : "",
+                   e->detail ? e->detail : "");
+    }
+    if (!img->n_history)
+        styled_add(l, ROLE_DIM, "  nothing recorded yet");
+    styled_add(l, ROLE_ROW, "%s", "");
+
+    if (img->diff) {
+        styled_add(l, ROLE_COLUMNS, "Diff a write of %s would commit", dash(img->candidate));
+        char *copy = xstrdup(img->diff);
+        for (char *save, *line = strtok_r(copy, "\n", &save); line;
+             line = strtok_r(NULL, "\n", &save)) {
+            theme_role role = ROLE_ROW;
+            if (line[0] == '+' && line[1] != '+')
+                role = ROLE_DIFF_ADD;
+            else if (line[0] == '-' && line[1] != '-')
+                role = ROLE_DIFF_DEL;
+            styled_add(l, role, "  %s", line);
+        }
+        free(copy);
+    } else {
+        styled_add(l, ROLE_DIM, "No write pending: nothing would be committed.");
+    }
+}
+
+static void detail_refresh(console *c)
+{
+    const model_image *img = c->snap ? model_find(c->snap, c->detail_app, c->detail_alias) : NULL;
+    if (!img) {
+        styled_clear(&c->detail);
+        styled_add(&c->detail, ROLE_STATE_ERROR, "%s/%s is no longer tracked (q goes back)",
+                   dash(c->detail_app), dash(c->detail_alias));
+        return;
+    }
+    detail_build(c, img);
+}
+
+void view_scroll_draw(console *c, styled_lines *l, int top, int height)
+{
+    size_t n = l->text.count;
+    if (l->top + (size_t)height > n)
+        l->top = n > (size_t)height ? n - (size_t)height : 0;
+    for (int j = 0; j < height; j++) {
+        size_t i = l->top + (size_t)j;
+        if (i >= n) {
+            screen_fill(c, top + j, 0, COLS, ROLE_ROW);
+            continue;
+        }
+        screen_put(c, top + j, 0, COLS, l->role[i], l->text.items[i]);
+    }
+    move(top, 0);
+}
+
+bool view_scroll_handle(console *c, styled_lines *l, key_action action)
+{
+    size_t page = LINES > 8 ? (size_t)(LINES - 6) : 1;
+    size_t last = l->text.count ? l->text.count - 1 : 0;
+    switch (action) {
+    case ACT_DOWN:
+        if (l->top < last)
+            l->top++;
+        break;
+    case ACT_UP:
+        if (l->top)
+            l->top--;
+        break;
+    case ACT_PAGE_DOWN:
+        l->top = l->top + page < last ? l->top + page : last;
+        break;
+    case ACT_PAGE_UP:
+        l->top = l->top > page ? l->top - page : 0;
+        break;
+    case ACT_TOP:
+        l->top = 0;
+        break;
+    case ACT_BOTTOM:
+        l->top = last;
+        break;
+    case ACT_BACK:
+        console_pop_view(c);
+        break;
+    default:
+        return false;
+    }
+    c->dirty = true;
+    return true;
+}
+
+static void detail_draw(console *c, int top, int height)
+{
+    view_scroll_draw(c, &c->detail, top, height);
+}
+
+static bool detail_handle(console *c, key_action action, int key)
+{
+    (void)key;
+    return view_scroll_handle(c, &c->detail, action);
+}
+
+const view_ops view_detail_ops = {"detail", detail_draw, detail_handle, detail_refresh};

@@ -1,0 +1,49 @@
+/* view_help: `?` — the keys, generated from the key table, and what the state symbols mean. */
+#include "console.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void help_refresh(console *c)
+{
+    styled_lines *l = &c->help;
+    size_t keep_top = l->top;
+    styled_clear(l);
+    l->top = keep_top;
+    styled_add(l, ROLE_COLUMNS, "Keys%s", c->read_only ? "  (read-only: writing keys locked)" : "");
+    strvec keys = {0};
+    keys_help_lines(c->read_only, &keys);
+    for (size_t i = 0; i < keys.count; i++) {
+        bool locked = c->read_only && strstr(keys.items[i], "[locked");
+        styled_add(l, locked ? ROLE_DIM : ROLE_ROW, "%s", keys.items[i]);
+    }
+    strvec_free(&keys);
+    styled_add(l, ROLE_ROW, "%s", "");
+    styled_add(l, ROLE_COLUMNS, "In a confirm dialog (it starts on Cancel)");
+    styled_add(l, ROLE_ROW, "  y           confirm: write it");
+    styled_add(l, ROLE_ROW, "  n/Esc       cancel: write nothing");
+    styled_add(l, ROLE_ROW, "  Tab         move between the buttons");
+    styled_add(l, ROLE_ROW, "  Enter       press the focused button");
+    styled_add(l, ROLE_ROW, "%s", "");
+    styled_add(l, ROLE_COLUMNS, "States");
+    for (int s = 0; s < STATE_COUNT; s++)
+        styled_add(l, (theme_role)(ROLE_STATE_CHECKING + s), "  %s %-18s %s",
+                   console_state_symbol((image_state)s, c->ascii), model_state_name((image_state)s),
+                   model_state_text((image_state)s));
+    styled_add(l, ROLE_ROW, "%s", "");
+    styled_add(l, ROLE_DIM, "  theme: %s%s%s", c->theme.name, c->theme.path[0] ? " from " : "",
+               c->theme.path);
+}
+
+static void help_draw(console *c, int top, int height)
+{
+    view_scroll_draw(c, &c->help, top, height);
+}
+
+static bool help_handle(console *c, key_action action, int key)
+{
+    (void)key;
+    return view_scroll_handle(c, &c->help, action);
+}
+
+const view_ops view_help_ops = {"help", help_draw, help_handle, help_refresh};
