@@ -12,6 +12,7 @@ PKGS    := ncursesw libcurl libcjson libgit2 yaml-0.1 libpcre2-8 libcrypto
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Werror
 STD     := -std=c17 -D_GNU_SOURCE
 OPT     ?= -O2 -g
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g
 
 ENGINE_SRC := $(sort $(shell find engine -name '*.c'))
@@ -42,11 +43,11 @@ ASN_TUI_LIB := $(filter-out $(ASN)/tui/main.o $(ASN)/tui/cmd_%.o,$(ASN_TUI))
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(ASN)/tests/%)
 TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(ASN)/tools/%)
 
-.PHONY: all check demo bench format install clean deps _tagpilot _check_build
+.PHONY: all check demo bench format install clean deps _tagpilot _check_build _bench_tools
 
 all:
 	@sh tests/lib/deps.sh build
-	@$(MAKE) --no-print-directory TP_INNER=1 _tagpilot
+	@$(MAKE) --no-print-directory -j$(JOBS) TP_INNER=1 _tagpilot
 
 _tagpilot: tagpilot
 
@@ -82,18 +83,28 @@ _check_build: $(ASN)/tagpilot $(UNIT_BIN) $(TOOL_BIN)
 # alone would count as a pass. TESTS=pattern narrows the run (e.g. TESTS=semver).
 check:
 	@sh tests/lib/deps.sh check
-	@$(MAKE) --no-print-directory TP_INNER=1 _check_build
+	@$(MAKE) --no-print-directory -j$(JOBS) TP_INNER=1 _check_build
 	@TAGPILOT=$(ASN)/tagpilot UNIT_DIR=$(ASN)/tests TOOL_DIR=$(ASN)/tools sh tests/run.sh $(TESTS)
 
 demo:
 	@sh tests/lib/deps.sh demo
-	@$(MAKE) --no-print-directory TP_INNER=1 _tagpilot
+	@$(MAKE) --no-print-directory -j$(JOBS) TP_INNER=1 _tagpilot
 	@sh tests/demo/demo.sh
 
 bench:
 	@sh tests/lib/deps.sh bench
-	@$(MAKE) --no-print-directory TP_INNER=1 _tagpilot
+	@$(MAKE) --no-print-directory -j$(JOBS) TP_INNER=1 _tagpilot _bench_tools
 	@sh tests/bench/bench.sh
+
+# Benchmark drivers (tests/bench/*.c), optimised like the release build, into build/bench/.
+BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+
+_bench_tools: $(BENCH_BIN)
+
+$(BUILD)/bench/%: $(REL)/tests/bench/%.o $(REL_ENGINE)
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) -o $@ $^ $(PKG_LIBS)
 
 format:
 	clang-format -i $(ENGINE_SRC) $(TUI_SRC) $(UNIT_SRC) $(TOOL_SRC) $(shell find engine tui tests -name '*.h')

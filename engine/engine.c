@@ -362,6 +362,7 @@ static void engine_free(engine *e)
         source_free(e->sources[i]);
     free(e->sources);
     free(e->sources_label);
+    free(e->source_error);
     registry_client_free(e->registry);
     if (e->have_rconf)
         registries_conf_free(&e->rconf);

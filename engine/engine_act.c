@@ -67,8 +67,10 @@ static tracked *find_tracked(engine *e, const struct pending_command *c, tp_err 
         matches++;
     }
     if (!found)
-        return tp_err_set(err, "no tracked image %s%s%s", c->app, c->alias ? "/" : "",
-                          c->alias ? c->alias : ""),
+        return tp_err_set(err, "no tracked image %s%s%s%s%s%s", c->app, c->alias ? "/" : "",
+                          c->alias ? c->alias : "",
+                          e->source_error ? " (reading the sources failed: " : "",
+                          e->source_error ? e->source_error : "", e->source_error ? ")" : ""),
                NULL;
     if (matches > 1)
         return tp_err_set(err, "%s tracks %zu images: say which, as %s/ALIAS", c->app, matches,

@@ -75,6 +75,7 @@ struct engine {
     app_source **sources;
     size_t n_sources;
     char *sources_label;
+    char *source_error;           /* why the last read of a source failed, or NULL */
     app_list *apps;               /* one per source, from the last cycle */
     size_t n_apps_lists;
     tracked *images;              /* sorted by app, alias */

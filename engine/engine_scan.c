@@ -58,11 +58,15 @@ static void fail(tracked *t, const char *fmt, const char *arg)
 static void read_sources(engine *e)
 {
     app_list *lists = xcalloc(e->n_sources ? e->n_sources : 1, sizeof *lists);
+    free(e->source_error);
+    e->source_error = NULL;
     for (size_t i = 0; i < e->n_sources; i++) {
         tp_err err = {{0}};
         if (source_open(e->sources[i], &err) < 0 ||
             source_list_apps(e->sources[i], &lists[i], &err) < 0) {
             engine_log(e, "error: %s", err.msg);
+            free(e->source_error);
+            e->source_error = xstrdup(err.msg);
             /* Keep what the last good read of this source said rather than losing the apps. */
             if (i < e->n_apps_lists) {
                 lists[i] = e->apps[i];

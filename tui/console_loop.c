@@ -94,17 +94,20 @@ static void console_resize(void)
         resizeterm(ws.ws_row, ws.ws_col);
 }
 
-/* Read every key waiting; false when the terminal is gone. */
-static bool console_read_keys(console *c)
+/* Read the keys waiting (a bounded number, so that a flood cannot starve the engine's
+ * snapshots). KEY_RESIZE comes from curses itself after resizeterm: the size is already
+ * known, only a redraw is needed. */
+static void console_read_keys(console *c)
 {
     wint_t ch;
     int kind;
-    while (!c->quit && (kind = get_wch(&ch)) != ERR) {
-        if (kind == KEY_CODE_YES && ch == KEY_RESIZE)
-            console_resize();
+    for (int n = 0; n < 256 && !c->quit && (kind = get_wch(&ch)) != ERR; n++) {
+        if (kind == KEY_CODE_YES && ch == KEY_RESIZE) {
+            c->dirty = true;
+            continue;
+        }
         console_key(c, (int)ch);
     }
-    return true;
 }
 
 static void console_loop(console *c, int signal_read_fd)

@@ -38,18 +38,18 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"test", cmd_test},   {"run", cmd_run},         {"approve", cmd_action},
-    {"pin", cmd_action},  {"unpin", cmd_action},    {"rollback", cmd_action},
-    {"skip", cmd_action}, {"history", cmd_history},
+    {"console", cmd_console}, {"test", cmd_test},       {"run", cmd_run},
+    {"approve", cmd_action},  {"pin", cmd_action},      {"unpin", cmd_action},
+    {"rollback", cmd_action}, {"skip", cmd_action},     {"history", cmd_history},
 };
-
-/* Commands the design names that later work builds; saying so beats an "unknown command". */
-static const char *const planned[] = {"console", "run",      "approve", "pin",
-                                      "unpin",   "rollback", "skip",    "history"};
 
 int main(int argc, char **argv)
 {
-    const char *name = argc > 1 ? argv[1] : "console";
+    /* No command, or options first: the console, as `tagpilot --read-only` reads. */
+    if (argc < 2 || (argv[1][0] == '-' && strcmp(argv[1], "--help") != 0 &&
+                     strcmp(argv[1], "-h") != 0 && strcmp(argv[1], "--version") != 0))
+        return cmd_console(argc, argv);
+    const char *name = argv[1];
     if (strcmp(name, "version") == 0 || strcmp(name, "--version") == 0) {
         printf("tagpilot %s\n", TAGPILOT_VERSION);
         return CLI_OK;
@@ -61,12 +61,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (strcmp(name, commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);
-    for (size_t i = 0; i < sizeof planned / sizeof *planned; i++)
-        if (strcmp(name, planned[i]) == 0 || name[0] == '-') {
-            fprintf(stderr, "tagpilot: '%s' is not built yet; 'tagpilot test' works today\n",
-                    name[0] == '-' ? "console" : name);
-            return CLI_FAILED;
-        }
     fprintf(stderr, "tagpilot: unknown command '%s'\n%s", name, usage_text);
     return CLI_USAGE;
 }

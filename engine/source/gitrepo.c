@@ -13,15 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* What the credential callback knows; it is asked again when the server refused what it gave. */
-typedef struct cred_state {
-    const char *spec; /* borrowed from the caller's options */
-    int attempts;
-    bool rejected;
-    char problem[256];     /* why no credentials could be given, or "" */
-    char secret[256];      /* the token, to scrub from messages; never printed */
-    char push_status[256]; /* the server's reason for refusing a pushed ref, or "" */
-} cred_state;
+#include "source/gitcred.h"
 
 struct gitrepo {
     git_repository *repo;
@@ -29,7 +21,7 @@ struct gitrepo {
     char *display_url;
     char *workdir;
     char head[41];
-    cred_state cred;
+    gitcred cred;
     int lock_fd; /* <workdir>.lock, holding a write lock while open; -1 before */
 };
 
@@ -53,29 +45,13 @@ char *gitrepo_redact_url(const char *url)
     return xasprintf("%.*s%s", (int)(host - url), url, at + 1);
 }
 
-/* Remove anything secret from a message: credentials in URLs, and the token itself. */
-static void scrub(char *msg, size_t size, const char *secret)
-{
-    char *redacted = gitrepo_redact_url(msg);
-    snprintf(msg, size, "%s", redacted);
-    free(redacted);
-    if (!secret || !*secret)
-        return;
-    char *hit;
-    size_t n = strlen(secret);
-    while ((hit = strstr(msg, secret)) != NULL) {
-        memmove(hit + 3, hit + n, strlen(hit + n) + 1);
-        memcpy(hit, "***", 3);
-    }
-}
-
 /* Fill err with "what URL: libgit2's message" plus what we know about the credentials. */
 static int git_fail(gitrepo *r, tp_err *err, const char *what)
 {
     const git_error *e = git_error_last();
     char cause[400];
     snprintf(cause, sizeof cause, "%s", e && e->message ? e->message : "unknown error");
-    scrub(cause, sizeof cause, r->cred.secret);
+    gitcred_scrub(cause, sizeof cause, r->cred.secret);
     if (r->cred.rejected)
         return tp_err_set(err, "git %s %s: credentials '%s' were rejected (%s)", what,
                           r->display_url, r->cred.spec, cause);
@@ -84,123 +60,15 @@ static int git_fail(gitrepo *r, tp_err *err, const char *what)
     return tp_err_set(err, "git %s %s: %s", what, r->display_url, cause);
 }
 
-static char *read_secret_file(const char *path, cred_state *st)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(st->problem, sizeof st->problem, "credentials file %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    strbuf sb = {0};
-    char chunk[1024];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && sb.len < 65536)
-        strbuf_append(&sb, chunk, n);
-    fclose(f);
-    return str_trim(strbuf_take(&sb));
-}
-
-static int userpass(git_credential **out, cred_state *st, const char *pair, const char *origin,
-                    unsigned int allowed)
-{
-    if (!(allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT)) {
-        snprintf(st->problem, sizeof st->problem,
-                 "credentials '%s' hold user:token, which only works for http(s) URLs (use "
-                 "file:KEY or ssh-agent for ssh)",
-                 origin);
-        git_error_set_str(GIT_ERROR_NET, "no usable credentials");
-        return -1;
-    }
-    const char *colon = strchr(pair, ':');
-    if (!colon || colon == pair || !colon[1]) {
-        snprintf(st->problem, sizeof st->problem, "%s must hold user:token", origin);
-        git_error_set_str(GIT_ERROR_NET, "no usable credentials");
-        return -1;
-    }
-    char *user = xstrndup(pair, (size_t)(colon - pair));
-    snprintf(st->secret, sizeof st->secret, "%s", colon + 1);
-    int rc = git_credential_userpass_plaintext_new(out, user, colon + 1);
-    free(user);
-    return rc;
-}
-
-static int credentials_cb(git_credential **out, const char *url, const char *user_from_url,
-                          unsigned int allowed, void *payload)
-{
-    (void)url;
-    cred_state *st = payload;
-    if (++st->attempts > 1) {
-        /* The server refused what we gave: stop instead of asking forever. */
-        st->rejected = true;
-        git_error_set_str(GIT_ERROR_NET, "authentication failed");
-        return GIT_EAUTH;
-    }
-    const char *user = user_from_url && *user_from_url ? user_from_url : "git";
-    const char *spec = st->spec;
-    if (!spec || !*spec) {
-        if ((allowed & GIT_CREDENTIAL_SSH_KEY) && getenv("SSH_AUTH_SOCK"))
-            return git_credential_ssh_key_from_agent(out, user);
-        snprintf(st->problem, sizeof st->problem,
-                 "the server asks for credentials and none are configured (git.credentials)");
-        return GIT_PASSTHROUGH;
-    }
-    if (strcmp(spec, "ssh-agent") == 0) {
-        if (!(allowed & GIT_CREDENTIAL_SSH_KEY)) {
-            snprintf(st->problem, sizeof st->problem,
-                     "credentials 'ssh-agent' only work for ssh:// URLs");
-            return GIT_PASSTHROUGH;
-        }
-        return git_credential_ssh_key_from_agent(out, user);
-    }
-    if (str_starts_with(spec, "env:")) {
-        const char *v = getenv(spec + 4);
-        if (!v || !*v) {
-            snprintf(st->problem, sizeof st->problem,
-                     "credentials '%s': environment variable %s is not set", spec, spec + 4);
-            git_error_set_str(GIT_ERROR_NET, "no usable credentials");
-            return -1;
-        }
-        return userpass(out, st, v, spec, allowed);
-    }
-    if (str_starts_with(spec, "file:")) {
-        const char *path = spec + 5;
-        char *content = read_secret_file(path, st);
-        if (!content) {
-            git_error_set_str(GIT_ERROR_NET, "no usable credentials");
-            return -1;
-        }
-        int rc;
-        if (str_starts_with(content, "-----BEGIN")) {
-            rc = (allowed & GIT_CREDENTIAL_SSH_KEY)
-                     ? git_credential_ssh_key_new(out, user, NULL, path, NULL)
-                     : GIT_PASSTHROUGH;
-            if (rc == GIT_PASSTHROUGH)
-                snprintf(st->problem, sizeof st->problem,
-                         "credentials '%s' hold an SSH key, which only works for ssh:// URLs",
-                         spec);
-        } else {
-            rc = userpass(out, st, content, spec, allowed);
-        }
-        memset(content, 0, strlen(content));
-        free(content);
-        return rc;
-    }
-    snprintf(st->problem, sizeof st->problem, "unknown credentials '%s'", spec);
-    return GIT_PASSTHROUGH;
-}
-
 static void set_callbacks(gitrepo *r, git_remote_callbacks *cb)
 {
-    cb->credentials = credentials_cb;
+    cb->credentials = gitcred_callback;
     cb->payload = &r->cred;
 }
 
 static void reset_cred(gitrepo *r)
 {
-    r->cred.attempts = 0;
-    r->cred.rejected = false;
-    r->cred.problem[0] = '\0';
-    r->cred.push_status[0] = '\0';
+    gitcred_reset(&r->cred);
 }
 
 static int mkdir_p(const char *path)
@@ -594,7 +462,7 @@ int gitrepo_commit(gitrepo *r, const gitrepo_file *files, size_t n, const char *
 /* The server refused the ref (a status such as "non-fast-forward" or "fetch first"). */
 static int push_ref_cb(const char *refname, const char *status, void *data)
 {
-    cred_state *st = data;
+    gitcred *st = data;
     if (status)
         snprintf(st->push_status, sizeof st->push_status, "%s: %s", refname, status);
     return 0;
@@ -617,8 +485,20 @@ int gitrepo_push(gitrepo *r, const char *branch, tp_err *err)
     free(spec);
     git_remote_free(remote);
     const char *refused = r->cred.push_status;
-    if (rc == 0 && !refused[0])
+    if (rc == 0 && !refused[0]) {
+        /* As git does: origin/<branch> now points at what we pushed. */
+        char *local = xasprintf("refs/heads/%s", branch);
+        char *tracking = xasprintf("refs/remotes/origin/%s", branch);
+        git_oid oid;
+        git_reference *ref = NULL;
+        if (git_reference_name_to_id(&oid, r->repo, local) == 0)
+            git_reference_create(&ref, r->repo, tracking, &oid, 1, "tagpilot: push");
+        git_reference_free(ref);
+        git_error_clear();
+        free(local);
+        free(tracking);
         return 0;
+    }
     if (rc == 0) {
         tp_err_set(err, "git push to %s: refused: %s", r->display_url, refused);
         bool moved = strstr(refused, "fast-forward") || strstr(refused, "fetch first") ||

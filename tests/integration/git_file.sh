@@ -228,6 +228,7 @@ first=$!
 sleep 0.5
 run current "$D/tagpilot.yaml"
 wait $first
+cat "$TAP_TMP/a.err" >&2
 check "the first process pushed" grep -q "^commit " "$TAP_TMP/a.out"
 expect_rc 0 "a second process on the same state dir waits"
 check "and reads the first one's change" grep -q "^legacy/legacy	2.2.0	" "$OUT"

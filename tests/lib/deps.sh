@@ -25,6 +25,7 @@ need_pc libcjson libcjson-dev
 need_pc libgit2 libgit2-dev
 need_pc yaml-0.1 libyaml-dev
 need_pc libpcre2-8 libpcre2-dev
+need_pc libcrypto libssl-dev
 case $mode in
 check | bench)
     need_pc criterion libcriterion-dev

@@ -13,6 +13,7 @@ TAP_CLEANUPS=""
 # Register a command to run at exit (services, temp dirs), even when the suite fails.
 at_exit() { TAP_CLEANUPS="$1; $TAP_CLEANUPS"; }
 tap_exit() {
+    [ -n "${TAP_KEEP:-}" ] && { echo "# kept $TAP_TMP"; TAP_TMP=/nonexistent; }
     eval "$TAP_CLEANUPS" 2>/dev/null
     rm -rf "$TAP_TMP"
 }

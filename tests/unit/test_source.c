@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "source/gitcred.h"
 #include "source/gitrepo.h"
 #include "source/source.h"
 
@@ -131,4 +132,76 @@ Test(source, urls_shown_without_credentials)
     cr_assert_str_eq(src->label, "git https://git.example.com/x.git@main:apps");
     cr_assert_str_eq(src->ops->kind, "git");
     source_free(src);
+}
+
+Test(source, secrets_scrubbed_from_messages)
+{
+    char msg[128] = "failed: http://bot:tok-123@host/x.git said tok-123 twice tok-123";
+    gitcred_scrub(msg, sizeof msg, "tok-123");
+    cr_assert_str_eq(msg, "failed: http://host/x.git said *** twice ***");
+    char small[16] = "ab a b ab";
+    gitcred_scrub(small, sizeof small, "a");
+    cr_assert_str_eq(small, "***b *** b ***b");
+    char none[16] = "nothing";
+    gitcred_scrub(none, sizeof none, NULL);
+    cr_assert_str_eq(none, "nothing");
+}
+
+static void sh(const char *fmt, const char *dir)
+{
+    char *cmd = xasprintf(fmt, dir, dir, dir, dir);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    free(cmd);
+}
+
+/* The clone cache straight through its API: clone, checkout, a commit refused when the planned
+ * base is not the head's content, then commit and push. */
+Test(source, gitrepo_commit_checks_the_planned_base)
+{
+    char tmpl[] = "/tmp/tp-gitrepo-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    cr_assert_not_null(dir);
+    sh("git init -q --bare -b main %s/r.git && git init -q -b main %s/w && cd %s/w && "
+       "echo one >a.txt && git add a.txt && git -c user.name=t -c user.email=t@t commit -qm a && "
+       "git push -q %s/r.git main",
+       dir);
+    char *url = xasprintf("file://%s/r.git", dir);
+    char *state = xasprintf("%s/state", dir);
+    gitrepo_opts opts = {state, NULL};
+    gitrepo *repo;
+    tp_err err = {{0}};
+    cr_assert_eq(gitrepo_open(url, &opts, &repo, &err), 0, "%s", err.msg);
+    char *def = gitrepo_default_branch(repo);
+    cr_assert_str_eq(def, "main");
+    free(def);
+    cr_assert(gitrepo_has_branch(repo, "main"));
+    cr_assert_not(gitrepo_has_branch(repo, "nope"));
+    cr_assert_eq(gitrepo_checkout(repo, NULL, &err), 0, "%s", err.msg);
+    cr_assert_eq(strlen(gitrepo_head(repo)), 40);
+    cr_assert_eq(gitrepo_checkout(repo, "nope", &err), -1);
+    cr_assert(strstr(err.msg, "no branch or tag 'nope'"), "%s", err.msg);
+
+    char id[41];
+    gitrepo_file stale = {"a.txt", "two\n", 4, "zero\n", 5};
+    cr_assert_eq(gitrepo_commit(repo, &stale, 1, "m", "t", "t@t", "main", id, &err), -1);
+    cr_assert(strstr(err.msg, "a.txt changed in the clone"), "%s", err.msg);
+    gitrepo_file absent = {"new.txt", "x\n", 2, "was here\n", 9};
+    cr_assert_eq(gitrepo_commit(repo, &absent, 1, "m", "t", "t@t", "main", id, &err), -1);
+
+    gitrepo_file good[] = {{"a.txt", "two\n", 4, "one\n", 4}, {"b/new.txt", "x\n", 2, NULL, 0}};
+    cr_assert_eq(gitrepo_commit(repo, good, 2, "msg\n", "t", "t@t", "main", id, &err), 0, "%s",
+                 err.msg);
+    cr_assert_str_eq(id, gitrepo_head(repo));
+    cr_assert_eq(gitrepo_push(repo, "main", &err), 0, "%s", err.msg);
+    gitrepo_close(repo);
+    char *check = xasprintf("test \"$(git --git-dir=%s/r.git rev-parse main)\" = %s && "
+                            "test \"$(git --git-dir=%s/r.git show main:b/new.txt)\" = x",
+                            dir, id, dir);
+    cr_assert_eq(system(check), 0, "%s", check);
+    free(check);
+    char *rm = xasprintf("rm -rf %s", dir);
+    cr_assert_eq(system(rm), 0);
+    free(rm);
+    free(url);
+    free(state);
 }

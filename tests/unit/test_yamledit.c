@@ -189,8 +189,8 @@ Test(yamledit, tags_and_anchors_kept)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         strbuf out = {0};
         tp_err err = {{0}};
-        cr_assert_eq(yamledit_set_path(cases[i].text, strlen(cases[i].text), "t", 0,
-                                       cases[i].path, cases[i].value, &out, &err),
+        cr_assert_eq(yamledit_set_path(cases[i].text, strlen(cases[i].text), "t", 0, cases[i].path,
+                                       cases[i].value, &out, &err),
                      0, "case %zu: %s", i, err.msg);
         cr_assert_str_eq(out.data, cases[i].want, "case %zu", i);
         strbuf_free(&out);

@@ -1,0 +1,144 @@
+#include "gitcred.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "source/gitrepo.h"
+#include "util.h"
+
+/* Remove anything secret from a message: credentials in URLs, and the token itself. */
+void gitcred_scrub(char *msg, size_t size, const char *secret)
+{
+    char *redacted = gitrepo_redact_url(msg);
+    snprintf(msg, size, "%s", redacted);
+    free(redacted);
+    if (!secret || !*secret)
+        return;
+    strbuf sb = {0};
+    size_t n = strlen(secret);
+    for (const char *p = msg; *p;) {
+        if (strncmp(p, secret, n) == 0) {
+            strbuf_puts(&sb, "***");
+            p += n;
+        } else {
+            strbuf_putc(&sb, *p++);
+        }
+    }
+    snprintf(msg, size, "%s", sb.data ? sb.data : "");
+    strbuf_free(&sb);
+}
+
+void gitcred_reset(gitcred *c)
+{
+    c->attempts = 0;
+    c->rejected = false;
+    c->problem[0] = '\0';
+    c->push_status[0] = '\0';
+}
+
+static char *read_secret_file(const char *path, gitcred *st)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(st->problem, sizeof st->problem, "credentials file %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    strbuf sb = {0};
+    char chunk[1024];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && sb.len < 65536)
+        strbuf_append(&sb, chunk, n);
+    fclose(f);
+    return str_trim(strbuf_take(&sb));
+}
+
+static int userpass(git_credential **out, gitcred *st, const char *pair, const char *origin,
+                    unsigned int allowed)
+{
+    if (!(allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT)) {
+        snprintf(st->problem, sizeof st->problem,
+                 "credentials '%s' hold user:token, which only works for http(s) URLs (use "
+                 "file:KEY or ssh-agent for ssh)",
+                 origin);
+        git_error_set_str(GIT_ERROR_NET, "no usable credentials");
+        return -1;
+    }
+    const char *colon = strchr(pair, ':');
+    if (!colon || colon == pair || !colon[1]) {
+        snprintf(st->problem, sizeof st->problem, "%s must hold user:token", origin);
+        git_error_set_str(GIT_ERROR_NET, "no usable credentials");
+        return -1;
+    }
+    char *user = xstrndup(pair, (size_t)(colon - pair));
+    snprintf(st->secret, sizeof st->secret, "%s", colon + 1);
+    int rc = git_credential_userpass_plaintext_new(out, user, colon + 1);
+    free(user);
+    return rc;
+}
+
+int gitcred_callback(git_credential **out, const char *url, const char *user_from_url,
+                     unsigned int allowed, void *payload)
+{
+    (void)url;
+    gitcred *st = payload;
+    if (++st->attempts > 1) {
+        /* The server refused what we gave: stop instead of asking forever. */
+        st->rejected = true;
+        git_error_set_str(GIT_ERROR_NET, "authentication failed");
+        return GIT_EAUTH;
+    }
+    const char *user = user_from_url && *user_from_url ? user_from_url : "git";
+    const char *spec = st->spec;
+    if (!spec || !*spec) {
+        if ((allowed & GIT_CREDENTIAL_SSH_KEY) && getenv("SSH_AUTH_SOCK"))
+            return git_credential_ssh_key_from_agent(out, user);
+        snprintf(st->problem, sizeof st->problem,
+                 "the server asks for credentials and none are configured (git.credentials)");
+        return GIT_PASSTHROUGH;
+    }
+    if (strcmp(spec, "ssh-agent") == 0) {
+        if (!(allowed & GIT_CREDENTIAL_SSH_KEY)) {
+            snprintf(st->problem, sizeof st->problem,
+                     "credentials 'ssh-agent' only work for ssh:// URLs");
+            return GIT_PASSTHROUGH;
+        }
+        return git_credential_ssh_key_from_agent(out, user);
+    }
+    if (str_starts_with(spec, "env:")) {
+        const char *v = getenv(spec + 4);
+        if (!v || !*v) {
+            snprintf(st->problem, sizeof st->problem,
+                     "credentials '%s': environment variable %s is not set", spec, spec + 4);
+            git_error_set_str(GIT_ERROR_NET, "no usable credentials");
+            return -1;
+        }
+        return userpass(out, st, v, spec, allowed);
+    }
+    if (str_starts_with(spec, "file:")) {
+        const char *path = spec + 5;
+        char *content = read_secret_file(path, st);
+        if (!content) {
+            git_error_set_str(GIT_ERROR_NET, "no usable credentials");
+            return -1;
+        }
+        int rc;
+        if (str_starts_with(content, "-----BEGIN")) {
+            rc = (allowed & GIT_CREDENTIAL_SSH_KEY)
+                     ? git_credential_ssh_key_new(out, user, NULL, path, NULL)
+                     : GIT_PASSTHROUGH;
+            if (rc == GIT_PASSTHROUGH)
+                snprintf(st->problem, sizeof st->problem,
+                         "credentials '%s' hold an SSH key, which only works for ssh:// URLs",
+                         spec);
+        } else {
+            rc = userpass(out, st, content, spec, allowed);
+        }
+        memset(content, 0, strlen(content));
+        free(content);
+        return rc;
+    }
+    snprintf(st->problem, sizeof st->problem, "unknown credentials '%s'", spec);
+    return GIT_PASSTHROUGH;
+}

@@ -1,0 +1,33 @@
+/* gitcred: credentials for libgit2 remotes from tagpilot's specs — "env:VAR" and "file:PATH"
+ * (user:token for http(s), or an SSH private key file), "ssh-agent" — asked once per
+ * connection, so a refused secret ends in "credentials '<spec>' were rejected" instead of a
+ * loop. The secret never leaves this module except to libgit2. */
+#ifndef TP_GITCRED_H
+#define TP_GITCRED_H
+
+#include <git2.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* State shared by libgit2's remote callbacks (libgit2 gives them all one payload): what the
+ * credential callback gave and why it could not, and a refused push's status. */
+typedef struct gitcred {
+    const char *spec; /* borrowed from the caller's options */
+    int attempts;
+    bool rejected;
+    char problem[256];     /* why no credentials could be given, or "" */
+    char secret[256];      /* the token, to scrub from messages; never printed */
+    char push_status[256]; /* the server's reason for refusing a pushed ref, or "" */
+} gitcred;
+
+/* libgit2's git_credential_acquire_cb; payload is a gitcred. */
+int gitcred_callback(git_credential **out, const char *url, const char *user_from_url,
+                     unsigned int allowed, void *payload);
+
+/* Forget what happened on the last connection (keeps spec and secret). */
+void gitcred_reset(gitcred *c);
+
+/* Remove anything secret from a message in place: credentials in URLs, and `secret`. */
+void gitcred_scrub(char *msg, size_t size, const char *secret);
+
+#endif
