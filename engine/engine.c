@@ -399,6 +399,15 @@ static int open_state(engine *e, tp_err *err)
         return -1;
     for (size_t i = 0; i < journal_warnings(e->journal)->count; i++)
         engine_log(e, "warning: %s", journal_warnings(e->journal)->items[i]);
+    /* A writer repairs what it was warned about: valid records into a fresh file, the bad
+     * lines kept aside in journal.corrupt. */
+    if (mode == JOURNAL_READ_WRITE && journal_warnings(e->journal)->count) {
+        tp_err cerr = {{0}};
+        if (journal_compact(e->journal, &cerr) < 0)
+            engine_log(e, "warning: %s", cerr.msg);
+        else
+            engine_log(e, "journal repaired: bad lines moved to journal.corrupt");
+    }
     decisions_rebuild(&e->dec, e->journal);
     for (size_t i = 0; i < journal_count(e->journal); i++)
         engine_history_index(e, i);

@@ -132,6 +132,10 @@ t history bookstore --format json
 expect_rc 0 "history with a corrupt line still works"
 check "and warns about the line" grep -q "not a valid record" "$ERR"
 check "and keeps the records" /usr/bin/python3 -c "import json; assert len(json.load(open('$OUT'))) >= 8"
+t run --once
+check "a writer moves the bad line aside to journal.corrupt" grep -q "this is not json" "$C/state/journal.corrupt"
+t history --format json
+check "after the repair the history reads without a warning" [ ! -s "$ERR" ]
 
 # An app whose registry is down: a clear error for it alone.
 dead=$(free_port)
