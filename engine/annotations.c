@@ -1,8 +1,10 @@
 /* annotations: argocd-image-updater's v0.x annotations as typed settings. Options come in two
  * layers, app-wide ("<prefix>update-strategy") and per alias ("<prefix><alias>.update-strategy");
  * each layer is parsed once, then every image takes the alias layer's value when it has one and
- * the app-wide value otherwise. A bad value is reported once, naming key and value, and makes
- * the image it would apply to be left out: tagpilot never acts on settings it could not read. */
+ * the app-wide value otherwise. A bad value is reported once in out->errors, naming key and
+ * value, and every image it applies to carries that message in its `error`: the image stays
+ * listed, but tagpilot never acts on settings it could not read. A bad write-back key puts its
+ * message on every image, since tagpilot cannot know where it would write. */
 #include "annotations.h"
 
 #include <stdarg.h>
@@ -65,6 +67,7 @@ typedef struct layer {
     platform *platforms;
     size_t n_platforms;
     bool force;
+    char *error[OPT_COUNT]; /* for an OPTION_BAD option: the messages it added to out->errors */
 } layer;
 
 static void add_msg(strvec *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -78,6 +81,27 @@ static void add_msg(strvec *v, const char *fmt, ...)
     va_end(ap);
     strvec_push(v, sb.data ? sb.data : "");
     strbuf_free(&sb);
+}
+
+/* The messages v got from index `from` on, joined with "; ", or NULL when there are none. */
+static char *msgs_since(const strvec *v, size_t from)
+{
+    if (from >= v->count)
+        return NULL;
+    strbuf sb = {0};
+    for (size_t i = from; i < v->count; i++)
+        strbuf_printf(&sb, "%s%s", i > from ? "; " : "", v->items[i]);
+    return strbuf_take(&sb);
+}
+
+/* Append msg to a "; "-separated list. */
+static void join_msg(strbuf *sb, const char *msg)
+{
+    if (!msg)
+        return;
+    if (sb->len)
+        strbuf_puts(sb, "; ");
+    strbuf_puts(sb, msg);
 }
 
 static bool utf8_valid(const unsigned char *s)
@@ -390,20 +414,25 @@ static void layer_load(layer *l, const annotation *items, size_t n, const char *
         char *value = raw ? trimmed_copy(raw) : NULL;
         if (value && id == OPT_TAG_MATCH)
             add_msg(&out->warnings, "%s: deprecated, use %s.allow-tags", key, key_form);
+        size_t errors_before = out->errors.count;
         if (value && !check_text(key, value, &out->errors)) {
             l->state[id] = OPTION_BAD;
             free(value);
         } else if (value) {
             l->state[id] = parse_option(l, id, key, value, out);
         }
+        if (l->state[id] == OPTION_BAD)
+            l->error[id] = msgs_since(&out->errors, errors_before);
         free(key);
     }
 }
 
 static void layer_free(layer *l)
 {
-    for (size_t i = 0; i < OPT_COUNT; i++)
+    for (size_t i = 0; i < OPT_COUNT; i++) {
         free(l->text[i]);
+        free(l->error[i]);
+    }
     free(l->strategy_warning);
     strvec_free(&l->ignore);
     platforms_free(l->platforms, l->n_platforms);
@@ -423,6 +452,7 @@ static void image_settings_free(image_settings *s)
     free(s->helm_image_tag);
     free(s->helm_image_spec);
     free(s->kustomize_image_name);
+    free(s->error);
 }
 
 /* The layer an option comes from for one image: its alias's, else the app-wide one. */
@@ -435,15 +465,27 @@ static const layer *pick(const layer *alias_layer, const layer *app, enum option
     return NULL;
 }
 
-/* Fill s from the layers. Returns false when a setting that applies is invalid. */
-static bool settle_image(image_settings *s, const layer *own, const layer *app)
+/* Fill s from the layers. s->error gets writeback_error (the write-back keys' messages, or NULL)
+ * and the messages of the bad options that apply to this image, in the order out->errors has
+ * them: write-back, app-wide, then the alias's own; it stays NULL when there are none. */
+static void settle_image(image_settings *s, const layer *own, const layer *app,
+                         const char *writeback_error)
 {
-    bool ok = true;
-    for (enum option_id id = 0; id < OPT_COUNT; id++) {
-        const layer *from = pick(own, app, id);
-        if (from && from->state[id] == OPTION_BAD && id != OPT_TAG_MATCH)
-            ok = false;
+    strbuf errors = {0};
+    join_msg(&errors, writeback_error);
+    const layer *const layers[] = {app, own};
+    for (size_t k = 0; k < sizeof layers / sizeof layers[0]; k++) {
+        for (enum option_id id = 0; id < OPT_COUNT; id++) {
+            if (id == OPT_TAG_MATCH && pick(own, app, OPT_ALLOW_TAGS))
+                continue; /* tag-match is read only when no allow-tags applies */
+            const layer *from = pick(own, app, id);
+            if (from && from == layers[k] && from->state[id] == OPTION_BAD)
+                join_msg(&errors, from->error[id]);
+        }
     }
+    s->error = errors.len ? strbuf_take(&errors) : NULL;
+    strbuf_free(&errors);
+
     const layer *from = pick(own, app, OPT_STRATEGY);
     s->strategy = from ? from->strategy : STRATEGY_SEMVER;
     s->strategy_warning = from ? xstrdup(from->strategy_warning) : NULL;
@@ -451,7 +493,6 @@ static bool settle_image(image_settings *s, const layer *own, const layer *app)
     from = pick(own, app, OPT_ALLOW_TAGS);
     if (!from && own && own->state[OPT_TAG_MATCH] != OPTION_UNSET) {
         s->allow_tags = xstrdup(own->text[OPT_TAG_MATCH]);
-        ok = ok && own->state[OPT_TAG_MATCH] == OPTION_SET;
     } else if (from) {
         s->allow_tags = xstrdup(from->text[OPT_ALLOW_TAGS]);
     }
@@ -472,7 +513,6 @@ static bool settle_image(image_settings *s, const layer *own, const layer *app)
         s->helm_image_spec = xstrdup(own->text[OPT_HELM_SPEC]);
         s->kustomize_image_name = xstrdup(own->text[OPT_KUSTOMIZE_NAME]);
     }
-    return ok;
 }
 
 static char *alias_key(const char *alias)
@@ -743,7 +783,10 @@ void annotations_parse(const annotation *items, size_t n, app_settings *out)
         strvec_free(&list_errors);
     }
 
-    bool writeback_ok = parse_writeback(items, n, out);
+    size_t errors_before = out->errors.count;
+    char *writeback_error = NULL;
+    if (!parse_writeback(items, n, out))
+        writeback_error = msgs_since(&out->errors, errors_before);
     parse_approval(items, n, out);
     check_keys(items, n, &list, list_value, out);
 
@@ -752,7 +795,7 @@ void annotations_parse(const annotation *items, size_t n, app_settings *out)
     out->images = list.count ? xcalloc(list.count, sizeof *out->images) : NULL;
     for (size_t i = 0; i < list.count; i++) {
         const image_entry *e = &list.items[i];
-        image_settings *s = &out->images[out->n_images];
+        image_settings *s = &out->images[out->n_images++];
         *s = (image_settings){0};
         s->alias = xstrdup(e->alias ? e->alias : e->ref.short_name);
         imageref_copy(&s->ref, &e->ref);
@@ -761,21 +804,12 @@ void annotations_parse(const annotation *items, size_t n, app_settings *out)
         char *key = e->alias ? alias_key(e->alias) : NULL;
         if (key)
             layer_load(&own, items, n, key, out);
-        bool ok = settle_image(s, key ? &own : NULL, &app);
+        settle_image(s, key ? &own : NULL, &app, writeback_error);
         if (key)
             layer_free(&own);
         free(key);
-        if (ok && writeback_ok) {
-            out->n_images++;
-        } else {
-            if (!ok)
-                add_msg(&out->warnings, "image '%s' left out: its annotations have errors",
-                        s->alias);
-            image_settings_free(s);
-        }
     }
-    if (!writeback_ok && list.count)
-        add_msg(&out->warnings, "no image tracked: the write-back settings have errors");
+    free(writeback_error);
     layer_free(&app);
     image_list_free(&list);
 }

@@ -1,7 +1,8 @@
 /* annotations: argocd-image-updater v0.x annotations (prefix
  * "argocd-image-updater.argoproj.io/") and tagpilot's own ("tagpilot.io/approval") turned into
  * typed per-image settings. App-wide keys are defaults; "<alias>.<key>" overrides them. Every
- * bad key yields its own error naming the key and the value, and the other images still work. */
+ * bad key yields its own error naming the key and the value; an image a bad key applies to is
+ * still listed, with that error in image_settings.error, and the other images still work. */
 #ifndef TP_ANNOTATIONS_H
 #define TP_ANNOTATIONS_H
 
@@ -12,7 +13,7 @@
 #include "strategy.h"
 #include "util.h"
 
-#define ANNOTATION_PREFIX "argocd-image-updater.argoproj.io/"
+#define ANNOTATION_PREFIX   "argocd-image-updater.argoproj.io/"
 #define ANNOTATION_APPROVAL "tagpilot.io/approval"
 
 /* key/value pairs as found in metadata.annotations (borrowed). */
@@ -22,8 +23,8 @@ typedef struct annotation {
 } annotation;
 
 typedef enum writeback_method {
-    WRITEBACK_ARGOCD = 0,   /* default */
-    WRITEBACK_GIT,          /* "git", "git:repocreds", "git:secret:[ns/]name" */
+    WRITEBACK_ARGOCD = 0, /* default */
+    WRITEBACK_GIT,        /* "git", "git:repocreds", "git:secret:[ns/]name" */
 } writeback_method;
 
 typedef enum writeback_target_kind {
@@ -44,12 +45,12 @@ typedef struct platform {
 
 /* Settings for one tracked image (owned). */
 typedef struct image_settings {
-    char *alias;       /* the alias, or the image's short name when none was given */
-    imageref ref;      /* without tag */
-    char *constraint;  /* from the image-list, or NULL */
+    char *alias;      /* the alias, or the image's short name when none was given */
+    imageref ref;     /* without tag */
+    char *constraint; /* from the image-list, or NULL */
     strategy_kind strategy;
     char *strategy_warning; /* deprecation / fallback warning, or NULL */
-    char *allow_tags;  /* raw match spec or NULL */
+    char *allow_tags;       /* raw match spec or NULL */
     strvec ignore_tags;
     platform *platforms; /* empty: the host's own */
     size_t n_platforms;
@@ -57,6 +58,8 @@ typedef struct image_settings {
     char *pull_secret;
     char *helm_image_name, *helm_image_tag, *helm_image_spec; /* NULL unless set */
     char *kustomize_image_name;                               /* NULL unless set */
+    /* why this image cannot be updated (its annotations have errors), or NULL; owned */
+    char *error;
 } image_settings;
 
 /* App-wide settings and all images (owned). */
@@ -64,19 +67,22 @@ typedef struct app_settings {
     image_settings *images;
     size_t n_images;
     writeback_method writeback;
-    char *writeback_secret;    /* "ns/name" for git:secret:, NULL otherwise */
-    bool writeback_repocreds;  /* git:repocreds */
+    char *writeback_secret;   /* "ns/name" for git:secret:, NULL otherwise */
+    bool writeback_repocreds; /* git:repocreds */
     writeback_target_kind target;
-    char *target_path;         /* path after "kustomization:" / "helmvalues:", or NULL */
-    char *git_branch;          /* raw "branch", "base:target" or ":target", or NULL */
-    char *git_repository;      /* overrides spec.source.repoURL, or NULL */
+    char *target_path;    /* path after "kustomization:" / "helmvalues:", or NULL */
+    char *git_branch;     /* raw "branch", "base:target" or ":target", or NULL */
+    char *git_repository; /* overrides spec.source.repoURL, or NULL */
     approval_policy approval;
-    strvec errors;             /* one message per bad key/value, naming both */
-    strvec warnings;           /* deprecations, unknown strategy fallback, unknown keys */
+    strvec errors;   /* one message per bad key/value, naming both */
+    strvec warnings; /* deprecations, unknown strategy fallback, unknown keys */
 } app_settings;
 
-/* Parse. Never fails as a whole: errors go into out->errors. An app with no image-list has
- * n_images == 0. */
+/* Parse. Never fails as a whole: errors go into out->errors, one per bad key. Every image of the
+ * image-list that parsed is in out->images; one that a bad key applies to (its own per-alias keys,
+ * the app-wide keys it inherits, the write-back keys) has those messages, joined with "; ", in its
+ * error and must not be updated (its other fields may hold the bad values). An app with no
+ * image-list has n_images == 0. */
 void annotations_parse(const annotation *items, size_t n, app_settings *out);
 void app_settings_free(app_settings *s);
 

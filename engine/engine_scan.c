@@ -123,20 +123,6 @@ static char *target_text(const argo_app *app, const engine *e)
     return text;
 }
 
-/* An annotation error about this alias ("…/<alias>.allow-tags: …") makes the image an error
- * rather than silently using a default the operator did not ask for. */
-static void fail_on_annotation_error(tracked *t)
-{
-    const strvec *errors = &t->app->settings.errors;
-    if (!t->image->alias)
-        return;
-    char *needle = xasprintf("%s%s.", ANNOTATION_PREFIX, t->image->alias);
-    for (size_t i = 0; i < errors->count && !t->failed; i++)
-        if (strstr(errors->items[i], needle))
-            fail(t, "%s", errors->items[i]);
-    free(needle);
-}
-
 static void build_tracked(engine *e)
 {
     size_t n = 0;
@@ -162,8 +148,8 @@ static void build_tracked(engine *e)
                 t->target = target_text(app, e);
                 if (app->error)
                     fail(t, "%s", app->error);
-                else
-                    fail_on_annotation_error(t);
+                else if (t->image->error)
+                    fail(t, "%s", t->image->error); /* shown, never written */
             }
         }
     e->n_images = k;

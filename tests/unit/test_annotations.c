@@ -62,20 +62,23 @@ struct want_image {
     const char *allow_tags, *ignore_tags, *platforms; /* lists comma-joined */
     bool force_update;
     const char *pull_secret, *helm_name, *helm_tag, *helm_spec, *kustomize_name;
+    const char *error; /* NULL: the image can be updated */
 };
 
 struct image_case {
     const char *name;
     annotation items[MAX_ITEMS];
     size_t n_images;
-    struct want_image images[3];
+    struct want_image images[4];
     const char *errors[6];
     const char *warnings[6];
 };
 
-#define LEFT_OUT(alias) "image '" alias "' left out: its annotations have errors"
 #define CREDS_HINT                                                                                 \
     "(want pullsecret:<ns>/<name>, secret:<ns>/<name>#<field>, env:<VAR> or ext:/<path>)"
+#define BOOL_HINT   "(want true/false, yes/no, on/off or 1/0)"
+#define MATCH_HINT  "(want regexp:<pattern> or any)"
+#define METHOD_HINT "(want argocd, git, git:repocreds or git:secret:[<ns>/]<name>)"
 
 static const struct image_case image_cases[] = {
     {.name = "no image-list", .items = {{"other.io/x", "1"}}},
@@ -144,56 +147,116 @@ static const struct image_case image_cases[] = {
      .images = {{.alias = "team/web", .name = "ghcr.io/t/web", .strategy = STRATEGY_ALPHABETICAL}},
      .warnings = {P "team/web.allow-tags: ignored: write alias 'team/web' as 'team_web' in "
                     "annotation keys"}},
-    {.name = "a bad platform leaves only that image out",
+    {.name = "a bad platform puts an error on that image only",
      .items = {{P "image-list", "web=nginx, api=redis"}, {P "web.platforms", "linux"}},
-     .n_images = 1,
-     .images = {{.alias = "api", .name = "docker.io/library/redis"}},
-     .errors = {P "web.platforms: invalid platform 'linux' (want os/arch[/variant])"},
-     .warnings = {LEFT_OUT("web")}},
+     .n_images = 2,
+     .images = {{.alias = "web",
+                 .name = "docker.io/library/nginx",
+                 .error = P "web.platforms: invalid platform 'linux' (want os/arch[/variant])"},
+                {.alias = "api", .name = "docker.io/library/redis"}},
+     .errors = {P "web.platforms: invalid platform 'linux' (want os/arch[/variant])"}},
     {.name = "a bad app-wide value spares images that override it",
      .items = {{P "image-list", "web=nginx, api=redis"},
                {P "platforms", "linux/amd64/"},
                {P "web.platforms", "linux/arm64"}},
-     .n_images = 1,
-     .images = {{.alias = "web", .name = "docker.io/library/nginx", .platforms = "linux/arm64"}},
-     .errors = {P "platforms: invalid platform 'linux/amd64/' (want os/arch[/variant])"},
-     .warnings = {LEFT_OUT("api")}},
+     .n_images = 2,
+     .images = {{.alias = "web", .name = "docker.io/library/nginx", .platforms = "linux/arm64"},
+                {.alias = "api",
+                 .name = "docker.io/library/redis",
+                 .error = P "platforms: invalid platform 'linux/amd64/' (want os/arch[/variant])"}},
+     .errors = {P "platforms: invalid platform 'linux/amd64/' (want os/arch[/variant])"}},
+    {.name = "a bad app-wide value: the image inheriting it has the error, not the overrider",
+     .items = {{P "image-list", "web=nginx, api=redis"},
+               {P "force-update", "maybe"},
+               {P "api.force-update", "on"}},
+     .n_images = 2,
+     .images = {{.alias = "web",
+                 .name = "docker.io/library/nginx",
+                 .error = P "force-update: invalid boolean 'maybe' " BOOL_HINT},
+                {.alias = "api", .name = "docker.io/library/redis", .force_update = true}},
+     .errors = {P "force-update: invalid boolean 'maybe' " BOOL_HINT}},
+    {.name = "an image's errors are joined in the order they were reported",
+     .items = {{P "image-list", "web=nginx, api=redis"},
+               {P "web.allow-tags", "glob:x"},
+               {P "force-update", "maybe"},
+               {P "api.force-update", "0"}},
+     .n_images = 2,
+     .images = {{.alias = "web",
+                 .name = "docker.io/library/nginx",
+                 .allow_tags = "glob:x",
+                 .error = P "force-update: invalid boolean 'maybe' " BOOL_HINT "; " P
+                            "web.allow-tags: unknown match function in 'glob:x' " MATCH_HINT},
+                {.alias = "api", .name = "docker.io/library/redis"}},
+     .errors = {P "force-update: invalid boolean 'maybe' " BOOL_HINT,
+                P "web.allow-tags: unknown match function in 'glob:x' " MATCH_HINT}},
+    {.name = "a bad write-back-method puts its error on every image",
+     .items = {{P "image-list", "web=nginx, api=redis"},
+               {P "write-back-method", "svn"},
+               {P "api.force-update", "ture"}},
+     .n_images = 2,
+     .images = {{.alias = "web",
+                 .name = "docker.io/library/nginx",
+                 .error = P "write-back-method: unknown method 'svn' " METHOD_HINT},
+                {.alias = "api",
+                 .name = "docker.io/library/redis",
+                 .error = P "write-back-method: unknown method 'svn' " METHOD_HINT "; " P
+                            "api.force-update: invalid boolean 'ture' " BOOL_HINT}},
+     .errors = {P "write-back-method: unknown method 'svn' " METHOD_HINT,
+                P "api.force-update: invalid boolean 'ture' " BOOL_HINT}},
     {.name = "booleans",
      .items = {{P "image-list", "a=nginx,b=redis,c=alpine"},
                {P "a.force-update", "ture"},
                {P "b.force-update", "TRUE"},
                {P "c.force-update", " "}},
-     .n_images = 2,
-     .images = {{.alias = "b", .name = "docker.io/library/redis", .force_update = true},
+     .n_images = 3,
+     .images = {{.alias = "a",
+                 .name = "docker.io/library/nginx",
+                 .error = P "a.force-update: invalid boolean 'ture' " BOOL_HINT},
+                {.alias = "b", .name = "docker.io/library/redis", .force_update = true},
                 {.alias = "c", .name = "docker.io/library/alpine"}},
-     .errors = {P
-                "a.force-update: invalid boolean 'ture' (want true/false, yes/no, on/off or 1/0)"},
-     .warnings = {LEFT_OUT("a")}},
+     .errors = {P "a.force-update: invalid boolean 'ture' " BOOL_HINT}},
     {.name = "bad allow-tags and pull-secret values",
      .items = {{P "image-list", "a=nginx,b=redis,c=alpine,d=busybox"},
                {P "a.allow-tags", "glob:v*"},
                {P "b.pull-secret", "secret:argocd/creds"},
                {P "c.pull-secret", "ext:relative.sh"},
                {P "d.pull-secret", "secret:ns/name#field"}},
-     .n_images = 1,
-     .images = {{.alias = "d",
+     .n_images = 4,
+     .images = {{.alias = "a",
+                 .name = "docker.io/library/nginx",
+                 .allow_tags = "glob:v*",
+                 .error = P "a.allow-tags: unknown match function in 'glob:v*' " MATCH_HINT},
+                {.alias = "b",
+                 .name = "docker.io/library/redis",
+                 .pull_secret = "secret:argocd/creds",
+                 .error = P
+                 "b.pull-secret: invalid credential source 'secret:argocd/creds' " CREDS_HINT},
+                {.alias = "c",
+                 .name = "docker.io/library/alpine",
+                 .pull_secret = "ext:relative.sh",
+                 .error =
+                     P "c.pull-secret: invalid credential source 'ext:relative.sh' " CREDS_HINT},
+                {.alias = "d",
                  .name = "docker.io/library/busybox",
                  .pull_secret = "secret:ns/name#field"}},
-     .errors = {P
-                "a.allow-tags: unknown match function in 'glob:v*' (want regexp:<pattern> or any)",
+     .errors = {P "a.allow-tags: unknown match function in 'glob:v*' " MATCH_HINT,
                 P "b.pull-secret: invalid credential source 'secret:argocd/creds' " CREDS_HINT,
-                P "c.pull-secret: invalid credential source 'ext:relative.sh' " CREDS_HINT},
-     .warnings = {LEFT_OUT("a"), LEFT_OUT("b"), LEFT_OUT("c")}},
+                P "c.pull-secret: invalid credential source 'ext:relative.sh' " CREDS_HINT}},
     {.name = "values that are not text",
      .items = {{P "image-list", "web=nginx, api=redis, ui=caddy"},
                {P "web.helm.image-name", "image\xffname"},
                {P "api.helm.image-tag", "a\tb"},
                {P "ui.helm.image-name", "imag\xc3\xa9"}},
-     .n_images = 1,
-     .images = {{.alias = "ui", .name = "docker.io/library/caddy", .helm_name = "imag\xc3\xa9"}},
+     .n_images = 3,
+     .images = {{.alias = "web",
+                 .name = "docker.io/library/nginx",
+                 .error = P "web.helm.image-name: invalid value 'image\\xffname' (not UTF-8)"},
+                {.alias = "api",
+                 .name = "docker.io/library/redis",
+                 .error = P "api.helm.image-tag: invalid value 'a\\x09b' (control character)"},
+                {.alias = "ui", .name = "docker.io/library/caddy", .helm_name = "imag\xc3\xa9"}},
      .errors = {P "web.helm.image-name: invalid value 'image\\xffname' (not UTF-8)",
-                P "api.helm.image-tag: invalid value 'a\\x09b' (control character)"},
-     .warnings = {LEFT_OUT("web"), LEFT_OUT("api")}},
+                P "api.helm.image-tag: invalid value 'a\\x09b' (control character)"}},
     {.name = "unknown keys and aliases warn",
      .items = {{P "image-list", "web=nginx"},
                {P "web.update-stratgy", "semver"},
@@ -215,6 +278,21 @@ static const struct image_case image_cases[] = {
      .n_images = 2,
      .images = {{.alias = "web", .name = "docker.io/library/nginx", .allow_tags = "regexp:^1"},
                 {.alias = "api", .name = "docker.io/library/redis", .allow_tags = "regexp:^2"}},
+     .warnings = {P "web.tag-match: deprecated, use web.allow-tags",
+                  P "api.tag-match: deprecated, use api.allow-tags"}},
+    {.name = "a bad tag-match is the image's error only when no allow-tags applies",
+     .items = {{P "image-list", "web=nginx,api=redis"},
+               {P "web.tag-match", "^1"},
+               {P "api.tag-match", "^1"},
+               {P "api.allow-tags", "any"}},
+     .n_images = 2,
+     .images = {{.alias = "web",
+                 .name = "docker.io/library/nginx",
+                 .allow_tags = "^1",
+                 .error = P "web.tag-match: unknown match function in '^1' " MATCH_HINT},
+                {.alias = "api", .name = "docker.io/library/redis", .allow_tags = "any"}},
+     .errors = {P "web.tag-match: unknown match function in '^1' " MATCH_HINT,
+                P "api.tag-match: unknown match function in '^1' " MATCH_HINT},
      .warnings = {P "web.tag-match: deprecated, use web.allow-tags",
                   P "api.tag-match: deprecated, use api.allow-tags"}},
     {.name = "bad image-list entries are left out, others tracked",
@@ -275,6 +353,7 @@ Test(annotations, images)
             expect_str(g->helm_image_spec, w->helm_spec, "helm_image_spec", tc->name);
             expect_str(g->kustomize_image_name, w->kustomize_name, "kustomize_image_name",
                        tc->name);
+            expect_str(g->error, w->error, "error", tc->name);
         }
         app_settings_free(&s);
         cr_assert_null(s.images);
@@ -290,70 +369,61 @@ struct app_case {
     writeback_target_kind target;
     const char *target_path, *branch, *repository;
     approval_policy approval;
-    size_t n_images;
+    bool image_error; /* the image's error is the errors joined with "; " (else NULL) */
     const char *errors[3];
     const char *warnings[3];
 };
 
-#define NO_WRITE    "no image tracked: the write-back settings have errors"
-#define METHOD_HINT "(want argocd, git, git:repocreds or git:secret:[<ns>/]<name>)"
-
 static const struct app_case app_cases[] = {
-    {.name = "defaults", .n_images = 1},
-    {.name = "argocd", .items = {{P "write-back-method", "argocd"}}, .n_images = 1},
+    {.name = "defaults"},
+    {.name = "argocd", .items = {{P "write-back-method", "argocd"}}},
     {.name = "git, trimmed",
      .items = {{P "write-back-method", "  git \n"}},
-     .writeback = WRITEBACK_GIT,
-     .n_images = 1},
+     .writeback = WRITEBACK_GIT},
     {.name = "git:repocreds",
      .items = {{P "write-back-method", "git:repocreds"}},
      .writeback = WRITEBACK_GIT,
-     .repocreds = true,
-     .n_images = 1},
+     .repocreds = true},
     {.name = "git:secret with namespace",
      .items = {{P "write-back-method", "git:secret:argocd/git-creds"}},
      .writeback = WRITEBACK_GIT,
-     .secret = "argocd/git-creds",
-     .n_images = 1},
+     .secret = "argocd/git-creds"},
     {.name = "git:secret without namespace",
      .items = {{P "write-back-method", "git:secret:git-creds"}},
      .writeback = WRITEBACK_GIT,
-     .secret = "git-creds",
-     .n_images = 1},
+     .secret = "git-creds"},
     {.name = "git:secret empty",
      .items = {{P "write-back-method", "git:secret:"}},
      .errors = {P "write-back-method: invalid secret '' in 'git:secret:' (want "
                   "git:secret:[<ns>/]<name>)"},
-     .warnings = {NO_WRITE}},
+     .image_error = true},
     {.name = "git:secret a/b/c",
      .items = {{P "write-back-method", "git:secret:a/b/c"}},
      .errors = {P "write-back-method: invalid secret 'a/b/c' in 'git:secret:a/b/c' (want "
                   "git:secret:[<ns>/]<name>)"},
-     .warnings = {NO_WRITE}},
+     .image_error = true},
     {.name = "unknown method",
      .items = {{P "write-back-method", "svn"}},
      .errors = {P "write-back-method: unknown method 'svn' " METHOD_HINT},
-     .warnings = {NO_WRITE}},
+     .image_error = true},
     {.name = "method names are lower-case",
      .items = {{P "write-back-method", "Git"}},
      .errors = {P "write-back-method: unknown method 'Git' " METHOD_HINT},
-     .warnings = {NO_WRITE}},
+     .image_error = true},
     {.name = "unknown git credentials",
      .items = {{P "write-back-method", "git:ssh"}},
      .errors = {P "write-back-method: unknown credentials in 'git:ssh' (want git, git:repocreds "
                   "or git:secret:[<ns>/]<name>)"},
-     .warnings = {NO_WRITE}},
+     .image_error = true},
     {.name = "kustomization",
      .items = {{P "write-back-method", "git"}, {P "write-back-target", "kustomization"}},
      .writeback = WRITEBACK_GIT,
-     .target = TARGET_KUSTOMIZATION,
-     .n_images = 1},
+     .target = TARGET_KUSTOMIZATION},
     {.name = "kustomization:path",
      .items = {{P "write-back-method", "git"}, {P "write-back-target", "kustomization:../base"}},
      .writeback = WRITEBACK_GIT,
      .target = TARGET_KUSTOMIZATION,
-     .target_path = "../base",
-     .n_images = 1},
+     .target_path = "../base"},
     {.name = "helmvalues:file, branch, repository",
      .items = {{P "write-back-method", "git"},
                {P "write-back-target", "helmvalues:/env/values.yaml"},
@@ -363,53 +433,52 @@ static const struct app_case app_cases[] = {
      .target = TARGET_HELMVALUES,
      .target_path = "/env/values.yaml",
      .branch = "main:image-updates-{{.SHA256}}",
-     .repository = "https://git.example.com/x.git",
-     .n_images = 1},
+     .repository = "https://git.example.com/x.git"},
     {.name = "helmvalues, :target branch",
      .items = {{P "write-back-method", "git"},
                {P "write-back-target", "helmvalues"},
                {P "git-branch", ":feature"}},
      .writeback = WRITEBACK_GIT,
      .target = TARGET_HELMVALUES,
-     .branch = ":feature",
-     .n_images = 1},
+     .branch = ":feature"},
     {.name = "unknown target",
      .items = {{P "write-back-method", "git"}, {P "write-back-target", "kustomize"}},
      .writeback = WRITEBACK_GIT,
      .errors = {P "write-back-target: unknown target 'kustomize' (want kustomization[:<path>] or "
                   "helmvalues[:<file>])"},
-     .warnings = {NO_WRITE}},
+     .image_error = true},
     {.name = "bad branch",
      .items = {{P "write-back-method", "git"}, {P "git-branch", "a:b:c"}},
      .writeback = WRITEBACK_GIT,
      .errors = {P "git-branch: invalid branch 'a:b:c' (want <branch>, <base>:<target> or "
                   ":<target>)"},
-     .warnings = {NO_WRITE}},
+     .image_error = true},
     {.name = "git settings with argocd write-back",
      .items = {{P "write-back-target", "kustomization"}, {P "git-branch", "main"}},
      .target = TARGET_KUSTOMIZATION,
      .branch = "main",
-     .n_images = 1,
      .warnings = {P "write-back-target: has no effect with write-back-method argocd",
                   P "git-branch: has no effect with write-back-method argocd"}},
-    {.name = "approval auto",
-     .items = {{ANNOTATION_APPROVAL, "auto"}},
-     .approval = APPROVAL_AUTO,
-     .n_images = 1},
+    {.name = "approval auto", .items = {{ANNOTATION_APPROVAL, "auto"}}, .approval = APPROVAL_AUTO},
     {.name = "approval MANUAL",
      .items = {{ANNOTATION_APPROVAL, " MANUAL "}},
-     .approval = APPROVAL_MANUAL,
-     .n_images = 1},
+     .approval = APPROVAL_MANUAL},
     {.name = "approval typo is manual",
      .items = {{ANNOTATION_APPROVAL, "autoo"}},
      .approval = APPROVAL_MANUAL,
-     .n_images = 1,
      .errors = {ANNOTATION_APPROVAL
                 ": unknown policy 'autoo' (want auto or manual; using manual)"}},
+    {.name = "every bad write-back key is in the image's error",
+     .items = {{P "write-back-method", "git:ssh"}, {P "git-branch", "a:b:c"}},
+     .errors = {P "write-back-method: unknown credentials in 'git:ssh' (want git, git:repocreds "
+                  "or git:secret:[<ns>/]<name>)",
+                P "git-branch: invalid branch 'a:b:c' (want <branch>, <base>:<target> or "
+                  ":<target>)"},
+     .image_error = true},
     {.name = "method not text",
      .items = {{P "write-back-method", "git\x01"}},
      .errors = {P "write-back-method: invalid value 'git\\x01' (control character)"},
-     .warnings = {NO_WRITE}},
+     .image_error = true},
 };
 
 Test(annotations, app_settings)
@@ -432,7 +501,13 @@ Test(annotations, app_settings)
         expect_str(s.git_branch, tc->branch, "git_branch", tc->name);
         expect_str(s.git_repository, tc->repository, "git_repository", tc->name);
         cr_assert_eq(s.approval, tc->approval, "%s: approval", tc->name);
-        cr_assert_eq(s.n_images, tc->n_images, "%s: images", tc->name);
+        cr_assert_eq(s.n_images, 1, "%s: images", tc->name);
+        strbuf joined = {0};
+        for (size_t i = 0; i < s.errors.count; i++)
+            strbuf_printf(&joined, "%s%s", i ? "; " : "", s.errors.items[i]);
+        expect_str(s.images[0].error, tc->image_error ? joined.data : NULL, "image error",
+                   tc->name);
+        strbuf_free(&joined);
         app_settings_free(&s);
     }
 }
@@ -536,11 +611,16 @@ Test(annotations, value_forms)
         annotation items[] = {{P "image-list", "web=nginx"}, {key, cases[i].value}};
         app_settings s;
         annotations_parse(items, 2, &s);
-        cr_assert_eq(s.n_images, cases[i].ok ? 1 : 0, "%s: '%s'", key, cases[i].value);
+        cr_assert_eq(s.n_images, 1, "%s: '%s'", key, cases[i].value);
         cr_assert_eq(s.errors.count, cases[i].ok ? 0 : 1, "%s: '%s'", key, cases[i].value);
-        if (!cases[i].ok)
+        if (cases[i].ok) {
+            cr_assert_null(s.images[0].error, "%s: '%s'", key, cases[i].value);
+        } else {
             cr_assert(str_starts_with(s.errors.items[0], key), "the error names the key: %s",
                       s.errors.items[0]);
+            cr_assert_not_null(s.images[0].error, "%s: '%s'", key, cases[i].value);
+            cr_assert_str_eq(s.images[0].error, s.errors.items[0]);
+        }
         app_settings_free(&s);
         free(key);
     }
