@@ -143,6 +143,10 @@ add_broken() {
     cluster_app broken "api=127.0.0.1:$dead/team/api:^1" >apps/broken.yaml
     mkdir -p charts/broken && printf 'image:\n  repository: x\n  tag: 1.0.0\n' >charts/broken/values.yaml
     printf 'apiVersion: v2\nname: broken\nversion: 0.1.0\n' >charts/broken/Chart.yaml
+    cluster_app typo "web=$REG_HOST/$B:~1.0" \
+        "    argocd-image-updater.argoproj.io/web.platforms: linux" >apps/typo.yaml
+    mkdir -p charts/typo && printf 'image:\n  repository: x\n  tag: v1.0.0\n' >charts/typo/values.yaml
+    printf 'apiVersion: v2\nname: typo\nversion: 0.1.0\n' >charts/typo/Chart.yaml
 }
 cluster_commit "$C" "add broken app" add_broken
 t run --once --dry-run --format json
@@ -150,6 +154,8 @@ expect_rc 1 "run --once exits 1 when an image is in error"
 check "the dead registry is an error for that app" [ "$(field broken state)" = error ]
 check "naming the registry" sh -c "grep -q '127.0.0.1:$dead' '$OUT'"
 check "the other apps still work" [ "$(field bookstore state)" = update-available ]
+check "a bad annotation shows its image in error" [ "$(field typo state)" = error ]
+check "naming the key and the value" sh -c "grep -q \"web.platforms.*'linux'\" '$OUT'"
 
 # An unusable state dir is a clear error.
 sed "s|state-dir: ./state|state-dir: $CFG/sub|" "$CFG" >"$TAP_TMP/bad.yaml"
