@@ -71,6 +71,29 @@ const char *console_state_symbol(image_state state, bool ascii)
     return ascii ? plain[state] : utf8[state];
 }
 
+static int console_tag_group(const model_tag *t)
+{
+    return t->candidate ? 0 : t->eligible ? 1 : 2;
+}
+
+static int console_tag_compare(const void *pa, const void *pb, void *ctx)
+{
+    const model_tag *tags = ctx;
+    const model_tag *a = &tags[*(const size_t *)pa], *b = &tags[*(const size_t *)pb];
+    int c = console_tag_group(a) - console_tag_group(b);
+    if (!c)
+        c = strverscmp(b->name ? b->name : "", a->name ? a->name : "");
+    return c;
+}
+
+void console_tag_order(const model_image *img, size_t *order)
+{
+    for (size_t i = 0; i < img->n_tags; i++)
+        order[i] = i;
+    if (img->n_tags > 1)
+        qsort_r(order, img->n_tags, sizeof *order, console_tag_compare, (void *)img->tags);
+}
+
 void console_init(console *c, bool read_only, bool ascii)
 {
     memset(c, 0, sizeof *c);
@@ -263,6 +286,10 @@ void console_key(console *c, int key)
     c->dirty = true;
     if (key == KEY_RESIZE)
         return;
+    if (key == 0x0c) { /* Ctrl-L: the screen got garbled by something else; paint it all again */
+        clearok(curscr, TRUE);
+        return;
+    }
     if (dialog_is_open(&c->dialog)) {
         dialog_key(c, key);
         return;
@@ -297,7 +324,7 @@ void console_key(console *c, int key)
     case ACT_REFRESH: {
         engine_command cmd = {.kind = CMD_REFRESH};
         c->submit(c, &cmd);
-        console_status(c, false, "checking the registries now…");
+        console_status(c, false, "checking the registries now...");
         return;
     }
     case ACT_APPROVE:
@@ -333,6 +360,7 @@ static void console_draw_header(console *c)
     strbuf sb = {0};
     int64_t now = console_now_ns();
     char age[16];
+    const char *sep = c->ascii ? " | " : " \xc2\xb7 "; /* " · " */
     if (!s || s->phase == ENGINE_STARTING) {
         strbuf_puts(&sb, " engine starting");
     } else {
@@ -350,16 +378,16 @@ static void console_draw_header(console *c)
             strbuf_puts(&sb, " engine idle");
             break;
         }
-        strbuf_printf(&sb, " · %zu image%s", s->n_images, s->n_images == 1 ? "" : "s");
+        strbuf_printf(&sb, "%s%zu image%s", sep, s->n_images, s->n_images == 1 ? "" : "s");
         if (c->filter)
             strbuf_printf(&sb, ", %zu shown", c->rows.count);
     }
     if (c->filter && !c->filter_editing)
-        strbuf_printf(&sb, " · filter /%s", filter_pattern(c->filter));
-    strbuf_printf(&sb, " · sort: %s", rows_sort_name(c->sort));
+        strbuf_printf(&sb, "%sfilter /%s", sep, filter_pattern(c->filter));
+    strbuf_printf(&sb, "%ssort: %s", sep, rows_sort_name(c->sort));
     if (s && s->last_cycle_ns) {
         text_age((now - s->last_cycle_ns) / 1000000000LL, age, sizeof age);
-        strbuf_printf(&sb, " · cycle %s ago", age);
+        strbuf_printf(&sb, "%scycle %s ago", sep, age);
     }
     if (s && s->next_cycle_ns && s->phase != ENGINE_SCANNING) {
         int64_t in = (s->next_cycle_ns - now) / 1000000000LL;
@@ -368,7 +396,7 @@ static void console_draw_header(console *c)
     }
     for (size_t i = 0; s && i < s->n_rates; i++)
         if (s->rates[i].remaining >= 0)
-            strbuf_printf(&sb, " · %s: %ld requests left", s->rates[i].registry,
+            strbuf_printf(&sb, "%s%s: %ld requests left", sep, s->rates[i].registry,
                           s->rates[i].remaining);
     screen_text(c, 1, 0, COLS, ROLE_HEADER, sb.data);
     strbuf_free(&sb);
@@ -383,7 +411,7 @@ static void console_draw_footer(console *c)
         int used = screen_text(c, status_y, 0, COLS - 1, ROLE_ROW, prompt);
         free(prompt);
         screen_text(c, status_y, used + 1, COLS - used - 1, ROLE_DIM,
-                    "  Enter keep · Esc clear · regex or text, !… inverts");
+                    "  Enter keeps, Esc clears; regex or text, a leading ! inverts");
         move(status_y, used);
     } else if (c->status[0]) {
         screen_put(c, status_y, 0, COLS, c->status_error ? ROLE_STATUS_ERROR : ROLE_STATUS,
@@ -406,12 +434,22 @@ void console_draw(console *c)
                  "window, or press q to quit",
                  CONSOLE_MIN_COLS, CONSOLE_MIN_ROWS, COLS, LINES);
         int w = COLS > 2 ? COLS - 2 : COLS;
-        /* wrap by hand: the message must be readable in a tiny window */
-        int len = text_width(msg);
-        for (int y = 0, off = 0; off < len && y < LINES; y++, off += w) {
+        /* wrap at spaces by hand: the message must be readable in a tiny window */
+        const char *p = msg;
+        for (int y = 0; *p && y < LINES; y++) {
+            int len = (int)strlen(p);
+            int cut = len <= w ? len : w;
+            if (cut < len)
+                while (cut > 0 && p[cut] != ' ')
+                    cut--;
+            if (cut == 0)
+                cut = len < w ? len : w;
             char part[160];
-            snprintf(part, sizeof part, "%.*s", w, msg + off);
+            snprintf(part, sizeof part, "%.*s", cut, p);
             screen_text(c, y, 1, w, ROLE_ROW, part);
+            p += cut;
+            while (*p == ' ')
+                p++;
         }
         refresh();
         c->dirty = false;

@@ -124,6 +124,9 @@ void console_status(console *c, bool error, const char *fmt, ...)
 void console_next_theme(console *c);
 /* Current wall clock in ns (for ages). */
 int64_t console_now_ns(void);
+/* The order tags are listed in (detail view, tag chooser): the candidate, then eligible tags,
+ * then the rest, each newest version first (strverscmp). order must hold img->n_tags. */
+void console_tag_order(const model_image *img, size_t *order);
 /* The symbol a state is shown with ("↑", or "^" in ascii). */
 const char *console_state_symbol(image_state state, bool ascii);
 

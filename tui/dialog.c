@@ -111,8 +111,10 @@ static void dialog_confirm_stage(dialog *d, const model_image *img)
 
 static void dialog_choices(dialog *d, const model_image *img, const char *preselect)
 {
-    for (size_t i = 0; i < img->n_tags; i++) {
-        const model_tag *t = &img->tags[i];
+    size_t *order = xcalloc(img->n_tags ? img->n_tags : 1, sizeof *order);
+    console_tag_order(img, order);
+    for (size_t k = 0; k < img->n_tags; k++) {
+        const model_tag *t = &img->tags[order[k]];
         if (!t->name)
             continue;
         const char *note = t->candidate                     ? "candidate"
@@ -126,6 +128,7 @@ static void dialog_choices(dialog *d, const model_image *img, const char *presel
         if (str_eq(t->name, preselect))
             d->chosen = d->choices.count - 1;
     }
+    free(order);
     /* history may know a previous tag the registry no longer lists */
     if (img->previous && !d->choices.count) {
         strvec_push(&d->choices, img->previous);
@@ -211,7 +214,7 @@ static void dialog_submit(console *c)
         console_status(c, true, "read-only: %s refused", engine_cmd_name(d->action));
     } else {
         c->submit(c, &cmd);
-        console_status(c, false, "%s %s/%s%s%s: sent, waiting for the engine…",
+        console_status(c, false, "%s %s/%s%s%s: sent, waiting for the engine...",
                        engine_cmd_name(d->action), d->app, d->alias, cmd.tag ? " " : "",
                        cmd.tag ? cmd.tag : "");
     }

@@ -38,9 +38,9 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"console", cmd_console}, {"test", cmd_test},       {"run", cmd_run},
-    {"approve", cmd_action},  {"pin", cmd_action},      {"unpin", cmd_action},
-    {"rollback", cmd_action}, {"skip", cmd_action},     {"history", cmd_history},
+    {"console", cmd_console}, {"test", cmd_test},   {"run", cmd_run},
+    {"approve", cmd_action},  {"pin", cmd_action},  {"unpin", cmd_action},
+    {"rollback", cmd_action}, {"skip", cmd_action}, {"history", cmd_history},
 };
 
 int main(int argc, char **argv)

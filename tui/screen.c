@@ -33,6 +33,16 @@ void screen_apply_theme(console *c)
         if (c->color) {
             short fg = theme_color_fit(st->fg, COLORS);
             short bg = theme_color_fit(st->bg, COLORS);
+            if (COLORS < 16 && st->fg >= 8 && st->fg < 16) {
+                /* An 8-colour terminal shows "bright" as bold; bright black (grey) would be
+                 * black on a black screen, so it becomes the default colour, dimmed. */
+                if (st->fg == 8) {
+                    fg = -1;
+                    a |= A_DIM;
+                } else {
+                    a |= A_BOLD;
+                }
+            }
             init_pair((short)(r + 1), fg, bg);
             a |= COLOR_PAIR(r + 1);
         } else if (r == ROLE_SELECTED || r == ROLE_BUTTON_FOCUS || r == ROLE_HEADER ||

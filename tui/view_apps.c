@@ -137,7 +137,7 @@ static void apps_draw(console *c, int top, int height)
     if (!c->snap || c->snap->n_images == 0) {
         const char *msg =
             !c->snap || c->snap->phase == ENGINE_STARTING || c->snap->last_cycle_ns == 0
-                ? "waiting for the first scan…"
+                ? "waiting for the first scan..."
                 : "no tracked images: check the sources in tagpilot.yaml and the "
                   "image-list annotations";
         screen_text(c, top + 2, 2, COLS - 4, ROLE_DIM, msg);
@@ -228,9 +228,5 @@ static bool apps_handle(console *c, key_action action, int key)
     }
 }
 
-static void apps_refresh(console *c)
-{
-    (void)c; /* rows are rebuilt by console_set_snapshot */
-}
-
-const view_ops view_apps_ops = {"apps", apps_draw, apps_handle, apps_refresh};
+/* No reload: console_set_snapshot rebuilds the rows this view draws. */
+const view_ops view_apps_ops = {"apps", apps_draw, apps_handle, NULL};

@@ -86,8 +86,10 @@ static void detail_build(console *c, const model_image *img)
     text_fit("REASON", reason_w, c->ascii, true, reason_cell, sizeof reason_cell);
     styled_add(l, ROLE_DIM, "  %s %-9s %s %-16s %s", tag_cell, "VERDICT", reason_cell,
                "CREATED (UTC)", "DIGEST");
-    for (size_t i = 0; i < img->n_tags; i++) {
-        const model_tag *t = &img->tags[i];
+    size_t *order = xcalloc(img->n_tags ? img->n_tags : 1, sizeof *order);
+    console_tag_order(img, order);
+    for (size_t k = 0; k < img->n_tags; k++) {
+        const model_tag *t = &img->tags[order[k]];
         char created[32], digest[32];
         detail_created(t, created, sizeof created);
         detail_short_digest(t->digest, digest, sizeof digest);
@@ -100,6 +102,7 @@ static void detail_build(console *c, const model_image *img)
         styled_add(l, role, "%s %s %-9s %s %-16s %s", t->candidate ? ">" : " ", tag_cell, verdict,
                    reason_cell, created, digest);
     }
+    free(order);
     if (!img->n_tags)
         styled_add(l, ROLE_DIM, "  no tags known yet");
     styled_add(l, ROLE_ROW, "%s", "");

@@ -18,6 +18,7 @@ static void help_refresh(console *c)
         styled_add(l, locked ? ROLE_DIM : ROLE_ROW, "%s", keys.items[i]);
     }
     strvec_free(&keys);
+    styled_add(l, ROLE_ROW, "  Ctrl-L      repaint the screen");
     styled_add(l, ROLE_ROW, "%s", "");
     styled_add(l, ROLE_COLUMNS, "In a confirm dialog (it starts on Cancel)");
     styled_add(l, ROLE_ROW, "  y           confirm: write it");

@@ -169,8 +169,9 @@ void registry_status_error(const reg_call *call, long status, const char *what, 
                    cn);
     else if (status == 401)
         tp_err_set(err,
-                   "registry %s: 401 for %s — anonymous access refused; set credentials in "
-                   "registries.conf, --credentials or docker config.json",
+                   "registry %s: 401 for %s — anonymous access refused (or no such "
+                   "repository); set credentials in registries.conf, --credentials or docker "
+                   "config.json",
                    h->name, call->repo);
     else if (status == 403)
         tp_err_set(err, "registry %s: 403 for %s — access denied%s%s%s", h->name, call->repo,
@@ -179,11 +180,15 @@ void registry_status_error(const reg_call *call, long status, const char *what, 
         tp_err_set(err, "registry %s: HTTP %ld for %s (%s)", h->name, status, call->repo, what);
 }
 
-/* Credentials are read when a challenge first asks for them, and again after credsexpire. */
-static int host_creds(registry_client *c, reg_host *h, tp_err *err)
+/* Credentials are read when a challenge first asks for them, and again after credsexpire. A
+ * failure is remembered for a minute, so that a broken ext: script is not run (and waited for)
+ * once per request, yet a fixed variable or script is picked up without a restart. */
+static int host_creds(registry_client *c, reg_host *h, const char *repo, tp_err *err)
 {
     int64_t now = registry_now_ms();
     long expire_s = h->conf ? h->conf->credsexpire_s : 0;
+    if (h->creds_loaded && h->creds_error && expire_s <= 0)
+        expire_s = 60;
     if (h->creds_loaded && expire_s > 0 && now - h->creds_loaded_ms > expire_s * 1000) {
         registry_creds_free(&h->creds);
         free(h->creds_error);
@@ -200,7 +205,7 @@ static int host_creds(registry_client *c, reg_host *h, tp_err *err)
     }
     (void)c;
     if (h->creds_error)
-        return tp_err_set(err, "registry %s: %s", h->name, h->creds_error);
+        return tp_err_set(err, "registry %s: %s (needed for %s)", h->name, h->creds_error, repo);
     return 0;
 }
 
@@ -311,7 +316,7 @@ static void fetch_token(registry_client *c, reg_call *call, const char *key, con
         }
     reg_host *h = call->host;
     tp_err err;
-    if (host_creds(c, h, &err) < 0) {
+    if (host_creds(c, h, call->repo, &err) < 0) {
         ratelimit_release(&h->rl);
         call_fail(call, &err);
         return;
@@ -378,7 +383,7 @@ static void authorize_and_send(reg_call *call)
     }
     if (h->scheme == AUTH_BASIC) {
         tp_err err;
-        if (host_creds(c, h, &err) < 0) {
+        if (host_creds(c, h, call->repo, &err) < 0) {
             ratelimit_release(&h->rl);
             call_fail(call, &err);
             return;
@@ -501,8 +506,8 @@ static bool handle_401(registry_client *c, reg_call *call, http_response *resp)
             }
         }
         /* Basic with no credentials to offer cannot succeed: do not ask again. */
-        if (pick->scheme == AUTH_BASIC && !call->sent_auth && host_creds(c, h, NULL) == 0 &&
-            !h->creds.username)
+        if (pick->scheme == AUTH_BASIC && !call->sent_auth &&
+            host_creds(c, h, call->repo, NULL) == 0 && !h->creds.username)
             retry = false;
     }
     for (int i = 0; i < n; i++)

@@ -348,9 +348,10 @@ static void finish(http_driver *d, http_transfer *t, CURLcode code)
     transfer_free(d, t);
 }
 
+/* Run curl, then the callbacks of finished transfers; returns how many finished, or -1. */
 static int drain(http_driver *d, tp_err *err)
 {
-    int running = 0;
+    int running = 0, finished = 0;
     CURLMcode mc = curl_multi_perform(d->multi, &running);
     if (mc != CURLM_OK)
         return tp_err_set(err, "curl: %s", curl_multi_strerror(mc));
@@ -363,15 +364,19 @@ static int drain(http_driver *d, tp_err *err)
         CURLcode code = msg->data.result;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
         finish(d, t, code);
+        finished++;
     }
-    return 0;
+    return finished;
 }
 
 int http_driver_perform(http_driver *d, int timeout_ms, const int *extra_fds, size_t n_extra,
                         tp_err *err)
 {
-    if (drain(d, err) < 0)
+    int finished = drain(d, err);
+    if (finished < 0)
         return -1;
+    if (finished > 0)
+        return (int)d->active; /* callbacks ran: let the caller look before sleeping */
     struct curl_waitfd waits[16];
     size_t n = n_extra < 16 ? n_extra : 16;
     for (size_t i = 0; i < n; i++)

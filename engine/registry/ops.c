@@ -123,11 +123,12 @@ void ops_begin_cycle(registry_client *c)
             pp = &e->next;
         }
     }
-    if (c->opts.tag_digest_ttl_ms > 0)
-        return; /* answers expire by age instead */
+    /* Answers expire with the cycle, or by age when the engine asked for a TTL. */
+    int64_t now = registry_now_ms();
+    long ttl = c->opts.tag_digest_ttl_ms;
     for (digest_entry **pp = &s->digests; *pp;) {
         digest_entry *e = *pp;
-        if (e->state != ENTRY_RUNNING) {
+        if (e->state != ENTRY_RUNNING && (ttl <= 0 || now - e->fetched_ms >= ttl)) {
             *pp = e->next;
             digest_entry_free(e);
         } else {

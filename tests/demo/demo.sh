@@ -56,7 +56,7 @@ trap 'exit 130' INT TERM
 
 up=""
 for _ in $(seq 100); do
-    if curl -s -o /dev/null "http://$reg/v2/"; then
+    if $py -c "import urllib.request,sys; urllib.request.urlopen('http://$reg/v2/', timeout=1)" 2>/dev/null; then
         up=1
         break
     fi
@@ -278,5 +278,5 @@ rc=0
 "$tp" console --config "$demo/tagpilot.yaml" "$@" || rc=$?
 say ""
 say "The demo repository's last commits:"
-git --git-dir="$demo/config.git" log -5 --format='  %h %s %(trailers:key=Approved-by,key=Pinned-by,valueonly,separator=%x2C )' >&2 || true
+git --git-dir="$demo/config.git" log -5 --format='  %h %s%n%w(0,10,10)%(trailers:key=Approved-by,key=Pinned-by)' >&2 || true
 exit $rc

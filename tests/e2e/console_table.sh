@@ -78,6 +78,14 @@ for size in 80x24 160x50; do
     press "$s" s s s
     check "$size: s cycles back to app" wait_screen "$s" 'sort: app'
 
+    # l: the engine's log in a pane under the table.
+    press "$s" l
+    check "$size: l shows the engine log" wait_screen "$s" 'Engine log \(l hides\)'
+    check "$size: the log has the engine's events" wait_screen "$s" 'cycle done'
+    check "$size: the table stays above the log" wait_screen "$s" '^bookstore '
+    press "$s" l
+    check "$size: l hides it again" sh -c "! tmux capture-pane -p -t $s | grep -q 'Engine log'"
+
     press "$s" q
     check "$size: q quits with exit code 0" wait_screen "$s" 'console exited rc=0'
     check "$size: the terminal is restored" terminal_restored "$s"

@@ -82,6 +82,16 @@ check "\$TAGPILOT_THEME chooses the theme" wait_screen $s 'theme: high-contrast 
 press $s q q
 console_stop $s
 
+cp "$C/tagpilot.yaml" "$C/themed.yaml"
+echo "theme: monochrome" >>"$C/themed.yaml"
+s=cfgtheme
+console_start $s 100 30 -- --config "$C/themed.yaml"
+wait_screen $s '^bookstore ' >/dev/null
+press $s '?' G
+check "the config's theme: chooses the theme" wait_screen $s 'theme: monochrome from .*themes/monochrome\.yaml'
+press $s q q
+console_stop $s
+
 # --ascii: nothing but ASCII on the screen.
 s=ascii
 console_start $s 100 30 -- --ascii --config "$C/tagpilot.yaml"

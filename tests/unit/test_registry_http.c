@@ -60,3 +60,17 @@ Test(registry_http, url_origin)
     free(o);
     cr_assert_null(http_url_origin("not a url"));
 }
+
+Test(registry_http, arbitrary_link_headers_are_safe)
+{
+    static const char alphabet[] = "<>;,\"= relnxt/?:ab";
+    unsigned seed = 777;
+    char link[48];
+    for (int round = 0; round < 20000; round++) {
+        size_t n = (seed = seed * 1103515245u + 12345u) % sizeof link;
+        for (size_t i = 0; i < n; i++)
+            link[i] = alphabet[(seed = seed * 1103515245u + 12345u) % (sizeof alphabet - 1)];
+        link[n] = '\0';
+        free(http_link_next(link, "https://r.example/v2/a/tags/list?n=1"));
+    }
+}

@@ -93,8 +93,6 @@ static const char *selected_app(void)
     return img ? img->app : "";
 }
 
-TestSuite(console, .fini = NULL);
-
 Test(console, filter_then_approve_with_y)
 {
     start(false);
@@ -140,7 +138,7 @@ Test(console, pin_chooses_a_tag_then_confirms)
     keys("p");
     cr_assert_eq(c.dialog.kind, DIALOG_CHOOSE);
     cr_assert_str_eq(c.dialog.choices.items[c.dialog.chosen], "v1.0.1", "starts on the candidate");
-    keys("k\n");
+    keys("j\n");
     cr_assert_eq(c.dialog.kind, DIALOG_CONFIRM);
     cr_assert_eq(c.dialog.focus, DIALOG_FOCUS_CANCEL);
     keys("y");

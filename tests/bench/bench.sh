@@ -1,0 +1,311 @@
+#!/bin/sh
+# make bench: tagpilot's speed, scale and memory, measured side by side with skopeo against
+# Debian's docker-registry on loopback (issue 7, DESIGN.md §9). Prints one machine-readable line
+# per figure, `bench: NAME VALUE UNIT`, as it is measured, then a table against the targets.
+# Never a pass/fail on time: the figures are recorded in docs/performance.md.
+#
+# Environment:
+#   TAGPILOT               the binary (default ./tagpilot, the release build)
+#   BENCH_RUNS             cold-scan repetitions, median reported (default 3)
+#   BENCH_CONSOLE_IMAGES   images in the console figure (default 10000)
+#   BENCH_KEYS             key presses per latency figure (default 100)
+#   BENCH_SKIP             space-separated parts to leave out: scan skopeo newest selection console
+#
+# The registry storage (200 repositories × 500 tags, 50 × 200 for newest-build) is written
+# directly in docker-registry's filesystem layout by genstore.py and cached under
+# build/bench-cache/ (regenerated when genstore.py changes; a link to
+# $TAGPILOT_BENCH_CACHE, default /var/tmp/tagpilot-bench-cache-UID, see below). Request counts come from the
+# registry's access log — every request that reached the registry, whoever sent it.
+set -u
+TP_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$TP_ROOT" || exit 1
+. "$TP_ROOT/tests/lib/tap.sh"
+. "$TP_ROOT/tests/lib/registry.sh"
+BENCH=$TP_ROOT/tests/bench
+TAGPILOT=${TAGPILOT:-$TP_ROOT/tagpilot}
+SELECTION=${SELECTION:-$TP_ROOT/build/bench/selection}
+RUNS=${BENCH_RUNS:-3}
+CONSOLE_IMAGES=${BENCH_CONSOLE_IMAGES:-10000}
+KEYS=${BENCH_KEYS:-100}
+SKIP=" ${BENCH_SKIP:-} "
+CACHE=$TP_ROOT/build/bench-cache
+FIGS=$TAP_TMP/figures
+
+die() {
+    echo "bench: FAILED: $*" >&2
+    exit 1
+}
+say() { echo "# $*" >&2; }
+skipped() { case $SKIP in *" $1 "*) return 0 ;; esac; return 1; }
+now() { date +%s.%N; }
+# since T0: seconds elapsed, two decimals
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+calc() { awk "BEGIN { printf \"%.${2:-2}f\", $1 }"; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+fig() { # NAME VALUE UNIT
+    echo "bench: $1 $2 $3"
+    echo "$1 $2 $3" >>"$FIGS"
+}
+val() { awk -v n="$1" '$1 == n { print $2 }' "$FIGS"; }
+
+[ -x "$TAGPILOT" ] || die "$TAGPILOT is not built (make)"
+for c in docker-registry skopeo tmux git curl; do
+    command -v $c >/dev/null 2>&1 || die "$c is not installed (tests/lib/deps.sh bench)"
+done
+: >"$FIGS"
+T_ALL=$(now)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- registry storage, cached ----
+# build/bench-cache is a symbolic link to a folder outside build/: the storage is ~900,000 small
+# files, and the Makefile's `find build -name '*.d'` (run by every make) does not follow links.
+REAL_CACHE=${TAGPILOT_BENCH_CACHE:-/var/tmp/tagpilot-bench-cache-$(id -u)}
+if [ ! -L "$CACHE" ]; then
+    [ -d "$CACHE" ] && { mkdir -p "$REAL_CACHE"; mv "$CACHE"/* "$REAL_CACHE"/ 2>/dev/null; rm -rf "$CACHE"; }
+    mkdir -p "$REAL_CACHE" "$(dirname "$CACHE")"
+    ln -s "$REAL_CACHE" "$CACHE" || die "cannot link $CACHE to $REAL_CACHE"
+fi
+stamp=$(sha256sum "$BENCH/genstore.py" | cut -c1-16)
+STORE=$CACHE/store-$stamp
+if [ ! -d "$STORE" ]; then
+    say "writing the registry storage (once; cached in $STORE) ..."
+    rm -rf "$CACHE"/store-*
+    mkdir -p "$CACHE"
+    t=$(now)
+    $PY "$BENCH/genstore.py" "$STORE.tmp" || die "genstore.py failed"
+    mv "$STORE.tmp" "$STORE"
+    say "storage written in $(since "$t") s"
+fi
+
+# ---- the registry, with an access log to count requests ----
+REG_PORT=$(free_port)
+REG_HOST=127.0.0.1:$REG_PORT
+ACCESS=$TAP_TMP/access.log
+cat >"$TAP_TMP/registry.yml" <<EOF
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: false
+storage:
+  filesystem:
+    rootdirectory: $STORE
+  maintenance:
+    uploadpurging:
+      enabled: false
+http:
+  addr: $REG_HOST
+  secret: tagpilot-bench
+EOF
+docker-registry serve "$TAP_TMP/registry.yml" >"$ACCESS" 2>"$TAP_TMP/registry.err" &
+REG_PID=$!
+at_exit "kill $REG_PID 2>/dev/null"
+wait_http "http://$REG_HOST/v2/" || die "docker-registry did not start: $(tail -3 "$TAP_TMP/registry.err")"
+# warm the page cache once, so the first measured party does not pay for the disk
+curl -s -o /dev/null "http://$REG_HOST/v2/_catalog?n=1000"
+
+mark() { wc -l <"$ACCESS"; }
+# requests since MARK matching an extended regex (default: all). The log line is written when
+# the response is done, so wait a moment for the last ones.
+reqs() {
+    sleep 0.3
+    tail -n +"$(($1 + 1))" "$ACCESS" | grep -cE "${2:-.}"
+}
+
+# ---- the cluster: a cluster-config repository with one chart, Applications in dirs ----
+CL=$TAP_TMP/cluster
+mkdir -p "$CL/seed/charts/svc"
+printf 'apiVersion: v2\nname: svc\nversion: 0.1.0\nappVersion: "1.0.0"\n' >"$CL/seed/charts/svc/Chart.yaml"
+printf 'image:\n  name: example\n  tag: ""\n' >"$CL/seed/charts/svc/values.yaml"
+git init -q --bare -b main "$CL/config.git"
+(cd "$CL/seed" && git init -q -b main && git add -A &&
+    git -c user.name=bench -c user.email=bench@example.com commit -qm chart &&
+    git push -q "$CL/config.git" main) || die "cannot make the cluster repository"
+cat >"$CL/registries.conf" <<EOF
+registries:
+- name: bench
+  prefix: $REG_HOST
+  api_url: http://$REG_HOST
+  insecure: yes
+EOF
+# config NAME APPS-DIR: $CL/NAME.yaml with its own state dir
+config() {
+    cat >"$CL/$1.yaml" <<EOF
+sources:
+  - dir: ./$2
+registries-conf: ./registries.conf
+state-dir: ./state-$1
+approval: manual
+interval: 1h
+EOF
+}
+
+# run_once NAME: `tagpilot run --once` on $CL/NAME.yaml; sets WALL (s), RSS (MiB), RC
+run_once() {
+    t=$(now)
+    /usr/bin/time -f '%M' -o "$TAP_TMP/rss" "$TAGPILOT" run --once --format json \
+        --config "$CL/$1.yaml" >"$TAP_TMP/$1.json" 2>"$TAP_TMP/$1.err" </dev/null
+    RC=$?
+    WALL=$(since "$t")
+    RSS=$(calc "$(tail -1 "$TAP_TMP/rss") / 1024" 1)
+    [ $RC -le 1 ] || die "tagpilot run --once ($1) exited $RC: $(head -c 400 "$TAP_TMP/$1.err")"
+}
+# states NAME: "N up-to-date, M update-available, …" from the last run's JSON
+states() {
+    jq -r '[.applications[].images[].state] | group_by(.) | map("\(length) \(.[0])") | join(", ")' \
+        "$TAP_TMP/$1.json" 2>/dev/null
+}
+
+# ---- 1 and 2: cold scan and steady cycle, 1,000 images over 200 repositories ----
+if ! skipped scan || ! skipped skopeo; then
+    stale=$($PY "$BENCH/genapps.py" semver "$CL/apps1k" 1000 "$REG_HOST" "file://$CL/config.git")
+    config scan apps1k
+    # the images, one per line, for skopeo
+    grep -h 'image-list:' "$CL"/apps1k/*.yaml | sed 's/.*app=//; s/:[^:]*$//' >"$TAP_TMP/images"
+    DISTINCT=$(sort -u "$TAP_TMP/images" | wc -l)
+fi
+if ! skipped scan; then
+    say "cold scan: 1,000 images over $DISTINCT repositories × 500 tags, fresh state dir, $RUNS runs"
+    : >"$TAP_TMP/walls"
+    for i in $(seq "$RUNS"); do
+        rm -rf "$CL/state-scan"
+        m=$(mark)
+        run_once scan
+        echo "$WALL" >>"$TAP_TMP/walls"
+        n=$(reqs "$m")
+        say "  run $i: $WALL s, $n requests, $RSS MiB peak RSS, rc $RC: $(states scan)"
+        if [ "$i" = 1 ]; then
+            COLD_REQ=$n
+            COLD_TAGS=$(reqs "$m" 'tags/list')
+            COLD_HEAD=$(reqs "$m" '"HEAD ')
+            COLD_RSS=$RSS
+        fi
+    done
+    fig cold_scan_wall "$(median <"$TAP_TMP/walls")" s
+    fig cold_scan_requests "$COLD_REQ" req
+    fig cold_scan_tag_list_requests "$COLD_TAGS" req
+    fig cold_scan_head_requests "$COLD_HEAD" req
+    fig cold_scan_peak_rss_mib "$COLD_RSS" MiB
+    fig cold_scan_updates_waiting "$stale" img
+
+    say "steady cycle: the same 1,000 images again, nothing new (process restarted, state kept)"
+    m=$(mark)
+    run_once scan
+    STEADY_REQ=$(reqs "$m")
+    pages=$(reqs "$m" 'tags/list\?.*last=')
+    fig steady_wall "$WALL" s
+    fig steady_requests "$STEADY_REQ" req
+    fig steady_tag_list_requests "$(reqs "$m" 'tags/list')" req
+    fig steady_head_requests "$(reqs "$m" '"HEAD ')" req
+    fig steady_floor "$((DISTINCT + pages))" req
+fi
+
+# ---- skopeo over the same 1,000 images ----
+if ! skipped skopeo; then
+    say "skopeo list-tags over the same 1,000 images, sequentially"
+    m=$(mark)
+    t=$(now)
+    while read -r img; do
+        skopeo list-tags --tls-verify=false "docker://$img" >/dev/null 2>>"$TAP_TMP/skopeo.err" ||
+            echo "failed $img" >>"$TAP_TMP/skopeo.failed"
+    done <"$TAP_TMP/images"
+    fig skopeo_seq_wall "$(since "$t")" s
+    fig skopeo_seq_requests "$(reqs "$m")" req
+    say "skopeo list-tags, 10 in parallel (xargs -P 10)"
+    m=$(mark)
+    t=$(now)
+    xargs -P 10 -I '{}' skopeo list-tags --tls-verify=false 'docker://{}' \
+        <"$TAP_TMP/images" >/dev/null 2>>"$TAP_TMP/skopeo.err"
+    fig skopeo_par10_wall "$(since "$t")" s
+    [ -s "$TAP_TMP/skopeo.failed" ] && say "skopeo failures: $(wc -l <"$TAP_TMP/skopeo.failed")"
+    if [ -n "$(val cold_scan_wall)" ]; then
+        fig ratio_vs_skopeo_seq "$(calc "$(val skopeo_seq_wall) / $(val cold_scan_wall)" 1)" x
+        fig ratio_vs_skopeo_par10 "$(calc "$(val skopeo_par10_wall) / $(val cold_scan_wall)" 1)" x
+    fi
+fi
+
+# ---- 3: newest-build, 50 repositories × 200 tags, cold then warm ----
+if ! skipped newest; then
+    $PY "$BENCH/genapps.py" newest "$CL/appsnb" 50 "$REG_HOST" "file://$CL/config.git" >/dev/null
+    config newest appsnb
+    rm -rf "$CL/state-newest"
+    say "newest-build cold: 50 repositories × 200 tags, fresh state dir"
+    m=$(mark)
+    run_once newest
+    say "  $(states newest)"
+    fig newest_build_cold_wall "$WALL" s
+    fig newest_build_cold_requests "$(reqs "$m")" req
+    fig newest_build_cold_manifest_requests "$(reqs "$m" '"GET [^ ]*/manifests/')" req
+    fig newest_build_cold_config_requests "$(reqs "$m" '"GET [^ ]*/blobs/')" req
+    say "newest-build warm: the same, process restarted, metadata cache on disk"
+    m=$(mark)
+    run_once newest
+    fig newest_build_warm_wall "$WALL" s
+    fig newest_build_warm_requests "$(reqs "$m")" req
+    fig newest_build_warm_manifest_requests "$(reqs "$m" '"GET [^ ]*/manifests/')" req
+    fig newest_build_warm_config_requests "$(reqs "$m" '"GET [^ ]*/blobs/')" req
+    fig newest_build_warm_head_requests "$(reqs "$m" '"HEAD ')" req
+fi
+
+# ---- 4: selection over 100,000 tags ----
+if ! skipped selection; then
+    [ -x "$SELECTION" ] || die "$SELECTION is not built (make bench builds it)"
+    say "semver selection over 100,000 tags with a constraint (median of 21)"
+    "$SELECTION" 100000 21 >"$TAP_TMP/selection" || die "selection failed"
+    sv() { awk -v n="$1" '$1 == n { print $2 }' "$TAP_TMP/selection"; }
+    fig selection_100k_ms "$(sv selection_ms)" ms
+    fig selection_100k_worst_ms "$(sv selection_worst_ms)" ms
+fi
+
+# ---- 5: the console with many images, driven in tmux ----
+if ! skipped console; then
+    $PY "$BENCH/genapps.py" semver "$CL/appscon" "$CONSOLE_IMAGES" "$REG_HOST" \
+        "file://$CL/config.git" >/dev/null
+    config console appscon
+    export TMUX_TMPDIR=$TAP_TMP/tmux
+    mkdir -p "$TMUX_TMPDIR" "$TAP_TMP/console"
+    at_exit "tmux -f /dev/null kill-server 2>/dev/null"
+    say "console: $CONSOLE_IMAGES images in tmux; first frame, $KEYS keys each, idle CPU, RSS"
+    $PY "$BENCH/console.py" "$TAGPILOT" "$CL/console.yaml" svc-00000 "$KEYS" "$TAP_TMP/console" \
+        >"$TAP_TMP/console.out" || die "console driver failed: $(tail -5 "$TAP_TMP/console.out")"
+    cv() { awk -v n="$1" '$1 == n { print $2 }' "$TAP_TMP/console.out"; }
+    fig console_images "$CONSOLE_IMAGES" img
+    fig console_first_frame_ms "$(cv first_frame_ms)" ms
+    fig console_first_scan_s "$(cv scan_s)" s
+    fig console_key_median_ms "$(cv scroll_median_ms)" ms
+    fig console_key_worst_ms "$(cv scroll_worst_ms)" ms
+    fig console_filter_key_median_ms "$(cv filter_median_ms)" ms
+    fig console_filter_key_worst_ms "$(cv filter_worst_ms)" ms
+    fig console_idle_cpu_pct "$(cv idle_cpu_pct)" %
+    fig console_peak_rss_mib "$(cv peak_rss_mib)" MiB
+    tmux -f /dev/null kill-server 2>/dev/null
+fi
+
+# ---- the table ----
+target() { # NAME CONDITION-ON-v TEXT
+    v=$(val "$1")
+    [ -n "$v" ] || return 0
+    if awk -v v="$v" "BEGIN { exit !($2) }"; then r=met; else r=MISSED; fi
+    printf '%-40s %12s   %-28s %s\n' "$1" "$v" "$3" "$r"
+}
+echo
+echo "tagpilot bench — $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u '+%Y-%m-%d %H:%M UTC'), total $(since "$T_ALL") s"
+echo "load average at the start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg) (figures are wall times: other work on the machine inflates them)"
+printf '%-40s %12s   %-28s %s\n' FIGURE VALUE TARGET RESULT
+target ratio_vs_skopeo_seq 'v >= 20' '>= 20 x'
+target ratio_vs_skopeo_par10 'v >= 3' '>= 3 x'
+if [ -n "$(val steady_requests)" ]; then
+    target steady_requests "v <= $(val steady_floor)" "<= floor $(val steady_floor) req"
+fi
+target newest_build_warm_manifest_requests 'v == 0' '0 req'
+target newest_build_warm_config_requests 'v == 0' '0 req'
+target selection_100k_ms 'v < 50' '< 50 ms'
+target console_first_frame_ms 'v < 300' '< 300 ms'
+target console_key_median_ms 'v < 16' '< 16 ms'
+target console_filter_key_median_ms 'v < 16' '< 16 ms'
+target console_idle_cpu_pct 'v < 1' '< 1 %'
+target console_peak_rss_mib 'v < 64' '< 64 MiB'
+echo
+printf '%-40s %12s %s\n' FIGURE VALUE UNIT
+while read -r n v u; do printf '%-40s %12s %s\n' "$n" "$v" "$u"; done <"$FIGS"
+exit 0
