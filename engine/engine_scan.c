@@ -263,6 +263,7 @@ static void select_candidate(tracked *t)
         fail(t, "%s", err.msg);
         return;
     }
+    strategy_mark_platform_mismatch(&t->result, &t->tags, &t->platform_mismatch);
     if (t->result.candidate >= 0) {
         const tag_info *ti = &t->tags.items[t->result.candidate];
         t->candidate = xstrdup(ti->name);

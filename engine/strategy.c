@@ -518,3 +518,21 @@ const char *strategy_reason_text(const tag_verdict *v, char *buf, size_t len)
     }
     return buf;
 }
+
+void strategy_mark_platform_mismatch(strategy_result *r, const tag_list *tags,
+                                     const strvec *mismatched)
+{
+    if (!mismatched || !mismatched->count)
+        return;
+    for (size_t i = 0; i < r->count; i++) {
+        tag_verdict *v = &r->verdicts[i];
+        if (v->reason != REASON_NO_CREATED)
+            continue;
+        for (size_t k = 0; k < mismatched->count; k++)
+            if (strcmp(tags->items[v->index].name, mismatched->items[k]) == 0) {
+                v->reason = REASON_PLATFORM_MISMATCH;
+                v->detail = NULL;
+                break;
+            }
+    }
+}

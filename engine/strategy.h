@@ -104,6 +104,11 @@ int strategy_select(const strategy_params *params, const tag_list *tags, strateg
                     tp_err *err);
 void strategy_result_free(strategy_result *r);
 
+/* newest-build: tags the registry had no image for on the wanted platforms got "no build date
+ * known" from strategy_select; say the real reason instead (names from the registry client). */
+void strategy_mark_platform_mismatch(strategy_result *r, const tag_list *tags,
+                                     const strvec *mismatched);
+
 /* Human text for a verdict, e.g. "does not satisfy '^1.0'". Writes into buf. */
 const char *strategy_reason_text(const tag_verdict *v, char *buf, size_t len);
 

@@ -62,6 +62,10 @@ for bin in "${UNIT_DIR:-build/asan/tests}"/test_*; do
     run_suite "unit/$(basename "$bin")" "$bin" --tap=@TAP@ --jobs=2
 done
 
+# A check that cannot fail is a defect: refuse `check … && …` lines before running anything.
+run_suite "lint/check-lines" /usr/bin/python3 "$root/tests/lib/lint_suites.py" \
+    "$root"/tests/e2e/*.sh "$root"/tests/integration/*.sh
+
 for script in "$root"/tests/e2e/*.sh "$root"/tests/integration/*.sh; do
     [ -f "$script" ] || continue
     case $script in *"$filter"*) ;; *) continue ;; esac

@@ -39,6 +39,7 @@ typedef struct test_run {
     size_t n_platforms;
     tag_list tags;
     strategy_result result;
+    strvec platform_mismatch; /* newest-build tags with no image for the platforms */
     strvec warnings;
 } test_run;
 
@@ -153,8 +154,8 @@ static int parse_options(int argc, char **argv, test_opts *o, int *code)
     return 0;
 }
 
-/* Tags from the registry. The registry client fills this in; until then, say so. */
-static int cmd_test_fetch_registry(const test_opts *o, const test_run *run, tag_list *out,
+/* Tags from the registry. */
+static int cmd_test_fetch_registry(const test_opts *o, test_run *run, tag_list *out,
                                    tp_err *err)
 {
     /* Metadata for newest-build (created, digest) and the followed tag's digest for digest;
@@ -168,6 +169,7 @@ static int cmd_test_fetch_registry(const test_opts *o, const test_run *run, tag_
         .n_platforms = run->n_platforms,
         .credentials = o->credentials,
         .registries_conf_path = o->registries_conf,
+        .platform_mismatch = &run->platform_mismatch,
     };
     return registry_fetch_for_test(&params, out, err);
 }
@@ -214,7 +216,10 @@ static int prepare(const test_opts *o, test_run *run, tp_err *err)
         return -1;
     }
     strategy_params params = {run->kind, run->constraint, run->filter};
-    return strategy_select(&params, &run->tags, &run->result, err);
+    if (strategy_select(&params, &run->tags, &run->result, err) < 0)
+        return -1;
+    strategy_mark_platform_mismatch(&run->result, &run->tags, &run->platform_mismatch);
+    return 0;
 }
 
 static void run_free(test_run *run)
@@ -224,6 +229,7 @@ static void run_free(test_run *run)
     platforms_free(run->platforms, run->n_platforms);
     tag_list_free(&run->tags);
     strategy_result_free(&run->result);
+    strvec_free(&run->platform_mismatch);
     strvec_free(&run->warnings);
 }
 

@@ -166,13 +166,15 @@ check "trailer" grep -q "^Approved-by: alice@ops-host$" "$TAP_TMP/msg"
 run apply "$D/tagpilot.yaml" catalog catalog=1.5.2
 expect_rc 0 "apply catalog (helmvalues)"
 git --git-dir="$D/config.git" diff main~1 main -- charts/catalog/values.yaml >"$TAP_TMP/d"
-check "helmvalues diff is one line" [ "$(grep -c '^-[^-]' "$TAP_TMP/d")" = 1 ] && [ "$(grep -c '^+[^+]' "$TAP_TMP/d")" = 1 ]
+check "helmvalues diff is one line" [ "$(grep -c '^-[^-]' "$TAP_TMP/d")" = 1 ]
+check "helmvalues diff is one line (also)" [ "$(grep -c '^+[^+]' "$TAP_TMP/d")" = 1 ]
 check "helmvalues keeps the comment lines" grep -q "^+  tag: 1.5.2$" "$TAP_TMP/d"
 
 n=$(count)
 run apply "$D/tagpilot.yaml" catalog catalog=1.5.2
 expect_rc 0 "apply the same tag again"
-check "no change, no commit" [ "$(cat "$OUT")" = "no change" ] && [ "$(count)" = "$n" ]
+check "no change, no commit" [ "$(cat "$OUT")" = "no change" ]
+check "no change, no commit (also)" [ "$(count)" = "$n" ]
 
 run apply "$D/tagpilot.yaml" shop shop=1.0.0
 expect_rc 0 "apply shop (kustomization)"

@@ -19,7 +19,3 @@ j() { jq -r "$1" "$OUT"; }
 # stat NAME: one request counter from the last probe
 stat() { jq -r ".stats.$1" "$OUT"; }
 
-# has_test_wiring: `tagpilot test` knows --registries-conf-path (issue 3 is wired into the CLI)
-has_test_wiring() {
-    "$TAGPILOT" test --help 2>&1 | grep -q -- '--registries-conf-path'
-}
