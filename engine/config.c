@@ -398,18 +398,13 @@ int config_parse(const char *buf, size_t len, const char *path, tp_config *out, 
 
 int config_load(const char *path, tp_config *out, tp_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *out = (tp_config){0};
-        return tp_err_set(err, "config %s: %s", path, strerror(errno));
-    }
+    *out = (tp_config){0};
     strbuf sb = {0};
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        strbuf_append(&sb, chunk, n);
-    fclose(f);
-    int rc = config_parse(sb.data ? sb.data : "", sb.len, path, out, err);
+    char *name = xasprintf("config %s", path);
+    int rc = file_read_all(path, name, &sb, err);
+    free(name);
+    if (rc == 0)
+        rc = config_parse(sb.data, sb.len, path, out, err);
     strbuf_free(&sb);
     return rc;
 }

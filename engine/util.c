@@ -1,6 +1,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,4 +250,22 @@ void strvec_free(strvec *v)
         free(v->items[i]);
     free(v->items);
     *v = (strvec){0};
+}
+
+int file_read_all(const char *path, const char *name, strbuf *out, tp_err *err)
+{
+    if (!name)
+        name = path;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return tp_err_set(err, "%s: cannot open: %s", name, strerror(errno));
+    char chunk[16384];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        strbuf_append(out, chunk, n);
+    int failed = ferror(f);
+    fclose(f);
+    if (!out->data)
+        strbuf_append(out, "", 0);
+    return failed ? tp_err_set(err, "%s: read error", name) : 0;
 }

@@ -62,6 +62,10 @@ void strbuf_vprintf(strbuf *sb, const char *fmt, va_list ap);
 char *strbuf_take(strbuf *sb);
 void strbuf_free(strbuf *sb);
 
+/* Read a whole file into out (appended; out->data is never NULL afterwards). Errors say
+ * "<name>: <cause>", name being how messages should call the file (NULL: the path). */
+int file_read_all(const char *path, const char *name, strbuf *out, tp_err *err);
+
 /* Growable array of owned strings. */
 typedef struct strvec {
     char **items;

@@ -223,21 +223,10 @@ int yamldoc_parse(const char *buf, size_t len, const char *name, ydoc *out, tp_e
 int yamldoc_load(const char *path, ydoc *out, tp_err *err)
 {
     *out = (ydoc){0};
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return tp_err_set(err, "%s: %s", path, strerror(errno));
     strbuf sb = {0};
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        strbuf_append(&sb, chunk, n);
-    bool failed = ferror(f);
-    fclose(f);
-    if (failed) {
-        strbuf_free(&sb);
-        return tp_err_set(err, "%s: read error", path);
-    }
-    int rc = yamldoc_parse(sb.data ? sb.data : "", sb.len, path, out, err);
+    int rc = file_read_all(path, NULL, &sb, err);
+    if (rc == 0)
+        rc = yamldoc_parse(sb.data, sb.len, path, out, err);
     strbuf_free(&sb);
     return rc;
 }

@@ -146,18 +146,7 @@ bool manifest_image_matches(const char *written, const imageref *ref)
 
 int manifest_read_file(const char *path, const char *rel, strbuf *out, tp_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return tp_err_set(err, "%s: %s", rel, strerror(errno));
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        strbuf_append(out, chunk, n);
-    bool bad = ferror(f);
-    fclose(f);
-    if (!out->data)
-        strbuf_append(out, "", 0);
-    return bad ? tp_err_set(err, "%s: read error", rel) : 0;
+    return file_read_all(path, rel, out, err);
 }
 
 const char *manifest_origin_name(tag_origin origin)

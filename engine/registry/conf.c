@@ -281,21 +281,10 @@ done:
 int registries_conf_load(const char *path, registries_conf *out, tp_err *err)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return tp_err_set(err, "%s: cannot open: %s", path, strerror(errno));
     strbuf sb = {0};
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        strbuf_append(&sb, chunk, n);
-    bool failed = ferror(f);
-    fclose(f);
-    if (failed) {
-        strbuf_free(&sb);
-        return tp_err_set(err, "%s: read error", path);
-    }
-    int rc = registries_conf_parse(sb.data ? sb.data : "", sb.len, path, out, err);
+    int rc = file_read_all(path, NULL, &sb, err);
+    if (rc == 0)
+        rc = registries_conf_parse(sb.data, sb.len, path, out, err);
     strbuf_free(&sb);
     return rc;
 }
