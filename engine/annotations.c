@@ -15,6 +15,7 @@
 
 #include "imageref.h"
 #include "strategy.h"
+#include "annotations_values.h"
 #include "util.h"
 
 #define SHOWN_MAX 80 /* bytes of a value quoted in a message */
@@ -107,29 +108,10 @@ static void join_msg(strbuf *sb, const char *msg)
 static bool utf8_valid(const unsigned char *s)
 {
     while (*s) {
-        size_t extra;
-        unsigned int cp;
-        if (*s < 0x80) {
-            s++;
-            continue;
-        } else if ((*s & 0xe0) == 0xc0) {
-            extra = 1, cp = *s & 0x1f;
-        } else if ((*s & 0xf0) == 0xe0) {
-            extra = 2, cp = *s & 0x0f;
-        } else if ((*s & 0xf8) == 0xf0) {
-            extra = 3, cp = *s & 0x07;
-        } else {
+        size_t n = utf8_sequence_length(s);
+        if (!n)
             return false;
-        }
-        for (size_t i = 1; i <= extra; i++) {
-            if ((s[i] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i] & 0x3f);
-        }
-        static const unsigned int min_cp[] = {0, 0x80, 0x800, 0x10000};
-        if (cp < min_cp[extra] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        s += extra + 1;
+        s += n;
     }
     return true;
 }
@@ -196,43 +178,6 @@ static bool check_text(const char *key, const char *value, strvec *errors)
     return true;
 }
 
-int annotations_parse_bool(const char *value, bool *out)
-{
-    static const char *const yes[] = {"true", "yes", "on", "1"};
-    static const char *const no[] = {"false", "no", "off", "0"};
-    if (!value)
-        return -1;
-    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
-        if (strcasecmp(value, yes[i]) == 0) {
-            *out = true;
-            return 0;
-        }
-        if (strcasecmp(value, no[i]) == 0) {
-            *out = false;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-/* os, arch and variant are names like "linux", "arm64", "v8". */
-static bool platform_part_ok(const char *s)
-{
-    return *s &&
-           s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")] ==
-               '\0';
-}
-
-void platforms_free(platform *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(p[i].os);
-        free(p[i].arch);
-        free(p[i].variant);
-    }
-    free(p);
-}
-
 int annotations_parse_platforms(const char *value, platform **out, size_t *n, tp_err *err)
 {
     *out = NULL;
@@ -252,7 +197,7 @@ int annotations_parse_platforms(const char *value, platform **out, size_t *n, tp
             }
         bool ok = parts == 2 || parts == 3;
         for (size_t k = 0; ok && k < parts; k++)
-            ok = platform_part_ok(part[k]);
+            ok = annotations_platform_part_ok(part[k]);
         if (!ok) {
             char buf[SHOWN_BUF];
             tp_err_set(err, "invalid platform '%s' (want os/arch[/variant])",
@@ -273,57 +218,6 @@ int annotations_parse_platforms(const char *value, platform **out, size_t *n, tp
     }
     free(copy);
     return 0;
-}
-
-static platform *platforms_copy(const platform *p, size_t n)
-{
-    if (n == 0)
-        return NULL;
-    platform *copy = xcalloc(n, sizeof *copy);
-    for (size_t i = 0; i < n; i++) {
-        copy[i].os = xstrdup(p[i].os);
-        copy[i].arch = xstrdup(p[i].arch);
-        copy[i].variant = xstrdup(p[i].variant);
-    }
-    return copy;
-}
-
-/* allow-tags as AIU reads it: "any", or "<function>:<argument>" with the one function regexp. */
-static bool match_spec_ok(const char *v)
-{
-    if (strcasecmp(v, "any") == 0)
-        return true;
-    const char *colon = strchr(v, ':');
-    return colon && colon - v == 6 && strncasecmp(v, "regexp", 6) == 0;
-}
-
-/* "a/b" with both parts non-empty and no further '/'. */
-static bool ns_name_ok(const char *s, size_t n)
-{
-    const char *slash = memchr(s, '/', n);
-    return slash && slash > s && slash < s + n - 1 &&
-           !memchr(slash + 1, '/', n - (size_t)(slash - s) - 1);
-}
-
-/* Credential sources as AIU's ParseCredentialSource accepts them (and ext: paths absolute). */
-static bool credentials_ok(const char *v)
-{
-    const char *colon = strchr(v, ':');
-    if (!colon || colon == v || !colon[1] || strchr(colon + 1, ':'))
-        return false;
-    const char *arg = colon + 1;
-    size_t kind_len = (size_t)(colon - v);
-    if (kind_len == 10 && strncasecmp(v, "pullsecret", 10) == 0)
-        return ns_name_ok(arg, strlen(arg));
-    if (kind_len == 6 && strncasecmp(v, "secret", 6) == 0) {
-        const char *hash = strchr(arg, '#');
-        return hash && hash[1] && !strchr(hash + 1, '#') && ns_name_ok(arg, (size_t)(hash - arg));
-    }
-    if (kind_len == 3 && strncasecmp(v, "env", 3) == 0)
-        return true;
-    if (kind_len == 3 && strncasecmp(v, "ext", 3) == 0)
-        return arg[0] == '/';
-    return false;
 }
 
 static void split_globs(const char *value, strvec *out)
@@ -377,7 +271,7 @@ static option_state parse_option(layer *l, enum option_id id, const char *key, c
     case OPT_ALLOW_TAGS:
     case OPT_TAG_MATCH:
         l->text[id] = value;
-        if (!match_spec_ok(value)) {
+        if (!annotations_match_spec_ok(value)) {
             add_msg(&out->errors,
                     "%s: unknown match function in '%s' (want regexp:<pattern> or any)", key,
                     shown(value, buf, sizeof buf));
@@ -386,7 +280,7 @@ static option_state parse_option(layer *l, enum option_id id, const char *key, c
         return OPTION_SET;
     case OPT_PULL_SECRET:
         l->text[id] = value;
-        if (!credentials_ok(value)) {
+        if (!annotations_credentials_ok(value)) {
             add_msg(&out->errors,
                     "%s: invalid credential source '%s' (want pullsecret:<ns>/<name>, "
                     "secret:<ns>/<name>#<field>, env:<VAR> or ext:/<path>)",
@@ -500,7 +394,7 @@ static void settle_image(image_settings *s, const layer *own, const layer *app,
         for (size_t i = 0; i < from->ignore.count; i++)
             strvec_push(&s->ignore_tags, from->ignore.items[i]);
     if ((from = pick(own, app, OPT_PLATFORMS))) {
-        s->platforms = platforms_copy(from->platforms, from->n_platforms);
+        s->platforms = annotations_platforms_copy(from->platforms, from->n_platforms);
         s->n_platforms = from->n_platforms;
     }
     from = pick(own, app, OPT_FORCE_UPDATE);
@@ -557,7 +451,7 @@ static bool parse_method(const char *key, const char *v, app_settings *out)
         if (str_starts_with(creds, "secret:")) {
             const char *name = creds + 7;
             size_t len = strlen(name);
-            bool ok = len > 0 && (!strchr(name, '/') || ns_name_ok(name, len));
+            bool ok = len > 0 && (!strchr(name, '/') || annotations_ns_name_ok(name, len));
             if (ok) {
                 out->writeback = WRITEBACK_GIT;
                 out->writeback_secret = xstrdup(name);
