@@ -548,6 +548,10 @@ size_t engine_take_results(engine *e, engine_result *out, size_t max)
 {
     pthread_mutex_lock(&e->lock);
     size_t n = e->n_results < max ? e->n_results : max;
+    if (n == 0) { /* results may still be NULL: memcpy must not see it */
+        pthread_mutex_unlock(&e->lock);
+        return 0;
+    }
     memcpy(out, e->results, n * sizeof *out);
     memmove(e->results, e->results + n, (e->n_results - n) * sizeof *e->results);
     e->n_results -= n;
