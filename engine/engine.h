@@ -23,24 +23,24 @@ typedef enum engine_policy_override {
 } engine_policy_override;
 
 typedef struct engine_options {
-    const tp_config *config;   /* borrowed; must outlive the engine */
-    bool read_only;            /* refuse every write and take no journal lock */
-    bool dry_run;              /* decide, but write nothing (not git, not the journal) */
+    const tp_config *config;         /* borrowed; must outlive the engine */
+    bool read_only;                  /* refuse every write and take no journal lock */
+    bool dry_run;                    /* decide, but write nothing (not git, not the journal) */
     engine_policy_override approval; /* --approval */
-    int64_t interval_ns;       /* 0: the config's interval */
-    bool once;                 /* one cycle, then stop (engine_wait returns) */
-    bool no_auto_writes;       /* decide, but write only what a command asks (CLI actions) */
-    const char *only_app;      /* scan just this Application (CLI actions); NULL: all */
+    int64_t interval_ns;             /* 0: the config's interval */
+    bool once;                       /* one cycle, then stop (engine_wait returns) */
+    bool no_auto_writes;             /* decide, but write only what a command asks (CLI actions) */
+    const char *only_app;            /* scan just this Application (CLI actions); NULL: all */
 } engine_options;
 
 typedef enum engine_cmd_kind {
     CMD_REFRESH = 0, /* app NULL: everything */
     CMD_APPROVE,
-    CMD_PIN,         /* tag required */
+    CMD_PIN, /* tag required */
     CMD_UNPIN,
-    CMD_ROLLBACK,    /* tag optional: the previous one from history */
-    CMD_SKIP,        /* tag optional: the current candidate */
-    CMD_SET_POLICY,  /* policy "auto" or "manual"; app required, alias ignored */
+    CMD_ROLLBACK,   /* tag optional: the previous one from history */
+    CMD_SKIP,       /* tag optional: the current candidate */
+    CMD_SET_POLICY, /* policy "auto" or "manual"; app required, alias ignored */
     CMD_PAUSE,
     CMD_RESUME,
     CMD_SHUTDOWN,
@@ -48,8 +48,8 @@ typedef enum engine_cmd_kind {
 
 typedef struct engine_command {
     engine_cmd_kind kind;
-    const char *app;    /* borrowed during engine_submit only */
-    const char *alias;  /* NULL: the app's only image */
+    const char *app;   /* borrowed during engine_submit only */
+    const char *alias; /* NULL: the app's only image */
     const char *tag;
     const char *policy;
     const char *digest; /* approve: only if the candidate is still at this digest (what the
@@ -57,11 +57,11 @@ typedef struct engine_command {
 } engine_command;
 
 typedef struct engine_result {
-    uint64_t id;        /* as returned by engine_submit */
+    uint64_t id; /* as returned by engine_submit */
     engine_cmd_kind kind;
     bool ok;
-    char *message;      /* "bookstore/bookstore: v1.0.0 → v1.0.1 written (commit 1a2b3c4)" or why not */
-    char *commit;       /* commit id when one was written, else NULL */
+    char *message; /* "bookstore/bookstore: v1.0.0 → v1.0.1 written (commit 1a2b3c4)" or why not */
+    char *commit;  /* commit id when one was written, else NULL */
 } engine_result;
 
 /* Start the thread. Returns NULL with err when the state dir is unusable or locked by another

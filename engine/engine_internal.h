@@ -30,18 +30,18 @@ typedef struct tracked {
     tagfilter *filter;
     tag_list tags;
     strategy_result result;
-    strvec platform_mismatch;    /* newest-build tags with no image for the platforms */
-    char *candidate;             /* NULL: none */
-    char *candidate_digest;      /* digest the candidate tag pointed at when checked */
+    strvec platform_mismatch; /* newest-build tags with no image for the platforms */
+    char *candidate;          /* NULL: none */
+    char *candidate_digest;   /* digest the candidate tag pointed at when checked */
     image_state state;
-    char *detail;                /* error text or why; NULL */
+    char *detail; /* error text or why; NULL */
     int64_t last_check_ns;
-    char *diff;                  /* what writing the candidate would commit */
-    char *target;                /* where a write goes, for the console */
-    int pending;                 /* registry operations in flight for it */
-    bool failed;                 /* error already recorded; skip the rest */
-    bool selected;               /* candidate chosen this cycle */
-    model_block *block;          /* last published form, NULL when it changed since */
+    char *diff;         /* what writing the candidate would commit */
+    char *target;       /* where a write goes, for the console */
+    int pending;        /* registry operations in flight for it */
+    bool failed;        /* error already recorded; skip the rest */
+    bool selected;      /* candidate chosen this cycle */
+    model_block *block; /* last published form, NULL when it changed since */
 } tracked;
 
 struct engine {
@@ -52,7 +52,7 @@ struct engine {
 
     /* Shared with the consumer, under lock. */
     pthread_mutex_t lock;
-    pthread_cond_t idle_cond;     /* signalled when a --once engine has finished */
+    pthread_cond_t idle_cond; /* signalled when a --once engine has finished */
     model_snapshot *current;
     struct pending_command *queue; /* FIFO */
     struct pending_command *queue_tail;
@@ -60,10 +60,10 @@ struct engine {
     size_t n_results, cap_results;
     uint64_t next_id;
     bool stop_requested;
-    bool wait_called;             /* engine_wait: the caller queued everything */
+    bool wait_called; /* engine_wait: the caller queued everything */
     bool finished;
-    int wake_pipe[2];             /* engine -> consumer */
-    int cmd_pipe[2];              /* consumer -> engine */
+    int wake_pipe[2]; /* engine -> consumer */
+    int cmd_pipe[2];  /* consumer -> engine */
 
     /* Engine thread only. */
     registry_client *registry;
@@ -71,25 +71,25 @@ struct engine {
     bool have_rconf;
     journal *journal;
     decisions dec;
-    strmap history;               /* "app\x1falias" -> struct history_list* (journal indexes) */
+    strmap history; /* "app\x1falias" -> struct history_list* (journal indexes) */
     app_source **sources;
     size_t n_sources;
     char *sources_label;
-    char *source_error;           /* why the last read of a source failed, or NULL */
-    app_list *apps;               /* one per source, from the last cycle */
+    char *source_error; /* why the last read of a source failed, or NULL */
+    app_list *apps;     /* one per source, from the last cycle */
     size_t n_apps_lists;
-    tracked *images;              /* sorted by app, alias */
+    tracked *images; /* sorted by app, alias */
     size_t n_images;
-    strmap by_key;                /* key -> tracked* */
-    strmap last_states;           /* key -> state + 1, to log changes only */
-    strvec log;                   /* ring of the last ENGINE_LOG_KEEP lines */
+    strmap by_key;      /* key -> tracked* */
+    strmap last_states; /* key -> state + 1, to log changes only */
+    strvec log;         /* ring of the last ENGINE_LOG_KEEP lines */
     uint64_t log_total;
     uint64_t generation;
     engine_phase phase;
     size_t scan_done;
     int64_t last_cycle_ns, next_cycle_ns;
     bool refresh_requested;
-    char *identity;               /* "user@host" for trailers */
+    char *identity; /* "user@host" for trailers */
 };
 
 /* engine.c */

@@ -9,14 +9,16 @@
 #include "util.h"
 
 typedef struct imageref {
-    char *registry;  /* as written, or "docker.io" when none: "ghcr.io", "localhost:5000" */
-    char *api_host;  /* where to send requests: "registry-1.docker.io" for docker.io, else registry */
-    char *repository;/* path in the registry, normalised: "library/nginx", "amplication/bookstore" */
-    char *name;      /* full normalised name: "docker.io/library/nginx", "ghcr.io/a/b" */
-    char *short_name;/* as argocd-image-updater shows it: "docker.io/" and "library/" dropped unless
-                        written: "nginx", "ghcr.io/a/b" */
-    char *tag;       /* or NULL */
-    char *digest;    /* "sha256:<64 hex>" or NULL */
+    char *registry; /* as written, or "docker.io" when none: "ghcr.io", "localhost:5000" */
+    char
+        *api_host; /* where to send requests: "registry-1.docker.io" for docker.io, else registry */
+    char *
+        repository; /* path in the registry, normalised: "library/nginx", "amplication/bookstore" */
+    char *name;     /* full normalised name: "docker.io/library/nginx", "ghcr.io/a/b" */
+    char *short_name; /* as argocd-image-updater shows it: "docker.io/" and "library/" dropped
+                         unless written: "nginx", "ghcr.io/a/b" */
+    char *tag;        /* or NULL */
+    char *digest;     /* "sha256:<64 hex>" or NULL */
 } imageref;
 
 /* Parse a strict reference: name[:tag][@digest]. Errors are clear: "repository name must be

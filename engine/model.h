@@ -31,12 +31,12 @@ const char *model_state_text(image_state state);
 
 typedef struct model_tag {
     const char *name;
-    const char *digest;   /* NULL when unknown */
-    int64_t created_ns;   /* valid when has_created */
+    const char *digest; /* NULL when unknown */
+    int64_t created_ns; /* valid when has_created */
     bool has_created;
     bool eligible;
     bool candidate;
-    const char *reason;   /* "does not satisfy '~1.0'" */
+    const char *reason; /* "does not satisfy '~1.0'" */
 } model_tag;
 
 /* One journal record about this image, newest last. */
@@ -48,23 +48,23 @@ typedef struct model_image {
     /* identity */
     const char *app;
     const char *alias;
-    const char *image;        /* short name: "ghcr.io/amplication/bookstore-application" */
+    const char *image; /* short name: "ghcr.io/amplication/bookstore-application" */
     /* how it is chosen */
-    const char *strategy;     /* "semver" */
-    const char *constraint;   /* NULL when none */
-    const char *policy;       /* "manual" or "auto" */
+    const char *strategy;   /* "semver" */
+    const char *constraint; /* NULL when none */
+    const char *policy;     /* "manual" or "auto" */
     /* where it stands */
-    const char *current;      /* tag running per git, NULL when unknown */
-    const char *candidate;    /* NULL when none */
+    const char *current;   /* tag running per git, NULL when unknown */
+    const char *candidate; /* NULL when none */
     const char *candidate_digest;
-    const char *pin;          /* pinned tag, NULL when not pinned */
-    const char *previous;     /* tag a rollback would go back to, NULL when none */
+    const char *pin;      /* pinned tag, NULL when not pinned */
+    const char *previous; /* tag a rollback would go back to, NULL when none */
     image_state state;
-    const char *detail;       /* error text, or why held/pinned/refused; NULL */
-    int64_t last_check_ns;    /* wall clock, 0 before the first check */
+    const char *detail;    /* error text, or why held/pinned/refused; NULL */
+    int64_t last_check_ns; /* wall clock, 0 before the first check */
     /* what a write would do */
-    const char *target;       /* "charts/bookstore/.argocd-source-bookstore.yaml in file:///…" */
-    const char *diff;         /* unified diff a write of the candidate would commit; NULL */
+    const char *target; /* "charts/bookstore/.argocd-source-bookstore.yaml in file:///…" */
+    const char *diff;   /* unified diff a write of the candidate would commit; NULL */
     /* evidence */
     const model_tag *tags;
     size_t n_tags;
@@ -86,18 +86,18 @@ typedef struct model_rate {
 } model_rate;
 
 typedef struct model_snapshot {
-    uint64_t generation;        /* grows by one per publish */
+    uint64_t generation; /* grows by one per publish */
     engine_phase phase;
     size_t scan_done, scan_total; /* progress of the cycle in flight */
-    int64_t last_cycle_ns;      /* wall clock of the last finished cycle, 0 before */
-    int64_t next_cycle_ns;      /* when the next one starts, 0 when paused */
-    bool read_only;             /* the engine refuses writes */
-    const char *sources;        /* "git file:///…/config.git@main:apps" (several joined by ", ") */
+    int64_t last_cycle_ns;        /* wall clock of the last finished cycle, 0 before */
+    int64_t next_cycle_ns;        /* when the next one starts, 0 when paused */
+    bool read_only;               /* the engine refuses writes */
+    const char *sources; /* "git file:///…/config.git@main:apps" (several joined by ", ") */
     const model_image *const *images; /* sorted by app, then alias */
     size_t n_images;
     const model_rate *rates;
     size_t n_rates;
-    const char *const *log;     /* recent engine events, oldest first */
+    const char *const *log; /* recent engine events, oldest first */
     size_t n_log;
     uint64_t log_total;         /* events ever logged: log[n_log-1] is event number log_total */
     struct model_private *priv; /* refcount and storage; not for readers */

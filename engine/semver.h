@@ -12,7 +12,8 @@
 #include "util.h"
 
 /* A parsed version. It does not own memory: pre/meta point into the string given to
- * semver_parse, which must outlive it. Parsing allocates nothing (selection runs over 100k tags). */
+ * semver_parse, which must outlive it. Parsing allocates nothing (selection runs over 100k tags).
+ */
 typedef struct semver_version {
     uint64_t major, minor, patch;
     const char *pre; /* pre-release identifiers without the '-', or NULL */
@@ -45,8 +46,8 @@ bool semver_constraint_has_prerelease(const semver_constraint *c);
 
 typedef enum semver_check {
     SEMVER_SATISFIED = 0,
-    SEMVER_UNSATISFIED,          /* "does not satisfy '<constraint>'" */
-    SEMVER_PRERELEASE_EXCLUDED,  /* "pre-release excluded by '<constraint>'" */
+    SEMVER_UNSATISFIED,         /* "does not satisfy '<constraint>'" */
+    SEMVER_PRERELEASE_EXCLUDED, /* "pre-release excluded by '<constraint>'" */
 } semver_check;
 
 /* Does v satisfy c? When it does not, says whether the pre-release rule refused it: as in

@@ -60,21 +60,21 @@ int tag_list_read(const char *path_or_dash, tag_list *out, tp_err *err);
 
 /* Why a tag was or was not picked. */
 typedef enum tag_reason {
-    REASON_CANDIDATE = 0,      /* "candidate" */
-    REASON_OLDER,              /* "older than the candidate" */
-    REASON_NOT_SEMVER,         /* "not a semantic version" */
-    REASON_PRERELEASE,         /* "pre-release excluded by '<constraint>'" */
-    REASON_UNSATISFIED,        /* "does not satisfy '<constraint>'" */
-    REASON_IGNORED,            /* "ignored by glob '<glob>'" */
-    REASON_NOT_ALLOWED,        /* "rejected by allow-tags <spec>" */
-    REASON_NO_CREATED,         /* "no build date known" (newest-build) */
-    REASON_NOT_FOLLOWED,       /* "not the followed tag '<tag>'" (digest) */
-    REASON_PLATFORM_MISMATCH,  /* "no image for platform …" (newest-build; set by the registry) */
+    REASON_CANDIDATE = 0,     /* "candidate" */
+    REASON_OLDER,             /* "older than the candidate" */
+    REASON_NOT_SEMVER,        /* "not a semantic version" */
+    REASON_PRERELEASE,        /* "pre-release excluded by '<constraint>'" */
+    REASON_UNSATISFIED,       /* "does not satisfy '<constraint>'" */
+    REASON_IGNORED,           /* "ignored by glob '<glob>'" */
+    REASON_NOT_ALLOWED,       /* "rejected by allow-tags <spec>" */
+    REASON_NO_CREATED,        /* "no build date known" (newest-build) */
+    REASON_NOT_FOLLOWED,      /* "not the followed tag '<tag>'" (digest) */
+    REASON_PLATFORM_MISMATCH, /* "no image for platform …" (newest-build; set by the registry) */
 } tag_reason;
 
 typedef struct tag_verdict {
-    size_t index;       /* into the tag_list given to strategy_select */
-    bool eligible;      /* passed filters and constraint */
+    size_t index;  /* into the tag_list given to strategy_select */
+    bool eligible; /* passed filters and constraint */
     tag_reason reason;
     const char *detail; /* constraint text, glob, allow spec or followed tag; borrowed */
 } tag_verdict;
@@ -82,14 +82,14 @@ typedef struct tag_verdict {
 /* What the selection needs to know about one image. Borrowed pointers. */
 typedef struct strategy_params {
     strategy_kind kind;
-    const char *constraint;   /* image-list constraint / --semver-constraint; may be NULL */
-    const tagfilter *filter;  /* may be NULL: everything allowed */
+    const char *constraint;  /* image-list constraint / --semver-constraint; may be NULL */
+    const tagfilter *filter; /* may be NULL: everything allowed */
 } strategy_params;
 
 typedef struct strategy_result {
     tag_verdict *verdicts; /* one per tag, in the order of the input list; owned */
     size_t count;
-    ptrdiff_t candidate;   /* index into the tag list, or -1 when none */
+    ptrdiff_t candidate; /* index into the tag list, or -1 when none */
 } strategy_result;
 
 /* Select a candidate. Fails only on a bad constraint ("invalid semver constraint '…': …") or a

@@ -7,7 +7,7 @@
 
 typedef struct strmap {
     struct strmap_slot *slots;
-    size_t cap;   /* power of two, 0 when empty */
+    size_t cap; /* power of two, 0 when empty */
     size_t count;
     size_t tombs; /* removed slots still on probe chains */
 } strmap;

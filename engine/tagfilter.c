@@ -7,13 +7,13 @@
 #include <string.h>
 
 struct tagfilter {
-    char *allow_spec;       /* as given, for reasons; NULL when everything is allowed */
-    pcre2_code *re;         /* compiled regexp:, or NULL */
-    pcre2_match_data *md;   /* scratch for matching; makes a filter single-threaded */
-    bool allow_nothing;     /* invalid regexp or unknown function */
-    char *problem;          /* why allow_nothing, or NULL */
-    strvec ignore;          /* globs */
-    bool disables;          /* an ignore glob is "*" */
+    char *allow_spec;     /* as given, for reasons; NULL when everything is allowed */
+    pcre2_code *re;       /* compiled regexp:, or NULL */
+    pcre2_match_data *md; /* scratch for matching; makes a filter single-threaded */
+    bool allow_nothing;   /* invalid regexp or unknown function */
+    char *problem;        /* why allow_nothing, or NULL */
+    strvec ignore;        /* globs */
+    bool disables;        /* an ignore glob is "*" */
 };
 
 static void compile_allow(tagfilter *f, const char *spec)

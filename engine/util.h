@@ -14,7 +14,8 @@ typedef struct tp_err {
     char msg[512];
 } tp_err;
 
-/* Format into err->msg; err may be NULL. Always returns -1 so callers can `return tp_err_set(...)`. */
+/* Format into err->msg; err may be NULL. Always returns -1 so callers can `return tp_err_set(...)`.
+ */
 int tp_err_set(tp_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prepend "prefix: " to an existing message (e.g. the app or image it concerns). */
 void tp_err_prefix(tp_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -164,8 +164,8 @@ static int handle_event(builder *b, ydoc *doc, yaml_event_t *ev, tp_err *err)
     case YAML_SEQUENCE_START_EVENT:
     case YAML_MAPPING_START_EVENT: {
         bool seq = ev->type == YAML_SEQUENCE_START_EVENT;
-        const yaml_char_t *anchor = seq ? ev->data.sequence_start.anchor
-                                        : ev->data.mapping_start.anchor;
+        const yaml_char_t *anchor =
+            seq ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor;
         n = node_new(b, seq ? YNODE_SEQ : YNODE_MAP, ev->start_mark, ev->end_mark, anchor);
         bool flow = seq ? ev->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE
                         : ev->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE;

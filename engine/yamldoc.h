@@ -11,7 +11,7 @@
 
 typedef enum ynode_kind {
     YNODE_SCALAR,
-    YNODE_MAP,  /* children alternate key, value */
+    YNODE_MAP, /* children alternate key, value */
     YNODE_SEQ,
     YNODE_ALIAS /* *name: target points at the anchored node */
 } ynode_kind;
@@ -30,13 +30,13 @@ typedef struct ynode ynode;
 struct ynode {
     ynode_kind kind;
     ynode_style style;
-    char *value;           /* scalar text after unquoting (owned); NULL for collections */
-    size_t value_len;      /* bytes in value (may contain NUL) */
-    char *anchor;          /* &name, or NULL */
-    const ynode *target;   /* for YNODE_ALIAS; not owned */
-    size_t start, end;     /* byte span in the source, end exclusive (quotes included) */
-    size_t line, column;   /* 1-based position of start */
-    ynode **children;      /* owned */
+    char *value;         /* scalar text after unquoting (owned); NULL for collections */
+    size_t value_len;    /* bytes in value (may contain NUL) */
+    char *anchor;        /* &name, or NULL */
+    const ynode *target; /* for YNODE_ALIAS; not owned */
+    size_t start, end;   /* byte span in the source, end exclusive (quotes included) */
+    size_t line, column; /* 1-based position of start */
+    ynode **children;    /* owned */
     size_t n_children;
 };
 
@@ -44,7 +44,7 @@ struct ynode {
 typedef struct ydoc {
     ynode **roots; /* one per document; NULL for an empty document */
     size_t n_roots;
-    char *name;    /* file name for messages (owned) */
+    char *name; /* file name for messages (owned) */
 } ydoc;
 
 /* Parse buf (UTF-8). On a syntax error returns -1 with "FILE:LINE:COL: <problem>" in err. */

@@ -155,8 +155,7 @@ static int parse_options(int argc, char **argv, test_opts *o, int *code)
 }
 
 /* Tags from the registry. */
-static int cmd_test_fetch_registry(const test_opts *o, test_run *run, tag_list *out,
-                                   tp_err *err)
+static int cmd_test_fetch_registry(const test_opts *o, test_run *run, tag_list *out, tp_err *err)
 {
     /* Metadata for newest-build (created, digest) and the followed tag's digest for digest;
      * no disk cache: `test` leaves the state dir alone. */

@@ -31,8 +31,8 @@ struct journal {
 /* The fields in the order they are written, so files read well and diff cleanly. */
 #define JOURNAL_FIELDS(X)                                                                          \
     X(time)                                                                                        \
-    X(user) X(host) X(ssh) X(action) X(app) X(alias) X(from) X(to) X(digest) X(commit) X(result)   \
-        X(detail)
+    X(user)                                                                                        \
+    X(host) X(ssh) X(action) X(app) X(alias) X(from) X(to) X(digest) X(commit) X(result) X(detail)
 
 void journal_record_clear(journal_record *rec)
 {

@@ -13,19 +13,19 @@
 #include "util.h"
 
 typedef struct journal_record {
-    char *time;    /* RFC 3339 UTC, filled by journal_append when NULL */
-    char *user;    /* operator identity, filled by journal_append when NULL */
+    char *time; /* RFC 3339 UTC, filled by journal_append when NULL */
+    char *user; /* operator identity, filled by journal_append when NULL */
     char *host;
-    char *ssh;     /* $SSH_CONNECTION when set, else NULL */
-    char *action;  /* approve, pin, unpin, rollback, skip, set-policy, write, … */
+    char *ssh;    /* $SSH_CONNECTION when set, else NULL */
+    char *action; /* approve, pin, unpin, rollback, skip, set-policy, write, … */
     char *app;
     char *alias;
-    char *from;    /* tag before */
-    char *to;      /* tag after (or policy for set-policy) */
-    char *digest;  /* digest bound to the action, when any */
-    char *commit;  /* git commit id written, when any */
-    char *result;  /* "ok", "refused", "error" */
-    char *detail;  /* error text or note, when any */
+    char *from;   /* tag before */
+    char *to;     /* tag after (or policy for set-policy) */
+    char *digest; /* digest bound to the action, when any */
+    char *commit; /* git commit id written, when any */
+    char *result; /* "ok", "refused", "error" */
+    char *detail; /* error text or note, when any */
 } journal_record;
 
 typedef enum journal_mode {

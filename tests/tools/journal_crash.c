@@ -26,8 +26,13 @@ int main(int argc, char **argv)
         snprintf(to, sizeof to, "v%ld", n);
         /* A long detail makes a write take long enough to be interrupted part-way sometimes. */
         snprintf(detail, sizeof detail, "%0500ld", n);
-        journal_record rec = {.action = "approve", .app = "bookstore", .alias = "web",
-                              .from = "v0", .to = to, .result = "ok", .detail = detail};
+        journal_record rec = {.action = "approve",
+                              .app = "bookstore",
+                              .alias = "web",
+                              .from = "v0",
+                              .to = to,
+                              .result = "ok",
+                              .detail = detail};
         if (journal_append(j, &rec, &err) < 0) {
             fprintf(stderr, "%s\n", err.msg);
             journal_close(j);

@@ -10,9 +10,12 @@ static void apply_all(decisions *d, const rec_spec *specs, size_t n)
 {
     *d = (decisions){0};
     for (size_t i = 0; i < n; i++) {
-        journal_record r = {.action = (char *)specs[i].action, .app = (char *)specs[i].app,
-                            .alias = (char *)specs[i].alias, .from = (char *)specs[i].from,
-                            .to = (char *)specs[i].to, .result = (char *)specs[i].result};
+        journal_record r = {.action = (char *)specs[i].action,
+                            .app = (char *)specs[i].app,
+                            .alias = (char *)specs[i].alias,
+                            .from = (char *)specs[i].from,
+                            .to = (char *)specs[i].to,
+                            .result = (char *)specs[i].result};
         decisions_apply(d, &r);
     }
 }

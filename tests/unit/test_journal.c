@@ -45,8 +45,12 @@ static journal *open_rw(void)
 
 static void append(journal *j, const char *action, const char *to)
 {
-    journal_record rec = {.action = (char *)action, .app = "bookstore", .alias = "web",
-                          .from = "v1.0.0", .to = (char *)to, .result = "ok"};
+    journal_record rec = {.action = (char *)action,
+                          .app = "bookstore",
+                          .alias = "web",
+                          .from = "v1.0.0",
+                          .to = (char *)to,
+                          .result = "ok"};
     tp_err err = {{0}};
     cr_assert_eq(journal_append(j, &rec, &err), 0, "%s", err.msg);
 }
@@ -228,8 +232,8 @@ Test(journal, unusable_state_dir_is_a_clear_error)
 
 Test(journal, json_round_trip_keeps_odd_text_on_one_line)
 {
-    journal_record rec = {.action = "approve", .detail = "line one\nline \"two\"\t\xff",
-                          .commit = "0123abc"};
+    journal_record rec = {
+        .action = "approve", .detail = "line one\nline \"two\"\t\xff", .commit = "0123abc"};
     char *json = journal_record_to_json(&rec);
     cr_assert_null(strchr(json, '\n'));
     journal_record back;
