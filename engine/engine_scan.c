@@ -77,12 +77,7 @@ static void read_sources(engine *e)
         for (size_t k = 0; k < lists[i].errors.count; k++)
             engine_log(e, "error: %s", lists[i].errors.items[k]);
     }
-    /* The tracked table points into the old lists: it is rebuilt right after this. */
-    for (size_t i = 0; i < e->n_images; i++)
-        tracked_clear(&e->images[i]);
-    free(e->images);
-    e->images = NULL;
-    e->n_images = 0;
+    /* The tracked table points into the old lists: engine_scan moved it aside already. */
     for (size_t i = 0; i < e->n_apps_lists; i++)
         app_list_free(&e->apps[i]);
     free(e->apps);
@@ -534,8 +529,27 @@ void engine_scan(engine *e)
     e->phase = ENGINE_SCANNING;
     e->scan_done = 0;
     engine_publish(e);
+    /* Last cycle's table, kept until the new one exists: each image goes on showing what it
+     * showed (its published block) until this cycle has decided it again. */
+    tracked *old = e->images;
+    size_t n_old = e->n_images;
+    strmap old_keys = e->by_key;
+    e->images = NULL;
+    e->n_images = 0;
+    e->by_key = (strmap){0};
     read_sources(e);
     build_tracked(e);
+    for (size_t i = 0; i < e->n_images; i++) {
+        tracked *before = strmap_get(&old_keys, e->images[i].key);
+        if (before && !e->images[i].failed) {
+            e->images[i].block = before->block;
+            before->block = NULL;
+        }
+    }
+    for (size_t i = 0; i < n_old; i++)
+        tracked_clear(&old[i]);
+    free(old);
+    strmap_free(&old_keys);
     engine_publish(e);
     repo_cache rc = {0};
     read_current_tags(e, &rc);

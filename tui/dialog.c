@@ -317,13 +317,49 @@ void dialog_key(console *c, int key)
     }
 }
 
+/* The body as drawn at `cols` columns: the prose (up to the first blank line) wrapped at
+ * spaces, the diff after it kept line for line (cut with an ellipsis when too wide). */
+static void dialog_wrap(const dialog *d, int cols, strvec *out)
+{
+    bool prose = true;
+    for (size_t i = 0; i < d->body.count; i++) {
+        const char *line = d->body.items[i];
+        if (!*line)
+            prose = false;
+        if (!prose || cols < 10 || (int)strlen(line) <= cols) {
+            strvec_push(out, line);
+            continue;
+        }
+        while (*line) {
+            int len = (int)strlen(line);
+            int cut = len <= cols ? len : cols;
+            if (cut < len) {
+                int space = cut;
+                while (space > 0 && line[space] != ' ')
+                    space--;
+                if (space > cols / 2)
+                    cut = space;
+            }
+            char *part = xstrndup(line, (size_t)cut);
+            strvec_push(out, part);
+            free(part);
+            line += cut;
+            while (*line == ' ')
+                line++;
+        }
+    }
+}
+
 void dialog_draw(console *c)
 {
     dialog *d = &c->dialog;
     if (d->kind == DIALOG_NONE)
         return;
     int width = COLS - 4 < 100 ? COLS - 4 : 100;
-    size_t lines = d->kind == DIALOG_CHOOSE ? d->choices.count : d->body.count;
+    strvec shown = {0};
+    if (d->kind == DIALOG_CONFIRM)
+        dialog_wrap(d, width - 4, &shown);
+    size_t lines = d->kind == DIALOG_CHOOSE ? d->choices.count : shown.count;
     int inner = (int)lines;
     int max_inner = LINES - 8;
     if (max_inner < 1)
@@ -359,8 +395,8 @@ void dialog_draw(console *c)
         screen_text(c, y + height - 2, x + 2, width - 4, ROLE_DIALOG,
                     "Enter choose   j/k move   Esc cancel");
     } else {
-        for (int j = 0; j < inner && (size_t)j < d->body.count; j++) {
-            const char *line = d->body.items[j];
+        for (int j = 0; j < inner && (size_t)j < shown.count; j++) {
+            const char *line = shown.items[j];
             theme_role role = ROLE_DIALOG;
             if (line[0] == '+' && line[1] != '+')
                 role = ROLE_DIFF_ADD;
@@ -381,5 +417,6 @@ void dialog_draw(console *c)
         cursor_x = d->focus == DIALOG_FOCUS_CONFIRM ? bx + 2 : bx + okw + 6;
         free(ok);
     }
+    strvec_free(&shown);
     move(cursor_y, cursor_x);
 }

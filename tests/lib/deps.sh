@@ -53,6 +53,7 @@ demo)
     need_cmd docker-registry docker-registry
     need_cmd git git
     need_cmd tmux tmux
+    [ -x /usr/bin/python3 ] || missing="$missing python3"
     ;;
 esac
 
