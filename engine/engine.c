@@ -236,14 +236,51 @@ static bool stop_requested(engine *e)
     return stop;
 }
 
+size_t engine_live_op_add(engine *e, void *ctx)
+{
+    if (e->n_live_ops == e->cap_live_ops) {
+        e->cap_live_ops = e->cap_live_ops ? e->cap_live_ops * 2 : 64;
+        e->live_ops = xrealloc(e->live_ops, e->cap_live_ops * sizeof *e->live_ops);
+    }
+    e->live_ops[e->n_live_ops] = ctx;
+    return e->n_live_ops++;
+}
+
+void engine_live_op_done(engine *e, size_t slot)
+{
+    e->live_ops[slot] = NULL;
+    /* All called back: start the table over, so it does not grow across cycles. */
+    while (e->n_live_ops && !e->live_ops[e->n_live_ops - 1])
+        e->n_live_ops--;
+}
+
+void engine_cancel_registry(engine *e)
+{
+    registry_client_free(e->registry); /* cancels without calling back */
+    for (size_t i = 0; i < e->n_live_ops; i++)
+        free(e->live_ops[i]);
+    e->n_live_ops = 0;
+    tp_err err = {{0}};
+    e->registry = registry_client_new(&e->registry_opts, &err);
+    if (!e->registry)
+        engine_log(e, "error: %s", err.msg);
+}
+
 int engine_drive_registry(engine *e, tp_err *err)
 {
+    if (!e->registry)
+        return tp_err_set(err, "no registry client");
     while (registry_client_outstanding(e->registry) > 0) {
-        if (stop_requested(e))
+        if (stop_requested(e)) {
+            engine_cancel_registry(e);
             return tp_err_set(err, "engine stopping");
-        int fds[1] = {e->cmd_pipe[0]};
-        if (registry_client_perform(e->registry, 1000, fds, 1, err) < 0)
+        }
+        /* Commands wait for the scan; a stop interrupts it through registry_client_wakeup.
+         * (The command pipe stays out of this poll: nothing drains it here.) */
+        if (registry_client_perform(e->registry, 1000, NULL, 0, err) < 0) {
+            engine_cancel_registry(e);
             return -1;
+        }
     }
     return 0;
 }
@@ -364,6 +401,9 @@ static void engine_free(engine *e)
     free(e->sources_label);
     free(e->source_error);
     registry_client_free(e->registry);
+    for (size_t i = 0; i < e->n_live_ops; i++)
+        free(e->live_ops[i]);
+    free(e->live_ops);
     if (e->have_rconf)
         registries_conf_free(&e->rconf);
     strmap_each(&e->history, free_history, NULL);
@@ -424,6 +464,7 @@ static int open_registry(engine *e, tp_err *err)
     registry_options ro = {0};
     ro.state_dir = e->cfg->state_dir;
     ro.conf = e->have_rconf ? &e->rconf : NULL;
+    e->registry_opts = ro;
     e->registry = registry_client_new(&ro, err);
     return e->registry ? 0 : -1;
 }
@@ -492,12 +533,17 @@ void engine_stop(engine *e)
     engine_free(e);
 }
 
-void engine_wait(engine *e)
+void engine_finish_when_idle(engine *e)
 {
     pthread_mutex_lock(&e->lock);
     e->wait_called = true;
     pthread_mutex_unlock(&e->lock);
     poke_engine(e);
+}
+
+void engine_wait(engine *e)
+{
+    engine_finish_when_idle(e);
     pthread_mutex_lock(&e->lock);
     while (!e->finished)
         pthread_cond_wait(&e->idle_cond, &e->lock);

@@ -69,7 +69,10 @@ typedef struct engine_result {
 engine *engine_start(const engine_options *opts, tp_err *err);
 /* Ask it to stop, wait for the thread, free everything. Safe to call once. */
 void engine_stop(engine *e);
-/* Block until a --once engine has finished its cycle and answered every queued command. */
+/* Tell a --once engine that everything is queued: it stops (phase ENGINE_STOPPED in a snapshot)
+ * after its cycle and the queued commands. Does not block. */
+void engine_finish_when_idle(engine *e);
+/* engine_finish_when_idle, then block until the engine has stopped. */
 void engine_wait(engine *e);
 
 /* Readable whenever a new snapshot or result is ready; the consumer polls it. */

@@ -97,6 +97,11 @@ static void digest_now_cb(void *ud, const char *digest, const tp_err *err)
 static char *digest_now(engine *e, const tracked *t, const char *tag, tp_err *err)
 {
     char *digest = NULL;
+    if (!e->registry)
+        return tp_err_set(err, "no registry client"), NULL;
+    /* The client answers tag -> digest from this cycle's cache; an approval must see where the
+     * tag points now, so start a new cycle of the client's caches first. */
+    registry_client_begin_cycle(e->registry);
     registry_tag_digest(e->registry, &t->image->ref, tag, digest_now_cb, &digest);
     if (engine_drive_registry(e, err) < 0)
         return NULL;
@@ -117,7 +122,9 @@ static void act_write(engine *e, const struct pending_command *c, tracked *t, co
     char commit[41] = "";
     tp_err err = {{0}};
     int rc = 0;
-    bool changes = !str_eq(tag, t->current);
+    /* Under the digest strategy the tag stays and the digest moves. */
+    bool changes = !str_eq(tag, t->current) || (digest && t->image->strategy == STRATEGY_DIGEST &&
+                                                !str_eq(digest, t->current_digest));
     if (changes) {
         t->state = STATE_WRITING;
         tracked_mark_dirty(t);
@@ -136,6 +143,12 @@ static void act_write(engine *e, const struct pending_command *c, tracked *t, co
     tp_err jerr = {{0}};
     if (engine_record(e, &rec, &jerr) < 0) {
         /* Not in the journal means not acknowledged, even when git has the commit. */
+        t->state = STATE_ERROR;
+        if (commit[0])
+            tracked_set_detail(t, "written (commit %.12s) but not in the journal: %s", commit,
+                               jerr.msg);
+        else
+            tracked_set_detail(t, "not in the journal: %s", jerr.msg);
         engine_post_result(e, c->id, c->kind, false, NULL, "%s/%s: %s", t->app->name,
                            t->image->alias, jerr.msg);
         free(trailer);
@@ -159,6 +172,10 @@ static void act_write(engine *e, const struct pending_command *c, tracked *t, co
         }
         free(t->current);
         t->current = xstrdup(tag);
+        if (digest) {
+            free(t->current_digest);
+            t->current_digest = xstrdup(digest);
+        }
         engine_decide(e, t);
         if (changes && t->state == STATE_UP_TO_DATE)
             t->state = STATE_WRITTEN;
@@ -179,6 +196,12 @@ static void act_approve(engine *e, const struct pending_command *c, tracked *t)
     if (t->state != STATE_UPDATE_AVAILABLE && t->state != STATE_HELD) {
         engine_post_result(e, c->id, c->kind, false, NULL, "%s/%s has no update to approve (%s)",
                            t->app->name, t->image->alias, model_state_name(t->state));
+        return;
+    }
+    if (c->tag && !str_eq(c->tag, t->candidate)) {
+        engine_post_result(e, c->id, c->kind, false, NULL,
+                           "%s/%s: the candidate is now %s, not %s; review it again", t->app->name,
+                           t->image->alias, t->candidate, c->tag);
         return;
     }
     /* The approval binds to the digest the operator saw; the tag must still point there. */

@@ -33,6 +33,8 @@ typedef struct tracked {
     strvec platform_mismatch; /* newest-build tags with no image for the platforms */
     char *candidate;          /* NULL: none */
     char *candidate_digest;   /* digest the candidate tag pointed at when checked */
+    char *hint_tag;           /* last cycle's candidate and its digest: the same candidate */
+    char *hint_digest;        /* needs no HEAD again (approve re-checks before writing) */
     image_state state;
     char *detail; /* error text or why; NULL */
     int64_t last_check_ns;
@@ -67,6 +69,9 @@ struct engine {
 
     /* Engine thread only. */
     registry_client *registry;
+    registry_options registry_opts; /* to make a fresh client after a cancel */
+    void **live_ops;                /* registry callback contexts not yet called back */
+    size_t n_live_ops, cap_live_ops;
     registries_conf rconf;
     bool have_rconf;
     journal *journal;
@@ -100,8 +105,15 @@ void engine_post_result(engine *e, uint64_t id, engine_cmd_kind kind, bool ok, c
                         const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 void tracked_mark_dirty(tracked *t);
 void tracked_set_detail(tracked *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Run the registry client until nothing is outstanding (commands wait meanwhile). */
+/* Run the registry client until nothing is outstanding (commands wait meanwhile). On failure or
+ * a stop, everything outstanding is cancelled (engine_cancel_registry) before it returns -1. */
 int engine_drive_registry(engine *e, tp_err *err);
+/* Drop every outstanding registry operation without calling it back: a fresh client, and the
+ * contexts the callbacks would have freed are freed here. */
+void engine_cancel_registry(engine *e);
+/* Register / forget a callback context (engine_scan's op_ctx), so a cancel can free it. */
+size_t engine_live_op_add(engine *e, void *ctx);
+void engine_live_op_done(engine *e, size_t slot);
 
 /* engine_scan.c */
 void engine_scan(engine *e);

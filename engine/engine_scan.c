@@ -12,6 +12,7 @@ typedef struct op_ctx {
     engine *e;
     tracked *t;
     size_t tag_index;
+    size_t slot; /* in engine->live_ops */
 } op_ctx;
 
 void tracked_clear(tracked *t)
@@ -25,6 +26,8 @@ void tracked_clear(tracked *t)
     strvec_free(&t->platform_mismatch);
     free(t->candidate);
     free(t->candidate_digest);
+    free(t->hint_tag);
+    free(t->hint_digest);
     free(t->detail);
     free(t->diff);
     free(t->target);
@@ -159,8 +162,24 @@ static void build_tracked(engine *e)
 /* ---- current tags ---- */
 
 typedef struct repo_cache {
-    strmap by_url; /* url -> gitrepo* */
+    strmap by_url;      /* url -> gitrepo* */
+    strmap checked_out; /* url -> revision checked out now (owned string) */
 } repo_cache;
+
+/* Check out rev unless it is what the work tree holds already this cycle: a forced checkout
+ * per Application was most of a 1,000-app scan. */
+static int checkout_once(repo_cache *rc, gitrepo *repo, const char *url, const char *rev,
+                         tp_err *err)
+{
+    const char *want = rev ? rev : "";
+    const char *have = strmap_get(&rc->checked_out, url);
+    if (have && strcmp(have, want) == 0)
+        return 0;
+    if (gitrepo_checkout(repo, rev, err) < 0)
+        return -1;
+    free(strmap_put(&rc->checked_out, url, xstrdup(want)));
+    return 0;
+}
 
 static gitrepo *repo_for(engine *e, repo_cache *rc, const argo_app *app, tp_err *err)
 {
@@ -168,16 +187,21 @@ static gitrepo *repo_for(engine *e, repo_cache *rc, const argo_app *app, tp_err 
     if (!url)
         return tp_err_set(err, "app %s: no spec.source.repoURL", app->name), NULL;
     gitrepo *repo = strmap_get(&rc->by_url, url);
-    if (repo) {
-        if (gitrepo_checkout(repo, app->target_revision, err) < 0)
-            return NULL;
-        return repo;
-    }
+    if (repo)
+        return checkout_once(rc, repo, url, app->target_revision, err) < 0 ? NULL : repo;
     gitrepo_opts go = {e->cfg->state_dir, e->cfg->git_credentials};
-    if (manifest_open_repo(app, &go, &repo, err) < 0)
+    if (manifest_open_repo(app, &go, &repo, err) < 0) /* opens and checks out */
         return NULL;
     strmap_put(&rc->by_url, url, repo);
+    free(strmap_put(&rc->checked_out, url,
+                    xstrdup(app->target_revision ? app->target_revision : "")));
     return repo;
+}
+
+static void free_value(const char *key, void *value, void *ctx)
+{
+    (void)key, (void)ctx;
+    free(value);
 }
 
 static void close_repo(const char *key, void *value, void *ctx)
@@ -227,7 +251,8 @@ static void image_done(engine *e, tracked *t);
 static op_ctx *ctx_new(engine *e, tracked *t, size_t tag_index)
 {
     op_ctx *c = xmalloc(sizeof *c);
-    *c = (op_ctx){e, t, tag_index};
+    *c = (op_ctx){e, t, tag_index, 0};
+    c->slot = engine_live_op_add(e, c);
     t->pending++;
     return c;
 }
@@ -237,6 +262,7 @@ static void op_finished(op_ctx *c)
 {
     engine *e = c->e;
     tracked *t = c->t;
+    engine_live_op_done(e, c->slot);
     free(c);
     if (--t->pending == 0)
         image_done(e, t);
@@ -284,6 +310,8 @@ static void image_done(engine *e, tracked *t)
         select_candidate(t);
         /* An approval binds to the digest the candidate has now, so learn it (one HEAD) for
          * every image an operator may be asked about. */
+        if (!t->failed && t->candidate && !t->candidate_digest && str_eq(t->candidate, t->hint_tag))
+            t->candidate_digest = xstrdup(t->hint_digest); /* seen last cycle */
         if (!t->failed && t->candidate && !t->candidate_digest && !same_as_current(t)) {
             registry_tag_digest(e->registry, &t->image->ref, t->candidate, candidate_digest_cb,
                                 ctx_new(e, t, 0));
@@ -353,6 +381,14 @@ static void tags_cb(void *ud, const strvec *tags, const tp_err *err)
 
 static void ask_registries(engine *e)
 {
+    if (!e->registry)
+        engine_cancel_registry(e); /* a fresh client after an earlier failure */
+    if (!e->registry) {
+        for (size_t i = 0; i < e->n_images; i++)
+            if (!e->images[i].failed)
+                fail(&e->images[i], "%s", "no registry client (see the log)");
+        return;
+    }
     registry_client_begin_cycle(e->registry);
     for (size_t i = 0; i < e->n_images; i++) {
         tracked *t = &e->images[i];
@@ -378,7 +414,7 @@ static void ask_registries(engine *e)
     tp_err err = {{0}};
     if (engine_drive_registry(e, &err) < 0) {
         engine_log(e, "error: registry: %s", err.msg);
-        /* What did not finish cannot be trusted; the client cancels it on the next cycle. */
+        /* What did not finish was cancelled (a fresh client); its images are errors. */
         for (size_t i = 0; i < e->n_images; i++)
             if (e->images[i].pending > 0 && !e->images[i].failed)
                 fail(&e->images[i], "registry: %s", err.msg);
@@ -460,6 +496,8 @@ static void auto_write(engine *e, tracked *t)
                    t->current ? t->current : "?", new_tag, commit[0] ? ", commit " : "", commit);
         free(t->current);
         t->current = xstrdup(t->candidate);
+        free(t->current_digest);
+        t->current_digest = xstrdup(t->candidate_digest);
         t->state = STATE_WRITTEN;
         if (commit[0])
             tracked_set_detail(t, "commit %.12s", commit);
@@ -545,6 +583,10 @@ void engine_scan(engine *e)
             e->images[i].block = before->block;
             before->block = NULL;
         }
+        if (before && before->candidate && before->candidate_digest) {
+            e->images[i].hint_tag = xstrdup(before->candidate);
+            e->images[i].hint_digest = xstrdup(before->candidate_digest);
+        }
     }
     for (size_t i = 0; i < n_old; i++)
         tracked_clear(&old[i]);
@@ -568,5 +610,7 @@ void engine_scan(engine *e)
     }
     strmap_each(&rc.by_url, close_repo, NULL);
     strmap_free(&rc.by_url);
+    strmap_each(&rc.checked_out, free_value, NULL);
+    strmap_free(&rc.checked_out);
     log_state_changes(e);
 }

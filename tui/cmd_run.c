@@ -4,6 +4,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -117,18 +118,36 @@ static void print_plan_text(const model_snapshot *s)
     }
 }
 
-static int run_once(engine *e, bool json)
+/* Sleep until the engine stops (returns 0) or a signal asks us to (returns 1), printing each
+ * new log line when print_log. */
+static int wait_for_engine(engine *e, bool print_log)
 {
-    engine_wait(e);
-    model_snapshot *s = engine_snapshot(e);
     uint64_t seen = 0;
-    int code = CLI_OK;
-    if (json) {
-        print_plan_json(s);
-    } else {
-        print_new_log(s, &seen);
-        print_plan_text(s);
+    for (;;) {
+        struct pollfd fds[2] = {{engine_wake_fd(e), POLLIN, 0}, {signal_pipe[0], POLLIN, 0}};
+        if (poll(fds, 2, -1) < 0 && errno != EINTR)
+            return 1;
+        if (fds[1].revents)
+            return 1;
+        engine_drain_wake(e);
+        model_snapshot *s = engine_snapshot(e);
+        if (print_log)
+            print_new_log(s, &seen);
+        bool stopped = s->phase == ENGINE_STOPPED;
+        model_snapshot_unref(s);
+        if (stopped)
+            return 0;
     }
+}
+
+static int report_once(engine *e, bool json)
+{
+    model_snapshot *s = engine_snapshot(e);
+    int code = CLI_OK;
+    if (json)
+        print_plan_json(s);
+    else
+        print_plan_text(s);
     for (size_t i = 0; i < s->n_images; i++)
         if (s->images[i]->state == STATE_ERROR)
             code = CLI_FAILED;
@@ -136,36 +155,29 @@ static int run_once(engine *e, bool json)
     return code;
 }
 
-static int run_forever(engine *e)
+/* SIGTERM/SIGINT end the wait; the engine is then stopped (a write in progress finishes, the
+ * rest is abandoned), and only after that are the handlers and their pipe taken down, so a late
+ * signal never writes into a descriptor a write-back reused. */
+static int catch_signals(void)
 {
-    if (pipe(signal_pipe) != 0) {
+    if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
         fprintf(stderr, "tagpilot: cannot create a pipe: %s\n", strerror(errno));
-        return CLI_FAILED;
+        return -1;
     }
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    uint64_t seen = 0;
-    for (;;) {
-        struct pollfd fds[2] = {{engine_wake_fd(e), POLLIN, 0}, {signal_pipe[0], POLLIN, 0}};
-        if (poll(fds, 2, -1) < 0 && errno != EINTR)
-            break;
-        if (fds[1].revents)
-            break;
-        engine_drain_wake(e);
-        model_snapshot *s = engine_snapshot(e);
-        print_new_log(s, &seen);
-        bool stopped = s->phase == ENGINE_STOPPED;
-        model_snapshot_unref(s);
-        if (stopped)
-            break;
-    }
-    printf("stopping\n");
+    return 0;
+}
+
+static void release_signals(void)
+{
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
     close(signal_pipe[0]);
     close(signal_pipe[1]);
-    return CLI_OK;
 }
 
 int cmd_run(int argc, char **argv)
@@ -231,15 +243,28 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "tagpilot: %s\n", err.msg);
         return CLI_FAILED;
     }
+    if (catch_signals() < 0) {
+        config_free(&cfg);
+        return CLI_FAILED;
+    }
     eo.config = &cfg;
     engine *e = engine_start(&eo, &err);
     if (!e) {
         fprintf(stderr, "tagpilot: %s\n", err.msg);
+        release_signals();
         config_free(&cfg);
         return CLI_FAILED;
     }
-    int code = eo.once ? run_once(e, json) : run_forever(e);
+    int code = CLI_OK;
+    if (eo.once)
+        engine_finish_when_idle(e);
+    bool interrupted = wait_for_engine(e, !json) != 0;
+    if (interrupted)
+        printf("stopping\n");
+    else if (eo.once)
+        code = report_once(e, json);
     engine_stop(e);
+    release_signals();
     config_free(&cfg);
-    return code;
+    return interrupted && eo.once ? CLI_FAILED : code;
 }

@@ -14,6 +14,7 @@ void dialog_clear(dialog *d)
     free(d->app);
     free(d->alias);
     free(d->tag);
+    free(d->digest);
     free(d->title);
     free(d->confirm_label);
     strvec_free(&d->body);
@@ -149,7 +150,8 @@ void dialog_open(console *c, key_action action)
     d->alias = xstrdup(img->alias);
     switch (action) {
     case ACT_APPROVE:
-        if (!img->candidate || str_eq(img->candidate, img->current)) {
+        /* By state, not by tag: under the digest strategy the tag stays and the digest moves. */
+        if (!img->candidate || (img->state != STATE_UPDATE_AVAILABLE && img->state != STATE_HELD)) {
             if (img->candidate)
                 console_status(c, true, "%s/%s already runs %s: nothing to approve", img->app,
                                img->alias, img->current);
@@ -160,6 +162,7 @@ void dialog_open(console *c, key_action action)
         }
         d->action = CMD_APPROVE;
         d->tag = xstrdup(img->candidate);
+        d->digest = xstrdup(img->candidate_digest);
         dialog_confirm_stage(d, img);
         return;
     case ACT_SKIP:
@@ -207,7 +210,8 @@ void dialog_open(console *c, key_action action)
 static void dialog_submit(console *c)
 {
     dialog *d = &c->dialog;
-    engine_command cmd = {.kind = d->action, .app = d->app, .alias = d->alias, .tag = d->tag};
+    engine_command cmd = {
+        .kind = d->action, .app = d->app, .alias = d->alias, .tag = d->tag, .digest = d->digest};
     if (d->action == CMD_UNPIN)
         cmd.tag = NULL;
     if (c->read_only) { /* cannot happen through the keys; refuse anyway */

@@ -24,6 +24,7 @@ typedef struct dialog {
     dialog_kind kind;
     engine_cmd_kind action;
     char *app, *alias, *tag; /* what the command names (owned) */
+    char *digest;            /* approve: the candidate digest shown, which the write must match */
     char *title;             /* "Approve bookstore/bookstore" */
     char *confirm_label;     /* "Approve" */
     strvec body;             /* what will be written, one line each */

@@ -48,8 +48,10 @@ void decisions_apply(decisions *d, const journal_record *rec)
         return;
     }
     decision_image *img = lookup(d, rec->app, rec->alias, true);
-    if (decisions_action_writes(rec->action) && rec->from && rec->to &&
-        strcmp(rec->from, rec->to) != 0)
+    /* A rollback goes back; it is not a new "previous" (a second rollback would otherwise
+     * re-deploy the tag just rolled away from). */
+    if (decisions_action_writes(rec->action) && !str_eq(rec->action, "rollback") && rec->from &&
+        rec->to && strcmp(rec->from, rec->to) != 0)
         replace(&img->previous, rec->from);
     if (str_eq(rec->action, "pin") || str_eq(rec->action, "rollback"))
         replace(&img->pin, rec->to);

@@ -247,9 +247,13 @@ static size_t load_records(journal *j, const strbuf *text)
         const char *start = text->data + pos;
         const char *nl = memchr(start, '\n', text->len - pos);
         if (!nl) {
-            char *msg = xasprintf("journal %s: line %zu is incomplete (a crash during a write?); "
-                                  "ignored, and kept in %s",
-                                  j->path, line_no, CORRUPT_FILE);
+            /* Only a writer repairs (and keeps the tail in journal.corrupt); a reader, maybe
+             * watching a write in progress, just leaves the line alone. */
+            char *msg =
+                xasprintf("journal %s: line %zu is incomplete (a crash during a write?); "
+                          "ignored%s%s",
+                          j->path, line_no, j->mode == JOURNAL_READ_WRITE ? ", and kept in " : "",
+                          j->mode == JOURNAL_READ_WRITE ? CORRUPT_FILE : "");
             strvec_push(&j->warnings, msg);
             free(msg);
             return pos;
@@ -457,8 +461,15 @@ int journal_compact(journal *j, tp_err *err)
     fsync_dir(j->dir);
     /* The append descriptor still points at the old inode: reopen on the new file. */
     int nfd = open(j->path, O_WRONLY | O_APPEND | O_CLOEXEC);
-    if (nfd < 0)
-        return tp_err_set(err, "cannot reopen journal %s: %s", j->path, strerror(errno));
+    if (nfd < 0) {
+        /* The old descriptor points at the unlinked file: appends there would vanish. */
+        int saved = errno;
+        close(j->fd);
+        j->fd = -1;
+        j->mode = JOURNAL_READ_ONLY;
+        return tp_err_set(err, "cannot reopen journal %s: %s; no more actions are recorded",
+                          j->path, strerror(saved));
+    }
     close(j->fd);
     j->fd = nfd;
     strvec_free(&j->corrupt);

@@ -13,9 +13,9 @@
 #
 # The registry storage (200 repositories × 500 tags, 50 × 200 for newest-build) is written
 # directly in docker-registry's filesystem layout by genstore.py and cached under
-# build/bench-cache/ (regenerated when genstore.py changes; a link to
-# $TAGPILOT_BENCH_CACHE, default /var/tmp/tagpilot-bench-cache-UID, see below). Request counts come from the
-# registry's access log — every request that reached the registry, whoever sent it.
+# build/bench-cache/ (regenerated when genstore.py's LAYOUT changes; a link to
+# $TAGPILOT_BENCH_CACHE, default /var/tmp/tagpilot-bench-cache-UID, see below). Request counts
+# come from the registry's access log — every request that reached the registry, whoever sent it.
 set -u
 TP_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TP_ROOT" || exit 1
@@ -61,12 +61,15 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 # files, and the Makefile's `find build -name '*.d'` (run by every make) does not follow links.
 REAL_CACHE=${TAGPILOT_BENCH_CACHE:-/var/tmp/tagpilot-bench-cache-$(id -u)}
 if [ ! -L "$CACHE" ]; then
-    [ -d "$CACHE" ] && { mkdir -p "$REAL_CACHE"; mv "$CACHE"/* "$REAL_CACHE"/ 2>/dev/null; rm -rf "$CACHE"; }
+    if [ -d "$CACHE" ]; then
+        mkdir -p "$REAL_CACHE"
+        mv "$CACHE"/* "$REAL_CACHE"/ 2>/dev/null
+        rm -rf "$CACHE"
+    fi
     mkdir -p "$REAL_CACHE" "$(dirname "$CACHE")"
     ln -s "$REAL_CACHE" "$CACHE" || die "cannot link $CACHE to $REAL_CACHE"
 fi
-stamp=$(sha256sum "$BENCH/genstore.py" | cut -c1-16)
-STORE=$CACHE/store-$stamp
+STORE=$CACHE/store-v$(sed -n 's/^LAYOUT = "\(.*\)".*/\1/p' "$BENCH/genstore.py")
 if [ ! -d "$STORE" ]; then
     say "writing the registry storage (once; cached in $STORE) ..."
     rm -rf "$CACHE"/store-*
@@ -100,8 +103,10 @@ EOF
 docker-registry serve "$TAP_TMP/registry.yml" >"$ACCESS" 2>"$TAP_TMP/registry.err" &
 REG_PID=$!
 at_exit "kill $REG_PID 2>/dev/null"
-wait_http "http://$REG_HOST/v2/" || die "docker-registry did not start: $(tail -3 "$TAP_TMP/registry.err")"
-# warm the page cache once, so the first measured party does not pay for the disk
+wait_http "http://$REG_HOST/v2/" ||
+    die "docker-registry did not start: $(tail -3 "$TAP_TMP/registry.err")"
+# The catalog walks the repositories tree, so its directories are in the kernel's cache before
+# the first measured party, for every party alike.
 curl -s -o /dev/null "http://$REG_HOST/v2/_catalog?n=1000"
 
 mark() { wc -l <"$ACCESS"; }
@@ -115,7 +120,8 @@ reqs() {
 # ---- the cluster: a cluster-config repository with one chart, Applications in dirs ----
 CL=$TAP_TMP/cluster
 mkdir -p "$CL/seed/charts/svc"
-printf 'apiVersion: v2\nname: svc\nversion: 0.1.0\nappVersion: "1.0.0"\n' >"$CL/seed/charts/svc/Chart.yaml"
+printf 'apiVersion: v2\nname: svc\nversion: 0.1.0\nappVersion: "1.0.0"\n' \
+    >"$CL/seed/charts/svc/Chart.yaml"
 printf 'image:\n  name: example\n  tag: ""\n' >"$CL/seed/charts/svc/values.yaml"
 git init -q --bare -b main "$CL/config.git"
 (cd "$CL/seed" && git init -q -b main && git add -A &&
@@ -149,6 +155,9 @@ run_once() {
     WALL=$(calc "$wall_s")
     RSS=$(calc "$rss_kib / 1024" 1)
     [ $RC -le 1 ] || die "tagpilot run --once ($1) exited $RC: $(head -c 400 "$TAP_TMP/$1.err")"
+    n=$(jq '[.applications[].images[]] | length' "$TAP_TMP/$1.json" 2>/dev/null)
+    [ "${n:-0}" -gt 0 ] ||
+        die "tagpilot run --once ($1) reported no images: $(head -c 400 "$TAP_TMP/$1.err")"
 }
 # states NAME: "N up-to-date, M update-available, …" from the last run's JSON
 states() {
@@ -186,9 +195,10 @@ cold_runs() {
 # Half the cold runs go before skopeo and half after, so a change in the machine's load during
 # the run (it is often shared) biases the ratio less.
 RUNS_AFTER=$((RUNS / 2))
-if ! skipped skopeo; then RUNS_BEFORE=$((RUNS - RUNS_AFTER)); else RUNS_BEFORE=$RUNS RUNS_AFTER=0; fi
+RUNS_BEFORE=$((RUNS - RUNS_AFTER))
+if skipped skopeo; then RUNS_BEFORE=$RUNS RUNS_AFTER=0; fi
 if ! skipped scan; then
-    say "cold scan: 1,000 images over $DISTINCT repositories × 500 tags, fresh state dir, $RUNS runs"
+    say "cold scan: 1,000 images, $DISTINCT repositories × 500 tags, fresh state dir, $RUNS runs"
     cold_runs "$RUNS_BEFORE"
     fig cold_scan_requests "$COLD_REQ" req
     fig cold_scan_tag_list_requests "$COLD_TAGS" req
@@ -305,8 +315,11 @@ target() { # NAME CONDITION-ON-v TEXT
     printf '%-40s %12s   %-28s %s\n' "$1" "$v" "$3" "$r"
 }
 echo
-echo "tagpilot bench — $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u '+%Y-%m-%d %H:%M UTC'), total $(since "$T_ALL") s"
-echo "load average at the start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg) (figures are wall times: other work on the machine inflates them)"
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
+echo "tagpilot bench — $(nproc) cores, $cpu, $(date -u '+%Y-%m-%d %H:%M UTC'),"
+echo "total $(since "$T_ALL") s"
+echo "load average at the start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "(figures are wall times: other work on the machine inflates them)"
 printf '%-40s %12s   %-28s %s\n' FIGURE VALUE TARGET RESULT
 target ratio_vs_skopeo_seq 'v >= 20' '>= 20 x'
 target ratio_vs_skopeo_par10 'v >= 3' '>= 3 x'

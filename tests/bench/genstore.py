@@ -3,8 +3,8 @@
 
   genstore.py ROOT
 
-Pushing 100,000 tags through the API takes many minutes; writing the files the filesystem driver
-reads takes seconds. What is written (under ROOT/docker/registry/v2):
+Pushing 110,000 tags through the API would take far longer than writing the files the filesystem
+driver reads (about two minutes here). What is written (under ROOT/docker/registry/v2):
 
   blobs/sha256/<2>/<hex>/data                                    manifests, configs, layers
   repositories/<repo>/_layers/sha256/<hex>/link                  blobs the repository may serve
@@ -15,14 +15,17 @@ reads takes seconds. What is written (under ROOT/docker/registry/v2):
 Two sets (names are fixed; bench.sh and genapps.py rely on them):
   bench/svc-000 … bench/svc-199   500 semver tags each: 1.0.0 … 5.9.9; one image manifest per
                                   major version (tags of a major share it)
-  nb/build-00 … nb/build-49       200 tags b000 … b199 each, every tag its own image with its own
-                                  config and `created` (one hour apart), for newest-build
+  nb/build-00 … nb/build-49       200 tags b000 … b199 each, every tag its own image with its
+                                  own config and `created` (one hour apart), for newest-build
 """
 import hashlib
 import json
 import os
 import sys
 
+# bench.sh keeps the storage as build/bench-cache/store-v<LAYOUT>: change it whenever what is
+# written changes, so old storage is not reused.
+LAYOUT = "1"
 SEMVER_REPOS = 200
 NB_REPOS = 50
 NB_TAGS = 200

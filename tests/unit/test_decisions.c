@@ -29,7 +29,8 @@ Test(decisions, approve_rollback_pin_unpin)
     decisions d;
     apply_all(&d, history, 2);
     cr_assert_str_eq(decisions_pin(&d, "bookstore", "web"), "v1.0.0", "rollback pins");
-    cr_assert_str_eq(decisions_previous(&d, "bookstore", "web"), "v1.0.1");
+    cr_assert_str_eq(decisions_previous(&d, "bookstore", "web"), "v1.0.0",
+                     "a rollback is not a new previous: rolling back twice stays back");
     cr_assert_null(decisions_pin(&d, "bookstore", "api"), "other aliases untouched");
     journal_record unpin = {.action = "unpin", .app = "bookstore", .alias = "web", .result = "ok"};
     decisions_apply(&d, &unpin);

@@ -1,0 +1,42 @@
+#!/bin/sh
+# An approval binds to what the operator saw. In a console that stays open (one engine, no new
+# scan): a tag re-pushed with another digest after the screen showed it is refused, and so is a
+# candidate that changed under the dialog; nothing is written either way.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$TP_ROOT/tests/e2e/console_common.inc"
+
+registry_start anon || { not_ok "registry starts"; finish; exit 1; }
+B=amplication/bookstore-application
+for t in v1.0.0 v1.0.1; do reg_push image $B $t >/dev/null; done
+reg_push image team/catalog 1.4.0 >/dev/null || not_ok "push images"
+C=$TAP_TMP/cluster
+cluster_repo "$C" || not_ok "cluster repository"
+slow_cycles "$C"
+commits() { cluster_git "$C" rev-list --count main; }
+n0=$(commits)
+
+s=digest
+console_start $s 120 40 -- --config "$C/tagpilot.yaml"
+wait_screen $s '^bookstore .*v1\.0\.1' || not_ok "the console shows bookstore's candidate"
+press $s / && type_text $s bookstore && press $s Enter
+
+# v1.0.1 now points somewhere else; the console still shows the digest of its last scan.
+reg_push image $B v1.0.1 --created 2031-01-01T00:00:00Z >/dev/null
+press $s a
+wait_screen $s 'Cancel' >/dev/null
+press $s y
+check "approving a tag that moved since the screen showed it is refused" wait_screen $s 'moved'
+sleep 1
+check "and nothing was written" [ "$(commits)" = "$n0" ]
+"$TAGPILOT" history bookstore --config "$C/tagpilot.yaml" --format json >"$TAP_TMP/h.json" 2>/dev/null
+check "the refusal is in the history" /usr/bin/python3 -c "
+import json; h=json.load(open('$TAP_TMP/h.json')); assert any(r['action']=='approve' and r['result']=='refused' for r in h), h"
+
+# After the refusal the engine knows the new digest: the next approval goes through.
+press $s a
+wait_screen $s 'Cancel' >/dev/null
+press $s y
+check "approving again after the refusal writes" wait_screen $s 'written \(commit [0-9a-f]+'
+check "one commit" [ "$(commits)" = $((n0 + 1)) ]
+press $s q
+finish
