@@ -551,7 +551,12 @@ static void log_state_changes(engine *e)
         if (before == now)
             continue;
         strmap_put(&e->last_states, t->key, (void *)now);
-        if (t->state == STATE_UPDATE_AVAILABLE)
+        if (t->state == STATE_UPDATE_AVAILABLE && t->image->strategy == STRATEGY_DIGEST)
+            engine_log(e, "%s/%s: update available %s@%.19s -> %s@%.19s", t->app->name,
+                       t->image->alias, t->current ? t->current : "?",
+                       t->current_digest ? t->current_digest : "?", t->candidate,
+                       t->candidate_digest ? t->candidate_digest : "?");
+        else if (t->state == STATE_UPDATE_AVAILABLE)
             engine_log(e, "%s/%s: update available %s -> %s", t->app->name, t->image->alias,
                        t->current ? t->current : "?", t->candidate);
         else if (t->state == STATE_ERROR)
