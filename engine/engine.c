@@ -392,6 +392,7 @@ static void engine_free(engine *e)
     free(e->images);
     strmap_free(&e->by_key);
     strmap_free(&e->last_states);
+    hints_free(&e->hints);
     for (size_t i = 0; i < e->n_apps_lists; i++)
         app_list_free(&e->apps[i]);
     free(e->apps);
@@ -449,6 +450,7 @@ static int open_state(engine *e, tp_err *err)
             engine_log(e, "journal repaired: bad lines moved to journal.corrupt");
     }
     decisions_rebuild(&e->dec, e->journal);
+    hints_load(e->cfg->state_dir, &e->hints);
     for (size_t i = 0; i < journal_count(e->journal); i++)
         engine_history_index(e, i);
     return 0;

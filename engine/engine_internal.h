@@ -13,6 +13,7 @@
 #include "source/app.h"
 #include "source/source.h"
 #include "state/decisions.h"
+#include "state/hints.h"
 #include "state/journal.h"
 #include "strategy.h"
 #include "strmap.h"
@@ -87,6 +88,7 @@ struct engine {
     size_t n_images;
     strmap by_key;      /* key -> tracked* */
     strmap last_states; /* key -> state + 1, to log changes only */
+    strmap hints;       /* key -> hint*: candidates and digests from the last run */
     strvec log;         /* ring of the last ENGINE_LOG_KEEP lines */
     uint64_t log_total;
     uint64_t generation;

@@ -567,6 +567,28 @@ static void log_state_changes(engine *e)
                errors);
 }
 
+/* Only the writer (the journal's lock holder) keeps hints, so two processes never race on the
+ * file; readers use what is there. */
+static void save_hints(engine *e)
+{
+    if (e->opts.read_only || e->opts.dry_run || e->opts.only_app)
+        return;
+    const char **keys = xmalloc((e->n_images + 1) * sizeof *keys);
+    const char **tags = xmalloc((e->n_images + 1) * sizeof *tags);
+    const char **digests = xmalloc((e->n_images + 1) * sizeof *digests);
+    for (size_t i = 0; i < e->n_images; i++) {
+        keys[i] = e->images[i].key;
+        tags[i] = e->images[i].candidate;
+        digests[i] = e->images[i].candidate_digest;
+    }
+    tp_err err = {{0}};
+    if (hints_save(e->cfg->state_dir, keys, tags, digests, e->n_images, &err) < 0)
+        engine_log(e, "warning: %s", err.msg);
+    free(keys);
+    free(tags);
+    free(digests);
+}
+
 void engine_scan(engine *e)
 {
     e->phase = ENGINE_SCANNING;
@@ -588,9 +610,13 @@ void engine_scan(engine *e)
             e->images[i].block = before->block;
             before->block = NULL;
         }
+        const hint *h = strmap_get(&e->hints, e->images[i].key); /* from the last run */
         if (before && before->candidate && before->candidate_digest) {
             e->images[i].hint_tag = xstrdup(before->candidate);
             e->images[i].hint_digest = xstrdup(before->candidate_digest);
+        } else if (h) {
+            e->images[i].hint_tag = xstrdup(h->tag);
+            e->images[i].hint_digest = xstrdup(h->digest);
         }
     }
     for (size_t i = 0; i < n_old; i++)
@@ -618,4 +644,5 @@ void engine_scan(engine *e)
     strmap_each(&rc.checked_out, free_value, NULL);
     strmap_free(&rc.checked_out);
     log_state_changes(e);
+    save_hints(e);
 }

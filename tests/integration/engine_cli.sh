@@ -8,7 +8,14 @@
 . "$TP_ROOT/tests/lib/registry.sh"
 . "$TP_ROOT/tests/lib/cluster.sh"
 
-registry_start anon || { not_ok "registry starts"; finish; exit 1; }
+REG_ACCESS_LOG_OFF=false registry_start anon || { not_ok "registry starts"; finish; exit 1; }
+# requests: GETs and HEADs the registry has logged, once its log has stopped growing
+requests() {
+    a=-1
+    b=$(wc -c <"$REG_DIR/registry.log")
+    while [ "$a" != "$b" ]; do sleep 0.3; a=$b; b=$(wc -c <"$REG_DIR/registry.log"); done
+    grep -cE '"(GET|HEAD) /v2/' "$REG_DIR/registry.log"
+}
 B=amplication/bookstore-application
 reg_push image $B v1.0.0 >/dev/null && reg_push image $B v1.0.1 >/dev/null &&
     reg_push image team/catalog 1.4.0 >/dev/null || not_ok "push images"
@@ -38,6 +45,13 @@ check "nor a journal record" [ ! -s "$C/state/journal.jsonl" ]
 # Manual policy waits.
 t run --once
 expect_rc 0 "run --once (manual) succeeds"
+# A steady cycle — restarted, nothing new — lists each repository once and asks nothing else:
+# where the waiting candidate points is remembered from the last run (hints.json).
+r0=$(requests)
+t run --once
+r1=$(requests)
+[ $((r1 - r0)) = 2 ] || grep -E '"(GET|HEAD) /v2/' "$REG_DIR/registry.log" | tail -n $((r1 - r0)) | sed 's/^/# /'
+check "a steady cycle sends only the 2 tag listings (sent $((r1 - r0)))" [ $((r1 - r0)) = 2 ]
 check "manual policy writes nothing without approval" [ "$(commits)" = "$n0" ]
 check "run logs the waiting update" grep -q "update available v1.0.0 -> v1.0.1" "$OUT"
 

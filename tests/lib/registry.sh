@@ -13,6 +13,8 @@
 #   reg_push ARGS...      tests/lib/regpush.py against the last started registry
 #   reg_conf FILE [LINES] write a registries.conf for it (extra YAML lines appended to the entry)
 #   fault_start           start tests/lib/faultserver.py; sets FAULT_HOST
+#   REG_ACCESS_LOG_OFF=false before registry_start: one access-log line per request in
+#                         $REG_DIR/registry.log (to count what tagpilot sends)
 PY=/usr/bin/python3
 REG_LIB=$TP_ROOT/tests/lib
 
@@ -100,7 +102,7 @@ version: 0.1
 log:
   level: error
   accesslog:
-    disabled: true
+    disabled: ${REG_ACCESS_LOG_OFF:-true}
 storage:
   filesystem:
     rootdirectory: $REG_DIR/data
