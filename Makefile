@@ -13,6 +13,8 @@ WARN    := -Wall -Wextra -Wpedantic -Wshadow -Werror
 STD     := -std=c17 -D_GNU_SOURCE
 OPT     ?= -O2 -g
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+# Build in parallel, unless the caller already chose (make -jN passes its own jobserver).
+PARALLEL = $(if $(findstring -j,$(MAKEFLAGS)),,-j$(JOBS))
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g
 
 ENGINE_SRC := $(sort $(shell find engine -name '*.c'))
@@ -47,7 +49,7 @@ TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(ASN)/tools/%)
 
 all:
 	@sh tests/lib/deps.sh build
-	@$(MAKE) --no-print-directory -j$(JOBS) TP_INNER=1 _tagpilot
+	@$(MAKE) --no-print-directory $(PARALLEL) TP_INNER=1 _tagpilot
 
 _tagpilot: tagpilot
 
@@ -83,17 +85,17 @@ _check_build: $(ASN)/tagpilot $(UNIT_BIN) $(TOOL_BIN)
 # alone would count as a pass. TESTS=pattern narrows the run (e.g. TESTS=semver).
 check:
 	@sh tests/lib/deps.sh check
-	@$(MAKE) --no-print-directory -j$(JOBS) TP_INNER=1 _check_build
+	@$(MAKE) --no-print-directory $(PARALLEL) TP_INNER=1 _check_build
 	@TAGPILOT=$(ASN)/tagpilot UNIT_DIR=$(ASN)/tests TOOL_DIR=$(ASN)/tools sh tests/run.sh $(TESTS)
 
 demo:
 	@sh tests/lib/deps.sh demo
-	@$(MAKE) --no-print-directory -j$(JOBS) TP_INNER=1 _tagpilot
+	@$(MAKE) --no-print-directory $(PARALLEL) TP_INNER=1 _tagpilot
 	@sh tests/demo/demo.sh
 
 bench:
 	@sh tests/lib/deps.sh bench
-	@$(MAKE) --no-print-directory -j$(JOBS) TP_INNER=1 _tagpilot _bench_tools
+	@$(MAKE) --no-print-directory $(PARALLEL) TP_INNER=1 _tagpilot _bench_tools
 	@sh tests/bench/bench.sh
 
 # Benchmark drivers (tests/bench/*.c), optimised like the release build, into build/bench/.
