@@ -205,6 +205,31 @@ static int lock_cache(gitrepo *r, tp_err *err)
     return 0;
 }
 
+static int rm_lock_file(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)ftw;
+    if (flag == FTW_F && str_ends_with(path, ".lock"))
+        unlink(path);
+    return 0;
+}
+
+/* libgit2's own lock files (index.lock, HEAD.lock, refs/…/x.lock) left by a tagpilot killed in
+ * the middle of a checkout or fetch would block this clone for good ("the index is locked").
+ * Called while holding the clone's lock, so no other process is using them: they are stale. */
+static void clear_stale_git_locks(const char *workdir)
+{
+    static const char *const top[] = {"index.lock",       "HEAD.lock",       "config.lock",
+                                      "packed-refs.lock", "FETCH_HEAD.lock", "ORIG_HEAD.lock"};
+    for (size_t i = 0; i < sizeof top / sizeof *top; i++) {
+        char *path = xasprintf("%s/.git/%s", workdir, top[i]);
+        unlink(path);
+        free(path);
+    }
+    char *refs = xasprintf("%s/.git/refs", workdir);
+    nftw(refs, rm_lock_file, 16, FTW_PHYS);
+    free(refs);
+}
+
 int gitrepo_open(const char *url, const gitrepo_opts *opts, gitrepo **out, tp_err *err)
 {
     *out = NULL;
@@ -234,6 +259,8 @@ int gitrepo_open(const char *url, const gitrepo_opts *opts, gitrepo **out, tp_er
     bool cached = stat(dotgit, &st) == 0;
     free(dotgit);
     int rc;
+    if (cached)
+        clear_stale_git_locks(r->workdir);
     if (cached && git_repository_open(&r->repo, r->workdir) == 0) {
         rc = gitrepo_fetch(r, err);
     } else {

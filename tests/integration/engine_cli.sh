@@ -140,6 +140,13 @@ check "run stops cleanly on SIGTERM (exit $?)" [ $? = 0 ]
 check "and says so" grep -q "stopping" "$TAP_TMP/daemon.log"
 check "and leaves no lock behind" sh -c "'$TAGPILOT' history --config '$CFG' >/dev/null"
 
+# A tagpilot killed in the middle of a checkout leaves libgit2's lock files in its clone cache;
+# the next run must not be stuck on them ("the index is locked").
+for d in "$C"/state/git/*/.git; do touch "$d/index.lock" "$d/HEAD.lock"; done
+t run --once --dry-run --format json
+expect_rc 0 "stale git lock files in the clone cache do not block the next run"
+check "and the apps are read" grep -q "\"name\":[[:space:]]*\"bookstore\"" "$OUT"
+
 # A corrupt journal line: a warning, the rest kept.
 echo "this is not json" >>"$C/state/journal.jsonl"
 t history bookstore --format json
