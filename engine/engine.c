@@ -105,6 +105,24 @@ static void free_history(const char *key, void *value, void *ctx)
     free(h);
 }
 
+/* An image's 500 tags have a handful of distinct reasons ("older than the candidate", "does not
+ * satisfy '^2.0'", …): store each text once per block, not once per tag. */
+typedef struct reason_cache {
+    const char *texts[8];
+    size_t next;
+} reason_cache;
+
+static const char *reason_once(model_block *b, reason_cache *rc, const char *text)
+{
+    size_t n = sizeof rc->texts / sizeof *rc->texts;
+    for (size_t i = 0; i < n; i++)
+        if (rc->texts[i] && strcmp(rc->texts[i], text) == 0)
+            return rc->texts[i];
+    const char *stored = model_block_str(b, text);
+    rc->texts[rc->next++ % n] = stored;
+    return stored;
+}
+
 /* The published form of one tracked image. */
 static model_block *build_block(engine *e, tracked *t)
 {
@@ -130,6 +148,7 @@ static model_block *build_block(engine *e, tracked *t)
 
     model_tag *tags = model_block_tags(b, t->result.count);
     char reason[512];
+    reason_cache reasons = {0};
     for (size_t i = 0; i < t->result.count; i++) {
         const tag_verdict *v = &t->result.verdicts[i];
         const tag_info *info = &t->tags.items[v->index];
@@ -139,7 +158,7 @@ static model_block *build_block(engine *e, tracked *t)
         tags[i].created_ns = info->created_ns;
         tags[i].eligible = v->eligible;
         tags[i].candidate = (ptrdiff_t)v->index == t->result.candidate;
-        tags[i].reason = model_block_str(b, strategy_reason_text(v, reason, sizeof reason));
+        tags[i].reason = reason_once(b, &reasons, strategy_reason_text(v, reason, sizeof reason));
     }
 
     char *key = xasprintf("%s\x1f%s", t->app->name, img->alias ? img->alias : "");
