@@ -174,28 +174,49 @@ static char *json_str(const cJSON *o, const char *key)
     return cJSON_IsString(v) && v->valuestring[0] ? xstrdup(v->valuestring) : NULL;
 }
 
+/* True when the call answered 200 with a body whose SHA-256 is the digest asked for (and, for
+ * a manifest, matching Docker-Content-Digest when sent); otherwise f is finished with the error
+ * and the caller returns. */
+static bool body_verified(reg_call *call, http_response *resp, const tp_err *err, bool manifest)
+{
+    meta_fetch *f = call->ud;
+    registry_client *c = call->client;
+    const char *want = manifest ? f->digest : f->config_digest;
+    tp_err e;
+    if (err) {
+        fetch_finish(c, f, err);
+        return false;
+    }
+    if (resp->status != 200) {
+        registry_status_error(call, resp->status, manifest ? "manifest" : "config blob", &e);
+        fetch_finish(c, f, &e);
+        return false;
+    }
+    char sum[72];
+    registry_sha256(resp->body, resp->body_len, sum);
+    bool header_ok = !manifest || !resp->docker_digest || str_eq(resp->docker_digest, want);
+    if (strcmp(sum, want) == 0 && header_ok)
+        return true;
+    if (manifest)
+        tp_err_set(&e,
+                   "registry %s: manifest %s of %s: body SHA-256 is %s, Docker-Content-Digest "
+                   "%.80s — refusing it",
+                   f->host->name, want, f->repo, sum,
+                   resp->docker_digest ? resp->docker_digest : "(none)");
+    else
+        tp_err_set(&e, "registry %s: config blob %s of %s has SHA-256 %s — refusing it",
+                   f->host->name, want, f->repo, sum);
+    fetch_finish(c, f, &e);
+    return false;
+}
+
 static void blob_done(reg_call *call, http_response *resp, const tp_err *err)
 {
     meta_fetch *f = call->ud;
     registry_client *c = call->client;
     tp_err e;
-    if (err) {
-        fetch_finish(c, f, err);
+    if (!body_verified(call, resp, err, false))
         return;
-    }
-    if (resp->status != 200) {
-        registry_status_error(call, resp->status, "config blob", &e);
-        fetch_finish(c, f, &e);
-        return;
-    }
-    char sum[72];
-    registry_sha256(resp->body, resp->body_len, sum);
-    if (strcmp(sum, f->config_digest) != 0) {
-        tp_err_set(&e, "registry %s: config blob %s of %s has SHA-256 %s — refusing it",
-                   f->host->name, f->config_digest, f->repo, sum);
-        fetch_finish(c, f, &e);
-        return;
-    }
     cJSON *root = cJSON_ParseWithLength(resp->body, resp->body_len);
     if (!root || !cJSON_IsObject(root)) {
         cJSON_Delete(root);
@@ -220,27 +241,8 @@ static void manifest_done(reg_call *call, http_response *resp, const tp_err *err
     meta_fetch *f = call->ud;
     registry_client *c = call->client;
     tp_err e;
-    if (err) {
-        fetch_finish(c, f, err);
+    if (!body_verified(call, resp, err, true))
         return;
-    }
-    if (resp->status != 200) {
-        registry_status_error(call, resp->status, "manifest", &e);
-        fetch_finish(c, f, &e);
-        return;
-    }
-    char sum[72];
-    registry_sha256(resp->body, resp->body_len, sum);
-    if (strcmp(sum, f->digest) != 0 ||
-        (resp->docker_digest && !str_eq(resp->docker_digest, f->digest))) {
-        tp_err_set(&e,
-                   "registry %s: manifest %s of %s: body SHA-256 is %s, Docker-Content-Digest "
-                   "%.80s — refusing it",
-                   f->host->name, f->digest, f->repo, sum,
-                   resp->docker_digest ? resp->docker_digest : "(none)");
-        fetch_finish(c, f, &e);
-        return;
-    }
     cJSON *root = cJSON_ParseWithLength(resp->body, resp->body_len);
     const cJSON *manifests = root ? cJSON_GetObjectItemCaseSensitive(root, "manifests") : NULL;
     const cJSON *config = root ? cJSON_GetObjectItemCaseSensitive(root, "config") : NULL;

@@ -2,38 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster_fixture.h"
 #include "manifest/manifest.h"
-
-static char *root_dir(void)
-{
-    const char *root = getenv("TP_ROOT");
-    return xasprintf("%s/tests/fixtures/cluster", root ? root : ".");
-}
-
-static app_list apps;
-static char *cluster;
-
-static void setup(void)
-{
-    cluster = root_dir();
-    tp_err err = {{0}};
-    cr_assert_eq(app_list_read_dir(cluster, "apps", &apps, &err), 0, "%s", err.msg);
-}
-
-static void teardown(void)
-{
-    app_list_free(&apps);
-    free(cluster);
-}
-
-static const argo_app *app_named(const char *name)
-{
-    for (size_t i = 0; i < apps.count; i++)
-        if (str_eq(apps.items[i].name, name))
-            return &apps.items[i];
-    cr_assert_fail("no app %s", name);
-    return NULL;
-}
 
 /* Table: app, image index, want tag (NULL: error containing want_error), origin, file, line. */
 Test(manifest, current_tags_in_precedence_order, .init = setup, .fini = teardown)
@@ -105,7 +75,7 @@ Test(manifest, application_parameters_before_values)
     cr_assert_eq(yamldoc_parse(text, strlen(text), "t", &doc, NULL), 0);
     argo_app app;
     cr_assert_eq(app_from_node(doc.roots[0], "t", &app), 0);
-    char *dir = root_dir();
+    char *dir = cluster_fixture_dir();
     current_tag cur = {0};
     cr_assert_eq(manifest_current(&app, dir, "argocd", &cur, NULL), 0);
     cr_assert_str_eq(cur.tag, "9.9.9");

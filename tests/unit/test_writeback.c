@@ -4,34 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cluster_fixture.h"
 #include "manifest/manifest.h"
 #include "writeback/writeback.h"
-
-static char *cluster;
-static app_list apps;
-
-static void setup(void)
-{
-    const char *root = getenv("TP_ROOT");
-    cluster = xasprintf("%s/tests/fixtures/cluster", root ? root : ".");
-    tp_err err = {{0}};
-    cr_assert_eq(app_list_read_dir(cluster, "apps", &apps, &err), 0, "%s", err.msg);
-}
-
-static void teardown(void)
-{
-    app_list_free(&apps);
-    free(cluster);
-}
-
-static const argo_app *app_named(const char *name)
-{
-    for (size_t i = 0; i < apps.count; i++)
-        if (str_eq(apps.items[i].name, name))
-            return &apps.items[i];
-    cr_assert_fail("no app %s", name);
-    return NULL;
-}
 
 /* An Application from YAML text (annotations given as "key: value" lines). */
 static argo_app make_app(const char *annotations, const char *path)
