@@ -81,8 +81,8 @@ static tracked *find_tracked(engine *e, const struct pending_command *c, tp_err 
 
 static bool tag_known(const tracked *t, const char *tag)
 {
-    for (size_t i = 0; i < t->tags.count; i++)
-        if (strcmp(t->tags.items[i].name, tag) == 0)
+    for (size_t i = 0; t->tags && i < t->tags->list.count; i++)
+        if (strcmp(t->tags->list.items[i].name, tag) == 0)
             return true;
     return false;
 }

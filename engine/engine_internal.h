@@ -13,11 +13,12 @@
 #include "source/app.h"
 #include "source/source.h"
 #include "state/decisions.h"
-#include "state/hints.h"
+#include "state/lastrun.h"
 #include "state/journal.h"
 #include "strategy.h"
 #include "strmap.h"
 #include "tagfilter.h"
+#include "tagset.h"
 
 #define ENGINE_LOG_KEEP 500
 
@@ -29,8 +30,9 @@ typedef struct tracked {
     char *current;               /* tag in git now, NULL when unknown */
     char *current_digest;        /* when git pins one */
     tagfilter *filter;
-    tag_list tags;
-    strategy_result result;
+    tag_table *tags;          /* this cycle's listing: shared by the repository's images, or the
+                                 image's own when it needs per-tag metadata; NULL before */
+    tag_verdicts *verdicts;   /* the selection over tags; NULL before */
     strvec platform_mismatch; /* newest-build tags with no image for the platforms */
     char *candidate;          /* NULL: none */
     char *candidate_digest;   /* digest the candidate tag pointed at when checked */
@@ -45,6 +47,8 @@ typedef struct tracked {
     bool failed;        /* error already recorded; skip the rest */
     bool selected;      /* candidate chosen this cycle */
     model_block *block; /* last published form, NULL when it changed since */
+    model_block *shown; /* when block is NULL: the form published before (reused if the
+                           change left its strings alone), or NULL */
 } tracked;
 
 struct engine {
@@ -88,8 +92,18 @@ struct engine {
     size_t n_images;
     strmap by_key;      /* key -> tracked* */
     strmap last_states; /* key -> state + 1, to log changes only */
-    strmap hints;       /* key -> hint*: candidates and digests from the last run */
-    strvec log;         /* ring of the last ENGINE_LOG_KEEP lines */
+    /* The last run's table (last-run.json), published until the first cycle has read the
+     * sources; its candidates and digests are that cycle's hints. */
+    model_block **preview;
+    size_t n_preview;
+    strmap preview_by_key;          /* key -> model_block* in preview */
+    int64_t preview_saved_ns;       /* 0: no last run; the preview grows as the sources are read */
+    size_t preview_apps;            /* of the app list being read, how many are in the preview */
+    size_t files_done, files_total; /* progress of the source being read (first cycle) */
+    int64_t progress_published_ns;
+    strmap tag_tables; /* repository name -> tag_table*: the last listing of each */
+    strmap selections; /* selection key -> tag_verdicts*: verdicts any image may share */
+    strvec log;        /* ring of the last ENGINE_LOG_KEEP lines */
     uint64_t log_total;
     uint64_t generation;
     engine_phase phase;
@@ -102,6 +116,8 @@ struct engine {
 /* engine.c */
 void engine_log(engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void engine_publish(engine *e);
+/* A shutdown was asked for (under the lock). */
+bool engine_stop_requested(engine *e);
 int64_t engine_now_ns(void);
 void engine_post_result(engine *e, uint64_t id, engine_cmd_kind kind, bool ok, const char *commit,
                         const char *fmt, ...) __attribute__((format(printf, 6, 7)));
@@ -117,11 +133,21 @@ void engine_cancel_registry(engine *e);
 size_t engine_live_op_add(engine *e, void *ctx);
 void engine_live_op_done(engine *e, size_t slot);
 
+/* Read last-run.json into e->preview (engine thread: its parse is big and brief, and belongs
+ * in the arena the cycle reuses). */
+void engine_build_preview(engine *e);
+void engine_drop_preview(engine *e);
+/* A first start: rows for the app's images, "checking", into the preview. */
+void engine_preview_add_app(engine *e, const argo_app *app);
+/* Sort the preview by app and alias, as snapshots are. */
+void engine_preview_sort(engine *e);
 /* engine_scan.c */
 void engine_scan(engine *e);
 void engine_decide(engine *e, tracked *t);
 approval_policy engine_policy_of(const engine *e, const tracked *t);
 void tracked_clear(tracked *t);
+/* Drop the shared tag tables and verdict sets no image uses any more (all: every one). */
+void engine_prune_tagsets(engine *e, bool all);
 
 /* engine_act.c */
 struct pending_command;

@@ -21,8 +21,8 @@ void tracked_clear(tracked *t)
     free(t->current);
     free(t->current_digest);
     tagfilter_free(t->filter);
-    tag_list_free(&t->tags);
-    strategy_result_free(&t->result);
+    tag_table_unref(t->tags);
+    tag_verdicts_unref(t->verdicts);
     strvec_free(&t->platform_mismatch);
     free(t->candidate);
     free(t->candidate_digest);
@@ -32,6 +32,7 @@ void tracked_clear(tracked *t)
     free(t->diff);
     free(t->target);
     model_block_unref(t->block);
+    model_block_unref(t->shown);
     *t = (tracked){0};
 }
 
@@ -58,25 +59,59 @@ static void fail(tracked *t, const char *fmt, const char *arg)
 
 /* ---- sources and tracked images ---- */
 
-static void read_sources(engine *e)
+#define PROGRESS_NS 100000000LL /* at most ten progress publishes a second */
+
+/* The first cycle, while a source's files are read: the header counts them and, on a first
+ * start (no last run to show), the table grows with the Applications read so far. */
+static void sources_progress(void *ctx, const app_list *list, size_t done, size_t total)
+{
+    engine *e = ctx;
+    e->files_done = done;
+    e->files_total = total;
+    bool grew = false;
+    if (!e->preview_saved_ns) {
+        for (; e->preview_apps < list->count; e->preview_apps++, grew = true)
+            engine_preview_add_app(e, &list->items[e->preview_apps]);
+    }
+    int64_t now = engine_now_ns();
+    if (now - e->progress_published_ns < PROGRESS_NS && done < total)
+        return;
+    if (grew)
+        engine_preview_sort(e);
+    e->progress_published_ns = now;
+    engine_publish(e);
+}
+
+/* first: the first cycle (nothing is shown yet but the last run's table, if any). */
+static void read_sources(engine *e, bool first)
 {
     app_list *lists = xcalloc(e->n_sources ? e->n_sources : 1, sizeof *lists);
     free(e->source_error);
     e->source_error = NULL;
     for (size_t i = 0; i < e->n_sources; i++) {
         tp_err err = {{0}};
-        if (source_open(e->sources[i], &err) < 0 ||
-            source_list_apps(e->sources[i], &lists[i], &err) < 0) {
+        if (first) {
+            lists[i].on_progress = sources_progress;
+            lists[i].progress_ctx = e;
+            e->preview_apps = 0;
+        }
+        bool opened = source_open(e->sources[i], &err) == 0;
+        if (opened && i < e->n_apps_lists) {
+            /* Open, with its folder there: reading cannot fail now, so the last read goes
+             * first and two lists of 10,000 Applications are never held at once. */
+            app_list_free(&e->apps[i]);
+        } else if (!opened && i < e->n_apps_lists) {
+            /* Keep what the last good read of this source said rather than losing the apps. */
+            lists[i] = e->apps[i];
+            e->apps[i] = (app_list){0};
+        }
+        if (!opened || source_list_apps(e->sources[i], &lists[i], &err) < 0) {
             engine_log(e, "error: %s", err.msg);
             free(e->source_error);
             e->source_error = xstrdup(err.msg);
-            /* Keep what the last good read of this source said rather than losing the apps. */
-            if (i < e->n_apps_lists) {
-                lists[i] = e->apps[i];
-                e->apps[i] = (app_list){0};
-            }
         }
         source_close(e->sources[i]);
+        lists[i].on_progress = NULL;
         for (size_t k = 0; k < lists[i].errors.count; k++)
             engine_log(e, "error: %s", lists[i].errors.items[k]);
     }
@@ -276,17 +311,52 @@ static bool same_as_current(const tracked *t)
     return str_eq(t->candidate, t->current);
 }
 
-static void select_candidate(tracked *t)
+/* An image whose tags carry its own metadata (newest-build dates, the digest strategy's followed
+ * digest) has a table of its own; the others share their repository's. */
+static bool needs_own_table(const tracked *t)
 {
-    strategy_params p = {t->image->strategy, t->image->constraint, t->filter};
-    tp_err err = {{0}};
-    if (strategy_select(&p, &t->tags, &t->result, &err) < 0) {
-        fail(t, "%s", err.msg);
-        return;
+    return t->image->strategy == STRATEGY_NEWEST_BUILD || t->image->strategy == STRATEGY_DIGEST;
+}
+
+/* What makes two selections over a shared table the same: the table itself (a key exists only
+ * while its verdicts hold a reference to the table, so the address is not reused meanwhile),
+ * the strategy, the constraint and the filters. */
+static char *selection_key(const tracked *t)
+{
+    const image_settings *img = t->image;
+    strbuf sb = {0};
+    strbuf_printf(&sb, "%p\x1f%d\x1f%s\x1f%s", (void *)t->tags, (int)img->strategy,
+                  img->constraint ? img->constraint : "\x1e",
+                  img->allow_tags ? img->allow_tags : "\x1e");
+    for (size_t i = 0; i < img->ignore_tags.count; i++)
+        strbuf_printf(&sb, "\x1f%s", img->ignore_tags.items[i]);
+    return strbuf_take(&sb);
+}
+
+static void select_candidate(engine *e, tracked *t)
+{
+    char *key = needs_own_table(t) ? NULL : selection_key(t);
+    tag_verdicts *known = key ? strmap_get(&e->selections, key) : NULL;
+    if (known) {
+        t->verdicts = tag_verdicts_ref(known);
+    } else {
+        strategy_params p = {t->image->strategy, t->image->constraint, t->filter};
+        strategy_result r = {0};
+        tp_err err = {{0}};
+        if (strategy_select(&p, &t->tags->list, &r, &err) < 0) {
+            fail(t, "%s", err.msg);
+            free(key);
+            return;
+        }
+        strategy_mark_platform_mismatch(&r, &t->tags->list, &t->platform_mismatch);
+        t->verdicts = tag_verdicts_new(t->tags, &r);
+        strategy_result_free(&r);
+        if (key)
+            strmap_put(&e->selections, key, tag_verdicts_ref(t->verdicts));
     }
-    strategy_mark_platform_mismatch(&t->result, &t->tags, &t->platform_mismatch);
-    if (t->result.candidate >= 0) {
-        const tag_info *ti = &t->tags.items[t->result.candidate];
+    free(key);
+    if (t->verdicts->candidate >= 0) {
+        const tag_info *ti = &t->tags->list.items[t->verdicts->candidate];
         t->candidate = xstrdup(ti->name);
         t->candidate_digest = xstrdup(ti->digest);
     }
@@ -307,7 +377,7 @@ static void image_done(engine *e, tracked *t)
 {
     if (!t->failed && !t->selected) {
         t->selected = true;
-        select_candidate(t);
+        select_candidate(e, t);
         /* An approval binds to the digest the candidate has now, so learn it (one HEAD) for
          * every image an operator may be asked about. */
         if (!t->failed && t->candidate && !t->candidate_digest && str_eq(t->candidate, t->hint_tag))
@@ -325,7 +395,7 @@ static void image_done(engine *e, tracked *t)
 static void meta_cb(void *ud, const registry_image_meta *meta, const tp_err *err)
 {
     op_ctx *c = ud;
-    tag_info *ti = &c->t->tags.items[c->tag_index];
+    tag_info *ti = &c->t->tags->list.items[c->tag_index];
     if (err) {
         if (!c->t->failed)
             fail(c->t, "%s", err->msg);
@@ -346,9 +416,21 @@ static void tag_digest_cb(void *ud, const char *digest, const tp_err *err)
         if (!c->t->failed)
             fail(c->t, "%s", err->msg);
     } else {
-        c->t->tags.items[c->tag_index].digest = xstrdup(digest);
+        c->t->tags->list.items[c->tag_index].digest = xstrdup(digest);
     }
     op_finished(c);
+}
+
+/* The repository's table: last cycle's when the registry lists the same tags (so everything
+ * built on it stays shared), else a new one that replaces it. */
+static tag_table *shared_table(engine *e, const char *repository, const strvec *names)
+{
+    tag_table *known = strmap_get(&e->tag_tables, repository);
+    if (known && tag_table_same_names(known, names))
+        return tag_table_ref(known);
+    tag_table *fresh = tag_table_of(names);
+    tag_table_unref(strmap_put(&e->tag_tables, repository, tag_table_ref(fresh)));
+    return fresh;
 }
 
 static void tags_cb(void *ud, const strvec *tags, const tp_err *err)
@@ -361,18 +443,17 @@ static void tags_cb(void *ud, const strvec *tags, const tp_err *err)
         op_finished(c);
         return;
     }
-    for (size_t i = 0; i < tags->count; i++)
-        tag_list_add(&t->tags, tags->items[i], NULL, false, 0);
     const image_settings *img = t->image;
+    t->tags = needs_own_table(t) ? tag_table_of(tags) : shared_table(e, img->ref.name, tags);
+    const tag_list *list = &t->tags->list;
     if (img->strategy == STRATEGY_NEWEST_BUILD) {
-        for (size_t i = 0; i < t->tags.count; i++)
-            if (tagfilter_check(t->filter, t->tags.items[i].name, NULL) == TAGFILTER_ALLOWED)
-                registry_image_metadata(e->registry, &img->ref, t->tags.items[i].name,
-                                        img->platforms, img->n_platforms, meta_cb,
-                                        ctx_new(e, t, i));
+        for (size_t i = 0; i < list->count; i++)
+            if (tagfilter_check(t->filter, list->items[i].name, NULL) == TAGFILTER_ALLOWED)
+                registry_image_metadata(e->registry, &img->ref, list->items[i].name, img->platforms,
+                                        img->n_platforms, meta_cb, ctx_new(e, t, i));
     } else if (img->strategy == STRATEGY_DIGEST && img->constraint) {
-        for (size_t i = 0; i < t->tags.count; i++)
-            if (strcmp(t->tags.items[i].name, img->constraint) == 0)
+        for (size_t i = 0; i < list->count; i++)
+            if (strcmp(list->items[i].name, img->constraint) == 0)
                 registry_tag_digest(e->registry, &img->ref, img->constraint, tag_digest_cb,
                                     ctx_new(e, t, i));
     }
@@ -441,7 +522,8 @@ void engine_decide(engine *e, tracked *t)
     } else if (!t->candidate) {
         t->state = STATE_UP_TO_DATE;
         tracked_set_detail(t, "%s",
-                           t->tags.count ? "no tag is eligible" : "the registry lists no tags");
+                           t->tags && t->tags->list.count ? "no tag is eligible"
+                                                          : "the registry lists no tags");
     } else if (same_as_current(t)) {
         t->state = STATE_UP_TO_DATE;
         tracked_set_detail(t, NULL);
@@ -567,26 +649,71 @@ static void log_state_changes(engine *e)
                errors);
 }
 
-/* Only the writer (the journal's lock holder) keeps hints, so two processes never race on the
- * file; readers use what is there. */
-static void save_hints(engine *e)
+typedef struct prune_ctx {
+    strvec unused;
+    bool all;
+    bool verdicts; /* which map: tag_verdicts or tag_table */
+} prune_ctx;
+
+static void find_unused(const char *key, void *value, void *ctx)
 {
-    if (e->opts.read_only || e->opts.dry_run || e->opts.only_app)
+    prune_ctx *p = ctx;
+    atomic_int *refs = p->verdicts ? &((tag_verdicts *)value)->refs : &((tag_table *)value)->refs;
+    if (p->all || atomic_load(refs) == 1) /* only the map holds it: no image uses it now */
+        strvec_push(&p->unused, key);
+}
+
+void engine_prune_tagsets(engine *e, bool all)
+{
+    /* Verdicts first: they hold references to tables. */
+    prune_ctx p = {{0}, all, true};
+    strmap_each(&e->selections, find_unused, &p);
+    for (size_t i = 0; i < p.unused.count; i++)
+        tag_verdicts_unref(strmap_remove(&e->selections, p.unused.items[i]));
+    strvec_free(&p.unused);
+    p = (prune_ctx){{0}, all, false};
+    strmap_each(&e->tag_tables, find_unused, &p);
+    for (size_t i = 0; i < p.unused.count; i++)
+        tag_table_unref(strmap_remove(&e->tag_tables, p.unused.items[i]));
+    strvec_free(&p.unused);
+    if (all) {
+        strmap_free(&e->selections);
+        strmap_free(&e->tag_tables);
+    }
+}
+
+/* Only the writer (the journal's lock holder) saves the table, so two processes never race on
+ * the file; readers use what is there. */
+static void save_last_run(engine *e)
+{
+    /* A cycle a shutdown cut short would leave every image in error. */
+    if (e->opts.read_only || e->opts.dry_run || e->opts.only_app || engine_stop_requested(e))
         return;
-    const char **keys = xmalloc((e->n_images + 1) * sizeof *keys);
-    const char **tags = xmalloc((e->n_images + 1) * sizeof *tags);
-    const char **digests = xmalloc((e->n_images + 1) * sizeof *digests);
+    lastrun_row *rows = xcalloc(e->n_images ? e->n_images : 1, sizeof *rows);
     for (size_t i = 0; i < e->n_images; i++) {
-        keys[i] = e->images[i].key;
-        tags[i] = e->images[i].candidate;
-        digests[i] = e->images[i].candidate_digest;
+        const tracked *t = &e->images[i];
+        const image_settings *img = t->image;
+        /* Borrowed strings: nothing here is freed. */
+        rows[i] = (lastrun_row){
+            .key = t->key,
+            .app = (char *)t->app->name,
+            .alias = img->alias,
+            .image = img->ref.short_name ? img->ref.short_name : img->ref.name,
+            .strategy = (char *)strategy_name(img->strategy),
+            .constraint = img->constraint,
+            .policy = engine_policy_of(e, t) == APPROVAL_AUTO ? "auto" : "manual",
+            .current = t->current,
+            .candidate = t->candidate,
+            .candidate_digest = t->candidate_digest,
+            .detail = t->detail,
+            .state = t->state,
+            .checked_ns = t->last_check_ns,
+        };
     }
     tp_err err = {{0}};
-    if (hints_save(e->cfg->state_dir, keys, tags, digests, e->n_images, &err) < 0)
+    if (lastrun_save(e->cfg->state_dir, rows, e->n_images, engine_now_ns(), &err) < 0)
         engine_log(e, "warning: %s", err.msg);
-    free(keys);
-    free(tags);
-    free(digests);
+    free(rows);
 }
 
 void engine_scan(engine *e)
@@ -602,7 +729,8 @@ void engine_scan(engine *e)
     e->images = NULL;
     e->n_images = 0;
     e->by_key = (strmap){0};
-    read_sources(e);
+    read_sources(e, n_old == 0);
+    e->files_done = e->files_total = 0;
     build_tracked(e);
     for (size_t i = 0; i < e->n_images; i++) {
         tracked *before = strmap_get(&old_keys, e->images[i].key);
@@ -610,15 +738,20 @@ void engine_scan(engine *e)
             e->images[i].block = before->block;
             before->block = NULL;
         }
-        const hint *h = strmap_get(&e->hints, e->images[i].key); /* from the last run */
+        /* The first cycle: the row shown so far (the last run's, or the one the read made). */
+        model_block *shown = strmap_get(&e->preview_by_key, e->images[i].key);
+        const model_image *last = shown ? model_block_image(shown) : NULL;
+        if (!before && shown && !e->images[i].failed)
+            e->images[i].block = model_block_ref(shown);
         if (before && before->candidate && before->candidate_digest) {
             e->images[i].hint_tag = xstrdup(before->candidate);
             e->images[i].hint_digest = xstrdup(before->candidate_digest);
-        } else if (h) {
-            e->images[i].hint_tag = xstrdup(h->tag);
-            e->images[i].hint_digest = xstrdup(h->digest);
+        } else if (last && last->candidate && last->candidate_digest) {
+            e->images[i].hint_tag = xstrdup(last->candidate);
+            e->images[i].hint_digest = xstrdup(last->candidate_digest);
         }
     }
+    engine_drop_preview(e);
     for (size_t i = 0; i < n_old; i++)
         tracked_clear(&old[i]);
     free(old);
@@ -644,5 +777,6 @@ void engine_scan(engine *e)
     strmap_each(&rc.checked_out, free_value, NULL);
     strmap_free(&rc.checked_out);
     log_state_changes(e);
-    save_hints(e);
+    save_last_run(e);
+    engine_prune_tagsets(e, false);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "model_build.h"
+#include "tagset.h"
 #include "util.h"
 
 static const struct {
@@ -47,7 +48,11 @@ static void *arena_alloc(arena *a, size_t size)
 {
     size = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
     if (!a->head || a->head->size - a->head->used < size) {
-        size_t chunk = size > 4096 ? size : 4096;
+        /* Small first: 10,000 image blocks of a few hundred bytes each must not take a page
+         * each (40 MB). Later chunks double, up to a page. */
+        size_t chunk = a->head ? a->head->size * 2 : 256;
+        chunk = chunk > 4096 ? 4096 : chunk;
+        chunk = size > chunk ? size : chunk;
         arena_chunk *c = xmalloc(sizeof *c + chunk);
         c->next = a->head;
         c->used = 0;
@@ -82,6 +87,8 @@ static void arena_free(arena *a)
 struct model_block {
     atomic_int refs;
     model_image image;
+    tag_verdicts *tags;
+    model_block *owner; /* whose storage image's strings are in: NULL for its own */
     arena mem;
 };
 
@@ -101,9 +108,35 @@ model_block *model_block_ref(model_block *b)
 void model_block_unref(model_block *b)
 {
     if (b && atomic_fetch_sub(&b->refs, 1) == 1) {
+        tag_verdicts_unref(b->tags);
+        model_block_unref(b->owner);
         arena_free(&b->mem);
         free(b);
     }
+}
+
+model_block *model_block_derive(model_block *from)
+{
+    model_block *b = model_block_new();
+    b->image = from->image;
+    b->owner = model_block_ref(from->owner ? from->owner : from);
+    b->tags = from->tags ? tag_verdicts_ref(from->tags) : NULL;
+    return b;
+}
+
+void model_block_reserve(model_block *b, size_t bytes)
+{
+    if (!b->mem.head && bytes) {
+        b->mem.head = xmalloc(sizeof *b->mem.head + bytes);
+        b->mem.head->next = NULL;
+        b->mem.head->used = 0;
+        b->mem.head->size = bytes;
+    }
+}
+
+size_t model_str_size(const char *s)
+{
+    return s ? (strlen(s) + sizeof(max_align_t)) / sizeof(max_align_t) * sizeof(max_align_t) : 0;
 }
 
 model_image *model_block_image(model_block *b)
@@ -116,12 +149,28 @@ const char *model_block_str(model_block *b, const char *s)
     return arena_str(&b->mem, s);
 }
 
-model_tag *model_block_tags(model_block *b, size_t n)
+void model_block_set_tags(model_block *b, tag_verdicts *v)
 {
-    model_tag *tags = n ? arena_alloc(&b->mem, n * sizeof *tags) : NULL;
-    b->image.tags = tags;
-    b->image.n_tags = n;
-    return tags;
+    tag_verdicts_unref(b->tags);
+    b->tags = v ? tag_verdicts_ref(v) : NULL;
+    b->image.tags = b->tags;
+    b->image.n_tags = tag_verdicts_count(b->tags);
+}
+
+model_tag model_image_tag(const model_image *img, size_t i, char *reason, size_t len)
+{
+    const tag_verdicts *v = img->tags;
+    const tag_info *info = &v->table->list.items[i];
+    tag_verdict tv = tag_verdicts_get(v, i);
+    return (model_tag){
+        .name = info->name,
+        .digest = info->digest,
+        .created_ns = info->created_ns,
+        .has_created = info->has_created,
+        .eligible = tv.eligible,
+        .candidate = (ptrdiff_t)i == v->candidate,
+        .reason = reason ? strategy_reason_text(&tv, reason, len) : NULL,
+    };
 }
 
 model_event *model_block_history(model_block *b, size_t n)
@@ -151,6 +200,9 @@ model_snapshot *model_snapshot_new(const model_header *h, model_block *const *bl
     s->scan_total = h->scan_total;
     s->last_cycle_ns = h->last_cycle_ns;
     s->next_cycle_ns = h->next_cycle_ns;
+    s->last_run_ns = h->last_run_ns;
+    s->files_done = h->files_done;
+    s->files_total = h->files_total;
     s->read_only = h->read_only;
     s->sources = arena_str(&priv->mem, h->sources ? h->sources : "");
 

@@ -29,6 +29,8 @@ const char *model_state_name(image_state state);
 /* What the console shows a person: "update available: approve to write". */
 const char *model_state_text(image_state state);
 
+/* One tag of an image, as model_image_tag() makes it on demand (the reason is formatted into
+ * the caller's buffer: the model keeps two bytes a tag, not a string). */
 typedef struct model_tag {
     const char *name;
     const char *digest; /* NULL when unknown */
@@ -65,8 +67,9 @@ typedef struct model_image {
     /* what a write would do */
     const char *target; /* "charts/bookstore/.argocd-source-bookstore.yaml in file:///…" */
     const char *diff;   /* unified diff a write of the candidate would commit; NULL */
-    /* evidence */
-    const model_tag *tags;
+    /* evidence: the registry's tags (registry order) and the verdict on each; read them with
+     * model_image_tag(). Shared with other images of the same repository and selection. */
+    const struct tag_verdicts *tags;
     size_t n_tags;
     const model_event *history;
     size_t n_history;
@@ -91,7 +94,11 @@ typedef struct model_snapshot {
     size_t scan_done, scan_total; /* progress of the cycle in flight */
     int64_t last_cycle_ns;        /* wall clock of the last finished cycle, 0 before */
     int64_t next_cycle_ns;        /* when the next one starts, 0 when paused */
-    bool read_only;               /* the engine refuses writes */
+    int64_t last_run_ns; /* nonzero: the images are the table a run saved then (last-run.json),
+                            shown at start until this run has read its sources */
+    size_t files_done, files_total; /* the first cycle reading a source's files (else 0, 0):
+                                       a first start shows the Applications read so far */
+    bool read_only;                 /* the engine refuses writes */
     const char *sources; /* "git file:///…/config.git@main:apps" (several joined by ", ") */
     const model_image *const *images; /* sorted by app, then alias */
     size_t n_images;
@@ -107,6 +114,10 @@ typedef struct model_snapshot {
 model_snapshot *model_snapshot_ref(model_snapshot *s);
 /* Drop a reference; the last one frees. Thread-safe. NULL is fine. */
 void model_snapshot_unref(model_snapshot *s);
+
+/* Tag i (< img->n_tags) of img, its reason written into reason[len] (reason NULL: no reason,
+ * for when only names and verdicts matter, as in sorting). */
+model_tag model_image_tag(const model_image *img, size_t i, char *reason, size_t len);
 
 /* Find an image by app and alias (alias NULL: the app's only image, or its first). */
 const model_image *model_find(const model_snapshot *s, const char *app, const char *alias);

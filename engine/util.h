@@ -35,6 +35,11 @@ static inline bool str_eq(const char *a, const char *b)
 {
     return a && b && strcmp(a, b) == 0;
 }
+/* Both NULL, or equal. */
+static inline bool str_same(const char *a, const char *b)
+{
+    return a == b || str_eq(a, b);
+}
 bool str_starts_with(const char *s, const char *prefix);
 bool str_ends_with(const char *s, const char *suffix);
 /* Trim ASCII white space in place; returns s. */

@@ -78,11 +78,12 @@ static int console_tag_group(const model_tag *t)
 
 static int console_tag_compare(const void *pa, const void *pb, void *ctx)
 {
-    const model_tag *tags = ctx;
-    const model_tag *a = &tags[*(const size_t *)pa], *b = &tags[*(const size_t *)pb];
-    int c = console_tag_group(a) - console_tag_group(b);
+    const model_image *img = ctx;
+    model_tag a = model_image_tag(img, *(const size_t *)pa, NULL, 0);
+    model_tag b = model_image_tag(img, *(const size_t *)pb, NULL, 0);
+    int c = console_tag_group(&a) - console_tag_group(&b);
     if (!c)
-        c = strverscmp(b->name ? b->name : "", a->name ? a->name : "");
+        c = strverscmp(b.name ? b.name : "", a.name ? a.name : "");
     return c;
 }
 
@@ -91,7 +92,7 @@ void console_tag_order(const model_image *img, size_t *order)
     for (size_t i = 0; i < img->n_tags; i++)
         order[i] = i;
     if (img->n_tags > 1)
-        qsort_r(order, img->n_tags, sizeof *order, console_tag_compare, (void *)img->tags);
+        qsort_r(order, img->n_tags, sizeof *order, console_tag_compare, (void *)img);
 }
 
 void console_init(console *c, bool read_only, bool ascii)
@@ -361,7 +362,21 @@ static void console_draw_header(console *c)
     int64_t now = console_now_ns();
     char age[16];
     const char *sep = c->ascii ? " | " : " \xc2\xb7 "; /* " · " */
-    if (!s || s->phase == ENGINE_STARTING) {
+    if (s && (s->last_run_ns || s->files_total)) {
+        /* The first cycle reads the sources: the rows are the last run's (last-run.json), or
+         * those of the Applications read so far. */
+        strbuf_puts(&sb, " engine reading the sources");
+        if (s->files_total)
+            strbuf_printf(&sb, ": %zu of %zu files", s->files_done, s->files_total);
+        if (s->last_run_ns) {
+            text_age((now - s->last_run_ns) / 1000000000LL, age, sizeof age);
+            strbuf_printf(&sb, "%s%zu image%s as the last run left them, %s ago", sep, s->n_images,
+                          s->n_images == 1 ? "" : "s", age);
+        } else {
+            strbuf_printf(&sb, "%s%zu image%s so far", sep, s->n_images,
+                          s->n_images == 1 ? "" : "s");
+        }
+    } else if (!s || s->phase == ENGINE_STARTING) {
         strbuf_puts(&sb, " engine starting");
     } else {
         switch (s->phase) {

@@ -74,8 +74,10 @@ static void detail_build(console *c, const model_image *img)
     /* The reason is what an operator came for: it comes right after the verdict, and the
      * columns are as wide as this image's tags and reasons need. */
     int tag_w = 3, reason_w = 6;
+    char reason[256];
     for (size_t i = 0; i < img->n_tags; i++) {
-        int tw = text_width(img->tags[i].name), rw = text_width(dash(img->tags[i].reason));
+        model_tag t = model_image_tag(img, i, reason, sizeof reason);
+        int tw = text_width(t.name), rw = text_width(dash(t.reason));
         tag_w = tw > tag_w ? tw : tag_w;
         reason_w = rw > reason_w ? rw : reason_w;
     }
@@ -89,7 +91,8 @@ static void detail_build(console *c, const model_image *img)
     size_t *order = xcalloc(img->n_tags ? img->n_tags : 1, sizeof *order);
     console_tag_order(img, order);
     for (size_t k = 0; k < img->n_tags; k++) {
-        const model_tag *t = &img->tags[order[k]];
+        model_tag tag = model_image_tag(img, order[k], reason, sizeof reason);
+        const model_tag *t = &tag;
         char created[32], digest[32];
         detail_created(t, created, sizeof created);
         detail_short_digest(t->digest, digest, sizeof digest);

@@ -12,19 +12,24 @@ static char *dup_scalar(const ynode *n)
     return s && !ynode_is_null(n) ? xstrdup(s) : NULL;
 }
 
-static void read_annotations(const ynode *map, argo_app *app)
+/* Parse metadata.annotations into app->settings. The raw pairs are not kept: the settings
+ * hold copies of what they need (at 10,000 Applications the raw keys alone were megabytes). */
+static void parse_annotations(const ynode *map, argo_app *app)
 {
     map = ynode_deref(map);
-    if (!map || map->kind != YNODE_MAP)
-        return;
-    app->annotations = xcalloc(map->n_children / 2 + 1, sizeof *app->annotations);
-    for (size_t i = 0; i + 1 < map->n_children; i += 2) {
-        const char *k = ynode_str(map->children[i]);
-        const char *v = ynode_str(map->children[i + 1]);
-        if (!k || !v)
-            continue;
-        app->annotations[app->n_annotations++] = (annotation){xstrdup(k), xstrdup(v)};
+    size_t n = 0;
+    annotation *pairs = NULL;
+    if (map && map->kind == YNODE_MAP) {
+        pairs = xcalloc(map->n_children / 2 + 1, sizeof *pairs);
+        for (size_t i = 0; i + 1 < map->n_children; i += 2) {
+            const char *k = ynode_str(map->children[i]);
+            const char *v = ynode_str(map->children[i + 1]);
+            if (k && v)
+                pairs[n++] = (annotation){k, v}; /* borrowed from the document */
+        }
     }
+    annotations_parse(pairs, n, &app->settings);
+    free(pairs);
 }
 
 static void read_helm(const ynode *helm, argo_app *app)
@@ -64,8 +69,7 @@ int app_from_node(const ynode *root, const char *file, argo_app *out)
         out->error = xasprintf("%s:%zu: Application without metadata.name", file, out->line);
         return 0;
     }
-    read_annotations(ynode_path(root, "metadata.annotations"), out);
-    annotations_parse(out->annotations, out->n_annotations, &out->settings);
+    parse_annotations(ynode_path(root, "metadata.annotations"), out);
     const ynode *src = ynode_path(root, "spec.source");
     if (!src) {
         const ynode *sources = ynode_deref(ynode_path(root, "spec.sources"));
@@ -120,11 +124,6 @@ void app_free(argo_app *app)
     free(app->name);
     free(app->namespace_);
     free(app->file);
-    for (size_t i = 0; i < app->n_annotations; i++) {
-        free((char *)app->annotations[i].key);
-        free((char *)app->annotations[i].value);
-    }
-    free(app->annotations);
     app_settings_free(&app->settings);
     free(app->repo_url);
     free(app->target_revision);
@@ -138,37 +137,6 @@ void app_free(argo_app *app)
     strvec_free(&app->kustomize_images);
     free(app->error);
     *app = (argo_app){0};
-}
-
-void app_copy(argo_app *dst, const argo_app *src)
-{
-    *dst = (argo_app){0};
-    dst->name = xstrdup(src->name);
-    dst->namespace_ = xstrdup(src->namespace_);
-    dst->file = xstrdup(src->file);
-    dst->line = src->line;
-    dst->annotations = xcalloc(src->n_annotations + 1, sizeof *dst->annotations);
-    for (size_t i = 0; i < src->n_annotations; i++)
-        dst->annotations[i] =
-            (annotation){xstrdup(src->annotations[i].key), xstrdup(src->annotations[i].value)};
-    dst->n_annotations = src->n_annotations;
-    if (src->name)
-        annotations_parse(dst->annotations, dst->n_annotations, &dst->settings);
-    dst->repo_url = xstrdup(src->repo_url);
-    dst->target_revision = xstrdup(src->target_revision);
-    dst->path = xstrdup(src->path);
-    dst->chart = xstrdup(src->chart);
-    dst->has_helm = src->has_helm;
-    dst->has_kustomize = src->has_kustomize;
-    dst->helm_params = xcalloc(src->n_helm_params + 1, sizeof *dst->helm_params);
-    for (size_t i = 0; i < src->n_helm_params; i++)
-        dst->helm_params[i] =
-            (helm_param){xstrdup(src->helm_params[i].name), xstrdup(src->helm_params[i].value),
-                         src->helm_params[i].force_string};
-    dst->n_helm_params = src->n_helm_params;
-    for (size_t i = 0; i < src->kustomize_images.count; i++)
-        strvec_push(&dst->kustomize_images, src->kustomize_images.items[i]);
-    dst->error = xstrdup(src->error);
 }
 
 void app_list_free(app_list *list)
@@ -204,10 +172,18 @@ static void collect(const char *base, const char *rel, strvec *out, int depth)
             continue;
         char *child = *rel ? xasprintf("%s/%s", rel, e->d_name) : xstrdup(e->d_name);
         char *abs = xasprintf("%s/%s", base, child);
+        /* The entry's type when the file system says it (no stat for 10,000 files); links
+         * and unknown types are followed with stat. */
         struct stat st;
-        if (stat(abs, &st) == 0 && S_ISDIR(st.st_mode))
+        bool is_dir = e->d_type == DT_DIR, is_reg = e->d_type == DT_REG;
+        if (e->d_type == DT_UNKNOWN || e->d_type == DT_LNK) {
+            bool known = stat(abs, &st) == 0;
+            is_dir = known && S_ISDIR(st.st_mode);
+            is_reg = known && S_ISREG(st.st_mode);
+        }
+        if (is_dir)
             collect(base, child, out, depth + 1);
-        else if (S_ISREG(st.st_mode) && is_yaml_name(e->d_name))
+        else if (is_reg && is_yaml_name(e->d_name))
             strvec_push(out, child);
         free(abs);
         free(child);
@@ -223,9 +199,14 @@ void app_list_collect_yaml(const char *base, const char *rel, strvec *out)
 
 static void push_app(app_list *list, argo_app *app)
 {
-    list->items = xrealloc(list->items, (list->count + 1) * sizeof *list->items);
+    if (list->count == list->cap) {
+        list->cap = list->cap ? list->cap * 2 : 64;
+        list->items = xrealloc(list->items, list->cap * sizeof *list->items);
+    }
     list->items[list->count++] = *app;
 }
+
+#define APP_PROGRESS_EVERY 64 /* files between two on_progress calls */
 
 int app_list_read_dir(const char *base, const char *rel, app_list *list, tp_err *err)
 {
@@ -264,7 +245,15 @@ int app_list_read_dir(const char *base, const char *rel, app_list *list, tp_err 
         }
         yamldoc_free(&doc);
         free(path);
+        if (list->on_progress && (i + 1) % APP_PROGRESS_EVERY == 0)
+            list->on_progress(list->progress_ctx, list, i + 1, files.count);
     }
+    if (list->count && list->count < list->cap) { /* kept all cycle: give the spare back */
+        list->items = xrealloc(list->items, list->count * sizeof *list->items);
+        list->cap = list->count;
+    }
+    if (list->on_progress)
+        list->on_progress(list->progress_ctx, list, files.count, files.count);
     strvec_free(&files);
     return 0;
 }

@@ -23,9 +23,7 @@ typedef struct argo_app {
     char *namespace_;        /* metadata.namespace, "" when not written */
     char *file;              /* manifest it came from, relative to the source's folder */
     size_t line;             /* line of its document */
-    annotation *annotations; /* keys and values owned (cast away const to free) */
-    size_t n_annotations;
-    app_settings settings;   /* annotations_parse of the above */
+    app_settings settings;   /* annotations_parse of metadata.annotations */
     char *repo_url;          /* spec.source.repoURL, or NULL */
     char *target_revision;   /* spec.source.targetRevision, or NULL (= HEAD) */
     char *path;              /* spec.source.path, "" for the repository root */
@@ -41,8 +39,13 @@ typedef struct argo_app {
 /* Applications from one source, and the errors of files that could not be read. */
 typedef struct app_list {
     argo_app *items;
-    size_t count;
+    size_t count, cap;
     strvec errors; /* "apps/broken.yaml:3:1: ..." one per unreadable file */
+    /* Set by the reader's caller (may be NULL): told every few dozen files while a folder is
+     * read, with what is read so far, so a console can draw 10,000 Applications as they come. */
+    void (*on_progress)(void *ctx, const struct app_list *list, size_t files_done,
+                        size_t files_total);
+    void *progress_ctx;
 } app_list;
 
 /* Read one YAML document. Returns 1 when it is not an Application (skipped), 0 when *out was
@@ -60,8 +63,6 @@ void app_list_collect_yaml(const char *base, const char *rel, strvec *out);
  * spec.source.repoURL; NULL when neither. Borrowed. */
 const char *app_repo_url(const argo_app *app);
 
-/* Deep copy (for the engine's own tables). */
-void app_copy(argo_app *dst, const argo_app *src);
 void app_free(argo_app *app);
 void app_list_free(app_list *list);
 

@@ -1,7 +1,9 @@
 #include "source.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "gitrepo.h"
 
@@ -41,7 +43,22 @@ void source_free(app_source *src)
 
 int source_open(app_source *src, tp_err *err)
 {
-    return src->ops->open(src, err);
+    if (src->ops->open(src, err))
+        return -1;
+    /* The folder the Applications are in must be there now, so that reading them cannot fail
+     * for want of it (the engine lets go of the last read once the source has opened). */
+    char *dir = src->cfg.path && *src->cfg.path ? xasprintf("%s/%s", src->root, src->cfg.path)
+                                                : xstrdup(src->root);
+    struct stat st;
+    int rc = 0;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        rc = tp_err_set(err, "source %s: %s: %s", src->label,
+                        src->cfg.path && *src->cfg.path ? src->cfg.path : ".",
+                        stat(dir, &st) != 0 ? strerror(errno) : "not a folder");
+        source_close(src);
+    }
+    free(dir);
+    return rc;
 }
 
 int source_list_apps(app_source *src, app_list *out, tp_err *err)

@@ -43,7 +43,8 @@ extern const source_ops source_dir_ops;
 app_source *source_new(const config_source *cfg, const source_env *env);
 void source_free(app_source *src); /* closes it first */
 
-/* Convenience wrappers over the ops table; errors are prefixed with the source's label. */
+/* Convenience wrappers over the ops table; errors are prefixed with the source's label.
+ * source_open also checks that the folder the Applications are in exists. */
 int source_open(app_source *src, tp_err *err);
 int source_list_apps(app_source *src, app_list *out, tp_err *err);
 void source_close(app_source *src);

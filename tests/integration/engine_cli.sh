@@ -46,7 +46,7 @@ check "nor a journal record" [ ! -s "$C/state/journal.jsonl" ]
 t run --once
 expect_rc 0 "run --once (manual) succeeds"
 # A steady cycle — restarted, nothing new — lists each repository once and asks nothing else:
-# where the waiting candidate points is remembered from the last run (hints.json).
+# where the waiting candidate points is remembered from the last run (last-run.json).
 r0=$(requests)
 t run --once
 r1=$(requests)
@@ -177,6 +177,30 @@ check "naming the registry" sh -c "grep -q '127.0.0.1:$dead' '$OUT'"
 check "the other apps still work" [ "$(field bookstore state)" = update-available ]
 check "a bad annotation shows its image in error" [ "$(field typo state)" = error ]
 check "naming the key and the value" sh -c "grep -q \"web.platforms.*'linux'\" '$OUT'"
+
+# A shutdown in the middle of a cycle must not save that cycle's table: every image would be
+# "engine stopping" in the next start's first screen. An app whose registry never answers
+# keeps the cycle in flight while the signal arrives.
+fault_start || not_ok "fault server starts"
+printf -- '- name: faults\n  prefix: %s\n  api_url: http://%s\n' "$FAULT_HOST" "$FAULT_HOST" \
+    >>"$C/registries.conf"
+add_stalled() {
+    cluster_app stalled "api=$FAULT_HOST/fault/stall:^1" >apps/stalled.yaml
+    mkdir -p charts/stalled && printf 'image:\n  repository: x\n  tag: 1.0.0\n' >charts/stalled/values.yaml
+    printf 'apiVersion: v2\nname: stalled\nversion: 0.1.0\n' >charts/stalled/Chart.yaml
+}
+cluster_commit "$C" "add an app whose registry stalls" add_stalled
+cp "$C/state/last-run.json" "$TAP_TMP/last-run.before"
+"$TAGPILOT" run --config "$CFG" --interval 1h >"$TAP_TMP/stalled.log" 2>&1 &
+daemon=$!
+at_exit "kill $daemon 2>/dev/null"
+sleep 3
+kill -TERM $daemon
+wait $daemon
+check "stopped mid-cycle ($(grep -c 'cycle done' "$TAP_TMP/stalled.log") cycles done)" \
+    sh -c "! grep -q 'cycle done' '$TAP_TMP/stalled.log'"
+check "the last run's table is left as it was" cmp -s "$TAP_TMP/last-run.before" "$C/state/last-run.json"
+check "with no image in error" sh -c "! grep -q 'engine stopping' '$C/state/last-run.json'"
 
 # An unusable state dir is a clear error.
 sed "s|state-dir: ./state|state-dir: $CFG/sub|" "$CFG" >"$TAP_TMP/bad.yaml"

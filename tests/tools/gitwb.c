@@ -49,7 +49,8 @@ static int load_apps(const tp_config *cfg, app_list *all, bool print)
                 printf("%s\t%s\t%s\t%s\n", src->label, app->name, app->namespace_,
                        *app->path ? app->path : ".");
             all->items = xrealloc(all->items, (all->count + 1) * sizeof *all->items);
-            app_copy(&all->items[all->count++], app);
+            all->items[all->count++] = *app; /* moved: the list forgets it below */
+            list.items[a] = (argo_app){0};
         }
         app_list_free(&list);
         source_free(src);

@@ -1,4 +1,5 @@
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,21 +89,6 @@ Test(source, dir_missing_folder_is_an_error)
     cr_assert(strstr(err.msg, "no-such-path"), "%s", err.msg);
     app_list_free(&list);
     source_free(src);
-    free(dir);
-}
-
-Test(source, app_copy_is_deep)
-{
-    char *dir = cluster_dir();
-    app_list list = {0};
-    cr_assert_eq(app_list_read_dir(dir, "apps", &list, NULL), 0);
-    argo_app copy;
-    app_copy(&copy, &list.items[1]);
-    app_list_free(&list);
-    cr_assert_str_eq(copy.name, "api");
-    cr_assert_eq(copy.settings.n_images, 2);
-    cr_assert_str_eq(copy.helm_params[0].name, "api.image.tag");
-    app_free(&copy);
     free(dir);
 }
 
@@ -204,4 +190,59 @@ Test(source, gitrepo_commit_checks_the_planned_base)
     free(rm);
     free(url);
     free(state);
+}
+
+/* A reader of 10,000 files tells its caller how far it is, with the Applications so far, so
+ * the console can draw them as they come; the last call always says "all of them". */
+typedef struct progress_seen {
+    size_t calls, last_done, last_total, apps_at_last;
+    bool monotonic, apps_match;
+} progress_seen;
+
+static void on_progress(void *ctx, const app_list *list, size_t done, size_t total)
+{
+    progress_seen *p = ctx;
+    if (done < p->last_done || done > total)
+        p->monotonic = false;
+    /* Each file here holds one Application: as many apps as files read. */
+    if (list->count != done)
+        p->apps_match = false;
+    p->calls++;
+    p->last_done = done;
+    p->last_total = total;
+    p->apps_at_last = list->count;
+}
+
+Test(source, dir_read_reports_progress_with_the_apps_so_far)
+{
+    char dir[] = "/tmp/tp-progress-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    enum { FILES = 150 };
+    for (int i = 0; i < FILES; i++) {
+        char *path = xasprintf("%s/app-%03d.yaml", dir, i);
+        FILE *f = fopen(path, "w");
+        cr_assert_not_null(f);
+        fprintf(f,
+                "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: app-%03d\n"
+                "  annotations:\n    argocd-image-updater.argoproj.io/image-list: "
+                "web=nginx:1.x\nspec:\n  source:\n    repoURL: https://git.example/c.git\n"
+                "    path: charts/app\n",
+                i);
+        fclose(f);
+        free(path);
+    }
+    progress_seen seen = {.monotonic = true, .apps_match = true};
+    app_list list = {.on_progress = on_progress, .progress_ctx = &seen};
+    cr_assert_eq(app_list_read_dir(dir, "", &list, NULL), 0);
+    cr_expect_eq(list.count, FILES);
+    cr_expect_eq(seen.calls, 3, "every 64 files and at the end: %zu calls", seen.calls);
+    cr_expect(seen.monotonic);
+    cr_expect(seen.apps_match);
+    cr_expect_eq(seen.last_done, FILES);
+    cr_expect_eq(seen.last_total, FILES);
+    cr_expect_eq(seen.apps_at_last, FILES);
+    app_list_free(&list);
+    char *cmd = xasprintf("rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+    free(cmd);
 }

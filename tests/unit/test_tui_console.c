@@ -7,6 +7,7 @@
 
 #include "console.h"
 #include "model_build.h"
+#include "tags_fixture.h"
 
 typedef struct recorded {
     int count;
@@ -45,14 +46,8 @@ static model_block *image(const char *app, const char *current, const char *cand
     m->previous = model_block_str(b, "v0.9.0");
     m->state = st;
     m->diff = model_block_str(b, "--- a/x\n+++ b/x\n-tag: v1.0.0\n+tag: v1.0.1\n");
-    const char *names[] = {"v0.9.0", "v1.0.0", "v1.0.1", "v1.1.0"};
-    model_tag *t = model_block_tags(b, 4);
-    for (int i = 0; i < 4; i++) {
-        t[i].name = model_block_str(b, names[i]);
-        t[i].eligible = i < 3;
-        t[i].candidate = str_eq(names[i], candidate);
-        t[i].reason = model_block_str(b, i == 3 ? "does not satisfy '~1.0'" : "");
-    }
+    const char *const names[] = {"v0.9.0", "v1.0.0", "v1.0.1", "v1.1.0"};
+    fixture_tags(b, names, 4, "~1.0");
     return b;
 }
 

@@ -10,6 +10,7 @@
 
 #include "console.h"
 #include "model_build.h"
+#include "tags_fixture.h"
 #include "screen.h"
 
 static void ignore_submit(console *c, const engine_command *cmd)
@@ -36,16 +37,8 @@ static model_block *image(const char *app, const char *image, const char *curren
     m->detail = model_block_str(b, detail);
     m->target = model_block_str(b, "charts/x/.argocd-source-x.yaml");
     m->diff = model_block_str(b, candidate ? "-  tag: v1.0.0\n+  tag: v1.0.1\n" : NULL);
-    const char *names[] = {"v1.0.0", "v1.0.1", "v1.1.0", "latest"};
-    const char *reasons[] = {"older than the candidate", "candidate", "does not satisfy '~1.0'",
-                             "not a semantic version"};
-    model_tag *t = model_block_tags(b, 4);
-    for (int i = 0; i < 4; i++) {
-        t[i].name = model_block_str(b, names[i]);
-        t[i].eligible = i < 2;
-        t[i].candidate = i == 1;
-        t[i].reason = model_block_str(b, reasons[i]);
-    }
+    const char *const names[] = {"v1.0.0", "v1.0.1", "v1.1.0", "latest"};
+    fixture_tags(b, names, 4, "~1.0");
     return b;
 }
 
@@ -367,5 +360,53 @@ Test(screens, table_detail_dialog_help_log_and_narrow)
     open_screen(20, 160, false, false);
     keys("/pay\n");
     expect_screen("filtered-160x20", golden_filtered_160x20);
+    close_screen();
+}
+
+/* Line y of the screen as drawn now. */
+static char *screen_line(int y)
+{
+    console_draw(&c);
+    char *all = screen_text_dump();
+    char *line = all;
+    for (int i = 0; i < y && line; i++) {
+        line = strchr(line, '\n');
+        line = line ? line + 1 : NULL;
+    }
+    char *out = xstrndup(line ? line : "", line ? strcspn(line, "\n") : 0);
+    free(all);
+    return out;
+}
+
+/* While the first cycle reads the sources the header says what the rows are: the last run's
+ * (with their age), or the Applications read so far — never "idle" or a scan count. */
+Test(screens, header_while_the_sources_are_read)
+{
+    open_screen(24, 120, false, false);
+    model_block *b[] = {image("bookstore", "127.0.0.1:5000/amplication/bookstore-application",
+                              "v1.0.0", "v1.0.1", STATE_UPDATE_AVAILABLE, NULL)};
+    model_header h = {.generation = 4,
+                      .phase = ENGINE_SCANNING,
+                      .sources = "dir ./apps",
+                      .last_run_ns = console_now_ns() - 180LL * 1000000000LL,
+                      .files_done = 640,
+                      .files_total = 10000};
+    console_set_snapshot(&c, model_snapshot_new(&h, b, 1));
+    char *line = screen_line(1);
+    cr_expect_str_eq(line, " engine reading the sources: 640 of 10000 files · 1 image as the last "
+                           "run left them, 3m ago · sort: app");
+    free(line);
+    line = screen_line(3);
+    cr_expect(strncmp(line, "bookstore ", 10) == 0, "the saved row is drawn: %s", line);
+    free(line);
+
+    h.generation = 5;
+    h.last_run_ns = 0;
+    console_set_snapshot(&c, model_snapshot_new(&h, b, 1));
+    line = screen_line(1);
+    cr_expect_str_eq(line, " engine reading the sources: 640 of 10000 files · 1 image so far · "
+                           "sort: app");
+    free(line);
+    model_block_unref(b[0]);
     close_screen();
 }

@@ -201,14 +201,12 @@ Test(writeback, errors_name_app_and_file, .init = setup, .fini = teardown)
     cr_assert(strstr(err.msg, "app t: charts/api/values.yaml: no key 'image.tag'"), "%s", err.msg);
     app_free(&app);
 
-    const argo_app *broken = app_named("broken");
-    argo_app b;
-    app_copy(&b, broken);
-    b.settings.target = TARGET_HELMVALUES;
-    image_update ub = {&b.settings.images[0], "1", "2"};
-    cr_assert_eq(writeback_plan_in(&b, cluster, &ub, 1, NULL, &c, &err), -1);
+    /* The fixture's own copy (each test runs in a process of its own). */
+    argo_app *b = (argo_app *)app_named("broken");
+    b->settings.target = TARGET_HELMVALUES;
+    image_update ub = {&b->settings.images[0], "1", "2"};
+    cr_assert_eq(writeback_plan_in(b, cluster, &ub, 1, NULL, &c, &err), -1);
     cr_assert(strstr(err.msg, "app broken: charts/broken/values.yaml:3:1:"), "%s", err.msg);
-    app_free(&b);
 
     const argo_app *pl = app_named("plain");
     imageref ghost;

@@ -1,0 +1,200 @@
+#include "state/lastrun.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LASTRUN_FILE    "last-run.json"
+#define LASTRUN_VERSION 1
+
+/* The string fields of a row, with their names in the file. */
+#define LASTRUN_STRINGS(X)                                                                         \
+    X(key, "key")                                                                                  \
+    X(app, "app")                                                                                  \
+    X(alias, "alias")                                                                              \
+    X(image, "image")                                                                              \
+    X(strategy, "strategy")                                                                        \
+    X(constraint, "constraint")                                                                    \
+    X(policy, "policy")                                                                            \
+    X(current, "current")                                                                          \
+    X(candidate, "candidate")                                                                      \
+    X(candidate_digest, "candidate_digest")                                                        \
+    X(detail, "detail")
+
+/* Seconds with three decimals, as saved, back to nanoseconds (rounded: 0.123 is not exact). */
+static int64_t ms_to_ns(double seconds)
+{
+    return llround(seconds * 1000.0) * 1000000LL;
+}
+
+static char *json_str(const cJSON *obj, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    return cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
+}
+
+static bool state_from_name(const char *name, image_state *out)
+{
+    for (int s = 0; name && s < STATE_COUNT; s++)
+        if (strcmp(model_state_name((image_state)s), name) == 0) {
+            *out = (image_state)s;
+            return true;
+        }
+    return false;
+}
+
+static void row_free(lastrun_row *r)
+{
+#define FREE_FIELD(field, name) free(r->field);
+    LASTRUN_STRINGS(FREE_FIELD)
+#undef FREE_FIELD
+}
+
+/* One row from the file; false (and nothing kept) when it lacks what a row needs. */
+static bool row_read(const cJSON *item, lastrun_row *r)
+{
+    *r = (lastrun_row){0};
+#define READ_FIELD(field, name) r->field = json_str(item, name);
+    LASTRUN_STRINGS(READ_FIELD)
+#undef READ_FIELD
+    const cJSON *checked = cJSON_GetObjectItemCaseSensitive(item, "checked");
+    if (cJSON_IsNumber(checked) && checked->valuedouble > 0 && checked->valuedouble < 1e11)
+        r->checked_ns = ms_to_ns(checked->valuedouble);
+    char *state = json_str(item, "state");
+    bool ok = r->key && r->app && r->image && state_from_name(state, &r->state);
+    free(state);
+    if (!ok)
+        row_free(r);
+    return ok;
+}
+
+void lastrun_load(const char *state_dir, lastrun *out)
+{
+    *out = (lastrun){0};
+    char *path = xasprintf("%s/%s", state_dir, LASTRUN_FILE);
+    strbuf text = {0};
+    if (file_read_all(path, NULL, &text, NULL) == 0) {
+        cJSON *root = cJSON_ParseWithLength(text.data, text.len);
+        const cJSON *version = cJSON_GetObjectItemCaseSensitive(root, "version");
+        const cJSON *saved = cJSON_GetObjectItemCaseSensitive(root, "saved");
+        const cJSON *images = cJSON_GetObjectItemCaseSensitive(root, "images");
+        if (cJSON_IsNumber(version) && version->valueint == LASTRUN_VERSION &&
+            cJSON_IsNumber(saved) && cJSON_IsArray(images)) {
+            size_t n = (size_t)cJSON_GetArraySize(images);
+            out->rows = xcalloc(n ? n : 1, sizeof *out->rows);
+            const cJSON *item;
+            cJSON_ArrayForEach(item, images)
+            {
+                lastrun_row *r = &out->rows[out->n];
+                if (!row_read(item, r))
+                    continue;
+                if (strmap_get(&out->by_key, r->key)) { /* a key twice: keep the first */
+                    row_free(r);
+                    continue;
+                }
+                strmap_put(&out->by_key, r->key, r);
+                out->n++;
+            }
+            out->saved_ns = ms_to_ns(saved->valuedouble);
+        }
+        cJSON_Delete(root);
+    }
+    strbuf_free(&text);
+    free(path);
+}
+
+/* s as a JSON string: quotes, backslashes and control characters escaped; any other byte as it
+ * is (cJSON reads it back unchanged, and the console sanitises what it draws). */
+static void json_quote(strbuf *sb, const char *s)
+{
+    strbuf_putc(sb, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            strbuf_printf(sb, "\\%c", *p);
+        else if (*p < 0x20)
+            strbuf_printf(sb, "\\u%04x", *p);
+        else
+            strbuf_putc(sb, (char)*p);
+    }
+    strbuf_putc(sb, '"');
+}
+
+/* Write sb out once it holds `at_least` bytes (0: whatever it holds); false on an error. */
+static bool flush(int fd, strbuf *sb, size_t at_least)
+{
+    if (sb->len < at_least || !sb->len)
+        return true;
+    errno = 0; /* a short write sets none */
+    bool ok = write(fd, sb->data, sb->len) == (ssize_t)sb->len;
+    sb->len = 0;
+    sb->data[0] = '\0';
+    return ok;
+}
+
+#define FLUSH_AT 65536
+
+/* Written straight to the file through a small buffer, not through a cJSON tree or one string:
+ * at 10,000 rows those would take megabytes at the end of every cycle. */
+int lastrun_save(const char *state_dir, const lastrun_row *rows, size_t n, int64_t saved_ns,
+                 tp_err *err)
+{
+    char *path = xasprintf("%s/%s", state_dir, LASTRUN_FILE);
+    char *tmp = xasprintf("%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int failed = fd < 0 ? errno : 0; /* the errno of the first failure */
+    strbuf sb = {0};
+    strbuf_printf(&sb, "{\"version\":%d,\"saved\":%.3f,\"images\":[", LASTRUN_VERSION,
+                  (double)(saved_ns / 1000000) / 1000.0);
+    for (size_t i = 0; !failed && i < n; i++) {
+        const lastrun_row *r = &rows[i];
+        strbuf_puts(&sb, i ? ",\n{" : "\n{");
+#define WRITE_FIELD(field, name)                                                                   \
+    if (r->field) {                                                                                \
+        strbuf_puts(&sb, "\"" name "\":");                                                         \
+        json_quote(&sb, r->field);                                                                 \
+        strbuf_putc(&sb, ',');                                                                     \
+    }
+        LASTRUN_STRINGS(WRITE_FIELD)
+#undef WRITE_FIELD
+        if (r->checked_ns)
+            strbuf_printf(&sb, "\"checked\":%.3f,", (double)(r->checked_ns / 1000000) / 1000.0);
+        strbuf_printf(&sb, "\"state\":\"%s\"}", model_state_name(r->state));
+        if (!flush(fd, &sb, FLUSH_AT))
+            failed = errno ? errno : EIO;
+    }
+    strbuf_puts(&sb, "\n]}\n");
+    if (!failed && (!flush(fd, &sb, 0) || fsync(fd) != 0))
+        failed = errno ? errno : EIO;
+    if (fd >= 0)
+        close(fd);
+    if (!failed && rename(tmp, path) != 0)
+        failed = errno;
+    int rc = 0;
+    if (failed) {
+        rc = tp_err_set(err, "cannot write %s: %s", path, strerror(failed));
+        unlink(tmp);
+    }
+    strbuf_free(&sb);
+    free(tmp);
+    free(path);
+    return rc;
+}
+
+const lastrun_row *lastrun_find(const lastrun *lr, const char *key)
+{
+    return strmap_get(&lr->by_key, key);
+}
+
+void lastrun_free(lastrun *lr)
+{
+    for (size_t i = 0; i < lr->n; i++)
+        row_free(&lr->rows[i]);
+    free(lr->rows);
+    strmap_free(&lr->by_key);
+    *lr = (lastrun){0};
+}

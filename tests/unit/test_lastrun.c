@@ -1,0 +1,168 @@
+/* lastrun: the last cycle's table survives a restart exactly, only its owner can read it, and a
+ * damaged or foreign file is an empty table, never a crash or half a row. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "state/lastrun.h"
+
+static char dir[64];
+
+static void make_dir(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/tp-lastrun-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+static void remove_dir(void)
+{
+    char *cmd = xasprintf("rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+    free(cmd);
+}
+
+static void write_file(const char *text)
+{
+    char *path = xasprintf("%s/last-run.json", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+    free(path);
+}
+
+TestSuite(lastrun, .init = make_dir, .fini = remove_dir);
+
+Test(lastrun, round_trip_keeps_every_field_and_the_order)
+{
+    lastrun_row rows[] = {
+        {.key = "bookstore\x1f"
+                "bookstore",
+         .app = "bookstore",
+         .alias = "bookstore",
+         .image = "127.0.0.1:5000/amplication/bookstore-application",
+         .strategy = "semver",
+         .constraint = "~1.0",
+         .policy = "manual",
+         .current = "v1.0.0",
+         .candidate = "v1.0.1",
+         .candidate_digest = "sha256:0123",
+         .state = STATE_UPDATE_AVAILABLE,
+         .checked_ns = 1764100000123000000LL},
+        {.key = "alpha\x1fweb",
+         .app = "alpha",
+         .alias = "web",
+         .image = "nginx",
+         .strategy = "digest",
+         .policy = "auto",
+         .detail = "registry 127.0.0.1:5000: \"quoted\" \\ \xc3\xa9 \xff error\nsecond\tline\x01",
+         .state = STATE_ERROR},
+    };
+    tp_err err = {{0}};
+    cr_assert_eq(lastrun_save(dir, rows, 2, 1764100001500000000LL, &err), 0, "%s", err.msg);
+    char *path = xasprintf("%s/last-run.json", dir);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    cr_expect_eq(st.st_mode & 0777, 0600, "mode %o", st.st_mode & 0777);
+    free(path);
+
+    lastrun lr;
+    lastrun_load(dir, &lr);
+    cr_assert_eq(lr.n, 2);
+    cr_expect_eq(lr.saved_ns / 1000000, 1764100001500LL);
+    const lastrun_row *b = &lr.rows[0];
+    cr_expect_str_eq(b->app, "bookstore");
+    cr_expect_str_eq(b->image, "127.0.0.1:5000/amplication/bookstore-application");
+    cr_expect_str_eq(b->constraint, "~1.0");
+    cr_expect_str_eq(b->current, "v1.0.0");
+    cr_expect_str_eq(b->candidate, "v1.0.1");
+    cr_expect_str_eq(b->candidate_digest, "sha256:0123");
+    cr_expect_eq(b->state, STATE_UPDATE_AVAILABLE);
+    cr_expect_eq(b->checked_ns / 1000000, 1764100000123LL, "ms precision kept");
+    cr_expect_null(b->detail);
+    const lastrun_row *a = lastrun_find(&lr, "alpha\x1fweb");
+    cr_assert_not_null(a);
+    cr_expect_eq(a, &lr.rows[1], "saved order kept, not re-sorted");
+    cr_expect_str_eq(a->detail, rows[1].detail);
+    cr_expect_eq(a->state, STATE_ERROR);
+    cr_expect_null(a->constraint);
+    cr_expect_null(a->current);
+    cr_expect_eq(a->checked_ns, 0);
+    cr_expect_null(lastrun_find(&lr, "nobody\x1f"));
+    lastrun_free(&lr);
+}
+
+Test(lastrun, missing_damaged_or_foreign_files_are_empty)
+{
+    lastrun lr;
+    lastrun_load(dir, &lr); /* no file */
+    cr_expect_eq(lr.n, 0);
+    cr_expect_eq(lr.saved_ns, 0);
+    lastrun_free(&lr);
+    const char *bad[] = {
+        "",
+        "{\"version\":1,\"saved\":17641000,\"images\":[{\"key\":\"a\x1f\",\"app\":\"a\",", /* torn
+                                                                                            */
+        "not json at all",
+        "{\"version\":2,\"saved\":17641000,\"images\":[]}",                   /* a later format */
+        "{\"images\":{\"a\x1f\":{\"tag\":\"v1\",\"digest\":\"sha256:00\"}}}", /* an old hints file
+                                                                               */
+        "[1,2,3]",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        write_file(bad[i]);
+        lastrun_load(dir, &lr);
+        cr_expect_eq(lr.n, 0, "case %zu", i);
+        cr_expect_eq(lr.saved_ns, 0, "case %zu", i);
+        lastrun_free(&lr);
+    }
+}
+
+Test(lastrun, rows_without_what_a_row_needs_are_skipped)
+{
+    write_file(
+        "{\"version\":1,\"saved\":1764100000,\"images\":["
+        "{\"key\":\"ok\\u001f\",\"app\":\"ok\",\"image\":\"nginx\",\"state\":\"up-to-date\"},"
+        "{\"app\":\"nokey\",\"image\":\"nginx\",\"state\":\"up-to-date\"},"
+        "{\"key\":\"badstate\\u001f\",\"app\":\"b\",\"image\":\"nginx\",\"state\":\"on fire\"},"
+        "{\"key\":\"ok\\u001f\",\"app\":\"twice\",\"image\":\"nginx\",\"state\":\"error\"},"
+        "{\"key\":\"num\\u001f\",\"app\":7,\"image\":\"nginx\",\"state\":\"held\"},"
+        "{\"key\":\"late\\u001f\",\"app\":\"late\",\"image\":\"redis\",\"state\":\"pinned\","
+        "\"checked\":-5}"
+        "]}");
+    lastrun lr;
+    lastrun_load(dir, &lr);
+    cr_assert_eq(lr.n, 2);
+    cr_expect_str_eq(lr.rows[0].app, "ok", "the first of a key twice is kept");
+    cr_expect_str_eq(lr.rows[1].app, "late");
+    cr_expect_eq(lr.rows[1].state, STATE_PINNED);
+    cr_expect_eq(lr.rows[1].checked_ns, 0, "a nonsense time is no time");
+    lastrun_free(&lr);
+}
+
+Test(lastrun, a_save_that_cannot_write_says_where_and_leaves_the_old_file)
+{
+    lastrun_row row = {.key = "a\x1f", .app = "a", .image = "nginx", .state = STATE_UP_TO_DATE};
+    tp_err err = {{0}};
+    cr_assert_eq(lastrun_save(dir, &row, 1, 1764100000000000000LL, &err), 0, "%s", err.msg);
+    char *missing = xasprintf("%s/gone", dir);
+    cr_expect_eq(lastrun_save(missing, &row, 1, 1764100000000000000LL, &err), -1);
+    cr_expect(strstr(err.msg, "cannot write") && strstr(err.msg, "/gone/last-run.json") &&
+                  strstr(err.msg, "No such file"),
+              "%s", err.msg);
+    free(missing);
+    /* A folder in the way of the rename: the old table stays whole, no temp file is left. */
+    char *blocker = xasprintf("%s/last-run.json.tmp", dir);
+    cr_assert_eq(mkdir(blocker, 0700), 0);
+    cr_expect_eq(lastrun_save(dir, &row, 1, 1764100009000000000LL, &err), -1);
+    cr_expect(rmdir(blocker) == 0, "the folder in the way is still a folder");
+    free(blocker);
+    lastrun lr;
+    lastrun_load(dir, &lr);
+    cr_expect_eq(lr.n, 1);
+    cr_expect_eq(lr.saved_ns, 1764100000000000000LL, "the first save, untouched");
+    lastrun_free(&lr);
+}
