@@ -297,13 +297,17 @@ if ! skipped console; then
     cv() { awk -v n="$1" '$1 == n { print $2 }' "$TAP_TMP/console.out"; }
     fig console_images "$CONSOLE_IMAGES" img
     fig console_first_frame_ms "$(cv first_frame_ms)" ms
+    fig console_first_frame_cold_ms "$(cv first_frame_cold_ms)" ms
     fig console_first_scan_s "$(cv scan_s)" s
+    fig console_restart_scan_s "$(cv rescan_s)" s
     fig console_key_median_ms "$(cv scroll_median_ms)" ms
     fig console_key_worst_ms "$(cv scroll_worst_ms)" ms
     fig console_filter_key_median_ms "$(cv filter_median_ms)" ms
     fig console_filter_key_worst_ms "$(cv filter_worst_ms)" ms
     fig console_idle_cpu_pct "$(cv idle_cpu_pct)" %
     fig console_peak_rss_mib "$(cv peak_rss_mib)" MiB
+    fig console_peak_rss_first_start_mib "$(cv peak_rss_cold_mib)" MiB
+    fig console_peak_rss_restart_mib "$(cv peak_rss_warm_mib)" MiB
     tmux -f /dev/null kill-server 2>/dev/null
 fi
 
@@ -329,7 +333,8 @@ fi
 target newest_build_warm_manifest_requests 'v == 0' '0 req'
 target newest_build_warm_config_requests 'v == 0' '0 req'
 target selection_100k_ms 'v < 50' '< 50 ms'
-target console_first_frame_ms 'v < 300' '< 300 ms'
+target console_first_frame_ms 'v < 300' '< 300 ms (restart)'
+target console_first_frame_cold_ms 'v < 300' '< 300 ms (first start)'
 target console_key_median_ms 'v < 16' '< 16 ms'
 target console_filter_key_median_ms 'v < 16' '< 16 ms'
 target console_idle_cpu_pct 'v < 1' '< 1 %'

@@ -5,10 +5,13 @@
 
 The caller sets TMUX_TMPDIR (a tmux server of our own) and kills that server at exit.
 Prints one `NAME VALUE` line per figure:
-  first_frame_ms     Enter pressed in the pane's shell (which then execs tagpilot) → the first
-                     screen showing the table header, the row of FIRST_APP and the key hints.
-                     Found by polling `tmux capture-pane` (each poll ~2 ms): an upper bound.
-  scan_s             start → the header says "engine idle" (the first cycle is done)
+Two starts on one state directory: the first ever (empty) and a restart.
+  first_frame_cold_ms
+                     first start: Enter pressed in the pane's shell (which then execs tagpilot) →
+                     the first screen showing the table header, the row of FIRST_APP and the key
+                     hints. Found by polling `tmux capture-pane` (each poll ~2 ms): an upper bound.
+  first_frame_ms     the same for the restart, which draws the last run's table at once
+  scan_s, rescan_s   start → the header says "engine idle" (the first cycle is done)
   scroll_median_ms, scroll_worst_ms
                      `tmux send-keys j` issued → the last byte of the redraw it causes (the pane's
                      output, read through `tmux pipe-pane`, then quiet for QUIET_MS). Includes the
@@ -17,7 +20,9 @@ Prints one `NAME VALUE` line per figure:
                      the same for keystrokes typed into `/` filter (a digit, then Backspace, over
                      every row)
   idle_cpu_pct       CPU time of the process over IDLE_S seconds with nothing to do
-  peak_rss_mib       VmHWM of the process at the end
+  peak_rss_cold_mib, peak_rss_warm_mib
+                     VmHWM of each process at the end (the restarted one after CYCLES more
+                     cycles, R); peak_rss_mib the larger
 """
 import os
 import re
@@ -29,6 +34,7 @@ import time
 
 QUIET_MS = 60
 IDLE_S = 10
+CYCLES = 3  # refreshes after the restart
 COLS, ROWS = 160, 50
 
 
@@ -80,8 +86,8 @@ class Output:
         return None
 
 
-def screen():
-    return tmux("capture-pane", "-p", "-t", "bench", check=False)
+def screen(name):
+    return tmux("capture-pane", "-p", "-t", name, check=False)
 
 
 def cpu_ticks(pid):
@@ -98,14 +104,14 @@ def vm_hwm_kib(pid):
     return 0
 
 
-def measure_keys(out, keys, label):
+def measure_keys(out, keys, label, name):
     lat = []
     missed = 0
     for key in keys:
         time.sleep(0.02)
         start = out.count()
         t0 = time.monotonic()
-        tmux("send-keys", "-t", "bench", key)
+        tmux("send-keys", "-t", name, key)
         end = out.frame_end_after(start)
         if end is None:
             missed += 1
@@ -116,40 +122,59 @@ def measure_keys(out, keys, label):
     return lat
 
 
+def start(tagpilot, config, work, name):
+    """A tmux session NAME whose shell waits for Enter, then execs the console; returns
+    (pid, Output of the pane, stderr file)."""
+    fifo = os.path.join(work, name + ".fifo")
+    os.mkfifo(fifo)
+    err = os.path.join(work, name + ".err")
+    cmd = ("read go; exec env TERM=screen-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 '%s' --config '%s' "
+           "2>'%s'" % (tagpilot, config, err))
+    tmux("new-session", "-d", "-s", name, "-x", str(COLS), "-y", str(ROWS), "sh -c \"%s\"" % cmd)
+    out = Output(fifo)
+    tmux("pipe-pane", "-t", name, "exec cat >>'%s'" % fifo)
+    pid = int(tmux("display", "-p", "-t", name, "#{pane_pid}").strip())
+    time.sleep(0.3)
+    return pid, out, err
+
+
+def first_frame(name, first_app, err):
+    """Enter → the first screen with the table header, FIRST_APP's row and the key hints (s)."""
+    row = re.compile(r"^(> )?%s " % re.escape(first_app), re.M)
+    t0 = time.monotonic()
+    tmux("send-keys", "-t", name, "Enter")
+    while time.monotonic() - t0 < 60:
+        s = screen(name)
+        if "APP" in s and row.search(s) and "quit" in s:
+            return time.monotonic() - t0, t0
+    sys.exit("console: no first frame within 60 s:\n%s\n%s" % (screen(name), open(err).read()))
+
+
+def wait_idle(name, t0):
+    while time.monotonic() - t0 < 600:
+        if "engine idle" in screen(name):
+            return time.monotonic() - t0
+        time.sleep(0.05)
+    sys.exit("console: the first scan did not finish within 600 s:\n" + screen(name))
+
+
+def quit_console(name, pid):
+    tmux("send-keys", "-t", name, "q")
+    for _ in range(500):
+        if not os.path.exists("/proc/%d" % pid):
+            return
+        time.sleep(0.01)
+
+
 def main():
     tagpilot, config, first_app, samples, work = sys.argv[1:]
     samples = int(samples)
-    fifo = os.path.join(work, "pane.fifo")
-    os.mkfifo(fifo)
-    err = os.path.join(work, "console.err")
-    cmd = ("read go; exec env TERM=screen-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 '%s' --config '%s' "
-           "2>'%s'" % (tagpilot, config, err))
-    tmux("new-session", "-d", "-s", "bench", "-x", str(COLS), "-y", str(ROWS), "sh -c \"%s\"" % cmd)
-    out = Output(fifo)
-    tmux("pipe-pane", "-t", "bench", "exec cat >>'%s'" % fifo)
-    pid = int(tmux("display", "-p", "-t", "bench", "#{pane_pid}").strip())
-    time.sleep(0.3)
 
-    row = re.compile(r"^(> )?%s " % re.escape(first_app), re.M)
-    t0 = time.monotonic()
-    tmux("send-keys", "-t", "bench", "Enter")
-    first = None
-    while time.monotonic() - t0 < 60:
-        s = screen()
-        if "APP" in s and row.search(s) and "quit" in s:
-            first = time.monotonic() - t0
-            break
-    if first is None:
-        sys.exit("console: no first frame within 60 s:\n%s\n%s" % (screen(), open(err).read()))
-    print("first_frame_ms %.1f" % (first * 1000))
-
-    while time.monotonic() - t0 < 600:
-        if "engine idle" in screen():
-            break
-        time.sleep(0.05)
-    else:
-        sys.exit("console: the first scan did not finish within 600 s:\n" + screen())
-    print("scan_s %.2f" % (time.monotonic() - t0))
+    # 1. The first start ever: nothing in the state directory yet.
+    pid, out, err = start(tagpilot, config, work, "cold")
+    first, t0 = first_frame("cold", first_app, err)
+    print("first_frame_cold_ms %.1f" % (first * 1000))
+    print("scan_s %.2f" % wait_idle("cold", t0))
     time.sleep(1.0)
 
     hz = os.sysconf("SC_CLK_TCK")
@@ -158,21 +183,41 @@ def main():
     c1, w1 = cpu_ticks(pid), time.monotonic()
     print("idle_cpu_pct %.2f" % ((c1 - c0) / hz / (w1 - w0) * 100))
 
-    scroll = measure_keys(out, ["j"] * samples, "scroll")
-    tmux("send-keys", "-t", "bench", "/")
+    scroll = measure_keys(out, ["j"] * samples, "scroll", "cold")
+    tmux("send-keys", "-t", "cold", "/")
     time.sleep(0.5)
     typed = []
     for i in range(samples):
         typed.append(str(i % 10) if i % 2 == 0 else "BSpace")
-    filt = measure_keys(out, typed, "filter")
-    tmux("send-keys", "-t", "bench", "Escape")
+    filt = measure_keys(out, typed, "filter", "cold")
+    tmux("send-keys", "-t", "cold", "Escape")
     for name, lat in (("scroll", scroll), ("filter", filt)):
         if lat:
             print("%s_median_ms %.1f" % (name, statistics.median(lat)))
             print("%s_worst_ms %.1f" % (name, max(lat)))
             print("%s_samples %d" % (name, len(lat)))
-    print("peak_rss_mib %.1f" % (vm_hwm_kib(pid) / 1024))
-    tmux("send-keys", "-t", "bench", "q")
+    rss_cold = vm_hwm_kib(pid) / 1024
+    print("peak_rss_cold_mib %.1f" % rss_cold)
+    quit_console("cold", pid)
+
+    # 2. The usual start: the console restarted on the same state directory.
+    pid, out, err = start(tagpilot, config, work, "warm")
+    first, t0 = first_frame("warm", first_app, err)
+    print("first_frame_ms %.1f" % (first * 1000))
+    print("rescan_s %.2f" % wait_idle("warm", t0))
+    # Then a few more cycles (R), each replacing the last one's table: what a console left
+    # open all day does.
+    for _ in range(CYCLES):
+        time.sleep(0.5)
+        tmux("send-keys", "-t", "warm", "R")
+        t1 = time.monotonic()
+        while "engine idle" in screen("warm") and time.monotonic() - t1 < 5:
+            time.sleep(0.01)
+        wait_idle("warm", t1)
+    rss_warm = vm_hwm_kib(pid) / 1024
+    print("peak_rss_warm_mib %.1f" % rss_warm)
+    print("peak_rss_mib %.1f" % max(rss_cold, rss_warm))
+    quit_console("warm", pid)
 
 
 if __name__ == "__main__":
