@@ -120,11 +120,12 @@ static const history_list *history_of(engine *e, const char *app, const char *al
 
 static size_t history_bytes(engine *e, const history_list *h)
 {
-    size_t bytes = 0;
+    /* The events are one array (model_block_history), rounded up to the alignment once. */
+    size_t events = h ? h->count * sizeof(model_event) : 0;
+    size_t bytes = (events + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
     for (size_t i = 0; h && i < h->count; i++) {
         const journal_record *r = journal_get(e->journal, h->records[i]);
         const char *fields[] = {EVENT_FIELDS(r)};
-        bytes += sizeof(model_event) + sizeof(max_align_t); /* one event, rounded up */
         for (size_t k = 0; k < sizeof fields / sizeof *fields; k++)
             bytes += model_str_size(fields[k]);
     }
@@ -262,11 +263,19 @@ void engine_build_preview(engine *e)
     lastrun_load(e->cfg->state_dir, &lr);
     e->preview = xmalloc((lr.n ? lr.n : 1) * sizeof *e->preview);
     for (size_t i = 0; i < lr.n; i++) {
-        e->preview[i] = build_preview_block(e, &lr.rows[i]);
-        strmap_put(&e->preview_by_key, lr.rows[i].key, e->preview[i]);
+        const lastrun_row *r = &lr.rows[i];
+        e->preview[i] = build_preview_block(e, r);
+        strmap_put(&e->preview_by_key, r->key, e->preview[i]);
+        bool seen = r->candidate && r->candidate_digest;
+        if (seen || (r->hint_tag && r->hint_digest)) {
+            preview_hint *h = xmalloc(sizeof *h);
+            h->tag = xstrdup(seen ? r->candidate : r->hint_tag);
+            h->digest = xstrdup(seen ? r->candidate_digest : r->hint_digest);
+            strmap_put(&e->preview_hints, r->key, h);
+        }
     }
     e->n_preview = lr.n;
-    e->preview_saved_ns = lr.saved_ns;
+    e->preview_saved_ns = e->last_run_ns = lr.saved_ns; /* 0 when the file held no rows */
     lastrun_free(&lr);
 }
 
@@ -281,11 +290,13 @@ void engine_preview_add_app(engine *e, const argo_app *app)
                             img->ref.short_name ? img->ref.short_name : img->ref.name,
                             strategy_name(img->strategy), img->constraint};
         const char **out[] = {&m.app, &m.alias, &m.image, &m.strategy, &m.constraint};
+        _Static_assert(sizeof in / sizeof *in == sizeof out / sizeof *out, "one field each");
         block_fields f = {in, out, &m, sizeof in / sizeof *in};
         model_block *b = block_for(e, NULL, app->name, img->alias, &f);
         model_block_image(b)->state = STATE_CHECKING;
         e->preview = xrealloc(e->preview, (e->n_preview + 1) * sizeof *e->preview);
         e->preview[e->n_preview++] = b;
+        e->preview_unsorted = true;
         char *key = xasprintf("%s\x1f%s", app->name, img->alias ? img->alias : "");
         strmap_put(&e->preview_by_key, key, b);
         free(key);
@@ -300,9 +311,14 @@ static int compare_blocks(const void *pa, const void *pb)
     return c ? c : strcmp(a->alias ? a->alias : "", b->alias ? b->alias : "");
 }
 
-void engine_preview_sort(engine *e)
+static void free_hint(const char *key, void *value, void *ctx)
 {
-    qsort(e->preview, e->n_preview, sizeof *e->preview, compare_blocks);
+    (void)key;
+    (void)ctx;
+    preview_hint *h = value;
+    free(h->tag);
+    free(h->digest);
+    free(h);
 }
 
 void engine_drop_preview(engine *e)
@@ -312,14 +328,23 @@ void engine_drop_preview(engine *e)
     free(e->preview);
     e->preview = NULL;
     e->n_preview = 0;
+    e->preview_saved_ns = 0;
+    e->preview_unsorted = false;
     strmap_free(&e->preview_by_key);
+    strmap_each(&e->preview_hints, free_hint, NULL);
+    strmap_free(&e->preview_hints);
 }
 
 void engine_publish(engine *e)
 {
     /* Until the first cycle has read the sources, the table is the last run's. */
     bool preview = e->n_images == 0 && e->n_preview > 0;
+    if (preview && e->preview_unsorted) { /* snapshots are sorted by app and alias */
+        qsort(e->preview, e->n_preview, sizeof *e->preview, compare_blocks);
+        e->preview_unsorted = false;
+    }
     size_t n = preview ? e->n_preview : e->n_images;
+    size_t n_last_run = preview && e->preview_saved_ns ? n : 0;
     model_block **blocks = xmalloc((n ? n : 1) * sizeof *blocks);
     for (size_t i = 0; i < n; i++) {
         if (preview) {
@@ -327,10 +352,15 @@ void engine_publish(engine *e)
             continue;
         }
         tracked *t = &e->images[i];
-        if (!t->block)
+        if (!t->block) {
             t->block = build_block(e, t);
+            t->from_last_run = false;
+        }
+        n_last_run += t->from_last_run;
         blocks[i] = t->block;
     }
+    if (!preview && !n_last_run)
+        e->last_run_ns = 0; /* every row is this run's now */
     model_rate rates[16];
     size_t n_rates = 0;
     /* Docker Hub is the registry whose rate limit people hit. */
@@ -343,13 +373,15 @@ void engine_publish(engine *e)
         .phase = e->phase,
         .scan_done = e->scan_done,
         .scan_total = e->n_images,
-        .last_run_ns = preview ? e->preview_saved_ns : 0,
+        .last_run_ns = n_last_run ? e->last_run_ns : 0,
+        .n_last_run = n_last_run,
         .files_done = e->n_images ? 0 : e->files_done,
         .files_total = e->n_images ? 0 : e->files_total,
         .last_cycle_ns = e->last_cycle_ns,
         .next_cycle_ns = e->phase == ENGINE_PAUSED ? 0 : e->next_cycle_ns,
         .read_only = e->opts.read_only,
         .sources = e->sources_label,
+        .source_error = e->source_error,
         .rates = rates,
         .n_rates = n_rates,
         .log = (const char *const *)e->log.items,

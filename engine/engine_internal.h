@@ -49,7 +49,12 @@ typedef struct tracked {
     model_block *block; /* last published form, NULL when it changed since */
     model_block *shown; /* when block is NULL: the form published before (reused if the
                            change left its strings alone), or NULL */
+    bool from_last_run; /* block is the last run's row, not yet decided again */
 } tracked;
+
+typedef struct preview_hint {
+    char *tag, *digest;
+} preview_hint;
 
 struct engine {
     engine_options opts;
@@ -96,10 +101,14 @@ struct engine {
      * sources; its candidates and digests are that cycle's hints. */
     model_block **preview;
     size_t n_preview;
-    strmap preview_by_key;          /* key -> model_block* in preview */
-    int64_t preview_saved_ns;       /* 0: no last run; the preview grows as the sources are read */
-    size_t preview_apps;            /* of the app list being read, how many are in the preview */
-    size_t files_done, files_total; /* progress of the source being read (first cycle) */
+    strmap preview_by_key;    /* key -> model_block* in preview */
+    strmap preview_hints;     /* key -> preview_hint*: where the last run's candidate pointed */
+    int64_t preview_saved_ns; /* 0: no last run; the preview grows as the sources are read */
+    size_t preview_apps;      /* of the app list being read, how many are in the preview */
+    bool preview_unsorted;    /* rows were added since the last sort */
+    int64_t last_run_ns;      /* the saved table's time, while rows from it are shown */
+    size_t files_done, files_total; /* progress reading the sources (first cycle) */
+    size_t files_base;              /* files in the sources read before this one */
     int64_t progress_published_ns;
     strmap tag_tables; /* repository name -> tag_table*: the last listing of each */
     strmap selections; /* selection key -> tag_verdicts*: verdicts any image may share */
@@ -139,8 +148,6 @@ void engine_build_preview(engine *e);
 void engine_drop_preview(engine *e);
 /* A first start: rows for the app's images, "checking", into the preview. */
 void engine_preview_add_app(engine *e, const argo_app *app);
-/* Sort the preview by app and alias, as snapshots are. */
-void engine_preview_sort(engine *e);
 /* engine_scan.c */
 void engine_scan(engine *e);
 void engine_decide(engine *e, tracked *t);

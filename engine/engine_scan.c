@@ -66,18 +66,16 @@ static void fail(tracked *t, const char *fmt, const char *arg)
 static void sources_progress(void *ctx, const app_list *list, size_t done, size_t total)
 {
     engine *e = ctx;
-    e->files_done = done;
-    e->files_total = total;
-    bool grew = false;
+    /* Counted over the sources: those read before add to both. */
+    e->files_done = e->files_base + done;
+    e->files_total = e->files_base + total;
     if (!e->preview_saved_ns) {
-        for (; e->preview_apps < list->count; e->preview_apps++, grew = true)
+        for (; e->preview_apps < list->count; e->preview_apps++)
             engine_preview_add_app(e, &list->items[e->preview_apps]);
     }
     int64_t now = engine_now_ns();
     if (now - e->progress_published_ns < PROGRESS_NS && done < total)
         return;
-    if (grew)
-        engine_preview_sort(e);
     e->progress_published_ns = now;
     engine_publish(e);
 }
@@ -88,6 +86,7 @@ static void read_sources(engine *e, bool first)
     app_list *lists = xcalloc(e->n_sources ? e->n_sources : 1, sizeof *lists);
     free(e->source_error);
     e->source_error = NULL;
+    e->files_base = 0;
     for (size_t i = 0; i < e->n_sources; i++) {
         tp_err err = {{0}};
         if (first) {
@@ -112,6 +111,7 @@ static void read_sources(engine *e, bool first)
         }
         source_close(e->sources[i]);
         lists[i].on_progress = NULL;
+        e->files_base = e->files_total;
         for (size_t k = 0; k < lists[i].errors.count; k++)
             engine_log(e, "error: %s", lists[i].errors.items[k]);
     }
@@ -686,8 +686,11 @@ void engine_prune_tagsets(engine *e, bool all)
  * the file; readers use what is there. */
 static void save_last_run(engine *e)
 {
-    /* A cycle a shutdown cut short would leave every image in error. */
-    if (e->opts.read_only || e->opts.dry_run || e->opts.only_app || engine_stop_requested(e))
+    /* A cycle a shutdown cut short would leave every image in error, and one whose sources
+     * could not all be read would drop their rows: the table saved before says more than
+     * either. */
+    if (e->opts.read_only || e->opts.dry_run || e->opts.only_app || engine_stop_requested(e) ||
+        e->source_error || e->n_images == 0)
         return;
     lastrun_row *rows = xcalloc(e->n_images ? e->n_images : 1, sizeof *rows);
     for (size_t i = 0; i < e->n_images; i++) {
@@ -705,6 +708,10 @@ static void save_last_run(engine *e)
             .current = t->current,
             .candidate = t->candidate,
             .candidate_digest = t->candidate_digest,
+            /* An image the registry did not answer for this time keeps where its candidate
+             * pointed, so the next start still needs no HEAD for it. */
+            .hint_tag = t->candidate ? NULL : t->hint_tag,
+            .hint_digest = t->candidate ? NULL : t->hint_digest,
             .detail = t->detail,
             .state = t->state,
             .checked_ns = t->last_check_ns,
@@ -736,20 +743,31 @@ void engine_scan(engine *e)
         tracked *before = strmap_get(&old_keys, e->images[i].key);
         if (before && !e->images[i].failed) {
             e->images[i].block = before->block;
+            e->images[i].from_last_run = before->from_last_run;
             before->block = NULL;
         }
         /* The first cycle: the row shown so far (the last run's, or the one the read made). */
         model_block *shown = strmap_get(&e->preview_by_key, e->images[i].key);
-        const model_image *last = shown ? model_block_image(shown) : NULL;
-        if (!before && shown && !e->images[i].failed)
+        const preview_hint *last_hint = strmap_get(&e->preview_hints, e->images[i].key);
+        if (!before && shown && !e->images[i].failed) {
             e->images[i].block = model_block_ref(shown);
-        if (before && before->candidate && before->candidate_digest) {
-            e->images[i].hint_tag = xstrdup(before->candidate);
-            e->images[i].hint_digest = xstrdup(before->candidate_digest);
-        } else if (last && last->candidate && last->candidate_digest) {
-            e->images[i].hint_tag = xstrdup(last->candidate);
-            e->images[i].hint_digest = xstrdup(last->candidate_digest);
+            e->images[i].from_last_run = e->preview_saved_ns != 0;
         }
+        /* Where the candidate pointed when last seen: this cycle's table, else the hint that
+         * table carried through a cycle the registry failed, else the last run's. */
+        const char *hint_tag = NULL, *hint_digest = NULL;
+        if (before && before->candidate && before->candidate_digest) {
+            hint_tag = before->candidate;
+            hint_digest = before->candidate_digest;
+        } else if (before && before->hint_tag) {
+            hint_tag = before->hint_tag;
+            hint_digest = before->hint_digest;
+        } else if (last_hint) {
+            hint_tag = last_hint->tag;
+            hint_digest = last_hint->digest;
+        }
+        e->images[i].hint_tag = hint_tag ? xstrdup(hint_tag) : NULL;
+        e->images[i].hint_digest = hint_digest ? xstrdup(hint_digest) : NULL;
     }
     engine_drop_preview(e);
     for (size_t i = 0; i < n_old; i++)

@@ -201,10 +201,12 @@ model_snapshot *model_snapshot_new(const model_header *h, model_block *const *bl
     s->last_cycle_ns = h->last_cycle_ns;
     s->next_cycle_ns = h->next_cycle_ns;
     s->last_run_ns = h->last_run_ns;
+    s->n_last_run = h->n_last_run;
     s->files_done = h->files_done;
     s->files_total = h->files_total;
     s->read_only = h->read_only;
     s->sources = arena_str(&priv->mem, h->sources ? h->sources : "");
+    s->source_error = h->source_error ? arena_str(&priv->mem, h->source_error) : NULL;
 
     priv->blocks = xmalloc((n ? n : 1) * sizeof *priv->blocks);
     const model_image **images = arena_alloc(&priv->mem, (n ? n : 1) * sizeof *images);

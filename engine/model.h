@@ -94,12 +94,16 @@ typedef struct model_snapshot {
     size_t scan_done, scan_total; /* progress of the cycle in flight */
     int64_t last_cycle_ns;        /* wall clock of the last finished cycle, 0 before */
     int64_t next_cycle_ns;        /* when the next one starts, 0 when paused */
-    int64_t last_run_ns; /* nonzero: the images are the table a run saved then (last-run.json),
-                            shown at start until this run has read its sources */
+    int64_t last_run_ns; /* nonzero: n_last_run of the images are rows of the table a run saved
+                            then (last-run.json), shown at start until this run has decided
+                            them again */
+    size_t n_last_run;
     size_t files_done, files_total; /* the first cycle reading a source's files (else 0, 0):
                                        a first start shows the Applications read so far */
     bool read_only;                 /* the engine refuses writes */
-    const char *sources; /* "git file:///…/config.git@main:apps" (several joined by ", ") */
+    const char *sources;      /* "git file:///…/config.git@main:apps" (several joined by ", ") */
+    const char *source_error; /* why the last read of a source failed (its apps are those of
+                                 the read before, if any), or NULL */
     const model_image *const *images; /* sorted by app, then alias */
     size_t n_images;
     const model_rate *rates;
@@ -116,7 +120,9 @@ model_snapshot *model_snapshot_ref(model_snapshot *s);
 void model_snapshot_unref(model_snapshot *s);
 
 /* Tag i (< img->n_tags) of img, its reason written into reason[len] (reason NULL: no reason,
- * for when only names and verdicts matter, as in sorting). */
+ * for when only names and verdicts matter, as in sorting). A buffer of MODEL_REASON_MAX holds
+ * any reason whole. */
+#define MODEL_REASON_MAX 512
 model_tag model_image_tag(const model_image *img, size_t i, char *reason, size_t len);
 
 /* Find an image by app and alias (alias NULL: the app's only image, or its first). */

@@ -39,9 +39,11 @@ typedef struct model_header {
     size_t scan_done, scan_total;
     int64_t last_cycle_ns, next_cycle_ns;
     int64_t last_run_ns;
+    size_t n_last_run;
     size_t files_done, files_total;
     bool read_only;
     const char *sources;
+    const char *source_error;
     const model_rate *rates;
     size_t n_rates;
     const char *const *log;

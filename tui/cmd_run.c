@@ -20,7 +20,7 @@ static const char run_help[] =
     "usage: tagpilot run [--once] [--dry-run] [--interval 2m] [--approval manual|auto]\n"
     "                    [--format text|json] [--config F]\n"
     "Scan on a schedule and write what the approval policy allows, without a screen.\n\n"
-    "  --once               one cycle, then exit (1 when an image is in error)\n"
+    "  --once               one cycle, then exit (1 when an image or a source is in error)\n"
     "  --dry-run            decide but write nothing: no commit, no journal record\n"
     "  --interval D         time between cycles (default: the config's, 2m)\n"
     "  --approval P         manual (default) or auto, for apps without tagpilot.io/approval\n"
@@ -151,6 +151,12 @@ static int report_once(engine *e, bool json)
     for (size_t i = 0; i < s->n_images; i++)
         if (s->images[i]->state == STATE_ERROR)
             code = CLI_FAILED;
+    /* A source that could not be read leaves its images out (or as the read before had them):
+     * a script must not take that for a clean run. */
+    if (s->source_error) {
+        fprintf(stderr, "tagpilot: %s\n", s->source_error);
+        code = CLI_FAILED;
+    }
     model_snapshot_unref(s);
     return code;
 }

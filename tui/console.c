@@ -362,14 +362,15 @@ static void console_draw_header(console *c)
     int64_t now = console_now_ns();
     char age[16];
     const char *sep = c->ascii ? " | " : " \xc2\xb7 "; /* " · " */
-    if (s && (s->last_run_ns || s->files_total)) {
+    if (s && s->n_last_run)
+        text_age((now - s->last_run_ns) / 1000000000LL, age, sizeof age);
+    if (s && (s->files_total || (s->n_last_run && !s->scan_total))) {
         /* The first cycle reads the sources: the rows are the last run's (last-run.json), or
          * those of the Applications read so far. */
         strbuf_puts(&sb, " engine reading the sources");
         if (s->files_total)
             strbuf_printf(&sb, ": %zu of %zu files", s->files_done, s->files_total);
-        if (s->last_run_ns) {
-            text_age((now - s->last_run_ns) / 1000000000LL, age, sizeof age);
+        if (s->n_last_run) {
             strbuf_printf(&sb, "%s%zu image%s as the last run left them, %s ago", sep, s->n_images,
                           s->n_images == 1 ? "" : "s", age);
         } else {
@@ -396,7 +397,12 @@ static void console_draw_header(console *c)
         strbuf_printf(&sb, "%s%zu image%s", sep, s->n_images, s->n_images == 1 ? "" : "s");
         if (c->filter)
             strbuf_printf(&sb, ", %zu shown", c->rows.count);
+        /* The sources are read but the first cycle has not decided these rows again yet. */
+        if (s->n_last_run)
+            strbuf_printf(&sb, ", %zu as the last run left them %s ago", s->n_last_run, age);
     }
+    if (s && s->source_error) /* the table may lack that source's Applications: say so */
+        strbuf_printf(&sb, "%ssource error: %s shows the log", sep, keys_entry(ACT_LOG)->label);
     if (c->filter && !c->filter_editing)
         strbuf_printf(&sb, "%sfilter /%s", sep, filter_pattern(c->filter));
     strbuf_printf(&sb, "%ssort: %s", sep, rows_sort_name(c->sort));

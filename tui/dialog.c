@@ -115,7 +115,7 @@ static void dialog_choices(dialog *d, const model_image *img, const char *presel
     size_t *order = xcalloc(img->n_tags ? img->n_tags : 1, sizeof *order);
     console_tag_order(img, order);
     for (size_t k = 0; k < img->n_tags; k++) {
-        char reason[256];
+        char reason[MODEL_REASON_MAX];
         model_tag tag = model_image_tag(img, order[k], reason, sizeof reason);
         const model_tag *t = &tag;
         if (!t->name)

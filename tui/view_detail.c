@@ -74,7 +74,7 @@ static void detail_build(console *c, const model_image *img)
     /* The reason is what an operator came for: it comes right after the verdict, and the
      * columns are as wide as this image's tags and reasons need. */
     int tag_w = 3, reason_w = 6;
-    char reason[256];
+    char reason[MODEL_REASON_MAX];
     for (size_t i = 0; i < img->n_tags; i++) {
         model_tag t = model_image_tag(img, i, reason, sizeof reason);
         int tw = text_width(t.name), rw = text_width(dash(t.reason));

@@ -235,15 +235,14 @@ int app_list_read_dir(const char *base, const char *rel, app_list *list, tp_err 
             } else {
                 strvec_push(&list->errors, perr.msg);
             }
-            free(path);
-            continue;
+        } else {
+            for (size_t d = 0; d < doc.n_roots; d++) {
+                argo_app app;
+                if (doc.roots[d] && app_from_node(doc.roots[d], files.items[i], &app) == 0)
+                    push_app(list, &app);
+            }
+            yamldoc_free(&doc);
         }
-        for (size_t d = 0; d < doc.n_roots; d++) {
-            argo_app app;
-            if (doc.roots[d] && app_from_node(doc.roots[d], files.items[i], &app) == 0)
-                push_app(list, &app);
-        }
-        yamldoc_free(&doc);
         free(path);
         if (list->on_progress && (i + 1) % APP_PROGRESS_EVERY == 0)
             list->on_progress(list->progress_ctx, list, i + 1, files.count);

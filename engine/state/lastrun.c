@@ -3,14 +3,13 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define LASTRUN_FILE    "last-run.json"
-#define LASTRUN_VERSION 1
+#define LASTRUN_VERSION 2 /* 1 wrote seconds as decimals, which a locale could comma */
 
 /* The string fields of a row, with their names in the file. */
 #define LASTRUN_STRINGS(X)                                                                         \
@@ -24,12 +23,20 @@
     X(current, "current")                                                                          \
     X(candidate, "candidate")                                                                      \
     X(candidate_digest, "candidate_digest")                                                        \
-    X(detail, "detail")
+    X(detail, "detail")                                                                            \
+    X(hint_tag, "hint")                                                                            \
+    X(hint_digest, "hint_digest")
 
-/* Seconds with three decimals, as saved, back to nanoseconds (rounded: 0.123 is not exact). */
-static int64_t ms_to_ns(double seconds)
+/* Times are saved as whole milliseconds since the epoch: integers, so no locale's decimal
+ * comma can reach the file, and exact in a JSON number (a double holds them to 2^53). */
+#define MS_MAX 100000000000000LL /* year 5138: anything beyond is not a time we wrote */
+
+static bool ms_read(const cJSON *v, int64_t *ns)
 {
-    return llround(seconds * 1000.0) * 1000000LL;
+    if (!cJSON_IsNumber(v) || v->valuedouble <= 0 || v->valuedouble >= (double)MS_MAX)
+        return false;
+    *ns = (int64_t)v->valuedouble * 1000000LL;
+    return true;
 }
 
 static char *json_str(const cJSON *obj, const char *name)
@@ -62,9 +69,8 @@ static bool row_read(const cJSON *item, lastrun_row *r)
 #define READ_FIELD(field, name) r->field = json_str(item, name);
     LASTRUN_STRINGS(READ_FIELD)
 #undef READ_FIELD
-    const cJSON *checked = cJSON_GetObjectItemCaseSensitive(item, "checked");
-    if (cJSON_IsNumber(checked) && checked->valuedouble > 0 && checked->valuedouble < 1e11)
-        r->checked_ns = ms_to_ns(checked->valuedouble);
+    if (!ms_read(cJSON_GetObjectItemCaseSensitive(item, "checked"), &r->checked_ns))
+        r->checked_ns = 0;
     char *state = json_str(item, "state");
     bool ok = r->key && r->app && r->image && state_from_name(state, &r->state);
     free(state);
@@ -83,8 +89,9 @@ void lastrun_load(const char *state_dir, lastrun *out)
         const cJSON *version = cJSON_GetObjectItemCaseSensitive(root, "version");
         const cJSON *saved = cJSON_GetObjectItemCaseSensitive(root, "saved");
         const cJSON *images = cJSON_GetObjectItemCaseSensitive(root, "images");
+        int64_t saved_ns;
         if (cJSON_IsNumber(version) && version->valueint == LASTRUN_VERSION &&
-            cJSON_IsNumber(saved) && cJSON_IsArray(images)) {
+            ms_read(saved, &saved_ns) && cJSON_IsArray(images)) {
             size_t n = (size_t)cJSON_GetArraySize(images);
             out->rows = xcalloc(n ? n : 1, sizeof *out->rows);
             const cJSON *item;
@@ -100,7 +107,7 @@ void lastrun_load(const char *state_dir, lastrun *out)
                 strmap_put(&out->by_key, r->key, r);
                 out->n++;
             }
-            out->saved_ns = ms_to_ns(saved->valuedouble);
+            out->saved_ns = out->n ? saved_ns : 0;
         }
         cJSON_Delete(root);
     }
@@ -129,11 +136,21 @@ static bool flush(int fd, strbuf *sb, size_t at_least)
 {
     if (sb->len < at_least || !sb->len)
         return true;
-    errno = 0; /* a short write sets none */
-    bool ok = write(fd, sb->data, sb->len) == (ssize_t)sb->len;
+    size_t off = 0;
+    while (off < sb->len) {
+        ssize_t w = write(fd, sb->data + off, sb->len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
+            return false;
+        }
+        off += (size_t)w;
+    }
     sb->len = 0;
     sb->data[0] = '\0';
-    return ok;
+    return true;
 }
 
 #define FLUSH_AT 65536
@@ -148,8 +165,8 @@ int lastrun_save(const char *state_dir, const lastrun_row *rows, size_t n, int64
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     int failed = fd < 0 ? errno : 0; /* the errno of the first failure */
     strbuf sb = {0};
-    strbuf_printf(&sb, "{\"version\":%d,\"saved\":%.3f,\"images\":[", LASTRUN_VERSION,
-                  (double)(saved_ns / 1000000) / 1000.0);
+    strbuf_printf(&sb, "{\"version\":%d,\"saved\":%lld,\"images\":[", LASTRUN_VERSION,
+                  (long long)(saved_ns / 1000000));
     for (size_t i = 0; !failed && i < n; i++) {
         const lastrun_row *r = &rows[i];
         strbuf_puts(&sb, i ? ",\n{" : "\n{");
@@ -162,7 +179,7 @@ int lastrun_save(const char *state_dir, const lastrun_row *rows, size_t n, int64
         LASTRUN_STRINGS(WRITE_FIELD)
 #undef WRITE_FIELD
         if (r->checked_ns)
-            strbuf_printf(&sb, "\"checked\":%.3f,", (double)(r->checked_ns / 1000000) / 1000.0);
+            strbuf_printf(&sb, "\"checked\":%lld,", (long long)(r->checked_ns / 1000000));
         strbuf_printf(&sb, "\"state\":\"%s\"}", model_state_name(r->state));
         if (!flush(fd, &sb, FLUSH_AT))
             failed = errno ? errno : EIO;
@@ -170,8 +187,8 @@ int lastrun_save(const char *state_dir, const lastrun_row *rows, size_t n, int64
     strbuf_puts(&sb, "\n]}\n");
     if (!failed && (!flush(fd, &sb, 0) || fsync(fd) != 0))
         failed = errno ? errno : EIO;
-    if (fd >= 0)
-        close(fd);
+    if (fd >= 0 && close(fd) != 0 && !failed)
+        failed = errno;
     if (!failed && rename(tmp, path) != 0)
         failed = errno;
     int rc = 0;

@@ -2,7 +2,8 @@
 # A restarted console draws the last run's table at once (last-run.json in the state dir),
 # says so in the header, and lets go of it as soon as this run has read its sources — here, a
 # git server that accepts the connection and never answers, so "at once" cannot be a race
-# with the real scan. When that read fails, the old rows go and the failure shows instead.
+# with the real scan. When that read fails, the old rows go and the failure shows instead; the
+# saved table survives it, and rows read but not yet decided again stay marked as saved.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TP_ROOT/tests/e2e/console_common.inc"
 
@@ -49,5 +50,23 @@ kill $HANG_PID
 check "once the source read fails, the last run's rows are gone" \
     wait_screen $s 'no tracked images'
 check "and the header no longer claims them" sh -c "! tmux capture-pane -p -t $s | grep -q 'as the last run left them'"
+check "it says a source is in error instead" wait_screen $s 'source error: l shows the log'
+press $s q
+
+# The source readable again and the registry frozen mid-answer: the rows read are the saved
+# ones (the failed read above did not replace them with an empty table) until this cycle has
+# decided them, and the header counts them until then.
+sed -i "s|git: http://127.0.0.1:$HANG_PORT/config.git|git: file://$C/config.git|" "$C/tagpilot.yaml"
+kill -STOP "$REG_PID"
+at_exit "kill -CONT $REG_PID 2>/dev/null"
+s=frozen
+console_start $s 140 30 -- --config "$C/tagpilot.yaml"
+check "read, the saved rows are counted while the registry is asked" \
+    wait_screen $s 'engine scanning 0 of 2 .*2 images, 2 as the last run left them'
+check "and still drawn" wait_screen $s '^bookstore .*v1\.0\.0 .*v1\.0\.1'
+kill -CONT "$REG_PID"
+check "answered, the cycle decides them and the mark goes" wait_screen $s 'engine idle'
+check "no row is claimed as the last run's" sh -c "! tmux capture-pane -p -t $s | grep -q 'last run'"
+check "bookstore waits again" wait_screen $s '^bookstore .*v1\.0\.0 .*v1\.0\.1 .*update'
 press $s q
 finish

@@ -55,6 +55,32 @@ check "a steady cycle sends only the 2 tag listings (sent $((r1 - r0)))" [ $((r1
 check "manual policy writes nothing without approval" [ "$(commits)" = "$n0" ]
 check "run logs the waiting update" grep -q "update available v1.0.0 -> v1.0.1" "$OUT"
 
+# A cycle the registry fails saves its rows in error but keeps where each candidate pointed, so
+# the restart after still asks no HEAD; a cycle that cannot read its sources saves nothing.
+saved_row() { # APP: the app's row in last-run.json, as JSON
+    /usr/bin/python3 -c "import json; print(json.dumps([r for r in json.load(open('$C/state/last-run.json'))['images'] if r['app']=='$1'][0]))"
+}
+registry_stop
+t run --once
+expect_rc 1 "run --once with the registry down exits 1"
+row=$(saved_row bookstore)
+check "the saved row is in error, with v1.0.1 and its digest kept as the hint: $row" \
+    env ROW="$row" /usr/bin/python3 -c "
+import json, os; r=json.loads(os.environ['ROW'])
+assert r['state']=='error' and 'candidate' not in r and r['hint']=='v1.0.1' and r['hint_digest'].startswith('sha256:'), r"
+registry_restart || not_ok "the registry comes back"
+r0=$(requests)
+t run --once
+r1=$(requests)
+check "back up, the candidate's digest is not asked again (sent $((r1 - r0)))" [ $((r1 - r0)) = 2 ]
+check "and bookstore waits again" grep -q "update available v1.0.0 -> v1.0.1" "$OUT"
+cp "$C/state/last-run.json" "$TAP_TMP/last-run.good"
+sed 's|path: apps|path: no-such-folder|' "$CFG" >"$C/gone.yaml"
+tp run --once --config "$C/gone.yaml"
+expect_rc 1 "a source whose folder is gone fails the run"
+check "and names the folder" grep -q "no-such-folder" "$ERR" "$OUT"
+check "the last run's table is not replaced by an empty one" cmp -s "$TAP_TMP/last-run.good" "$C/state/last-run.json"
+
 # Approve: one commit, with the trailer, in argocd-image-updater's file format.
 t approve bookstore
 expect_rc 0 "approve succeeds"

@@ -45,6 +45,8 @@ check | bench)
     [ -x /usr/lib/git-core/git-http-backend ] || missing="$missing git"
     # sshd for the git-over-SSH write-back suite (ssh-keygen and ssh-agent come with it)
     [ -x /usr/sbin/sshd ] || missing="$missing openssh-server"
+    # a locale with a decimal comma, compiled by the state-file tests (localedef)
+    [ -f /usr/share/i18n/locales/de_DE ] || missing="$missing locales"
     ;;
 esac
 case $mode in

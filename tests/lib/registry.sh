@@ -115,12 +115,26 @@ $tls
 $auth
 EOF
     docker-registry serve "$REG_DIR/config.yml" >"$REG_DIR/registry.log" 2>&1 &
+    REG_PID=$!
     at_exit "kill $! 2>/dev/null"
     if [ -n "$REG_CA" ]; then
         wait_http "$REG_URL/v2/" --cacert "$REG_CA" || { cat "$REG_DIR/registry.log" >&2; return 1; }
     else
         wait_http "$REG_URL/v2/" || { cat "$REG_DIR/registry.log" >&2; return 1; }
     fi
+}
+
+# The registry down (registry_stop) and up again on the same address and storage.
+registry_stop() {
+    kill "$REG_PID" 2>/dev/null
+    wait "$REG_PID" 2>/dev/null
+    return 0
+}
+registry_restart() {
+    docker-registry serve "$REG_DIR/config.yml" >>"$REG_DIR/registry.log" 2>&1 &
+    REG_PID=$!
+    at_exit "kill $! 2>/dev/null"
+    wait_http "$REG_URL/v2/" ${REG_CA:+--cacert "$REG_CA"}
 }
 
 reg_push() {

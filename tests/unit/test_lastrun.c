@@ -1,6 +1,7 @@
 /* lastrun: the last cycle's table survives a restart exactly, only its owner can read it, and a
  * damaged or foreign file is an empty table, never a crash or half a row. */
 #include <criterion/criterion.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,7 +108,15 @@ Test(lastrun, missing_damaged_or_foreign_files_are_empty)
         "{\"version\":1,\"saved\":17641000,\"images\":[{\"key\":\"a\x1f\",\"app\":\"a\",", /* torn
                                                                                             */
         "not json at all",
-        "{\"version\":2,\"saved\":17641000,\"images\":[]}",                   /* a later format */
+        "{\"version\":3,\"saved\":17641000,\"images\":[]}", /* a later format */
+        /* the first format, seconds with decimals: read as nothing, not as wrong times */
+        "{\"version\":1,\"saved\":1764100000.5,\"images\":[{\"key\":\"a\\u001f\",\"app\":\"a\","
+        "\"image\":\"nginx\",\"state\":\"up-to-date\"}]}",
+        /* a table with no rows: no last run to show (a first start shows its progress) */
+        "{\"version\":2,\"saved\":1764100000000,\"images\":[]}",
+        /* rows, but no time saved */
+        "{\"version\":2,\"images\":[{\"key\":\"a\\u001f\",\"app\":\"a\",\"image\":\"nginx\","
+        "\"state\":\"up-to-date\"}]}",
         "{\"images\":{\"a\x1f\":{\"tag\":\"v1\",\"digest\":\"sha256:00\"}}}", /* an old hints file
                                                                                */
         "[1,2,3]",
@@ -124,7 +133,7 @@ Test(lastrun, missing_damaged_or_foreign_files_are_empty)
 Test(lastrun, rows_without_what_a_row_needs_are_skipped)
 {
     write_file(
-        "{\"version\":1,\"saved\":1764100000,\"images\":["
+        "{\"version\":2,\"saved\":1764100000000,\"images\":["
         "{\"key\":\"ok\\u001f\",\"app\":\"ok\",\"image\":\"nginx\",\"state\":\"up-to-date\"},"
         "{\"app\":\"nokey\",\"image\":\"nginx\",\"state\":\"up-to-date\"},"
         "{\"key\":\"badstate\\u001f\",\"app\":\"b\",\"image\":\"nginx\",\"state\":\"on fire\"},"
@@ -164,5 +173,33 @@ Test(lastrun, a_save_that_cannot_write_says_where_and_leaves_the_old_file)
     lastrun_load(dir, &lr);
     cr_expect_eq(lr.n, 1);
     cr_expect_eq(lr.saved_ns, 1764100000000000000LL, "the first save, untouched");
+    lastrun_free(&lr);
+}
+
+/* The console runs under the operator's locale (setlocale(LC_ALL, "")): where the decimal point
+ * is a comma, a time printed as "%.3f" would make the file invalid JSON and every restart blank.
+ * A German locale is compiled into the test's folder so the check runs on any machine. */
+Test(lastrun, a_decimal_comma_locale_saves_a_table_that_reads_back)
+{
+    char *cmd = xasprintf("localedef -i de_DE -f UTF-8 '%s/de_DE.UTF-8' 2>&1", dir);
+    cr_assert_eq(system(cmd), 0, "localedef (Debian package locales) could not build de_DE");
+    free(cmd);
+    setenv("LOCPATH", dir, 1);
+    cr_assert_not_null(setlocale(LC_ALL, "de_DE.UTF-8"));
+    cr_assert_str_eq(localeconv()->decimal_point, ",", "the locale has a decimal comma");
+
+    lastrun_row row = {.key = "a\x1f",
+                       .app = "a",
+                       .image = "nginx",
+                       .state = STATE_UP_TO_DATE,
+                       .checked_ns = 1764100000123000000LL};
+    tp_err err = {{0}};
+    cr_assert_eq(lastrun_save(dir, &row, 1, 1764100001500000000LL, &err), 0, "%s", err.msg);
+    lastrun lr;
+    lastrun_load(dir, &lr);
+    setlocale(LC_ALL, "C");
+    cr_assert_eq(lr.n, 1, "the table saved under de_DE reads back");
+    cr_expect_eq(lr.saved_ns, 1764100001500000000LL);
+    cr_expect_eq(lr.rows[0].checked_ns, 1764100000123000000LL);
     lastrun_free(&lr);
 }

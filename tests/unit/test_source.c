@@ -199,13 +199,15 @@ typedef struct progress_seen {
     bool monotonic, apps_match;
 } progress_seen;
 
+enum { BROKEN = 63 }; /* the file whose progress call is due, and that fails to parse */
+
 static void on_progress(void *ctx, const app_list *list, size_t done, size_t total)
 {
     progress_seen *p = ctx;
     if (done < p->last_done || done > total)
         p->monotonic = false;
-    /* Each file here holds one Application: as many apps as files read. */
-    if (list->count != done)
+    /* Each file here holds one Application but the 64th, which is not YAML. */
+    if (list->count != done - (done >= BROKEN + 1))
         p->apps_match = false;
     p->calls++;
     p->last_done = done;
@@ -222,7 +224,11 @@ Test(source, dir_read_reports_progress_with_the_apps_so_far)
         char *path = xasprintf("%s/app-%03d.yaml", dir, i);
         FILE *f = fopen(path, "w");
         cr_assert_not_null(f);
-        fprintf(f,
+        if (i == BROKEN)
+            fputs("metadata: [unclosed\n", f);
+        else
+            fprintf(
+                f,
                 "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: app-%03d\n"
                 "  annotations:\n    argocd-image-updater.argoproj.io/image-list: "
                 "web=nginx:1.x\nspec:\n  source:\n    repoURL: https://git.example/c.git\n"
@@ -234,13 +240,15 @@ Test(source, dir_read_reports_progress_with_the_apps_so_far)
     progress_seen seen = {.monotonic = true, .apps_match = true};
     app_list list = {.on_progress = on_progress, .progress_ctx = &seen};
     cr_assert_eq(app_list_read_dir(dir, "", &list, NULL), 0);
-    cr_expect_eq(list.count, FILES);
-    cr_expect_eq(seen.calls, 3, "every 64 files and at the end: %zu calls", seen.calls);
+    cr_expect_eq(list.count, FILES - 1);
+    cr_expect_eq(list.errors.count, 1);
+    cr_expect_eq(seen.calls, 3, "every 64 files, a broken one too, and at the end: %zu calls",
+                 seen.calls);
     cr_expect(seen.monotonic);
     cr_expect(seen.apps_match);
     cr_expect_eq(seen.last_done, FILES);
     cr_expect_eq(seen.last_total, FILES);
-    cr_expect_eq(seen.apps_at_last, FILES);
+    cr_expect_eq(seen.apps_at_last, FILES - 1);
     app_list_free(&list);
     char *cmd = xasprintf("rm -rf '%s'", dir);
     cr_expect_eq(system(cmd), 0);

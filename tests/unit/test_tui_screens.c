@@ -389,6 +389,7 @@ Test(screens, header_while_the_sources_are_read)
                       .phase = ENGINE_SCANNING,
                       .sources = "dir ./apps",
                       .last_run_ns = console_now_ns() - 180LL * 1000000000LL,
+                      .n_last_run = 1,
                       .files_done = 640,
                       .files_total = 10000};
     console_set_snapshot(&c, model_snapshot_new(&h, b, 1));
@@ -400,8 +401,36 @@ Test(screens, header_while_the_sources_are_read)
     cr_expect(strncmp(line, "bookstore ", 10) == 0, "the saved row is drawn: %s", line);
     free(line);
 
+    /* Read: the cycle asks the registries, and the rows not decided again stay marked. */
     h.generation = 5;
+    h.files_done = h.files_total = 0;
+    h.scan_total = 1;
+    console_set_snapshot(&c, model_snapshot_new(&h, b, 1));
+    line = screen_line(1);
+    cr_expect_str_eq(line, " engine scanning 0 of 1 · 1 image, 1 as the last run left them 3m ago "
+                           "· sort: app");
+    free(line);
+    h.generation = 6;
     h.last_run_ns = 0;
+    h.n_last_run = 0;
+    console_set_snapshot(&c, model_snapshot_new(&h, b, 1));
+    line = screen_line(1);
+    cr_expect_str_eq(line, " engine scanning 0 of 1 · 1 image · sort: app");
+    free(line);
+    /* A source that could not be read: the table may lack its apps, and the header says so. */
+    h.generation = 7;
+    h.source_error = "dir ./apps: No such file or directory";
+    console_set_snapshot(&c, model_snapshot_new(&h, b, 1));
+    line = screen_line(1);
+    cr_expect_str_eq(line, " engine scanning 0 of 1 · 1 image · source error: l shows the log · "
+                           "sort: app");
+    free(line);
+    h.source_error = NULL;
+
+    h.generation = 8;
+    h.scan_total = 0;
+    h.files_done = 640;
+    h.files_total = 10000;
     console_set_snapshot(&c, model_snapshot_new(&h, b, 1));
     line = screen_line(1);
     cr_expect_str_eq(line, " engine reading the sources: 640 of 10000 files · 1 image so far · "
