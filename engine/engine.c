@@ -268,9 +268,12 @@ void engine_build_preview(engine *e)
         strmap_put(&e->preview_by_key, r->key, e->preview[i]);
         bool seen = r->candidate && r->candidate_digest;
         if (seen || (r->hint_tag && r->hint_digest)) {
-            preview_hint *h = xmalloc(sizeof *h);
-            h->tag = xstrdup(seen ? r->candidate : r->hint_tag);
-            h->digest = xstrdup(seen ? r->candidate_digest : r->hint_digest);
+            const char *tag = seen ? r->candidate : r->hint_tag;
+            const char *digest = seen ? r->candidate_digest : r->hint_digest;
+            size_t tag_len = strlen(tag) + 1;
+            preview_hint *h = xmalloc(sizeof *h + tag_len + strlen(digest) + 1);
+            memcpy(h->tag, tag, tag_len);
+            h->digest = strcpy(h->tag + tag_len, digest);
             strmap_put(&e->preview_hints, r->key, h);
         }
     }
@@ -315,10 +318,13 @@ static void free_hint(const char *key, void *value, void *ctx)
 {
     (void)key;
     (void)ctx;
-    preview_hint *h = value;
-    free(h->tag);
-    free(h->digest);
-    free(h);
+    free(value);
+}
+
+void engine_drop_hints(engine *e)
+{
+    strmap_each(&e->preview_hints, free_hint, NULL);
+    strmap_free(&e->preview_hints);
 }
 
 void engine_drop_preview(engine *e)
@@ -331,8 +337,6 @@ void engine_drop_preview(engine *e)
     e->preview_saved_ns = 0;
     e->preview_unsorted = false;
     strmap_free(&e->preview_by_key);
-    strmap_each(&e->preview_hints, free_hint, NULL);
-    strmap_free(&e->preview_hints);
 }
 
 void engine_publish(engine *e)
@@ -591,6 +595,7 @@ static void engine_free(engine *e)
     strmap_free(&e->by_key);
     strmap_free(&e->last_states);
     engine_drop_preview(e);
+    engine_drop_hints(e);
     engine_prune_tagsets(e, true);
     for (size_t i = 0; i < e->n_apps_lists; i++)
         app_list_free(&e->apps[i]);

@@ -52,8 +52,9 @@ typedef struct tracked {
     bool from_last_run; /* block is the last run's row, not yet decided again */
 } tracked;
 
-typedef struct preview_hint {
-    char *tag, *digest;
+typedef struct preview_hint { /* one allocation */
+    const char *digest;       /* in tag's storage, after it */
+    char tag[];
 } preview_hint;
 
 struct engine {
@@ -146,6 +147,9 @@ void engine_live_op_done(engine *e, size_t slot);
  * in the arena the cycle reuses). */
 void engine_build_preview(engine *e);
 void engine_drop_preview(engine *e);
+/* The last run's hints, once a cycle has read every source (until then they may still serve
+ * images the failed read left out). */
+void engine_drop_hints(engine *e);
 /* A first start: rows for the app's images, "checking", into the preview. */
 void engine_preview_add_app(engine *e, const argo_app *app);
 /* engine_scan.c */

@@ -688,9 +688,9 @@ static void save_last_run(engine *e)
 {
     /* A cycle a shutdown cut short would leave every image in error, and one whose sources
      * could not all be read would drop their rows: the table saved before says more than
-     * either. */
+     * either. Sources read cleanly with no image in them save an empty table. */
     if (e->opts.read_only || e->opts.dry_run || e->opts.only_app || engine_stop_requested(e) ||
-        e->source_error || e->n_images == 0)
+        e->source_error)
         return;
     lastrun_row *rows = xcalloc(e->n_images ? e->n_images : 1, sizeof *rows);
     for (size_t i = 0; i < e->n_images; i++) {
@@ -708,10 +708,10 @@ static void save_last_run(engine *e)
             .current = t->current,
             .candidate = t->candidate,
             .candidate_digest = t->candidate_digest,
-            /* An image the registry did not answer for this time keeps where its candidate
-             * pointed, so the next start still needs no HEAD for it. */
-            .hint_tag = t->candidate ? NULL : t->hint_tag,
-            .hint_digest = t->candidate ? NULL : t->hint_digest,
+            /* An image in error this time (say, its registry did not answer) keeps where its
+             * candidate pointed, so the next start still needs no HEAD for it. */
+            .hint_tag = t->failed && !t->candidate ? t->hint_tag : NULL,
+            .hint_digest = t->failed && !t->candidate ? t->hint_digest : NULL,
             .detail = t->detail,
             .state = t->state,
             .checked_ns = t->last_check_ns,
@@ -759,7 +759,7 @@ void engine_scan(engine *e)
         if (before && before->candidate && before->candidate_digest) {
             hint_tag = before->candidate;
             hint_digest = before->candidate_digest;
-        } else if (before && before->hint_tag) {
+        } else if (before && before->failed && before->hint_tag) {
             hint_tag = before->hint_tag;
             hint_digest = before->hint_digest;
         } else if (last_hint) {
@@ -770,6 +770,8 @@ void engine_scan(engine *e)
         e->images[i].hint_digest = hint_digest ? xstrdup(hint_digest) : NULL;
     }
     engine_drop_preview(e);
+    if (!e->source_error)
+        engine_drop_hints(e);
     for (size_t i = 0; i < n_old; i++)
         tracked_clear(&old[i]);
     free(old);

@@ -194,7 +194,8 @@ static void collect(const char *base, const char *rel, strvec *out, int depth)
 void app_list_collect_yaml(const char *base, const char *rel, strvec *out)
 {
     collect(base, rel, out, 0);
-    qsort(out->items, out->count, sizeof *out->items, cmp_str);
+    if (out->count) /* an empty folder: no array to sort (qsort(NULL) is undefined) */
+        qsort(out->items, out->count, sizeof *out->items, cmp_str);
 }
 
 static void push_app(app_list *list, argo_app *app)

@@ -74,12 +74,45 @@ t run --once
 r1=$(requests)
 check "back up, the candidate's digest is not asked again (sent $((r1 - r0)))" [ $((r1 - r0)) = 2 ]
 check "and bookstore waits again" grep -q "update available v1.0.0 -> v1.0.1" "$OUT"
+# Within one run too: a cycle the registry fails keeps the hint for the cycle after it.
+"$TAGPILOT" run --config "$CFG" --interval 3s >"$TAP_TMP/hint.log" 2>&1 &
+hinted=$!
+at_exit "kill $hinted 2>/dev/null"
+wait_cycles() { # N: until the run has logged N cycles (10 s at most)
+    for _ in $(seq 100); do
+        [ "$(grep -c 'cycle done' "$TAP_TMP/hint.log")" -ge "$1" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+wait_cycles 1 || not_ok "the run finishes its first cycle"
+registry_stop
+wait_cycles 2 || not_ok "the run finishes a cycle with the registry down"
+registry_restart || not_ok "the registry comes back"
+r0=$(requests)
+wait_cycles 3 || not_ok "the run finishes a cycle with the registry back"
+r1=$(requests)
+kill -TERM $hinted
+wait $hinted
+check "the cycle after a failed one asks only the tag lists (sent $((r1 - r0)))" [ $((r1 - r0)) = 2 ]
+check "and finds the update again" sh -c "tail -n 3 '$TAP_TMP/hint.log' | grep -q '1 updates waiting, 0 errors'"
+
+# One of two sources unreadable: the table is partial, so it is not saved.
 cp "$C/state/last-run.json" "$TAP_TMP/last-run.good"
-sed 's|path: apps|path: no-such-folder|' "$CFG" >"$C/gone.yaml"
+sed 's|^sources:|sources:\n  - dir: ./no-such-folder|' "$CFG" >"$C/gone.yaml"
 tp run --once --config "$C/gone.yaml"
 expect_rc 1 "a source whose folder is gone fails the run"
-check "and names the folder" grep -q "no-such-folder" "$ERR" "$OUT"
-check "the last run's table is not replaced by an empty one" cmp -s "$TAP_TMP/last-run.good" "$C/state/last-run.json"
+check "and names the folder" grep -q "no-such-folder" "$ERR"
+check "the other source's apps are still read" grep -q "^bookstore " "$OUT"
+check "the last run's table is not replaced by a partial one" cmp -s "$TAP_TMP/last-run.good" "$C/state/last-run.json"
+# Sources read cleanly with no Application in them: an empty table, nothing stale to show.
+mkdir -p "$C/empty"
+sed 's|^  - git: .*|  - dir: ./empty|; /^    branch:/d; /^    path:/d' "$CFG" >"$C/empty.yaml"
+tp run --once --config "$C/empty.yaml"
+expect_rc 0 "a run over an empty folder succeeds"
+check "and saves an empty table" /usr/bin/python3 -c "
+import json; assert json.load(open('$C/state/last-run.json'))['images'] == []"
+cp "$TAP_TMP/last-run.good" "$C/state/last-run.json"
 
 # Approve: one commit, with the trailer, in argocd-image-updater's file format.
 t approve bookstore

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "source/gitcred.h"
 #include "source/gitrepo.h"
@@ -253,4 +254,21 @@ Test(source, dir_read_reports_progress_with_the_apps_so_far)
     char *cmd = xasprintf("rm -rf '%s'", dir);
     cr_expect_eq(system(cmd), 0);
     free(cmd);
+}
+
+/* An empty folder is a source with no Applications, not an error (nor undefined behaviour). */
+Test(source, an_empty_folder_reads_as_no_apps)
+{
+    char dir[] = "/tmp/tp-empty-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    progress_seen seen = {.monotonic = true, .apps_match = true};
+    app_list list = {.on_progress = on_progress, .progress_ctx = &seen};
+    tp_err err = {{0}};
+    cr_expect_eq(app_list_read_dir(dir, "", &list, &err), 0, "%s", err.msg);
+    cr_expect_eq(list.count, 0);
+    cr_expect_eq(list.errors.count, 0);
+    cr_expect_eq(seen.calls, 1, "one call: 0 of 0 files");
+    cr_expect_eq(seen.last_total, 0);
+    app_list_free(&list);
+    cr_expect_eq(rmdir(dir), 0);
 }
