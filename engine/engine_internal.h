@@ -1,5 +1,6 @@
-/* engine_internal: the engine's own struct, shared by engine.c (thread, queues, publishing),
- * engine_scan.c (a cycle) and engine_act.c (commands and write-back). Nothing outside engine_*.c
+/* engine_internal: the engine's own struct, shared by engine.c (thread, queues),
+ * engine_publish.c (blocks and snapshots), engine_scan.c (a cycle), engine_registry.c (its
+ * registry questions) and engine_act.c (commands and write-back). Nothing outside engine_*.c
  * includes this. */
 #ifndef TP_ENGINE_INTERNAL_H
 #define TP_ENGINE_INTERNAL_H
@@ -125,7 +126,8 @@ struct engine {
 
 /* engine.c */
 void engine_log(engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void engine_publish(engine *e);
+/* Tell the consumer a snapshot or a result is waiting (a byte down the wake pipe). */
+void engine_wake_consumer(engine *e);
 /* A shutdown was asked for (under the lock). */
 bool engine_stop_requested(engine *e);
 int64_t engine_now_ns(void);
@@ -133,16 +135,24 @@ void engine_post_result(engine *e, uint64_t id, engine_cmd_kind kind, bool ok, c
                         const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 void tracked_mark_dirty(tracked *t);
 void tracked_set_detail(tracked *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* t is in error for this cycle (fmt takes one %s, arg); the rest of the cycle skips it. */
+void tracked_fail(tracked *t, const char *fmt, const char *arg);
 /* Run the registry client until nothing is outstanding (commands wait meanwhile). On failure or
  * a stop, everything outstanding is cancelled (engine_cancel_registry) before it returns -1. */
 int engine_drive_registry(engine *e, tp_err *err);
 /* Drop every outstanding registry operation without calling it back: a fresh client, and the
  * contexts the callbacks would have freed are freed here. */
 void engine_cancel_registry(engine *e);
-/* Register / forget a callback context (engine_scan's op_ctx), so a cancel can free it. */
+/* Register / forget a callback context (engine_registry's op_ctx), so a cancel can free it. */
 size_t engine_live_op_add(engine *e, void *ctx);
 void engine_live_op_done(engine *e, size_t slot);
 
+/* engine_publish.c */
+/* A new snapshot of the table for the consumer (blocks built for images that changed). */
+void engine_publish(engine *e);
+/* Fold journal record i into the per-image history the blocks carry; free it all. */
+void engine_history_index(engine *e, size_t record_index);
+void engine_history_free(engine *e);
 /* Read last-run.json into e->preview (engine thread: its parse is big and brief, and belongs
  * in the arena the cycle reuses). */
 void engine_build_preview(engine *e);
@@ -152,11 +162,19 @@ void engine_drop_preview(engine *e);
 void engine_drop_hints(engine *e);
 /* A first start: rows for the app's images, "checking", into the preview. */
 void engine_preview_add_app(engine *e, const argo_app *app);
+
 /* engine_scan.c */
 void engine_scan(engine *e);
 void engine_decide(engine *e, tracked *t);
 approval_policy engine_policy_of(const engine *e, const tracked *t);
 void tracked_clear(tracked *t);
+
+/* engine_registry.c */
+/* Ask for every tracked image's tags (and digests, metadata as needed) and select candidates;
+ * returns when every answer is in or the cycle is cut short. */
+void engine_ask_registries(engine *e);
+/* The candidate is what git has now (tag, and digest where git pins one). */
+bool tracked_same_as_current(const tracked *t);
 /* Drop the shared tag tables and verdict sets no image uses any more (all: every one). */
 void engine_prune_tagsets(engine *e, bool all);
 
@@ -169,7 +187,6 @@ int engine_write(engine *e, tracked *t, const char *new_tag, const char *trailer
                  tp_err *err);
 /* Append a journal record and fold it into decisions and history (fsync'd before return). */
 int engine_record(engine *e, const journal_record *rec, tp_err *err);
-void engine_history_index(engine *e, size_t record_index);
 
 struct pending_command {
     struct pending_command *next;

@@ -378,6 +378,16 @@ static char *screen_line(int y)
     return out;
 }
 
+/* Publish h (a new generation) over one image and expect the header's second line. */
+static void expect_header(model_header *h, model_block **b, const char *want)
+{
+    h->generation++;
+    console_set_snapshot(&c, model_snapshot_new(h, b, 1));
+    char *line = screen_line(1);
+    cr_expect_str_eq(line, want);
+    free(line);
+}
+
 /* While the first cycle reads the sources the header says what the rows are: the last run's
  * (with their age), or the Applications read so far — never "idle" or a scan count. */
 Test(screens, header_while_the_sources_are_read)
@@ -392,50 +402,35 @@ Test(screens, header_while_the_sources_are_read)
                       .n_last_run = 1,
                       .files_done = 640,
                       .files_total = 10000};
-    console_set_snapshot(&c, model_snapshot_new(&h, b, 1));
-    char *line = screen_line(1);
-    cr_expect_str_eq(line, " engine reading the sources: 640 of 10000 files · 1 image as the last "
-                           "run left them, 3m ago · sort: app");
-    free(line);
-    line = screen_line(3);
+    expect_header(&h, b,
+                  " engine reading the sources: 640 of 10000 files · 1 image as the last "
+                  "run left them, 3m ago · sort: app");
+    char *line = screen_line(3);
     cr_expect(strncmp(line, "bookstore ", 10) == 0, "the saved row is drawn: %s", line);
     free(line);
 
     /* Read: the cycle asks the registries, and the rows not decided again stay marked. */
-    h.generation = 5;
     h.files_done = h.files_total = 0;
     h.scan_total = 1;
-    console_set_snapshot(&c, model_snapshot_new(&h, b, 1));
-    line = screen_line(1);
-    cr_expect_str_eq(line, " engine scanning 0 of 1 · 1 image, 1 as the last run left them 3m ago "
-                           "· sort: app");
-    free(line);
-    h.generation = 6;
+    expect_header(&h, b,
+                  " engine scanning 0 of 1 · 1 image, 1 as the last run left them 3m ago "
+                  "· sort: app");
     h.last_run_ns = 0;
     h.n_last_run = 0;
-    console_set_snapshot(&c, model_snapshot_new(&h, b, 1));
-    line = screen_line(1);
-    cr_expect_str_eq(line, " engine scanning 0 of 1 · 1 image · sort: app");
-    free(line);
+    expect_header(&h, b, " engine scanning 0 of 1 · 1 image · sort: app");
     /* A source that could not be read: the table may lack its apps, and the header says so. */
-    h.generation = 7;
     h.source_error = "dir ./apps: No such file or directory";
-    console_set_snapshot(&c, model_snapshot_new(&h, b, 1));
-    line = screen_line(1);
-    cr_expect_str_eq(line, " engine scanning 0 of 1 · 1 image · source error: l shows the log · "
-                           "sort: app");
-    free(line);
+    expect_header(&h, b,
+                  " engine scanning 0 of 1 · 1 image · source error: l shows the log · "
+                  "sort: app");
     h.source_error = NULL;
 
-    h.generation = 8;
     h.scan_total = 0;
     h.files_done = 640;
     h.files_total = 10000;
-    console_set_snapshot(&c, model_snapshot_new(&h, b, 1));
-    line = screen_line(1);
-    cr_expect_str_eq(line, " engine reading the sources: 640 of 10000 files · 1 image so far · "
-                           "sort: app");
-    free(line);
+    expect_header(&h, b,
+                  " engine reading the sources: 640 of 10000 files · 1 image so far · "
+                  "sort: app");
     model_block_unref(b[0]);
     close_screen();
 }

@@ -1,0 +1,269 @@
+/* engine_registry: a cycle's questions to the registries — one tag listing per repository,
+ * shared by its images; the selection over it (shared by images that select alike); the digest
+ * of a new candidate, and per-tag metadata for the strategies that need it. Answers come back
+ * as callbacks while engine_drive_registry runs; a failure is that image's error alone. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+typedef struct op_ctx {
+    engine *e;
+    tracked *t;
+    size_t tag_index;
+    size_t slot; /* in engine->live_ops */
+} op_ctx;
+
+static void image_done(engine *e, tracked *t);
+
+static op_ctx *ctx_new(engine *e, tracked *t, size_t tag_index)
+{
+    op_ctx *c = xmalloc(sizeof *c);
+    *c = (op_ctx){e, t, tag_index, 0};
+    c->slot = engine_live_op_add(e, c);
+    t->pending++;
+    return c;
+}
+
+/* An operation finished: when it was the image's last, select and decide. */
+static void op_finished(op_ctx *c)
+{
+    engine *e = c->e;
+    tracked *t = c->t;
+    engine_live_op_done(e, c->slot);
+    free(c);
+    if (--t->pending == 0)
+        image_done(e, t);
+}
+
+bool tracked_same_as_current(const tracked *t)
+{
+    if (t->image->strategy == STRATEGY_DIGEST)
+        return t->current_digest && t->candidate_digest &&
+               strcmp(t->current_digest, t->candidate_digest) == 0;
+    return str_eq(t->candidate, t->current);
+}
+
+/* An image whose tags carry its own metadata (newest-build dates, the digest strategy's followed
+ * digest) has a table of its own; the others share their repository's. */
+static bool needs_own_table(const tracked *t)
+{
+    return t->image->strategy == STRATEGY_NEWEST_BUILD || t->image->strategy == STRATEGY_DIGEST;
+}
+
+/* What makes two selections over a shared table the same: the table itself (a key exists only
+ * while its verdicts hold a reference to the table, so the address is not reused meanwhile),
+ * the strategy, the constraint and the filters. */
+static char *selection_key(const tracked *t)
+{
+    const image_settings *img = t->image;
+    strbuf sb = {0};
+    strbuf_printf(&sb, "%p\x1f%d\x1f%s\x1f%s", (void *)t->tags, (int)img->strategy,
+                  img->constraint ? img->constraint : "\x1e",
+                  img->allow_tags ? img->allow_tags : "\x1e");
+    for (size_t i = 0; i < img->ignore_tags.count; i++)
+        strbuf_printf(&sb, "\x1f%s", img->ignore_tags.items[i]);
+    return strbuf_take(&sb);
+}
+
+static void select_candidate(engine *e, tracked *t)
+{
+    char *key = needs_own_table(t) ? NULL : selection_key(t);
+    tag_verdicts *known = key ? strmap_get(&e->selections, key) : NULL;
+    if (known) {
+        t->verdicts = tag_verdicts_ref(known);
+    } else {
+        strategy_params p = {t->image->strategy, t->image->constraint, t->filter};
+        strategy_result r = {0};
+        tp_err err = {{0}};
+        if (strategy_select(&p, &t->tags->list, &r, &err) < 0) {
+            tracked_fail(t, "%s", err.msg);
+            free(key);
+            return;
+        }
+        strategy_mark_platform_mismatch(&r, &t->tags->list, &t->platform_mismatch);
+        t->verdicts = tag_verdicts_new(t->tags, &r);
+        strategy_result_free(&r);
+        if (key)
+            strmap_put(&e->selections, key, tag_verdicts_ref(t->verdicts));
+    }
+    free(key);
+    if (t->verdicts->candidate >= 0) {
+        const tag_info *ti = &t->tags->list.items[t->verdicts->candidate];
+        t->candidate = xstrdup(ti->name);
+        t->candidate_digest = xstrdup(ti->digest);
+    }
+}
+
+static void candidate_digest_cb(void *ud, const char *digest, const tp_err *err)
+{
+    op_ctx *c = ud;
+    if (err)
+        engine_log(c->e, "warning: %s/%s: digest of %s unknown: %s", c->t->app->name,
+                   c->t->image->alias, c->t->candidate, err->msg);
+    else
+        c->t->candidate_digest = xstrdup(digest);
+    op_finished(c);
+}
+
+static void image_done(engine *e, tracked *t)
+{
+    if (!t->failed && !t->selected) {
+        t->selected = true;
+        select_candidate(e, t);
+        /* An approval binds to the digest the candidate has now, so learn it (one HEAD) for
+         * every image an operator may be asked about. */
+        if (!t->failed && t->candidate && !t->candidate_digest && str_eq(t->candidate, t->hint_tag))
+            t->candidate_digest = xstrdup(t->hint_digest); /* seen last cycle */
+        if (!t->failed && t->candidate && !t->candidate_digest && !tracked_same_as_current(t)) {
+            registry_tag_digest(e->registry, &t->image->ref, t->candidate, candidate_digest_cb,
+                                ctx_new(e, t, 0));
+            return;
+        }
+    }
+    t->last_check_ns = engine_now_ns();
+    e->scan_done++;
+}
+
+static void meta_cb(void *ud, const registry_image_meta *meta, const tp_err *err)
+{
+    op_ctx *c = ud;
+    tag_info *ti = &c->t->tags->list.items[c->tag_index];
+    if (err) {
+        if (!c->t->failed)
+            tracked_fail(c->t, "%s", err->msg);
+    } else if (!meta->platform_match) {
+        strvec_push(&c->t->platform_mismatch, ti->name);
+    } else {
+        ti->digest = xstrdup(meta->digest);
+        ti->has_created = meta->has_created;
+        ti->created_ns = meta->created_ns;
+    }
+    op_finished(c);
+}
+
+static void tag_digest_cb(void *ud, const char *digest, const tp_err *err)
+{
+    op_ctx *c = ud;
+    if (err) {
+        if (!c->t->failed)
+            tracked_fail(c->t, "%s", err->msg);
+    } else {
+        c->t->tags->list.items[c->tag_index].digest = xstrdup(digest);
+    }
+    op_finished(c);
+}
+
+/* The repository's table: last cycle's when the registry lists the same tags (so everything
+ * built on it stays shared), else a new one that replaces it. */
+static tag_table *shared_table(engine *e, const char *repository, const strvec *names)
+{
+    tag_table *known = strmap_get(&e->tag_tables, repository);
+    if (known && tag_table_same_names(known, names))
+        return tag_table_ref(known);
+    tag_table *fresh = tag_table_of(names);
+    tag_table_unref(strmap_put(&e->tag_tables, repository, tag_table_ref(fresh)));
+    return fresh;
+}
+
+static void tags_cb(void *ud, const strvec *tags, const tp_err *err)
+{
+    op_ctx *c = ud;
+    engine *e = c->e;
+    tracked *t = c->t;
+    if (err) {
+        tracked_fail(t, "%s", err->msg);
+        op_finished(c);
+        return;
+    }
+    const image_settings *img = t->image;
+    t->tags = needs_own_table(t) ? tag_table_of(tags) : shared_table(e, img->ref.name, tags);
+    const tag_list *list = &t->tags->list;
+    if (img->strategy == STRATEGY_NEWEST_BUILD) {
+        for (size_t i = 0; i < list->count; i++)
+            if (tagfilter_check(t->filter, list->items[i].name, NULL) == TAGFILTER_ALLOWED)
+                registry_image_metadata(e->registry, &img->ref, list->items[i].name, img->platforms,
+                                        img->n_platforms, meta_cb, ctx_new(e, t, i));
+    } else if (img->strategy == STRATEGY_DIGEST && img->constraint) {
+        for (size_t i = 0; i < list->count; i++)
+            if (strcmp(list->items[i].name, img->constraint) == 0)
+                registry_tag_digest(e->registry, &img->ref, img->constraint, tag_digest_cb,
+                                    ctx_new(e, t, i));
+    }
+    op_finished(c);
+}
+
+void engine_ask_registries(engine *e)
+{
+    if (!e->registry)
+        engine_cancel_registry(e); /* a fresh client after an earlier failure */
+    if (!e->registry) {
+        for (size_t i = 0; i < e->n_images; i++)
+            if (!e->images[i].failed)
+                tracked_fail(&e->images[i], "%s", "no registry client (see the log)");
+        return;
+    }
+    registry_client_begin_cycle(e->registry);
+    for (size_t i = 0; i < e->n_images; i++) {
+        tracked *t = &e->images[i];
+        if (t->failed) {
+            e->scan_done++;
+            continue;
+        }
+        const image_settings *img = t->image;
+        t->filter = tagfilter_new(img->allow_tags, (const char *const *)img->ignore_tags.items,
+                                  img->ignore_tags.count);
+        if (tagfilter_problem(t->filter)) {
+            tracked_fail(t, "%s", tagfilter_problem(t->filter));
+            e->scan_done++;
+            continue;
+        }
+        if (tagfilter_disables_image(t->filter)) {
+            t->selected = true;
+            e->scan_done++;
+            continue;
+        }
+        registry_list_tags(e->registry, &img->ref, tags_cb, ctx_new(e, t, 0));
+    }
+    tp_err err = {{0}};
+    if (engine_drive_registry(e, &err) < 0) {
+        engine_log(e, "error: registry: %s", err.msg);
+        /* What did not finish was cancelled (a fresh client); its images are errors. */
+        for (size_t i = 0; i < e->n_images; i++)
+            if (e->images[i].pending > 0 && !e->images[i].failed)
+                tracked_fail(&e->images[i], "registry: %s", err.msg);
+    }
+}
+
+typedef struct prune_ctx {
+    strvec unused;
+    bool all;
+    bool verdicts; /* which map: tag_verdicts or tag_table */
+} prune_ctx;
+
+static void find_unused(const char *key, void *value, void *ctx)
+{
+    prune_ctx *p = ctx;
+    atomic_int *refs = p->verdicts ? &((tag_verdicts *)value)->refs : &((tag_table *)value)->refs;
+    if (p->all || atomic_load(refs) == 1) /* only the map holds it: no image uses it now */
+        strvec_push(&p->unused, key);
+}
+
+void engine_prune_tagsets(engine *e, bool all)
+{
+    /* Verdicts first: they hold references to tables. */
+    prune_ctx p = {{0}, all, true};
+    strmap_each(&e->selections, find_unused, &p);
+    for (size_t i = 0; i < p.unused.count; i++)
+        tag_verdicts_unref(strmap_remove(&e->selections, p.unused.items[i]));
+    strvec_free(&p.unused);
+    p = (prune_ctx){{0}, all, false};
+    strmap_each(&e->tag_tables, find_unused, &p);
+    for (size_t i = 0; i < p.unused.count; i++)
+        tag_table_unref(strmap_remove(&e->tag_tables, p.unused.items[i]));
+    strvec_free(&p.unused);
+    if (all) {
+        strmap_free(&e->selections);
+        strmap_free(&e->tag_tables);
+    }
+}
