@@ -453,6 +453,39 @@ static void save_last_run(engine *e)
     free(rows);
 }
 
+/* What a newly built tracked image takes from before: the row shown so far (last cycle's, or
+ * on the first cycle the last run's or the one the read made), and where its candidate pointed
+ * when last seen (the hint that spares a HEAD). before: the same image last cycle, or NULL. */
+static void carry_over(engine *e, tracked *t, tracked *before)
+{
+    if (before && !t->failed) {
+        t->block = before->block;
+        t->from_last_run = before->from_last_run;
+        before->block = NULL;
+    }
+    model_block *shown = strmap_get(&e->preview_by_key, t->key);
+    if (!before && shown && !t->failed) {
+        t->block = model_block_ref(shown);
+        t->from_last_run = e->preview_saved_ns != 0;
+    }
+    /* This cycle's table, else the hint it carried through a cycle the registry failed, else
+     * the last run's. */
+    const preview_hint *last_hint = strmap_get(&e->preview_hints, t->key);
+    const char *hint_tag = NULL, *hint_digest = NULL;
+    if (before && before->candidate && before->candidate_digest) {
+        hint_tag = before->candidate;
+        hint_digest = before->candidate_digest;
+    } else if (before && before->failed && before->hint_tag) {
+        hint_tag = before->hint_tag;
+        hint_digest = before->hint_digest;
+    } else if (last_hint) {
+        hint_tag = last_hint->tag;
+        hint_digest = last_hint->digest;
+    }
+    t->hint_tag = hint_tag ? xstrdup(hint_tag) : NULL;
+    t->hint_digest = hint_digest ? xstrdup(hint_digest) : NULL;
+}
+
 void engine_scan(engine *e)
 {
     e->phase = ENGINE_SCANNING;
@@ -469,36 +502,8 @@ void engine_scan(engine *e)
     read_sources(e, n_old == 0);
     e->files_done = e->files_total = 0;
     build_tracked(e);
-    for (size_t i = 0; i < e->n_images; i++) {
-        tracked *before = strmap_get(&old_keys, e->images[i].key);
-        if (before && !e->images[i].failed) {
-            e->images[i].block = before->block;
-            e->images[i].from_last_run = before->from_last_run;
-            before->block = NULL;
-        }
-        /* The first cycle: the row shown so far (the last run's, or the one the read made). */
-        model_block *shown = strmap_get(&e->preview_by_key, e->images[i].key);
-        const preview_hint *last_hint = strmap_get(&e->preview_hints, e->images[i].key);
-        if (!before && shown && !e->images[i].failed) {
-            e->images[i].block = model_block_ref(shown);
-            e->images[i].from_last_run = e->preview_saved_ns != 0;
-        }
-        /* Where the candidate pointed when last seen: this cycle's table, else the hint that
-         * table carried through a cycle the registry failed, else the last run's. */
-        const char *hint_tag = NULL, *hint_digest = NULL;
-        if (before && before->candidate && before->candidate_digest) {
-            hint_tag = before->candidate;
-            hint_digest = before->candidate_digest;
-        } else if (before && before->failed && before->hint_tag) {
-            hint_tag = before->hint_tag;
-            hint_digest = before->hint_digest;
-        } else if (last_hint) {
-            hint_tag = last_hint->tag;
-            hint_digest = last_hint->digest;
-        }
-        e->images[i].hint_tag = hint_tag ? xstrdup(hint_tag) : NULL;
-        e->images[i].hint_digest = hint_digest ? xstrdup(hint_digest) : NULL;
-    }
+    for (size_t i = 0; i < e->n_images; i++)
+        carry_over(e, &e->images[i], strmap_get(&old_keys, e->images[i].key));
     engine_drop_preview(e);
     if (!e->source_error)
         engine_drop_hints(e);
