@@ -18,8 +18,8 @@ typedef struct lastrun_row {
     char *key; /* "app\x1falias" */
     char *app, *alias, *image, *strategy, *constraint, *policy;
     char *current, *candidate, *candidate_digest, *detail; /* NULL when none */
-    char *hint_tag, *hint_digest; /* no candidate this time (the registry failed): where the
-                                     one before pointed, NULL when none */
+    char *hint_tag, *hint_digest; /* in error this time, with no candidate (say, the registry
+                                     did not answer): where the one before pointed, or NULL */
     image_state state;
     int64_t checked_ns; /* 0: never checked */
 } lastrun_row;
