@@ -9,12 +9,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "source/giturl.h"
 #include "yamldoc.h"
 
 /* Context for one file being checked: messages name the file and the line. */
 typedef struct cfg_ctx {
     const char *file;
-    char *base_dir; /* folder of the file (owned) */
+    char *base_dir;           /* folder of the file (owned) */
+    char *single_credentials; /* git.credentials written as one spec (owned), or NULL */
+    const ynode *single_at;   /* where, for messages */
     tp_err *err;
 } cfg_ctx;
 
@@ -66,7 +69,11 @@ void config_free(tp_config *cfg)
     free(cfg->state_dir);
     free(cfg->git_author_name);
     free(cfg->git_author_email);
-    free(cfg->git_credentials);
+    for (size_t i = 0; i < cfg->n_git_creds; i++) {
+        free(cfg->git_creds[i].url);
+        free(cfg->git_creds[i].spec);
+    }
+    free(cfg->git_creds);
     free(cfg->commit_message_template);
     free(cfg->argocd_namespace);
     free(cfg->theme);
@@ -170,16 +177,86 @@ static int set_path(const cfg_ctx *c, const ynode *v, const char *key, char **ds
     return 0;
 }
 
-static int check_credentials(const cfg_ctx *c, const ynode *v, const char *spec)
+static int check_credentials(const cfg_ctx *c, const ynode *v, const char *key, char **spec)
 {
-    if (strcmp(spec, "ssh-agent") == 0)
+    if (strcmp(*spec, "ssh-agent") == 0 || (str_starts_with(*spec, "env:") && (*spec)[4]))
         return 0;
-    if (str_starts_with(spec, "env:") && spec[4])
+    if (str_starts_with(*spec, "file:") && (*spec)[5]) {
+        char *p = config_resolve_path(*spec + 5, c->base_dir);
+        free(*spec);
+        *spec = xasprintf("file:%s", p);
+        free(p);
         return 0;
-    if (str_starts_with(spec, "file:") && spec[5])
+    }
+    return cfg_fail(c, v, key, "unknown credentials '%s' (use env:VAR, file:PATH or ssh-agent)",
+                    *spec);
+}
+
+static void add_git_cred(tp_config *cfg, char *url, char *spec)
+{
+    cfg->git_creds = xrealloc(cfg->git_creds, (cfg->n_git_creds + 1) * sizeof *cfg->git_creds);
+    cfg->git_creds[cfg->n_git_creds++] = (config_git_cred){url, spec};
+}
+
+/* git.credentials: one spec, or a list of {url, credentials}. The single spec is kept aside
+ * until the sources are known: it serves only their servers (config_parse). */
+static int parse_git_credentials(cfg_ctx *c, const ynode *v, tp_config *cfg)
+{
+    const ynode *d = ynode_deref(v);
+    cfg->git_creds_configured = true;
+    if (d && d->kind == YNODE_SCALAR) {
+        free(c->single_credentials);
+        c->single_credentials = NULL;
+        if (set_string(c, v, "git.credentials", &c->single_credentials) ||
+            check_credentials(c, v, "git.credentials", &c->single_credentials))
+            return -1;
+        c->single_at = v;
         return 0;
-    return cfg_fail(c, v, "git.credentials",
-                    "unknown credentials '%s' (use env:VAR, file:PATH or ssh-agent)", spec);
+    }
+    if (!d || d->kind != YNODE_SEQ)
+        return cfg_fail(c, v, "git.credentials",
+                        "expected a spec (env:VAR, file:PATH, ssh-agent) or a list of "
+                        "{url, credentials}");
+    for (size_t i = 0; i < d->n_children; i++) {
+        const ynode *item = ynode_deref(d->children[i]);
+        const char *url = ynode_str(ynode_get(item, "url"));
+        const ynode *spec_node = ynode_get(item, "credentials");
+        if (!item || item->kind != YNODE_MAP || !url || !ynode_str(spec_node) ||
+            item->n_children != 4)
+            return cfg_fail(c, d->children[i], "git.credentials",
+                            "each entry is {url: PREFIX, credentials: SPEC}");
+        giturl parsed;
+        if (giturl_parse(url, &parsed) < 0)
+            return cfg_fail(c, d->children[i], "git.credentials.url",
+                            "'%s' is not a git URL (https://host/path/, ssh://user@host/...)", url);
+        giturl_free(&parsed);
+        char *spec = xstrdup(ynode_str(spec_node));
+        if (check_credentials(c, spec_node, "git.credentials.credentials", &spec)) {
+            free(spec);
+            return -1;
+        }
+        add_git_cred(cfg, xstrdup(url), spec);
+    }
+    return 0;
+}
+
+/* The single-spec form: the configured git sources' own servers, and nothing else. */
+static void apply_single_credentials(cfg_ctx *c, tp_config *cfg)
+{
+    if (!c->single_credentials)
+        return;
+    for (size_t i = 0; i < cfg->n_sources; i++) {
+        if (cfg->sources[i].kind != CONFIG_SOURCE_GIT)
+            continue;
+        char *server = giturl_server(cfg->sources[i].url);
+        bool seen = !server;
+        for (size_t k = 0; !seen && k < cfg->n_git_creds; k++)
+            seen = str_eq(cfg->git_creds[k].url, server);
+        if (!seen)
+            add_git_cred(cfg, server, xstrdup(c->single_credentials));
+        else
+            free(server);
+    }
 }
 
 static int parse_source(const cfg_ctx *c, const ynode *item, config_source *src)
@@ -272,7 +349,7 @@ static int parse_author(const cfg_ctx *c, const ynode *v, tp_config *cfg)
     return 0;
 }
 
-static int parse_git(const cfg_ctx *c, const ynode *v, tp_config *cfg)
+static int parse_git(cfg_ctx *c, const ynode *v, tp_config *cfg)
 {
     const ynode *m = ynode_deref(v);
     if (!m || m->kind != YNODE_MAP)
@@ -286,29 +363,34 @@ static int parse_git(const cfg_ctx *c, const ynode *v, tp_config *cfg)
             if (parse_author(c, val, cfg))
                 return -1;
         } else if (str_eq(key, "credentials")) {
-            if (set_string(c, val, "git.credentials", &cfg->git_credentials) ||
-                check_credentials(c, val, cfg->git_credentials))
+            if (parse_git_credentials(c, val, cfg))
                 return -1;
-            if (str_starts_with(cfg->git_credentials, "file:")) {
-                char *p = config_resolve_path(cfg->git_credentials + 5, c->base_dir);
-                free(cfg->git_credentials);
-                cfg->git_credentials = xasprintf("file:%s", p);
-                free(p);
-            }
         } else if (str_eq(key, "commit-message-template")) {
             if (set_string(c, val, "git.commit-message-template", &cfg->commit_message_template))
                 return -1;
+        } else if (str_eq(key, "timeout") || str_eq(key, "connect-timeout")) {
+            char label[64];
+            snprintf(label, sizeof label, "git.%s", key);
+            const char *s;
+            unsigned *dst =
+                str_eq(key, "timeout") ? &cfg->git_timeout_s : &cfg->git_connect_timeout_s;
+            if (want_scalar(c, val, label, &s))
+                return -1;
+            if (config_parse_duration(s, dst) || *dst == 0 || *dst > 3600)
+                return cfg_fail(c, val, label, "bad duration '%s' (use e.g. 10s, 1m; at most 1h)",
+                                s);
         } else {
             char label[64];
             snprintf(label, sizeof label, "git.%s", key ? key : "?");
             return cfg_fail(c, m->children[i], label,
-                            "unknown key (use author, credentials, commit-message-template)");
+                            "unknown key (use author, credentials, commit-message-template, "
+                            "timeout, connect-timeout)");
         }
     }
     return 0;
 }
 
-static int parse_top_key(const cfg_ctx *c, const ynode *k, const ynode *v, tp_config *cfg)
+static int parse_top_key(cfg_ctx *c, const ynode *k, const ynode *v, tp_config *cfg)
 {
     const char *key = ynode_str(k);
     const char *s;
@@ -389,6 +471,9 @@ int config_parse(const char *buf, size_t len, const char *path, tp_config *out, 
     else if (root && root->kind == YNODE_MAP)
         for (size_t i = 0; rc == 0 && i + 1 < root->n_children; i += 2)
             rc = parse_top_key(&c, root->children[i], root->children[i + 1], out);
+    if (rc == 0)
+        apply_single_credentials(&c, out);
+    free(c.single_credentials);
     free(c.base_dir);
     yamldoc_free(&doc);
     if (rc)

@@ -25,21 +25,34 @@ typedef struct config_source {
     size_t line;  /* line of the entry in the config file, for messages */
 } config_source;
 
+/* One git.credentials entry: the spec offered to remotes under url (owned strings). */
+typedef struct config_git_cred {
+    char *url;  /* prefix: scheme://host[:port][/path], matched as source/giturl.h says */
+    char *spec; /* "env:VAR" (user:token), "file:PATH" (user:token or an SSH key), "ssh-agent" */
+} config_git_cred;
+
 /* The whole configuration (owned strings; every path absolute). */
 typedef struct tp_config {
     char *file; /* the file that was read, or NULL when only defaults apply */
     config_source *sources;
     size_t n_sources;
-    char *registries_conf;         /* NULL = none */
-    char *state_dir;               /* default $XDG_STATE_HOME/tagpilot */
-    approval_policy approval;      /* APPROVAL_MANUAL unless configured */
-    unsigned interval_s;           /* seconds between scans; default 120 */
-    char *git_author_name;         /* default "tagpilot" */
-    char *git_author_email;        /* default "tagpilot@localhost" */
-    char *git_credentials;         /* "env:VAR", "file:PATH", "ssh-agent", or NULL */
-    char *commit_message_template; /* NULL = argocd-image-updater's default message */
-    char *argocd_namespace;        /* default "argocd" */
-    char *theme;                   /* name, or absolute path when it names a file; NULL = default */
+    char *registries_conf;      /* NULL = none */
+    char *state_dir;            /* default $XDG_STATE_HOME/tagpilot */
+    approval_policy approval;   /* APPROVAL_MANUAL unless configured */
+    unsigned interval_s;        /* seconds between scans; default 120 */
+    char *git_author_name;      /* default "tagpilot" */
+    char *git_author_email;     /* default "tagpilot@localhost" */
+    config_git_cred *git_creds; /* git.credentials by URL prefix, longest wins; a remote
+                                   matching none gets no credentials */
+    size_t n_git_creds;
+    bool git_creds_configured;      /* git.credentials was written (else ssh-agent may serve
+                                       ssh remotes, as git itself does) */
+    char *commit_message_template;  /* NULL = argocd-image-updater's default message */
+    unsigned git_timeout_s;         /* git.timeout: a transfer with no progress this long ends;
+                                       0 = the default (30 s) */
+    unsigned git_connect_timeout_s; /* git.connect-timeout; 0 = the default (10 s) */
+    char *argocd_namespace;         /* default "argocd" */
+    char *theme; /* name, or absolute path when it names a file; NULL = default */
 } tp_config;
 
 /* Fill *cfg with defaults (no sources). Free with config_free. */

@@ -356,7 +356,7 @@ static int open_registry(engine *e, tp_err *err)
 
 static void open_sources(engine *e)
 {
-    source_env env = {e->cfg->state_dir, e->cfg->git_credentials};
+    source_env env = {gitrepo_opts_from(e->cfg)};
     e->sources = xcalloc(e->cfg->n_sources ? e->cfg->n_sources : 1, sizeof *e->sources);
     strbuf label = {0};
     for (size_t i = 0; i < e->cfg->n_sources; i++) {

@@ -35,8 +35,7 @@ int engine_write(engine *e, tracked *t, const char *new_tag, const char *trailer
     image_update u = {t->image, t->current, new_tag};
     const char *trailers[1] = {trailer};
     writeback_opts wo = {0};
-    wo.state_dir = e->cfg->state_dir;
-    wo.credentials = e->cfg->git_credentials;
+    wo.git = gitrepo_opts_from(e->cfg);
     wo.author_name = e->cfg->git_author_name;
     wo.author_email = e->cfg->git_author_email;
     wo.message_template = e->cfg->commit_message_template;

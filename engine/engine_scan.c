@@ -183,52 +183,60 @@ static void build_tracked(engine *e)
 /* ---- current tags ---- */
 
 typedef struct repo_cache {
-    strmap by_url;      /* url -> gitrepo* */
-    strmap checked_out; /* url -> revision checked out now (owned string) */
+    strmap by_url;  /* url -> gitrepo* (fetched once per cycle) */
+    strmap by_tree; /* url \x1f revision -> repotree* (its files at that revision) */
 } repo_cache;
 
-/* Check out rev unless it is what the work tree holds already this cycle: a forced checkout
- * per Application was most of a 1,000-app scan. */
-static int checkout_once(repo_cache *rc, gitrepo *repo, const char *url, const char *rev,
-                         tp_err *err)
-{
-    const char *want = rev ? rev : "";
-    const char *have = strmap_get(&rc->checked_out, url);
-    if (have && strcmp(have, want) == 0)
-        return 0;
-    if (gitrepo_checkout(repo, rev, err) < 0)
-        return -1;
-    free(strmap_put(&rc->checked_out, url, xstrdup(want)));
-    return 0;
-}
-
-static gitrepo *repo_for(engine *e, repo_cache *rc, const argo_app *app, tp_err *err)
+/* The files of the app's repository at the revision it reads, opened (and fetched) once per
+ * repository and revision per cycle. */
+static repotree *tree_for(engine *e, repo_cache *rc, const argo_app *app, tp_err *err)
 {
     const char *url = app_repo_url(app);
     if (!url)
         return tp_err_set(err, "app %s: no spec.source.repoURL", app->name), NULL;
+    const char *rev = manifest_revision(app);
+    char *key = xasprintf("%s\x1f%s", url, rev ? rev : "");
+    repotree *tree = strmap_get(&rc->by_tree, key);
+    if (tree) {
+        free(key);
+        return tree;
+    }
     gitrepo *repo = strmap_get(&rc->by_url, url);
-    if (repo)
-        return checkout_once(rc, repo, url, app->target_revision, err) < 0 ? NULL : repo;
-    gitrepo_opts go = {e->cfg->state_dir, e->cfg->git_credentials};
-    if (manifest_open_repo(app, &go, &repo, err) < 0) /* opens and checks out */
+    if (!repo) {
+        gitrepo_opts go = gitrepo_opts_from(e->cfg);
+        if (manifest_open_repo(app, &go, &repo, err) < 0) {
+            free(key);
+            return NULL;
+        }
+        strmap_put(&rc->by_url, url, repo);
+    }
+    if (gitrepo_resolve(repo, rev, err) < 0 || gitrepo_tree(repo, &tree, err) < 0) {
+        free(key);
         return NULL;
-    strmap_put(&rc->by_url, url, repo);
-    free(strmap_put(&rc->checked_out, url,
-                    xstrdup(app->target_revision ? app->target_revision : "")));
-    return repo;
-}
-
-static void free_value(const char *key, void *value, void *ctx)
-{
-    (void)key, (void)ctx;
-    free(value);
+    }
+    strmap_put(&rc->by_tree, key, tree);
+    free(key);
+    return tree;
 }
 
 static void close_repo(const char *key, void *value, void *ctx)
 {
     (void)key, (void)ctx;
     gitrepo_close(value);
+}
+
+static void free_tree(const char *key, void *value, void *ctx)
+{
+    (void)key, (void)ctx;
+    repotree_free(value);
+}
+
+static void repo_cache_free(repo_cache *rc)
+{
+    strmap_each(&rc->by_tree, free_tree, NULL); /* trees borrow their repositories */
+    strmap_free(&rc->by_tree);
+    strmap_each(&rc->by_url, close_repo, NULL);
+    strmap_free(&rc->by_url);
 }
 
 static void read_current_tags(engine *e, repo_cache *rc)
@@ -239,16 +247,15 @@ static void read_current_tags(engine *e, repo_cache *rc)
         while (end < e->n_images && e->images[end].app == app)
             end++;
         tp_err err = {{0}};
-        gitrepo *repo = repo_for(e, rc, app, &err);
+        repotree *tree = app->error ? NULL : tree_for(e, rc, app, &err);
         current_tag *cur = xcalloc(app->settings.n_images, sizeof *cur);
-        if (repo &&
-            manifest_current(app, gitrepo_workdir(repo), e->cfg->argocd_namespace, cur, &err) < 0)
-            repo = NULL;
+        if (tree && manifest_current(app, tree, e->cfg->argocd_namespace, cur, &err) < 0)
+            tree = NULL;
         for (size_t k = i; k < end; k++) {
             tracked *t = &e->images[k];
             if (t->failed)
                 continue;
-            if (!repo) {
+            if (!tree) {
                 tracked_fail(t, "%s", err.msg);
                 continue;
             }
@@ -361,19 +368,19 @@ static void plan_diff(engine *e, repo_cache *rc, tracked *t)
     if (t->app->settings.writeback != WRITEBACK_GIT)
         return;
     tp_err err = {{0}};
-    gitrepo *repo = repo_for(e, rc, t->app, &err);
-    if (!repo)
+    repotree *tree = tree_for(e, rc, t->app, &err);
+    if (!tree)
         return;
     char *new_tag = tag_to_write(t);
     image_update u = {t->image, t->current, new_tag};
     writeback_opts wo = {0};
-    wo.state_dir = e->cfg->state_dir;
+    wo.git = gitrepo_opts_from(e->cfg);
     wo.author_name = e->cfg->git_author_name;
     wo.author_email = e->cfg->git_author_email;
     wo.message_template = e->cfg->commit_message_template;
     wo.argocd_namespace = e->cfg->argocd_namespace;
     writeback_change change = {0};
-    if (writeback_plan_in(t->app, gitrepo_workdir(repo), &u, 1, &wo, &change, &err) == 0) {
+    if (writeback_plan_in(t->app, tree, &u, 1, &wo, &change, &err) == 0) {
         free(t->diff);
         t->diff = xstrdup(change.diff);
     } else {
@@ -527,10 +534,7 @@ void engine_scan(engine *e)
         if (t->state == STATE_UPDATE_AVAILABLE || t->state == STATE_APPROVED)
             plan_diff(e, &rc, t);
     }
-    strmap_each(&rc.by_url, close_repo, NULL);
-    strmap_free(&rc.by_url);
-    strmap_each(&rc.checked_out, free_value, NULL);
-    strmap_free(&rc.checked_out);
+    repo_cache_free(&rc);
     log_state_changes(e);
     save_last_run(e);
     engine_prune_tagsets(e, false);

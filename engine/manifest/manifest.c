@@ -1,25 +1,11 @@
 #include "manifest.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "plain.h"
 #include "yamldoc.h"
-
-static bool is_file(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static bool is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
 
 helm_keys manifest_helm_keys(const image_settings *img)
 {
@@ -33,36 +19,31 @@ helm_keys manifest_helm_keys(const image_settings *img)
     return k;
 }
 
-char *manifest_source_dir(const argo_app *app, const char *repo_root)
-{
-    return app->path && *app->path ? xasprintf("%s/%s", repo_root, app->path) : xstrdup(repo_root);
-}
-
-const char *manifest_kustomization_name(const char *dir)
+const char *manifest_kustomization_name(repotree *tree, const char *dir)
 {
     static const char *const names[] = {"kustomization.yaml", "kustomization.yml", "Kustomization"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-        char *p = xasprintf("%s/%s", dir, names[i]);
-        bool ok = is_file(p);
+        char *p = repopath_join(dir, names[i]);
+        repotree_kind kind = repotree_kind_of(tree, p);
         free(p);
-        if (ok)
+        if (kind != REPOTREE_MISSING) /* a link here is found, then refused when read */
             return names[i];
     }
     return NULL;
 }
 
-app_kind manifest_app_kind(const argo_app *app, const char *source_dir)
+app_kind manifest_app_kind(const argo_app *app, repotree *tree)
 {
     if (app->settings.target == TARGET_HELMVALUES || app->has_helm || app->chart)
         return APP_KIND_HELM;
     if (app->settings.target == TARGET_KUSTOMIZATION || app->has_kustomize)
         return APP_KIND_KUSTOMIZE;
-    char *chart = xasprintf("%s/Chart.yaml", source_dir);
-    bool helm = is_file(chart);
+    char *chart = repopath_join(app->path, "Chart.yaml");
+    bool helm = repotree_kind_of(tree, chart) != REPOTREE_MISSING;
     free(chart);
     if (helm)
         return APP_KIND_HELM;
-    if (manifest_kustomization_name(source_dir))
+    if (manifest_kustomization_name(tree, app->path))
         return APP_KIND_KUSTOMIZE;
     for (size_t i = 0; i < app->settings.n_images; i++) {
         const image_settings *img = &app->settings.images[i];
@@ -82,6 +63,15 @@ char *manifest_argocd_source_name(const argo_app *app, const char *argocd_ns)
     return xasprintf(".argocd-source-%s.yaml", app->name);
 }
 
+const char *manifest_revision(const argo_app *app)
+{
+    /* A chart from a Helm repository: targetRevision is the chart's version, not a branch of
+     * the git-repository where the values live. */
+    if (app->chart)
+        return NULL;
+    return app->target_revision;
+}
+
 int manifest_open_repo(const argo_app *app, const gitrepo_opts *opts, gitrepo **out, tp_err *err)
 {
     *out = NULL;
@@ -98,10 +88,6 @@ int manifest_open_repo(const argo_app *app, const gitrepo_opts *opts, gitrepo **
     gitrepo *repo;
     if (gitrepo_open(url, opts, &repo, err))
         return -1;
-    if (gitrepo_checkout(repo, app->target_revision, err)) {
-        gitrepo_close(repo);
-        return -1;
-    }
     *out = repo;
     return 0;
 }
@@ -142,11 +128,6 @@ bool manifest_image_matches(const char *written, const imageref *ref)
     }
     free(name);
     return same;
-}
-
-int manifest_read_file(const char *path, const char *rel, strbuf *out, tp_err *err)
-{
-    return file_read_all(path, rel, out, err);
 }
 
 const char *manifest_origin_name(tag_origin origin)
@@ -280,15 +261,18 @@ typedef struct source_file {
     size_t *lines, *image_lines;
 } source_file;
 
-static int read_source_file(const char *path, const char *rel, source_file *sf, tp_err *err)
+static int read_source_file(repotree *tree, const char *rel, source_file *sf, tp_err *err)
 {
     *sf = (source_file){0};
-    if (!is_file(path))
+    strbuf text = {0};
+    int rc = repotree_read(tree, rel, &text, err);
+    if (rc == 0)
+        rc = yamldoc_parse(text.data, text.len, rel, &sf->doc, err);
+    strbuf_free(&text);
+    if (rc == REPOTREE_NOT_FOUND)
         return 0;
-    if (yamldoc_load(path, &sf->doc, err)) {
-        tp_err_prefix(err, "%s", rel);
+    if (rc)
         return -1;
-    }
     sf->present = true;
     const ynode *root = sf->doc.n_roots ? sf->doc.roots[0] : NULL;
     const ynode *params = ynode_deref(ynode_path(root, "helm.parameters"));
@@ -325,27 +309,34 @@ static void source_file_free(source_file *sf)
     free(sf->image_lines);
 }
 
-int manifest_current(const argo_app *app, const char *repo_root, const char *argocd_ns,
-                     current_tag *out, tp_err *err)
+int manifest_check_source_path(const argo_app *app, repotree *tree, tp_err *err)
+{
+    repotree_kind kind = repotree_kind_of(tree, app->path);
+    if (kind == REPOTREE_DIR)
+        return 0;
+    return tp_err_set(err, "app %s: source path '%s' %s", app->name, *app->path ? app->path : ".",
+                      kind == REPOTREE_MISSING ? "not found in the repository"
+                      : kind == REPOTREE_SYMLINK
+                          ? "is a symbolic link (or under one), which tagpilot does not follow"
+                          : "is not a folder");
+}
+
+int manifest_current(const argo_app *app, repotree *tree, const char *argocd_ns, current_tag *out,
+                     tp_err *err)
 {
     size_t n = app->settings.n_images;
     for (size_t i = 0; i < n; i++)
         out[i] = (current_tag){0};
-    char *dir = manifest_source_dir(app, repo_root);
-    if (!is_dir(dir)) {
-        free(dir);
-        tp_err_set(err, "app %s: source path '%s' not found in the repository", app->name,
-                   *app->path ? app->path : ".");
+    if (manifest_check_source_path(app, tree, err) < 0) {
         for (size_t i = 0; i < n; i++)
             fail(&out[i], err->msg);
         return -1;
     }
     char *base = manifest_argocd_source_name(app, argocd_ns);
-    char *rel = *app->path ? xasprintf("%s/%s", app->path, base) : xstrdup(base);
-    char *path = xasprintf("%s/%s", repo_root, rel);
+    char *rel = repopath_join(app->path, base);
     source_file sf;
     tp_err sf_err = {{0}};
-    bool sf_bad = read_source_file(path, rel, &sf, &sf_err) != 0;
+    bool sf_bad = read_source_file(tree, rel, &sf, &sf_err) != 0;
     overrides from_file = {(const char *const *)sf.names.items,
                            (const char *const *)sf.values.items,
                            sf.lines,
@@ -366,7 +357,7 @@ int manifest_current(const argo_app *app, const char *repo_root, const char *arg
                           (const char *const *)app->kustomize_images.items,
                           NULL,
                           app->kustomize_images.count};
-    app_kind kind = manifest_app_kind(app, dir);
+    app_kind kind = manifest_app_kind(app, tree);
     for (size_t i = 0; i < n; i++) {
         const image_settings *img = &app->settings.images[i];
         if (sf_bad) {
@@ -377,10 +368,10 @@ int manifest_current(const argo_app *app, const char *repo_root, const char *arg
             from_overrides(&from_app, img, ORIGIN_APP_SPEC, NULL, &out[i]))
             continue;
         if (kind == APP_KIND_HELM)
-            manifest_current_helm(app, img, repo_root, &out[i]);
+            manifest_current_helm(app, img, tree, &out[i]);
         else if (kind == APP_KIND_KUSTOMIZE)
-            manifest_current_kustomize(app, img, repo_root, &out[i]);
-        else if (manifest_current_plain(repo_root, app->path, &img->ref, &out[i]) != 0)
+            manifest_current_kustomize(app, img, tree, &out[i]);
+        else if (manifest_current_plain(tree, app->path, &img->ref, &out[i]) != 0)
             fail(&out[i], "no container image found in the manifests");
         if (!out[i].tag && !out[i].error)
             out[i].error = xasprintf("no tag found for %s", img->ref.short_name);
@@ -388,9 +379,7 @@ int manifest_current(const argo_app *app, const char *repo_root, const char *arg
     free(pnames);
     free(pvalues);
     source_file_free(&sf);
-    free(path);
     free(rel);
     free(base);
-    free(dir);
     return 0;
 }

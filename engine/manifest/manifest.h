@@ -16,8 +16,10 @@
 #include "annotations.h"
 #include "source/app.h"
 #include "source/gitrepo.h"
+#include "source/repotree.h"
 #include "imageref.h"
 #include "util.h"
+#include "yamldoc.h"
 
 typedef enum app_kind {
     APP_KIND_HELM,
@@ -54,21 +56,29 @@ helm_keys manifest_helm_keys(const image_settings *img);
 
 /* Kind of the app's source folder: Helm (Chart.yaml, spec.source.helm, helmvalues target),
  * Kustomize (kustomization.yaml, spec.source.kustomize, kustomization target) or plain. */
-app_kind manifest_app_kind(const argo_app *app, const char *source_dir);
+app_kind manifest_app_kind(const argo_app *app, repotree *tree);
 
 /* ".argocd-source-<app>.yaml", or ".argocd-source-<ns>_<app>.yaml" when the app's namespace is
  * set and differs from argocd_ns. A new string. */
 char *manifest_argocd_source_name(const argo_app *app, const char *argocd_ns);
 
 /* Open the app's source repository (git-repository annotation, else spec.source.repoURL) in the
- * cache and check out spec.source.targetRevision. */
+ * cache (fetched). The revision to read is manifest_revision's, for gitrepo_resolve. */
 int manifest_open_repo(const argo_app *app, const gitrepo_opts *opts, gitrepo **out, tp_err *err);
+/* The revision the app's manifests are read at: spec.source.targetRevision, except for a chart
+ * from a Helm repository (whose targetRevision is the chart's version): NULL, the default
+ * branch. Borrowed. */
+const char *manifest_revision(const argo_app *app);
+
+/* The app's source path is a folder of tree (not missing, not a link). -1 with err naming the
+ * app and the path. */
+int manifest_check_source_path(const argo_app *app, repotree *tree, tp_err *err);
 
 /* Read the current tag of every image of app (out has app->settings.n_images entries, filled
- * even on error). repo_root is the checked-out repository. Returns -1 only when the app as a
- * whole cannot be read (missing source path); per-image problems go into out[i].error. */
-int manifest_current(const argo_app *app, const char *repo_root, const char *argocd_ns,
-                     current_tag *out, tp_err *err);
+ * even on error) from the repository's files. Returns -1 only when the app as a whole cannot be
+ * read (missing source path); per-image problems go into out[i].error. */
+int manifest_current(const argo_app *app, repotree *tree, const char *argocd_ns, current_tag *out,
+                     tp_err *err);
 void current_tag_free(current_tag *t);
 
 /* Human name of an origin: "argocd-source", "application", "helm-values", ... */
@@ -81,30 +91,28 @@ void manifest_split_image(const char *value, char **name, char **tag, char **dig
 /* True when `written` (an image reference, tag optional) names the same repository as ref. */
 bool manifest_image_matches(const char *written, const imageref *ref);
 
-/* Read a whole file into *out. Returns 0, or -1 with err naming path (rel for messages). */
-int manifest_read_file(const char *path, const char *rel, strbuf *out, tp_err *err);
-
 /* Repository-relative path of the values file to read and edit: the helmvalues target
  * (relative to the source path, or repo-absolute with a leading '/'), default
- * <path>/values.yaml. A new string. */
-char *manifest_helm_values_rel(const argo_app *app);
+ * <path>/values.yaml. *out is a new string; -1 with err when the target leaves the repository
+ * (".." and the like). */
+int manifest_helm_values_rel(const argo_app *app, char **out, tp_err *err);
 /* Repository-relative folder of the kustomization: the kustomization target, default the
- * source path. A new string ("" for the root). */
-char *manifest_kustomize_dir_rel(const argo_app *app);
-/* Name of the kustomization file in dir ("kustomization.yaml", ".yml", "Kustomization"), or
- * NULL when there is none. Static string. */
-const char *manifest_kustomization_name(const char *dir);
+ * source path ("" for the root). As above. */
+int manifest_kustomize_dir_rel(const argo_app *app, char **out, tp_err *err);
+/* Name of the kustomization file in the folder dir of tree ("kustomization.yaml", ".yml",
+ * "Kustomization"), or NULL when there is none. Static string. */
+const char *manifest_kustomization_name(repotree *tree, const char *dir);
 
 /* Per-kind readers (step 3-5) used by manifest_current; fill out or out->error. */
-void manifest_current_helm(const argo_app *app, const image_settings *img, const char *repo_root,
+void manifest_current_helm(const argo_app *app, const image_settings *img, repotree *tree,
                            current_tag *out);
-void manifest_current_kustomize(const argo_app *app, const image_settings *img,
-                                const char *repo_root, current_tag *out);
-/* First matching container image under repo_root/rel_dir; 0 when found, 1 when not. */
-int manifest_current_plain(const char *repo_root, const char *rel_dir, const imageref *ref,
+void manifest_current_kustomize(const argo_app *app, const image_settings *img, repotree *tree,
+                                current_tag *out);
+/* First matching container image under the folder rel_dir; 0 when found, 1 when not. */
+int manifest_current_plain(repotree *tree, const char *rel_dir, const imageref *ref,
                            current_tag *out);
 
-/* The source folder of the app inside repo_root: a new string. */
-char *manifest_source_dir(const argo_app *app, const char *repo_root);
+/* Read and parse a YAML file of tree into doc. REPOTREE_NOT_FOUND or -1 with err naming it. */
+int manifest_load_yaml(repotree *tree, const char *rel, ydoc *doc, tp_err *err);
 
 #endif

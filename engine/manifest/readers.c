@@ -2,45 +2,54 @@
  * container images in plain manifests. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "manifest.h"
 #include "plain.h"
 #include "yamldoc.h"
 
-/* "/abs/file" → "abs/file"; "file" → "<path>/file". */
-static char *target_rel(const argo_app *app, const char *target)
+/* "/abs/file" → "abs/file"; "file" → "<path>/file"; cleaned, so it cannot leave the tree. */
+static int target_rel(const argo_app *app, const char *target, const char *what, char **out,
+                      tp_err *err)
 {
+    char *joined;
     if (target[0] == '/') {
         while (*target == '/')
             target++;
-        return xstrdup(target);
+        joined = xstrdup(target);
+    } else {
+        joined = repopath_join(app->path, target);
     }
-    if (str_starts_with(target, "./"))
-        target += 2;
-    return *app->path ? xasprintf("%s/%s", app->path, target) : xstrdup(target);
+    int rc = repopath_clean(joined, what, out, err);
+    free(joined);
+    return rc;
 }
 
-char *manifest_helm_values_rel(const argo_app *app)
+int manifest_helm_values_rel(const argo_app *app, char **out, tp_err *err)
 {
     const char *t = app->settings.target == TARGET_HELMVALUES && app->settings.target_path &&
                             *app->settings.target_path
                         ? app->settings.target_path
                         : "values.yaml";
-    return target_rel(app, t);
+    return target_rel(app, t, "write-back-target helmvalues", out, err);
 }
 
-char *manifest_kustomize_dir_rel(const argo_app *app)
+int manifest_kustomize_dir_rel(const argo_app *app, char **out, tp_err *err)
 {
-    if (app->settings.target == TARGET_KUSTOMIZATION && app->settings.target_path &&
-        *app->settings.target_path && strcmp(app->settings.target_path, ".") != 0) {
-        char *rel = target_rel(app, app->settings.target_path);
-        size_t n = strlen(rel);
-        while (n && rel[n - 1] == '/')
-            rel[--n] = '\0';
-        return rel;
-    }
-    return xstrdup(app->path);
+    const char *t = app->settings.target == TARGET_KUSTOMIZATION && app->settings.target_path &&
+                            *app->settings.target_path
+                        ? app->settings.target_path
+                        : ".";
+    return target_rel(app, t, "write-back-target kustomization", out, err);
+}
+
+int manifest_load_yaml(repotree *tree, const char *rel, ydoc *doc, tp_err *err)
+{
+    strbuf text = {0};
+    int rc = repotree_read(tree, rel, &text, err);
+    if (rc == 0)
+        rc = yamldoc_parse(text.data, text.len, rel, doc, err);
+    strbuf_free(&text);
+    return rc;
 }
 
 static void set_tag(current_tag *out, const char *tag, const char *digest, tag_origin origin,
@@ -60,14 +69,13 @@ static void set_error(current_tag *out, char *msg /* taken */)
     out->error = msg;
 }
 
-static void chart_app_version(const argo_app *app, const char *repo_root, const char *values_rel,
+static void chart_app_version(const argo_app *app, repotree *tree, const char *values_rel,
                               const char *key, current_tag *out)
 {
-    char *chart_rel = *app->path ? xasprintf("%s/Chart.yaml", app->path) : xstrdup("Chart.yaml");
-    char *chart = xasprintf("%s/%s", repo_root, chart_rel);
+    char *chart_rel = repopath_join(app->path, "Chart.yaml");
     ydoc doc;
     tp_err err = {{0}};
-    if (yamldoc_load(chart, &doc, &err) == 0) {
+    if (manifest_load_yaml(tree, chart_rel, &doc, &err) == 0) {
         const ynode *v = doc.n_roots ? ynode_get(doc.roots[0], "appVersion") : NULL;
         if (ynode_str(v) && *ynode_str(v))
             set_tag(out, ynode_str(v), NULL, ORIGIN_CHART_APPVERSION, chart_rel, v->line);
@@ -79,20 +87,23 @@ static void chart_app_version(const argo_app *app, const char *repo_root, const 
         set_error(out, xasprintf("%s: '%s' is empty and %s cannot be read (%s)", values_rel, key,
                                  chart_rel, err.msg));
     }
-    free(chart);
     free(chart_rel);
 }
 
-void manifest_current_helm(const argo_app *app, const image_settings *img, const char *repo_root,
+void manifest_current_helm(const argo_app *app, const image_settings *img, repotree *tree,
                            current_tag *out)
 {
-    char *rel = manifest_helm_values_rel(app);
-    char *path = xasprintf("%s/%s", repo_root, rel);
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        char *chart = *app->path ? xasprintf("%s/%s/Chart.yaml", repo_root, app->path)
-                                 : xasprintf("%s/Chart.yaml", repo_root);
-        bool have_chart = stat(chart, &st) == 0;
+    char *rel;
+    tp_err err = {{0}};
+    if (manifest_helm_values_rel(app, &rel, &err) < 0) {
+        set_error(out, xstrdup(err.msg));
+        return;
+    }
+    ydoc doc;
+    int rc = manifest_load_yaml(tree, rel, &doc, &err);
+    if (rc == REPOTREE_NOT_FOUND) {
+        char *chart = repopath_join(app->path, "Chart.yaml");
+        bool have_chart = repotree_kind_of(tree, chart) == REPOTREE_FILE;
         free(chart);
         if (app->chart)
             set_error(out, xasprintf("chart '%s' comes from a Helm repository: set the tag with "
@@ -103,16 +114,11 @@ void manifest_current_helm(const argo_app *app, const image_settings *img, const
         else
             set_error(out, xasprintf("no chart in '%s' (no Chart.yaml, no %s)",
                                      *app->path ? app->path : ".", rel));
-        free(path);
         free(rel);
         return;
     }
-    ydoc doc;
-    tp_err err = {{0}};
-    if (yamldoc_load(path, &doc, &err)) {
-        const char *msg = str_starts_with(err.msg, path) ? err.msg + strlen(path) : err.msg;
-        set_error(out, xasprintf("%s%s", rel, msg));
-        free(path);
+    if (rc) {
+        set_error(out, xstrdup(err.msg));
         free(rel);
         return;
     }
@@ -126,7 +132,7 @@ void manifest_current_helm(const argo_app *app, const image_settings *img, const
     else if (!ynode_str(v))
         set_error(out, xasprintf("%s:%zu: '%s' is not a single value", rel, v->line, key));
     else if (ynode_is_null(v) || !*ynode_str(v))
-        chart_app_version(app, repo_root, rel, key, out);
+        chart_app_version(app, tree, rel, key, out);
     else {
         char *tag = NULL, *digest = NULL;
         if (k.spec)
@@ -145,30 +151,29 @@ void manifest_current_helm(const argo_app *app, const image_settings *img, const
         free(digest);
     }
     yamldoc_free(&doc);
-    free(path);
     free(rel);
 }
 
-void manifest_current_kustomize(const argo_app *app, const image_settings *img,
-                                const char *repo_root, current_tag *out)
+void manifest_current_kustomize(const argo_app *app, const image_settings *img, repotree *tree,
+                                current_tag *out)
 {
-    char *dir_rel = manifest_kustomize_dir_rel(app);
-    char *dir = *dir_rel ? xasprintf("%s/%s", repo_root, dir_rel) : xstrdup(repo_root);
-    const char *name = manifest_kustomization_name(dir);
+    char *dir_rel;
+    tp_err err = {{0}};
+    if (manifest_kustomize_dir_rel(app, &dir_rel, &err) < 0) {
+        set_error(out, xstrdup(err.msg));
+        return;
+    }
+    const char *name = manifest_kustomization_name(tree, dir_rel);
     if (!name) {
         set_error(out, xasprintf("no kustomization.yaml in '%s'", *dir_rel ? dir_rel : "."));
-        free(dir);
         free(dir_rel);
         return;
     }
-    char *rel = *dir_rel ? xasprintf("%s/%s", dir_rel, name) : xstrdup(name);
-    char *path = xasprintf("%s/%s", dir, name);
+    char *rel = repopath_join(dir_rel, name);
     ydoc doc;
-    tp_err err = {{0}};
     bool done = false;
-    if (yamldoc_load(path, &doc, &err)) {
-        const char *msg = str_starts_with(err.msg, path) ? err.msg + strlen(path) : err.msg;
-        set_error(out, xasprintf("%s%s", rel, msg));
+    if (manifest_load_yaml(tree, rel, &doc, &err)) {
+        set_error(out, xstrdup(err.msg));
         done = true;
     } else {
         const ynode *images = ynode_deref(doc.n_roots ? ynode_get(doc.roots[0], "images") : NULL);
@@ -192,13 +197,11 @@ void manifest_current_kustomize(const argo_app *app, const image_settings *img,
         yamldoc_free(&doc);
     }
     /* No override in the kustomization: the tag is whatever the resources say. */
-    if (!done && manifest_current_plain(repo_root, dir_rel, &img->ref, out) != 0)
+    if (!done && manifest_current_plain(tree, dir_rel, &img->ref, out) != 0)
         set_error(out, xasprintf("%s: no images entry for %s, and no container uses it", rel,
                                  img->kustomize_image_name ? img->kustomize_image_name
                                                            : img->ref.short_name));
-    free(path);
     free(rel);
-    free(dir);
     free(dir_rel);
 }
 
@@ -212,18 +215,17 @@ static int take_first(const ynode *v, void *ctx)
     return 1;
 }
 
-int manifest_current_plain(const char *repo_root, const char *rel_dir, const imageref *ref,
+int manifest_current_plain(repotree *tree, const char *rel_dir, const imageref *ref,
                            current_tag *out)
 {
     strvec files = {0};
-    app_list_collect_yaml(repo_root, rel_dir ? rel_dir : "", &files);
+    repotree_list_yaml(tree, rel_dir ? rel_dir : "", &files, NULL, NULL);
     int rc = 1;
     for (size_t i = 0; rc && i < files.count; i++) {
         if (strstr(files.items[i], ".argocd-source"))
             continue;
-        char *path = xasprintf("%s/%s", repo_root, files.items[i]);
         ydoc doc;
-        if (yamldoc_load(path, &doc, NULL) == 0) {
+        if (manifest_load_yaml(tree, files.items[i], &doc, NULL) == 0) {
             for (size_t d = 0; rc && d < doc.n_roots; d++) {
                 plain_first pf = {NULL};
                 if (plain_walk(doc.roots[d], ref, take_first, &pf) && pf.hit) {
@@ -238,7 +240,6 @@ int manifest_current_plain(const char *repo_root, const char *rel_dir, const ima
             }
             yamldoc_free(&doc);
         }
-        free(path);
     }
     strvec_free(&files);
     return rc;

@@ -1,10 +1,8 @@
 #include "app.h"
 
-#include <dirent.h>
-#include <errno.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static char *dup_scalar(const ynode *n)
 {
@@ -52,6 +50,22 @@ static void read_helm(const ynode *helm, argo_app *app)
     }
 }
 
+bool app_name_valid(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0 || n > 253)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)name[i];
+        bool alnum = islower(c) || isdigit(c);
+        if (!alnum && c != '-' && c != '.')
+            return false;
+        if ((i == 0 || i == n - 1) && !alnum)
+            return false;
+    }
+    return true;
+}
+
 int app_from_node(const ynode *root, const char *file, argo_app *out)
 {
     *out = (argo_app){0};
@@ -67,6 +81,17 @@ int app_from_node(const ynode *root, const char *file, argo_app *out)
     out->path = xstrdup("");
     if (!out->name) {
         out->error = xasprintf("%s:%zu: Application without metadata.name", file, out->line);
+        return 0;
+    }
+    /* Names become file names (.argocd-source-<name>.yaml) and commit text. */
+    if (!app_name_valid(out->name) || (*out->namespace_ && !app_name_valid(out->namespace_))) {
+        char *shown = str_printable(app_name_valid(out->name) ? out->namespace_ : out->name);
+        out->error =
+            xasprintf("%s:%zu: %s '%.100s' is not a valid Kubernetes name (lower-case "
+                      "letters, digits, '-' and '.')",
+                      file, out->line,
+                      app_name_valid(out->name) ? "metadata.namespace" : "metadata.name", shown);
+        free(shown);
         return 0;
     }
     parse_annotations(ynode_path(root, "metadata.annotations"), out);
@@ -86,15 +111,17 @@ int app_from_node(const ynode *root, const char *file, argo_app *out)
     out->chart = dup_scalar(ynode_get(src, "chart"));
     char *path = dup_scalar(ynode_get(src, "path"));
     if (path) {
+        /* Every path from a repository stays inside it: no "..", no absolute path. */
+        tp_err perr;
         free(out->path);
-        out->path = path;
-        size_t n = strlen(path);
-        while (n && path[n - 1] == '/')
-            path[--n] = '\0';
-        if (strcmp(path, ".") == 0)
-            path[0] = '\0';
-        else if (str_starts_with(path, "./"))
-            memmove(path, path + 2, strlen(path + 2) + 1);
+        out->path = NULL;
+        if (repopath_clean(path, "spec.source.path", &out->path, &perr) < 0) {
+            out->path = xstrdup("");
+            char *shown = str_printable(perr.msg);
+            out->error = xasprintf("%s:%zu: Application %s: %s", file, out->line, out->name, shown);
+            free(shown);
+        }
+        free(path);
     }
     const ynode *helm = ynode_get(src, "helm");
     const ynode *kust = ynode_get(src, "kustomize");
@@ -148,56 +175,6 @@ void app_list_free(app_list *list)
     *list = (app_list){0};
 }
 
-static bool is_yaml_name(const char *name)
-{
-    return str_ends_with(name, ".yaml") || str_ends_with(name, ".yml");
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Collect YAML files under base/rel (relative names), skipping dot folders such as .git. */
-static void collect(const char *base, const char *rel, strvec *out, int depth)
-{
-    char *full = *rel ? xasprintf("%s/%s", base, rel) : xstrdup(base);
-    DIR *d = depth < 32 ? opendir(full) : NULL;
-    free(full);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char *child = *rel ? xasprintf("%s/%s", rel, e->d_name) : xstrdup(e->d_name);
-        char *abs = xasprintf("%s/%s", base, child);
-        /* The entry's type when the file system says it (no stat for 10,000 files); links
-         * and unknown types are followed with stat. */
-        struct stat st;
-        bool is_dir = e->d_type == DT_DIR, is_reg = e->d_type == DT_REG;
-        if (e->d_type == DT_UNKNOWN || e->d_type == DT_LNK) {
-            bool known = stat(abs, &st) == 0;
-            is_dir = known && S_ISDIR(st.st_mode);
-            is_reg = known && S_ISREG(st.st_mode);
-        }
-        if (is_dir)
-            collect(base, child, out, depth + 1);
-        else if (is_reg && is_yaml_name(e->d_name))
-            strvec_push(out, child);
-        free(abs);
-        free(child);
-    }
-    closedir(d);
-}
-
-void app_list_collect_yaml(const char *base, const char *rel, strvec *out)
-{
-    collect(base, rel, out, 0);
-    if (out->count) /* an empty folder: no array to sort (qsort(NULL) is undefined) */
-        qsort(out->items, out->count, sizeof *out->items, cmp_str);
-}
-
 static void push_app(app_list *list, argo_app *app)
 {
     if (list->count == list->cap) {
@@ -209,33 +186,26 @@ static void push_app(app_list *list, argo_app *app)
 
 #define APP_PROGRESS_EVERY 64 /* files between two on_progress calls */
 
-int app_list_read_dir(const char *base, const char *rel, app_list *list, tp_err *err)
+int app_list_read_tree(repotree *tree, const char *rel, app_list *list, tp_err *err)
 {
-    char *top = *rel ? xasprintf("%s/%s", base, rel) : xstrdup(base);
-    struct stat st;
-    if (stat(top, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        tp_err_set(err, "%s: %s", *rel ? rel : top,
-                   errno && stat(top, &st) != 0 ? strerror(errno) : "not a folder");
-        free(top);
+    strvec files = {0};
+    strvec links = {0};
+    if (repotree_list_yaml(tree, rel, &files, &links, err) < 0) {
+        strvec_free(&links);
         return -1;
     }
-    free(top);
-    strvec files = {0};
-    app_list_collect_yaml(base, rel, &files);
+    /* A link in the Applications folder is never followed (two link loops once made a scan
+     * take 8 GB): say which, so a missing Application is explained. */
+    for (size_t i = 0; i < links.count; i++)
+        strvec_push(&list->errors, links.items[i]);
+    strvec_free(&links);
+    strbuf text = {0};
     for (size_t i = 0; i < files.count; i++) {
-        char *path = xasprintf("%s/%s", base, files.items[i]);
         ydoc doc;
         tp_err perr = {{0}};
-        if (yamldoc_load(path, &doc, &perr)) {
-            /* Name the file relative to the source, not the cache folder. */
-            const char *msg = str_starts_with(perr.msg, path) ? perr.msg + strlen(path) : NULL;
-            if (msg) {
-                char *m = xasprintf("%s%s", files.items[i], msg);
-                strvec_push(&list->errors, m);
-                free(m);
-            } else {
-                strvec_push(&list->errors, perr.msg);
-            }
+        if (repotree_read(tree, files.items[i], &text, &perr) != 0 ||
+            yamldoc_parse(text.data, text.len, files.items[i], &doc, &perr) != 0) {
+            strvec_push(&list->errors, perr.msg);
         } else {
             for (size_t d = 0; d < doc.n_roots; d++) {
                 argo_app app;
@@ -244,10 +214,10 @@ int app_list_read_dir(const char *base, const char *rel, app_list *list, tp_err 
             }
             yamldoc_free(&doc);
         }
-        free(path);
         if (list->on_progress && (i + 1) % APP_PROGRESS_EVERY == 0)
             list->on_progress(list->progress_ctx, list, i + 1, files.count);
     }
+    strbuf_free(&text);
     if (list->count && list->count < list->cap) { /* kept all cycle: give the spare back */
         list->items = xrealloc(list->items, list->count * sizeof *list->items);
         list->cap = list->count;

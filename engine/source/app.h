@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "annotations.h"
+#include "source/repotree.h"
 #include "util.h"
 #include "yamldoc.h"
 
@@ -52,12 +53,14 @@ typedef struct app_list {
  * filled (out->error set when it is an Application that cannot be used). */
 int app_from_node(const ynode *root, const char *file, argo_app *out);
 
-/* Read every *.yaml / *.yml under base/rel (recursively, sorted by path) into *list (appended).
- * Returns -1 only when base/rel itself cannot be read. */
-int app_list_read_dir(const char *base, const char *rel, app_list *list, tp_err *err);
+/* Read every *.yaml / *.yml under the folder rel of tree (recursively, sorted by path, links
+ * not followed: each is an error line) into *list (appended). Returns -1 only when rel itself
+ * cannot be read. */
+int app_list_read_tree(repotree *tree, const char *rel, app_list *list, tp_err *err);
 
-/* Every *.yaml / *.yml under base/rel, relative to base, sorted; dot folders skipped. */
-void app_list_collect_yaml(const char *base, const char *rel, strvec *out);
+/* A Kubernetes object name (RFC 1123 subdomain): what metadata.name and metadata.namespace
+ * must be before they are used in file names and commits. */
+bool app_name_valid(const char *name);
 
 /* The repository URL the app's manifests come from: the git-repository annotation, else
  * spec.source.repoURL; NULL when neither. Borrowed. */

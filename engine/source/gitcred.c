@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "source/giturl.h"
 #include "source/gitrepo.h"
 #include "util.h"
 
@@ -30,8 +31,21 @@ void gitcred_scrub(char *msg, size_t size, const char *secret)
     strbuf_free(&sb);
 }
 
+const char *gitcred_spec_for(const config_git_cred *rules, size_t n, const char *url)
+{
+    if (!n)
+        return NULL;
+    const char **prefixes = xcalloc(n, sizeof *prefixes);
+    for (size_t i = 0; i < n; i++)
+        prefixes[i] = rules[i].url;
+    long best = giturl_best_match(url, prefixes, n);
+    free(prefixes);
+    return best < 0 ? NULL : rules[best].spec;
+}
+
 void gitcred_reset(gitcred *c)
 {
+    c->spec = NULL;
     c->attempts = 0;
     c->rejected = false;
     c->problem[0] = '\0';
@@ -81,7 +95,6 @@ static int userpass(git_credential **out, gitcred *st, const char *pair, const c
 int gitcred_callback(git_credential **out, const char *url, const char *user_from_url,
                      unsigned int allowed, void *payload)
 {
-    (void)url;
     gitcred *st = payload;
     if (++st->attempts > 1) {
         /* The server refused what we gave: stop instead of asking forever. */
@@ -90,12 +103,22 @@ int gitcred_callback(git_credential **out, const char *url, const char *user_fro
         return GIT_EAUTH;
     }
     const char *user = user_from_url && *user_from_url ? user_from_url : "git";
-    const char *spec = st->spec;
+    /* Chosen for the URL being authenticated now, which a redirect may have changed. */
+    const char *spec = st->spec = gitcred_spec_for(st->rules, st->n_rules, url ? url : "");
     if (!spec || !*spec) {
-        if ((allowed & GIT_CREDENTIAL_SSH_KEY) && getenv("SSH_AUTH_SOCK"))
+        if (!st->configured && (allowed & GIT_CREDENTIAL_SSH_KEY) && getenv("SSH_AUTH_SOCK"))
             return git_credential_ssh_key_from_agent(out, user);
-        snprintf(st->problem, sizeof st->problem,
-                 "the server asks for credentials and none are configured (git.credentials)");
+        char *shown = gitrepo_redact_url(url ? url : "?");
+        if (st->configured)
+            snprintf(st->problem, sizeof st->problem,
+                     "the server asks for credentials and no git.credentials entry matches "
+                     "%.150s (a single spec serves only the configured git sources' servers; "
+                     "add {url, credentials} for this one)",
+                     shown);
+        else
+            snprintf(st->problem, sizeof st->problem,
+                     "the server asks for credentials and none are configured (git.credentials)");
+        free(shown);
         return GIT_PASSTHROUGH;
     }
     if (strcmp(spec, "ssh-agent") == 0) {

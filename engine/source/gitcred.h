@@ -1,7 +1,10 @@
 /* gitcred: credentials for libgit2 remotes from tagpilot's specs — "env:VAR" and "file:PATH"
- * (user:token for http(s), or an SSH private key file), "ssh-agent" — asked once per
- * connection, so a refused secret ends in "credentials '<spec>' were rejected" instead of a
- * loop. The secret never leaves this module except to libgit2. */
+ * (user:token for http(s), or an SSH private key file), "ssh-agent" — chosen by the URL libgit2
+ * is about to authenticate to (after any redirect): the git.credentials entry with the longest
+ * matching prefix, and none when no entry matches, so a repository an Application names never
+ * receives a token configured for another server. Asked once per connection, so a refused
+ * secret ends in "credentials '<spec>' were rejected" instead of a loop. The secret never
+ * leaves this module except to libgit2. */
 #ifndef TP_GITCRED_H
 #define TP_GITCRED_H
 
@@ -9,13 +12,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "config.h"
+
 /* State shared by libgit2's remote callbacks (libgit2 gives them all one payload): what the
  * credential callback gave and why it could not, and a refused push's status. */
 typedef struct gitcred {
-    const char *spec; /* borrowed from the caller's options */
+    const config_git_cred *rules; /* borrowed from the caller's options */
+    size_t n_rules;
+    bool configured;  /* git.credentials was written at all (else ssh-agent may serve ssh) */
+    const char *spec; /* the spec chosen for the last connection (in rules), or NULL */
     int attempts;
     bool rejected;
-    char problem[256];     /* why no credentials could be given, or "" */
+    char problem[400];     /* why no credentials could be given, or "" */
     char secret[256];      /* the token, to scrub from messages; never printed */
     char push_status[256]; /* the server's reason for refusing a pushed ref, or "" */
 } gitcred;
@@ -24,7 +32,10 @@ typedef struct gitcred {
 int gitcred_callback(git_credential **out, const char *url, const char *user_from_url,
                      unsigned int allowed, void *payload);
 
-/* Forget what happened on the last connection (keeps spec and secret). */
+/* The spec for url: the rule with the longest matching prefix, or NULL. */
+const char *gitcred_spec_for(const config_git_cred *rules, size_t n, const char *url);
+
+/* Forget what happened on the last connection (keeps rules and secret). */
 void gitcred_reset(gitcred *c);
 
 /* Remove anything secret from a message in place: credentials in URLs, and `secret`. */

@@ -14,16 +14,28 @@
 #include <unistd.h>
 
 #include "source/gitcred.h"
+#include "source/gitnet.h"
+#include "source/gittree.h"
 
 struct gitrepo {
     git_repository *repo;
     char *url;
     char *display_url;
-    char *workdir;
+    char *gitdir; /* the bare clone: <state>/git/<slug>.git */
     char head[41];
     gitcred cred;
-    int lock_fd; /* <workdir>.lock, holding a write lock while open; -1 before */
+    int lock_fd; /* <gitdir>.lock, holding a write lock while open; -1 before */
 };
+
+gitrepo_opts gitrepo_opts_from(const tp_config *cfg)
+{
+    return (gitrepo_opts){cfg->state_dir,
+                          cfg->git_creds,
+                          cfg->n_git_creds,
+                          cfg->git_creds_configured,
+                          (long)cfg->git_timeout_s * 1000,
+                          (long)cfg->git_connect_timeout_s * 1000};
+}
 
 char *gitrepo_redact_url(const char *url)
 {
@@ -50,7 +62,13 @@ static int git_fail(gitrepo *r, tp_err *err, const char *what)
 {
     const git_error *e = git_error_last();
     char cause[400];
-    snprintf(cause, sizeof cause, "%s", e && e->message ? e->message : "unknown error");
+    char ended[160];
+    /* A transfer gitnet cut (no progress, a cancel) says so, whatever libgit2 made of it. */
+    if (gitnet_reason(ended, sizeof ended) && !(e && e->message && strstr(e->message, ended)))
+        snprintf(cause, sizeof cause, "%s (%s)", ended,
+                 e && e->message ? e->message : "transfer ended");
+    else
+        snprintf(cause, sizeof cause, "%s", e && e->message ? e->message : "unknown error");
     gitcred_scrub(cause, sizeof cause, r->cred.secret);
     if (r->cred.rejected)
         return tp_err_set(err, "git %s %s: credentials '%s' were rejected (%s)", what,
@@ -60,15 +78,42 @@ static int git_fail(gitrepo *r, tp_err *err, const char *what)
     return tp_err_set(err, "git %s %s: %s", what, r->display_url, cause);
 }
 
+/* libgit2's progress reports tell gitnet the transfer is alive (an ssh transfer has no other
+ * sign: libssh2 reads the socket itself). */
+static int on_sideband(const char *str, int len, void *payload)
+{
+    (void)str, (void)len, (void)payload;
+    gitnet_progress();
+    return 0;
+}
+
+static int on_transfer(const git_indexer_progress *stats, void *payload)
+{
+    (void)stats, (void)payload;
+    gitnet_progress();
+    return 0;
+}
+
+static int on_push_transfer(unsigned int current, unsigned int total, size_t bytes, void *payload)
+{
+    (void)current, (void)total, (void)bytes, (void)payload;
+    gitnet_progress();
+    return 0;
+}
+
 static void set_callbacks(gitrepo *r, git_remote_callbacks *cb)
 {
     cb->credentials = gitcred_callback;
+    cb->sideband_progress = on_sideband;
+    cb->transfer_progress = on_transfer;
+    cb->push_transfer_progress = on_push_transfer;
     cb->payload = &r->cred;
 }
 
 static void reset_cred(gitrepo *r)
 {
     gitcred_reset(&r->cred);
+    gitnet_clear_reason();
 }
 
 static int mkdir_p(const char *path)
@@ -107,7 +152,7 @@ static char *cache_dir(const char *state_dir, const char *display)
     for (const char *p = start; *p && sb.len < 60; p++)
         strbuf_putc(&sb, (isalnum((unsigned char)*p) || *p == '.' || *p == '-') ? *p : '_');
     char *slug = strbuf_take(&sb);
-    char *dir = xasprintf("%s/git/%s-%08x", state_dir, slug, h);
+    char *dir = xasprintf("%s/git/%s-%08x.git", state_dir, slug, h);
     free(slug);
     return dir;
 }
@@ -169,15 +214,15 @@ int gitrepo_fetch(gitrepo *r, tp_err *err)
 
 static int clone_fresh(gitrepo *r, tp_err *err)
 {
-    if (mkdir_p(r->workdir))
-        return tp_err_set(err, "git clone %s: cannot create %s: %s", r->display_url, r->workdir,
+    if (mkdir_p(r->gitdir))
+        return tp_err_set(err, "git clone %s: cannot create %s: %s", r->display_url, r->gitdir,
                           strerror(errno));
-    if (git_repository_init(&r->repo, r->workdir, 0))
+    if (git_repository_init(&r->repo, r->gitdir, 1))
         return git_fail(r, err, "clone");
     if (fetch_as(r, "clone", err)) {
         git_repository_free(r->repo);
         r->repo = NULL;
-        nftw(r->workdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        nftw(r->gitdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
         return -1;
     }
     return 0;
@@ -187,19 +232,19 @@ static int clone_fresh(gitrepo *r, tp_err *err)
  * process, so a second handle in the same process never waits on the first. */
 static int lock_cache(gitrepo *r, tp_err *err)
 {
-    char *path = xasprintf("%s.lock", r->workdir);
-    r->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    char *path = xasprintf("%s.lock", r->gitdir);
+    r->lock_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     free(path);
     if (r->lock_fd < 0)
-        return tp_err_set(err, "git %s: cannot lock the clone in %s: %s", r->display_url,
-                          r->workdir, strerror(errno));
+        return tp_err_set(err, "git %s: cannot lock the clone in %s: %s", r->display_url, r->gitdir,
+                          strerror(errno));
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
     for (int tries = 0; fcntl(r->lock_fd, F_SETLK, &fl) != 0; tries++) {
         if ((errno != EACCES && errno != EAGAIN) || tries >= 600)
             return tp_err_set(err,
                               "git %s: the clone in %s stayed busy for 60 s (another tagpilot "
                               "process using the same state-dir?)",
-                              r->display_url, r->workdir);
+                              r->display_url, r->gitdir);
         nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
     }
     return 0;
@@ -213,40 +258,55 @@ static int rm_lock_file(const char *path, const struct stat *st, int flag, struc
     return 0;
 }
 
-/* libgit2's own lock files (index.lock, HEAD.lock, refs/…/x.lock) left by a tagpilot killed in
- * the middle of a checkout or fetch would block this clone for good ("the index is locked").
- * Called while holding the clone's lock, so no other process is using them: they are stale. */
-static void clear_stale_git_locks(const char *workdir)
+/* libgit2's own lock files (HEAD.lock, refs/…/x.lock) left by a tagpilot killed in the middle
+ * of a fetch would block this clone for good. Called while holding the clone's lock, so no
+ * other process is using them: they are stale. */
+static void clear_stale_git_locks(const char *gitdir)
 {
     static const char *const top[] = {"index.lock",       "HEAD.lock",       "config.lock",
                                       "packed-refs.lock", "FETCH_HEAD.lock", "ORIG_HEAD.lock"};
     for (size_t i = 0; i < sizeof top / sizeof *top; i++) {
-        char *path = xasprintf("%s/.git/%s", workdir, top[i]);
+        char *path = xasprintf("%s/%s", gitdir, top[i]);
         unlink(path);
         free(path);
     }
-    char *refs = xasprintf("%s/.git/refs", workdir);
+    char *refs = xasprintf("%s/refs", gitdir);
     nftw(refs, rm_lock_file, 16, FTW_PHYS);
     free(refs);
+}
+
+/* Before the clone cache was bare it held a work tree at <slug> (no ".git"): a repository's
+ * files written out, which nothing reads any more. */
+static void remove_old_work_tree(const char *gitdir)
+{
+    char *old = xstrndup(gitdir, strlen(gitdir) - strlen(".git"));
+    struct stat st;
+    if (lstat(old, &st) == 0 && S_ISDIR(st.st_mode))
+        nftw(old, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(old);
 }
 
 int gitrepo_open(const char *url, const gitrepo_opts *opts, gitrepo **out, tp_err *err)
 {
     *out = NULL;
+    if (!opts || !opts->state_dir || !*opts->state_dir)
+        return tp_err_set(err, "git %s: no state dir for the clone cache", url);
     git_libgit2_init();
+    gitnet_install(opts->connect_timeout_ms, opts->timeout_ms);
     gitrepo *r = xcalloc(1, sizeof *r);
     r->lock_fd = -1;
     r->url = xstrdup(url);
     r->display_url = gitrepo_redact_url(url);
-    r->cred.spec = opts ? opts->credentials : NULL;
-    const char *state = opts && opts->state_dir ? opts->state_dir : "/tmp/tagpilot-state";
-    r->workdir = cache_dir(state, r->display_url);
-    char *parent = xasprintf("%s/git", state);
+    r->cred.rules = opts->creds;
+    r->cred.n_rules = opts->n_creds;
+    r->cred.configured = opts->creds_configured;
+    r->gitdir = cache_dir(opts->state_dir, r->display_url);
+    char *parent = xasprintf("%s/git", opts->state_dir);
     int mk = mkdir_p(parent);
     free(parent);
     if (mk) {
         tp_err_set(err, "git %s: cannot create the cache folder under %s: %s", r->display_url,
-                   state, strerror(errno));
+                   opts->state_dir, strerror(errno));
         gitrepo_close(r);
         return -1;
     }
@@ -254,18 +314,19 @@ int gitrepo_open(const char *url, const gitrepo_opts *opts, gitrepo **out, tp_er
         gitrepo_close(r);
         return -1;
     }
-    char *dotgit = xasprintf("%s/.git", r->workdir);
+    remove_old_work_tree(r->gitdir);
+    char *head = xasprintf("%s/HEAD", r->gitdir);
     struct stat st;
-    bool cached = stat(dotgit, &st) == 0;
-    free(dotgit);
+    bool cached = stat(head, &st) == 0;
+    free(head);
     int rc;
     if (cached)
-        clear_stale_git_locks(r->workdir);
-    if (cached && git_repository_open(&r->repo, r->workdir) == 0) {
+        clear_stale_git_locks(r->gitdir);
+    if (cached && git_repository_open_bare(&r->repo, r->gitdir) == 0) {
         rc = gitrepo_fetch(r, err);
     } else {
         if (cached)
-            nftw(r->workdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+            nftw(r->gitdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
         rc = clone_fresh(r, err);
     }
     if (rc) {
@@ -283,17 +344,12 @@ void gitrepo_close(gitrepo *r)
     git_repository_free(r->repo);
     free(r->url);
     free(r->display_url);
-    free(r->workdir);
+    free(r->gitdir);
     memset(r->cred.secret, 0, sizeof r->cred.secret);
     if (r->lock_fd >= 0)
         close(r->lock_fd);
     free(r);
     git_libgit2_shutdown();
-}
-
-const char *gitrepo_workdir(const gitrepo *r)
-{
-    return r->workdir;
 }
 
 const char *gitrepo_display_url(const gitrepo *r)
@@ -343,25 +399,7 @@ char *gitrepo_default_branch(gitrepo *r)
     return xstrdup("main");
 }
 
-static int checkout_commit(gitrepo *r, const git_oid *oid, tp_err *err)
-{
-    git_commit *commit = NULL;
-    if (git_commit_lookup(&commit, r->repo, oid))
-        return git_fail(r, err, "checkout");
-    git_checkout_options co;
-    git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
-    co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED;
-    int rc = git_checkout_tree(r->repo, (const git_object *)commit, &co);
-    if (rc == 0)
-        rc = git_repository_set_head_detached(r->repo, oid);
-    git_commit_free(commit);
-    if (rc)
-        return git_fail(r, err, "checkout");
-    git_oid_tostr(r->head, sizeof r->head, oid);
-    return 0;
-}
-
-int gitrepo_checkout(gitrepo *r, const char *branch, tp_err *err)
+int gitrepo_resolve(gitrepo *r, const char *branch, tp_err *err)
 {
     char *name = branch && *branch && strcmp(branch, "HEAD") != 0 ? xstrdup(branch)
                                                                   : gitrepo_default_branch(r);
@@ -378,9 +416,9 @@ int gitrepo_checkout(gitrepo *r, const char *branch, tp_err *err)
     } else {
         git_object *peeled = NULL;
         if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT))
-            rc = git_fail(r, err, "checkout");
+            rc = git_fail(r, err, "resolve");
         else
-            rc = checkout_commit(r, git_object_id(peeled), err);
+            git_oid_tostr(r->head, sizeof r->head, git_object_id(peeled));
         git_object_free(peeled);
     }
     git_object_free(obj);
@@ -390,60 +428,106 @@ int gitrepo_checkout(gitrepo *r, const char *branch, tp_err *err)
     return rc;
 }
 
-/* The plan read the work tree; make sure it was the head commit's content (another process
- * sharing the clone could have switched it), so a commit never undoes someone else's change. */
-static int check_before(gitrepo *r, git_tree *tree, const gitrepo_file *f)
+int gitrepo_tree(gitrepo *r, repotree **out, tp_err *err)
 {
-    git_tree_entry *entry = NULL;
-    git_blob *blob = NULL;
-    bool same;
-    if (git_tree_entry_bypath(&entry, tree, f->path) != 0) {
-        same = f->before == NULL;
-    } else if (git_blob_lookup(&blob, r->repo, git_tree_entry_id(entry)) != 0) {
-        same = false;
-    } else {
-        size_t len = (size_t)git_blob_rawsize(blob);
-        same = f->before && len == f->before_len &&
-               memcmp(git_blob_rawcontent(blob), f->before, len) == 0;
+    *out = NULL;
+    git_oid oid;
+    if (!r->head[0] || git_oid_fromstr(&oid, r->head) != 0)
+        return tp_err_set(err, "git %s: no revision chosen", r->display_url);
+    if (gittree_open(r->repo, &oid, out, err) < 0) {
+        tp_err_prefix(err, "git %s", r->display_url);
+        return -1;
     }
-    git_blob_free(blob);
-    git_tree_entry_free(entry);
+    return 0;
+}
+
+bool gitrepo_branch_contains(gitrepo *r, const char *branch, const char *hex)
+{
+    char *ref = xasprintf("refs/remotes/origin/%s", branch);
+    git_oid tip, id;
+    bool yes = git_reference_name_to_id(&tip, r->repo, ref) == 0 &&
+               git_oid_fromstr(&id, hex) == 0 &&
+               (git_oid_equal(&tip, &id) || git_graph_descendant_of(r->repo, &tip, &id) == 1);
+    free(ref);
     git_error_clear();
-    if (same)
+    return yes;
+}
+
+/* The plan read the head's tree; make sure each file was what it read (and may be written: not
+ * at or under a link, a file or a submodule), so a commit never undoes someone else's change
+ * nor writes through a link. */
+static int check_file(repotree *tree, const gitrepo_file *f)
+{
+    char *msg = NULL;
+    char *clean = NULL;
+    tp_err perr;
+    if (repopath_clean(f->path, "file", &clean, &perr) < 0 || !*clean ||
+        strcmp(clean, f->path) != 0) {
+        msg = xasprintf("%s: not a plain path inside the repository", f->path);
+    } else {
+        repotree_kind kind = repotree_kind_of(tree, f->path);
+        if (kind != REPOTREE_FILE && kind != REPOTREE_MISSING) {
+            msg = xasprintf("%s: %s; nothing was committed", f->path,
+                            kind == REPOTREE_SYMLINK
+                                ? "a symbolic link (or under one), which tagpilot never writes "
+                                  "through"
+                                : "not a regular file in the repository");
+        } else {
+            strbuf now = {0};
+            bool present = kind == REPOTREE_FILE && repotree_read(tree, f->path, &now, NULL) == 0;
+            bool same = present ? f->before && now.len == f->before_len &&
+                                      memcmp(now.data, f->before, now.len) == 0
+                                : f->before == NULL;
+            strbuf_free(&now);
+            if (!same)
+                msg = xasprintf("%s changed in the repository while the edit was planned; "
+                                "nothing was committed",
+                                f->path);
+        }
+    }
+    free(clean);
+    if (!msg)
         return 0;
-    char *msg = xasprintf("%s changed in the clone while the edit was planned (another "
-                          "process using the same state-dir?); nothing was committed",
-                          f->path);
     git_error_set_str(GIT_ERROR_INVALID, msg);
     free(msg);
     return -1;
 }
 
+/* The head's tree with the files replaced, built in an in-memory index: no work tree. */
 static int build_tree(gitrepo *r, git_commit *parent, const gitrepo_file *files, size_t n,
                       git_oid *tree_oid)
 {
+    repotree *view = NULL;
+    tp_err terr;
+    if (gittree_open(r->repo, git_commit_id(parent), &view, &terr) < 0) {
+        git_error_set_str(GIT_ERROR_INVALID, terr.msg);
+        return -1;
+    }
     git_index *index = NULL;
     git_tree *tree = NULL;
-    int rc = git_repository_index(&index, r->repo);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = check_file(view, &files[i]);
+    if (rc == 0)
+        rc = git_index_new(&index);
     if (rc == 0)
         rc = git_commit_tree(&tree, parent);
     if (rc == 0)
         rc = git_index_read_tree(index, tree);
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = check_before(r, tree, &files[i]);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const git_index_entry *old = git_index_get_bypath(index, files[i].path, 0);
         git_index_entry entry = {0};
         entry.path = files[i].path;
         entry.mode = old ? old->mode : GIT_FILEMODE_BLOB;
-        rc = git_index_add_from_buffer(index, &entry, files[i].data, files[i].len);
+        rc = git_blob_create_from_buffer(&entry.id, r->repo, files[i].data, files[i].len);
+        if (rc == 0)
+            rc = git_index_add(index, &entry);
     }
     if (rc == 0)
-        rc = git_index_write_tree(tree_oid, index);
-    if (rc == 0)
-        rc = git_index_write(index);
+        rc = git_index_write_tree_to(tree_oid, index, r->repo);
     git_tree_free(tree);
     git_index_free(index);
+    repotree_free(view);
     return rc;
 }
 
@@ -480,9 +564,8 @@ int gitrepo_commit(gitrepo *r, const gitrepo_file *files, size_t n, const char *
     git_commit_free(parent);
     if (rc)
         return git_fail(r, err, "commit in");
-    if (checkout_commit(r, &commit_oid, err))
-        return -1;
     git_oid_tostr(id_out, 41, &commit_oid);
+    memcpy(r->head, id_out, 41);
     return 0;
 }
 
@@ -528,14 +611,23 @@ int gitrepo_push(gitrepo *r, const char *branch, tp_err *err)
     }
     if (rc == 0) {
         tp_err_set(err, "git push to %s: refused: %s", r->display_url, refused);
+        /* "failed to update ref": the server lost a race with another push to the branch. */
         bool moved = strstr(refused, "fast-forward") || strstr(refused, "fetch first") ||
-                     strstr(refused, "stale");
+                     strstr(refused, "stale") || strstr(refused, "failed to update ref") ||
+                     strstr(refused, "failed to lock");
         return moved ? GITREPO_REJECTED : -1;
     }
     const git_error *e = git_error_last();
     const char *m = e && e->message ? e->message : "";
     bool moved = rc == GIT_ENONFASTFORWARD || strstr(m, "fastforward") ||
                  strstr(m, "fast-forward") || strstr(m, "not present locally");
+    /* Refused before anything was sent (credentials, no connection): it cannot have landed.
+     * Anything else broke off mid-transfer, and only the remote knows. */
+    bool before_sending = r->cred.rejected || r->cred.problem[0] ||
+                          strstr(m, "failed to connect") || strstr(m, "failed to resolve") ||
+                          strstr(m, "before connecting") || strstr(m, "connecting to");
     git_fail(r, err, "push to");
-    return moved ? GITREPO_REJECTED : -1;
+    if (moved)
+        return GITREPO_REJECTED;
+    return before_sending ? -1 : GITREPO_UNKNOWN;
 }

@@ -1,11 +1,9 @@
 #include "source.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "gitrepo.h"
+#include "source/gitrepo.h"
 
 app_source *source_new(const config_source *cfg, const source_env *env)
 {
@@ -47,23 +45,20 @@ int source_open(app_source *src, tp_err *err)
         return -1;
     /* The folder the Applications are in must be there now, so that reading them cannot fail
      * for want of it (the engine lets go of the last read once the source has opened). */
-    char *dir = src->cfg.path && *src->cfg.path ? xasprintf("%s/%s", src->root, src->cfg.path)
-                                                : xstrdup(src->root);
-    struct stat st;
-    int rc = 0;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        rc = tp_err_set(err, "source %s: %s: %s", src->label,
-                        src->cfg.path && *src->cfg.path ? src->cfg.path : ".",
-                        stat(dir, &st) != 0 ? strerror(errno) : "not a folder");
-        source_close(src);
-    }
-    free(dir);
-    return rc;
+    repotree_kind kind = repotree_kind_of(src->tree, src->cfg.path);
+    if (kind == REPOTREE_DIR)
+        return 0;
+    tp_err_set(err, "source %s: %s: %s", src->label, *src->cfg.path ? src->cfg.path : ".",
+               kind == REPOTREE_MISSING   ? "no such folder"
+               : kind == REPOTREE_SYMLINK ? "a symbolic link, which tagpilot does not follow"
+                                          : "not a folder");
+    source_close(src);
+    return -1;
 }
 
 int source_list_apps(app_source *src, app_list *out, tp_err *err)
 {
-    if (!src->root && source_open(src, err))
+    if (!src->tree && source_open(src, err))
         return -1;
     if (src->ops->list_apps(src, out, err)) {
         tp_err_prefix(err, "source %s", src->label);
@@ -74,28 +69,27 @@ int source_list_apps(app_source *src, app_list *out, tp_err *err)
 
 void source_close(app_source *src)
 {
+    repotree_free(src->tree);
+    src->tree = NULL;
     if (src->ops)
         src->ops->close(src);
-    free(src->root);
-    src->root = NULL;
 }
 
 /* --- dir --- */
 
 static int dir_open(app_source *src, tp_err *err)
 {
-    free(src->root);
-    src->root = NULL;
-    char *abs = realpath(src->cfg.url, NULL);
-    if (!abs)
+    source_close(src);
+    tp_err why;
+    src->tree = repotree_open_dir(src->cfg.url, &why);
+    if (!src->tree)
         return tp_err_set(err, "source %s: folder not found", src->label);
-    src->root = abs;
     return 0;
 }
 
-static int dir_list(app_source *src, app_list *out, tp_err *err)
+static int tree_list(app_source *src, app_list *out, tp_err *err)
 {
-    return app_list_read_dir(src->root, src->cfg.path, out, err);
+    return app_list_read_tree(src->tree, src->cfg.path, out, err);
 }
 
 static void dir_close(app_source *src)
@@ -103,29 +97,22 @@ static void dir_close(app_source *src)
     (void)src;
 }
 
-const source_ops source_dir_ops = {"dir", dir_open, dir_list, dir_close};
+const source_ops source_dir_ops = {"dir", dir_open, tree_list, dir_close};
 
 /* --- git --- */
 
 static int git_open(app_source *src, tp_err *err)
 {
     source_close(src);
-    gitrepo_opts opts = {src->env.state_dir, src->env.credentials};
     gitrepo *repo;
-    if (gitrepo_open(src->cfg.url, &opts, &repo, err))
+    if (gitrepo_open(src->cfg.url, &src->env.git, &repo, err))
         return -1;
-    if (gitrepo_checkout(repo, src->cfg.branch, err)) {
+    if (gitrepo_resolve(repo, src->cfg.branch, err) || gitrepo_tree(repo, &src->tree, err)) {
         gitrepo_close(repo);
         return -1;
     }
     src->impl = repo;
-    src->root = xstrdup(gitrepo_workdir(repo));
     return 0;
-}
-
-static int git_list(app_source *src, app_list *out, tp_err *err)
-{
-    return app_list_read_dir(src->root, src->cfg.path, out, err);
 }
 
 static void git_close(app_source *src)
@@ -134,4 +121,4 @@ static void git_close(app_source *src)
     src->impl = NULL;
 }
 
-const source_ops source_git_ops = {"git", git_open, git_list, git_close};
+const source_ops source_git_ops = {"git", git_open, tree_list, git_close};

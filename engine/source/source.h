@@ -6,13 +6,15 @@
 
 #include "app.h"
 #include "config.h"
+#include "source/gitrepo.h"
+#include "source/repotree.h"
 #include "util.h"
 
 typedef struct app_source app_source;
 
 typedef struct source_ops {
     const char *kind; /* "git", "dir" */
-    /* Make the manifests available (clone or fetch; check the folder exists). */
+    /* Make the manifests available (clone or fetch, and src->tree; check the folder). */
     int (*open)(app_source *src, tp_err *err);
     /* Append the Applications found to *out; per-file and per-app errors go into it, -1 only
      * when the source as a whole cannot be read. */
@@ -23,8 +25,7 @@ typedef struct source_ops {
 
 /* Shared settings for every source (borrowed). */
 typedef struct source_env {
-    const char *state_dir;   /* git clones are cached under <state_dir>/git */
-    const char *credentials; /* git credentials spec, or NULL */
+    gitrepo_opts git; /* the clone cache and git.credentials */
 } source_env;
 
 struct app_source {
@@ -32,7 +33,7 @@ struct app_source {
     config_source cfg; /* own copy */
     source_env env;    /* borrowed strings */
     char *label;       /* "git file:///x/config.git@main:apps" or "dir /x/apps", for messages */
-    char *root;        /* after open: absolute folder the source's paths are relative to */
+    repotree *tree;    /* after open: the files the source's paths are relative to */
     void *impl;        /* implementation state */
 };
 

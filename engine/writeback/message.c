@@ -104,10 +104,11 @@ int writeback_branches(const argo_app *app, const image_update *updates, size_t 
                        char **push, tp_err *err)
 {
     *base = *push = NULL;
-    const char *rev =
-        app->target_revision && *app->target_revision && strcmp(app->target_revision, "HEAD") != 0
-            ? app->target_revision
-            : NULL;
+    /* A chart from a Helm repository: targetRevision is the chart's version, not a branch. */
+    const char *rev = !app->chart && app->target_revision && *app->target_revision &&
+                              strcmp(app->target_revision, "HEAD") != 0
+                          ? app->target_revision
+                          : NULL;
     const char *spec = app->settings.git_branch;
     if (!spec || !*spec) {
         *base = xstrdup(rev);

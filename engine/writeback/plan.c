@@ -1,10 +1,9 @@
-/* Planning a write-back: which files change and how, computed in a checked-out repository
- * without writing anything. Each in-place edit re-parses the file it edits, so several images in
- * one file compose. */
+/* Planning a write-back: which files change and how, computed from a repository's files (a
+ * repotree: git objects, never a work tree) without writing anything. Each in-place edit
+ * re-parses the file it edits, so several images in one file compose. */
 #include <git2.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "manifest/manifest.h"
 #include "manifest/plain.h"
@@ -14,28 +13,23 @@
 
 /* The files touched so far, with their current planned content. */
 typedef struct file_set {
-    const char *root;
+    repotree *tree;
     writeback_file *files;
     size_t n;
 } file_set;
 
-/* The planned content of rel (loaded from disk the first time). NULL + err when unreadable;
- * *missing is set (and "" returned) when the file does not exist and may_create. */
+/* The planned content of rel (read from the tree the first time). NULL + err when unreadable
+ * (a link, a folder, ...); an empty new file when it does not exist and may_create. */
 static writeback_file *fs_get(file_set *fs, const char *rel, bool may_create, tp_err *err)
 {
     for (size_t i = 0; i < fs->n; i++)
         if (strcmp(fs->files[i].path, rel) == 0)
             return &fs->files[i];
-    char *abs = xasprintf("%s/%s", fs->root, rel);
-    struct stat st;
-    bool exists = stat(abs, &st) == 0;
     strbuf sb = {0};
-    int rc = 0;
-    if (exists)
-        rc = manifest_read_file(abs, rel, &sb, err);
-    else if (!may_create)
-        rc = tp_err_set(err, "%s: file not found", rel);
-    free(abs);
+    int rc = repotree_read(fs->tree, rel, &sb, err);
+    bool exists = rc == 0;
+    if (rc == REPOTREE_NOT_FOUND && may_create)
+        rc = 0;
     if (rc) {
         strbuf_free(&sb);
         return NULL;
@@ -104,7 +98,9 @@ static char *name_tag(const char *name, const char *tag)
 
 static int plan_helmvalues(const argo_app *app, file_set *fs, const image_update *u, tp_err *err)
 {
-    char *rel = manifest_helm_values_rel(app);
+    char *rel;
+    if (manifest_helm_values_rel(app, &rel, err) < 0)
+        return -1;
     writeback_file *f = fs_get(fs, rel, false, err);
     int rc = f ? 0 : -1;
     helm_keys k = manifest_helm_keys(u->image);
@@ -232,16 +228,16 @@ static int kustomize_set(writeback_file *f, const image_settings *img, const cha
 
 static int plan_kustomization(const argo_app *app, file_set *fs, const image_update *u, tp_err *err)
 {
-    char *dir_rel = manifest_kustomize_dir_rel(app);
-    char *dir = *dir_rel ? xasprintf("%s/%s", fs->root, dir_rel) : xstrdup(fs->root);
-    const char *name = manifest_kustomization_name(dir);
-    free(dir);
+    char *dir_rel;
+    if (manifest_kustomize_dir_rel(app, &dir_rel, err) < 0)
+        return -1;
+    const char *name = manifest_kustomization_name(fs->tree, dir_rel);
     if (!name) {
         int rc = tp_err_set(err, "no kustomization.yaml in '%s'", *dir_rel ? dir_rel : ".");
         free(dir_rel);
         return rc;
     }
-    char *rel = *dir_rel ? xasprintf("%s/%s", dir_rel, name) : xstrdup(name);
+    char *rel = repopath_join(dir_rel, name);
     free(dir_rel);
     writeback_file *f = fs_get(fs, rel, false, err);
     free(rel);
@@ -292,7 +288,7 @@ static int collect_plain(const ynode *v, void *data)
 static int plan_plain(const argo_app *app, file_set *fs, const image_update *u, tp_err *err)
 {
     strvec files = {0};
-    app_list_collect_yaml(fs->root, app->path, &files);
+    repotree_list_yaml(fs->tree, app->path, &files, NULL, NULL);
     int rc = 0;
     size_t hits = 0;
     for (size_t i = 0; rc == 0 && i < files.count; i++) {
@@ -327,7 +323,7 @@ static int plan_argocd_source(const argo_app *app, file_set *fs, const image_upd
                               bool helm, const writeback_opts *opts, tp_err *err)
 {
     char *base = manifest_argocd_source_name(app, opts ? opts->argocd_namespace : NULL);
-    char *rel = *app->path ? xasprintf("%s/%s", app->path, base) : xstrdup(base);
+    char *rel = repopath_join(app->path, base);
     free(base);
     writeback_file *f = fs_get(fs, rel, true, err);
     int rc = f ? 0 : -1;
@@ -395,21 +391,16 @@ static char *make_diff(const writeback_file *files, size_t n)
     return strbuf_take(&sb);
 }
 
-int writeback_plan_in(const argo_app *app, const char *repo_root, const image_update *updates,
-                      size_t n, const writeback_opts *opts, writeback_change *out, tp_err *err)
+int writeback_plan_in(const argo_app *app, repotree *tree, const image_update *updates, size_t n,
+                      const writeback_opts *opts, writeback_change *out, tp_err *err)
 {
     *out = (writeback_change){0};
     if (app->error)
         return tp_err_set(err, "app %s: %s", app->name ? app->name : "?", app->error);
-    char *dir = manifest_source_dir(app, repo_root);
-    struct stat st;
-    bool have_dir = stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
-    app_kind kind = manifest_app_kind(app, dir);
-    free(dir);
-    if (!have_dir)
-        return tp_err_set(err, "app %s: source path '%s' not found in the repository", app->name,
-                          *app->path ? app->path : ".");
-    file_set fs = {repo_root, NULL, 0};
+    if (manifest_check_source_path(app, tree, err) < 0)
+        return -1;
+    app_kind kind = manifest_app_kind(app, tree);
+    file_set fs = {tree, NULL, 0};
     int rc = 0;
     writeback_target_kind target = app->settings.target;
     if (target == TARGET_ARGOCD_SOURCE && kind != APP_KIND_PLAIN)

@@ -17,6 +17,8 @@
 
 #include "annotations.h"
 #include "source/app.h"
+#include "source/gitrepo.h"
+#include "source/repotree.h"
 #include "util.h"
 
 /* One image to move (borrowed). */
@@ -46,10 +48,18 @@ typedef struct writeback_change {
     char *repo_url;    /* repository, credentials removed */
 } writeback_change;
 
+/* What a push is about to publish, for a write-ahead record (borrowed during the call). */
+typedef struct writeback_intent {
+    const char *commit;          /* hex id about to be pushed */
+    const char *repo_url;        /* without credentials */
+    const char *branch;          /* the branch it is pushed to */
+    const char *const *replaced; /* per update: the tag the commit replaces, NULL when unknown */
+    int attempt;                 /* from 1 */
+} writeback_intent;
+
 /* Settings for a write-back (borrowed strings). */
 typedef struct writeback_opts {
-    const char *state_dir;   /* repository cache: <state_dir>/git */
-    const char *credentials; /* "env:VAR", "file:PATH", "ssh-agent", or NULL */
+    gitrepo_opts git;        /* repository cache and credentials */
     const char *author_name; /* commit author and committer */
     const char *author_email;
     const char *message_template; /* NULL: "build: automatic update of <app>" + one line each */
@@ -57,8 +67,10 @@ typedef struct writeback_opts {
     const char *const *trailers;  /* e.g. "Approved-by: alice@host", added after a blank line */
     size_t n_trailers;
     int max_attempts; /* push attempts when the branch moved; 0 means 3 */
-    /* Test seam: called after the commit and before each push attempt (attempt from 1). */
-    void (*before_push)(void *ctx, int attempt);
+    /* Called after each commit and before its push. A failure (the intent could not be
+     * recorded) ends the write-back with that error and nothing is pushed: no commit reaches
+     * the remote without a record of it. NULL: no hook. */
+    int (*before_push)(void *ctx, const writeback_intent *intent, tp_err *err);
     void *hook_ctx;
 } writeback_opts;
 
@@ -67,20 +79,26 @@ typedef struct writeback_result {
     char commit[41];         /* hex id of the pushed commit; "" when nothing changed */
     int attempts;            /* push attempts made */
     writeback_change change; /* what was committed (the last plan) */
+    char **replaced;         /* per update: the tag the last plan replaced, as read on the tip
+                                it was built on (another writer may have moved it since the
+                                scan); NULL entries when unknown; NULL before a plan */
+    size_t n_replaced;
 } writeback_result;
 
-/* The message, the branches and the file changes for updates, computed against the checked-out
- * repository at repo_root. Nothing is written. Errors name the app and the file. */
-int writeback_plan_in(const argo_app *app, const char *repo_root, const image_update *updates,
-                      size_t n, const writeback_opts *opts, writeback_change *out, tp_err *err);
+/* The message and the file changes for updates, computed against the repository's files in
+ * tree. Nothing is written. Errors name the app and the file. */
+int writeback_plan_in(const argo_app *app, repotree *tree, const image_update *updates, size_t n,
+                      const writeback_opts *opts, writeback_change *out, tp_err *err);
 
 /* Fetch the app's source repository into the cache, check out the branch the commit would build
  * on, and plan there: the exact diff that would be committed. */
 int writeback_plan(const argo_app *app, const image_update *updates, size_t n,
                    const writeback_opts *opts, writeback_change *out, tp_err *err);
 
-/* Plan, commit and push. On a non-fast-forward push: fetch, re-plan on the new tip, commit and
- * push again, up to opts->max_attempts; never forced. out->commit is "" when nothing changed.
+/* Plan, commit and push. On a push refused because the branch moved (non-fast-forward, "fetch
+ * first", "failed to update ref"): fetch, re-read the current tags and re-plan on the new tip,
+ * commit and push again, up to opts->max_attempts; never forced. out->commit is "" when
+ * nothing changed.
  * Errors name the repository and the cause; credentials never appear in them. */
 int writeback_apply(const argo_app *app, const image_update *updates, size_t n,
                     const writeback_opts *opts, writeback_result *out, tp_err *err);

@@ -29,7 +29,7 @@ static int usage(void)
 /* All apps of all sources, in order. */
 static int load_apps(const tp_config *cfg, app_list *all, bool print)
 {
-    source_env env = {cfg->state_dir, cfg->git_credentials};
+    source_env env = {gitrepo_opts_from(cfg)};
     int rc = 0;
     for (size_t i = 0; i < cfg->n_sources; i++) {
         app_source *src = source_new(&cfg->sources[i], &env);
@@ -60,7 +60,7 @@ static int load_apps(const tp_config *cfg, app_list *all, bool print)
 
 static int cmd_current(const tp_config *cfg, app_list *apps)
 {
-    gitrepo_opts gopts = {cfg->state_dir, cfg->git_credentials};
+    gitrepo_opts gopts = gitrepo_opts_from(cfg);
     for (size_t a = 0; a < apps->count; a++) {
         const argo_app *app = &apps->items[a];
         if (app->error)
@@ -69,11 +69,15 @@ static int cmd_current(const tp_config *cfg, app_list *apps)
         gitrepo *repo = NULL;
         tp_err err = {{0}};
         current_tag *cur = xcalloc(n + 1, sizeof *cur);
-        if (manifest_open_repo(app, &gopts, &repo, &err) == 0)
-            manifest_current(app, gitrepo_workdir(repo), cfg->argocd_namespace, cur, &err);
+        repotree *tree = NULL;
+        if (manifest_open_repo(app, &gopts, &repo, &err) == 0 &&
+            gitrepo_resolve(repo, manifest_revision(app), &err) == 0 &&
+            gitrepo_tree(repo, &tree, &err) == 0)
+            manifest_current(app, tree, cfg->argocd_namespace, cur, &err);
+        repotree_free(tree);
         for (size_t i = 0; i < n; i++) {
             const char *alias = app->settings.images[i].alias;
-            if (!repo)
+            if (!tree)
                 printf("%s/%s\terror\t%s\n", app->name, alias, err.msg);
             else if (cur[i].error)
                 printf("%s/%s\terror\t%s\n", app->name, alias, cur[i].error);
@@ -89,11 +93,13 @@ static int cmd_current(const tp_config *cfg, app_list *apps)
     return 0;
 }
 
-static void run_race(void *ctx, int attempt)
+static int run_race(void *ctx, const writeback_intent *intent, tp_err *err)
 {
+    (void)err;
     const char *cmd = ctx;
-    if (attempt == 1 && cmd && system(cmd) != 0)
+    if (intent->attempt == 1 && cmd && system(cmd) != 0)
         fprintf(stderr, "gitwb: race command failed\n");
+    return 0;
 }
 
 static int cmd_write(const tp_config *cfg, app_list *apps, bool apply, int argc, char **argv)
@@ -140,19 +146,22 @@ static int cmd_write(const tp_config *cfg, app_list *apps, bool apply, int argc,
         u[n++] = (image_update){img, NULL, eq + 1};
     }
     /* Old tags for the message, as the engine will pass them. */
-    gitrepo_opts gopts = {cfg->state_dir, cfg->git_credentials};
+    gitrepo_opts gopts = gitrepo_opts_from(cfg);
     gitrepo *repo = NULL;
     tp_err err = {{0}};
     size_t ni = app->settings.n_images;
     current_tag *cur = xcalloc(ni + 1, sizeof *cur);
-    if (manifest_open_repo(app, &gopts, &repo, &err) == 0)
-        manifest_current(app, gitrepo_workdir(repo), cfg->argocd_namespace, cur, &err);
+    repotree *tree = NULL;
+    if (manifest_open_repo(app, &gopts, &repo, &err) == 0 &&
+        gitrepo_resolve(repo, manifest_revision(app), &err) == 0 &&
+        gitrepo_tree(repo, &tree, &err) == 0)
+        manifest_current(app, tree, cfg->argocd_namespace, cur, &err);
+    repotree_free(tree);
     gitrepo_close(repo);
     for (size_t k = 0; k < n; k++)
         u[k].old_tag = cur[u[k].image - app->settings.images].tag;
     writeback_opts o = {
-        .state_dir = cfg->state_dir,
-        .credentials = cfg->git_credentials,
+        .git = gitrepo_opts_from(cfg),
         .author_name = cfg->git_author_name,
         .author_email = cfg->git_author_email,
         .message_template = cfg->commit_message_template,

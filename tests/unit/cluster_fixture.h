@@ -8,8 +8,10 @@
 #include <stdlib.h>
 
 #include "source/app.h"
+#include "source/repotree.h"
 
 static char *cluster;
+static repotree *cluster_tree; /* the fixture's folder, as the engine reads a repository */
 static app_list apps;
 
 /* The fixture's folder (caller frees). */
@@ -23,13 +25,25 @@ static void setup(void)
 {
     cluster = cluster_fixture_dir();
     tp_err err = {{0}};
-    cr_assert_eq(app_list_read_dir(cluster, "apps", &apps, &err), 0, "%s", err.msg);
+    cluster_tree = repotree_open_dir(cluster, &err);
+    cr_assert_not_null(cluster_tree, "%s", err.msg);
+    cr_assert_eq(app_list_read_tree(cluster_tree, "apps", &apps, &err), 0, "%s", err.msg);
 }
 
 static void teardown(void)
 {
     app_list_free(&apps);
+    repotree_free(cluster_tree);
     free(cluster);
+}
+
+/* A folder as a tree (caller frees with repotree_free). */
+static repotree *folder_tree(const char *dir)
+{
+    tp_err err = {{0}};
+    repotree *t = repotree_open_dir(dir, &err);
+    cr_assert_not_null(t, "%s", err.msg);
+    return t;
 }
 
 static const argo_app *app_named(const char *name)

@@ -48,7 +48,11 @@ Test(config, full_example)
     cr_assert_str_eq(c.argocd_namespace, "gitops");
     cr_assert_str_eq(c.git_author_name, "bot");
     cr_assert_str_eq(c.git_author_email, "bot@example.com");
-    cr_assert_str_eq(c.git_credentials, "file:/etc/tp/creds.txt");
+    /* One spec serves the git sources' own server only. */
+    cr_assert_eq(c.n_git_creds, 1);
+    cr_assert_str_eq(c.git_creds[0].url, "https://git.example.com:443/");
+    cr_assert_str_eq(c.git_creds[0].spec, "file:/etc/tp/creds.txt");
+    cr_assert(c.git_creds_configured);
     cr_assert_str_eq(c.commit_message_template, "chore: {{.AppName}}");
     cr_assert_str_eq(c.theme, "/etc/tp/themes/dark.theme");
     config_free(&c);

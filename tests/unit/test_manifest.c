@@ -40,7 +40,7 @@ Test(manifest, current_tags_in_precedence_order, .init = setup, .fini = teardown
         cr_assert_gt(n, cases[i].image, "case %zu: %zu images", i, n);
         current_tag *cur = xcalloc(n, sizeof *cur);
         tp_err err = {{0}};
-        cr_assert_eq(manifest_current(app, cluster, "argocd", cur, &err), 0, "case %zu: %s", i,
+        cr_assert_eq(manifest_current(app, cluster_tree, "argocd", cur, &err), 0, "case %zu: %s", i,
                      err.msg);
         const current_tag *c = &cur[cases[i].image];
         if (cases[i].tag) {
@@ -76,8 +76,10 @@ Test(manifest, application_parameters_before_values)
     argo_app app;
     cr_assert_eq(app_from_node(doc.roots[0], "t", &app), 0);
     char *dir = cluster_fixture_dir();
+    repotree *tree = folder_tree(dir);
     current_tag cur = {0};
-    cr_assert_eq(manifest_current(&app, dir, "argocd", &cur, NULL), 0);
+    cr_assert_eq(manifest_current(&app, tree, "argocd", &cur, NULL), 0);
+    repotree_free(tree);
     cr_assert_str_eq(cur.tag, "9.9.9");
     cr_assert_eq(cur.origin, ORIGIN_APP_SPEC);
     current_tag_free(&cur);
@@ -91,7 +93,7 @@ Test(manifest, missing_source_path_is_an_app_error, .init = setup, .fini = teard
     const argo_app *app = app_named("gone");
     current_tag cur = {0};
     tp_err err = {{0}};
-    cr_assert_eq(manifest_current(app, cluster, "argocd", &cur, &err), -1);
+    cr_assert_eq(manifest_current(app, cluster_tree, "argocd", &cur, &err), -1);
     cr_assert(strstr(err.msg, "app gone: source path 'does/not/exist' not found"), "%s", err.msg);
     cr_assert(cur.error != NULL);
     current_tag_free(&cur);
@@ -108,15 +110,9 @@ Test(manifest, names_and_kinds, .init = setup, .fini = teardown)
     n = manifest_argocd_source_name(app_named("api"), "team-a");
     cr_assert_str_eq(n, ".argocd-source-api.yaml");
     free(n);
-    char *dir = xasprintf("%s/charts/web", cluster);
-    cr_assert_eq(manifest_app_kind(app_named("web"), dir), APP_KIND_HELM);
-    free(dir);
-    dir = xasprintf("%s/plain", cluster);
-    cr_assert_eq(manifest_app_kind(app_named("plain"), dir), APP_KIND_PLAIN);
-    free(dir);
-    dir = xasprintf("%s/kustomize/overlay", cluster);
-    cr_assert_eq(manifest_app_kind(app_named("overlay"), dir), APP_KIND_KUSTOMIZE);
-    free(dir);
+    cr_assert_eq(manifest_app_kind(app_named("web"), cluster_tree), APP_KIND_HELM);
+    cr_assert_eq(manifest_app_kind(app_named("plain"), cluster_tree), APP_KIND_PLAIN);
+    cr_assert_eq(manifest_app_kind(app_named("overlay"), cluster_tree), APP_KIND_KUSTOMIZE);
 }
 
 Test(manifest, split_image)

@@ -26,7 +26,7 @@ Test(source, dir_reads_applications_and_skips_other_kinds)
 {
     char *dir = cluster_dir();
     config_source cfg = {CONFIG_SOURCE_DIR, dir, NULL, "apps", 1};
-    source_env env = {"/tmp/tp-unused-state", NULL};
+    source_env env = {{.state_dir = "/tmp/tp-unused-state"}};
     app_source *src = source_new(&cfg, &env);
     cr_assert_str_eq(src->ops->kind, "dir");
     app_list list = {0};
@@ -74,7 +74,7 @@ Test(source, dir_reads_applications_and_skips_other_kinds)
 Test(source, dir_missing_folder_is_an_error)
 {
     config_source cfg = {CONFIG_SOURCE_DIR, "/nonexistent/tp", NULL, "", 1};
-    source_env env = {"/tmp", NULL};
+    source_env env = {{.state_dir = "/tmp"}};
     app_source *src = source_new(&cfg, &env);
     app_list list = {0};
     tp_err err = {{0}};
@@ -114,7 +114,7 @@ Test(source, urls_shown_without_credentials)
     }
     config_source cfg = {CONFIG_SOURCE_GIT, "https://bot:s3cret@git.example.com/x.git", "main",
                          "apps", 1};
-    source_env env = {"/tmp", NULL};
+    source_env env = {{.state_dir = "/tmp"}};
     app_source *src = source_new(&cfg, &env);
     cr_assert_str_eq(src->label, "git https://git.example.com/x.git@main:apps");
     cr_assert_str_eq(src->ops->kind, "git");
@@ -154,7 +154,7 @@ Test(source, gitrepo_commit_checks_the_planned_base)
        dir);
     char *url = xasprintf("file://%s/r.git", dir);
     char *state = xasprintf("%s/state", dir);
-    gitrepo_opts opts = {state, NULL};
+    gitrepo_opts opts = {.state_dir = state};
     gitrepo *repo;
     tp_err err = {{0}};
     cr_assert_eq(gitrepo_open(url, &opts, &repo, &err), 0, "%s", err.msg);
@@ -163,15 +163,15 @@ Test(source, gitrepo_commit_checks_the_planned_base)
     free(def);
     cr_assert(gitrepo_has_branch(repo, "main"));
     cr_assert_not(gitrepo_has_branch(repo, "nope"));
-    cr_assert_eq(gitrepo_checkout(repo, NULL, &err), 0, "%s", err.msg);
+    cr_assert_eq(gitrepo_resolve(repo, NULL, &err), 0, "%s", err.msg);
     cr_assert_eq(strlen(gitrepo_head(repo)), 40);
-    cr_assert_eq(gitrepo_checkout(repo, "nope", &err), -1);
+    cr_assert_eq(gitrepo_resolve(repo, "nope", &err), -1);
     cr_assert(strstr(err.msg, "no branch or tag 'nope'"), "%s", err.msg);
 
     char id[41];
     gitrepo_file stale = {"a.txt", "two\n", 4, "zero\n", 5};
     cr_assert_eq(gitrepo_commit(repo, &stale, 1, "m", "t", "t@t", "main", id, &err), -1);
-    cr_assert(strstr(err.msg, "a.txt changed in the clone"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "a.txt changed in the repository"), "%s", err.msg);
     gitrepo_file absent = {"new.txt", "x\n", 2, "was here\n", 9};
     cr_assert_eq(gitrepo_commit(repo, &absent, 1, "m", "t", "t@t", "main", id, &err), -1);
 
@@ -240,7 +240,10 @@ Test(source, dir_read_reports_progress_with_the_apps_so_far)
     }
     progress_seen seen = {.monotonic = true, .apps_match = true};
     app_list list = {.on_progress = on_progress, .progress_ctx = &seen};
-    cr_assert_eq(app_list_read_dir(dir, "", &list, NULL), 0);
+    repotree *tree = repotree_open_dir(dir, NULL);
+    cr_assert_not_null(tree);
+    cr_assert_eq(app_list_read_tree(tree, "", &list, NULL), 0);
+    repotree_free(tree);
     cr_expect_eq(list.count, FILES - 1);
     cr_expect_eq(list.errors.count, 1);
     cr_expect_eq(seen.calls, 3, "every 64 files, a broken one too, and at the end: %zu calls",
@@ -264,7 +267,10 @@ Test(source, an_empty_folder_reads_as_no_apps)
     progress_seen seen = {.monotonic = true, .apps_match = true};
     app_list list = {.on_progress = on_progress, .progress_ctx = &seen};
     tp_err err = {{0}};
-    cr_expect_eq(app_list_read_dir(dir, "", &list, &err), 0, "%s", err.msg);
+    repotree *tree = repotree_open_dir(dir, NULL);
+    cr_assert_not_null(tree);
+    cr_expect_eq(app_list_read_tree(tree, "", &list, &err), 0, "%s", err.msg);
+    repotree_free(tree);
     cr_expect_eq(list.count, 0);
     cr_expect_eq(list.errors.count, 0);
     cr_expect_eq(seen.calls, 1, "one call: 0 of 0 files");

@@ -48,7 +48,7 @@ static writeback_change plan(const argo_app *app, const image_update *u, size_t 
 {
     writeback_change c;
     tp_err err = {{0}};
-    cr_assert_eq(writeback_plan_in(app, cluster, u, n, o, &c, &err), 0, "%s", err.msg);
+    cr_assert_eq(writeback_plan_in(app, cluster_tree, u, n, o, &c, &err), 0, "%s", err.msg);
     return c;
 }
 
@@ -197,7 +197,7 @@ Test(writeback, errors_name_app_and_file, .init = setup, .fini = teardown)
     image_update u = {&app.settings.images[0], "2.0.0", "2.0.1"};
     writeback_change c;
     tp_err err = {{0}};
-    cr_assert_eq(writeback_plan_in(&app, cluster, &u, 1, NULL, &c, &err), -1);
+    cr_assert_eq(writeback_plan_in(&app, cluster_tree, &u, 1, NULL, &c, &err), -1);
     cr_assert(strstr(err.msg, "app t: charts/api/values.yaml: no key 'image.tag'"), "%s", err.msg);
     app_free(&app);
 
@@ -205,7 +205,7 @@ Test(writeback, errors_name_app_and_file, .init = setup, .fini = teardown)
     argo_app *b = (argo_app *)app_named("broken");
     b->settings.target = TARGET_HELMVALUES;
     image_update ub = {&b->settings.images[0], "1", "2"};
-    cr_assert_eq(writeback_plan_in(b, cluster, &ub, 1, NULL, &c, &err), -1);
+    cr_assert_eq(writeback_plan_in(b, cluster_tree, &ub, 1, NULL, &c, &err), -1);
     cr_assert(strstr(err.msg, "app broken: charts/broken/values.yaml:3:1:"), "%s", err.msg);
 
     const argo_app *pl = app_named("plain");
@@ -214,7 +214,7 @@ Test(writeback, errors_name_app_and_file, .init = setup, .fini = teardown)
     image_settings gs = pl->settings.images[0];
     gs.ref = ghost;
     image_update ug = {&gs, "1", "2"};
-    cr_assert_eq(writeback_plan_in(pl, cluster, &ug, 1, NULL, &c, &err), -1);
+    cr_assert_eq(writeback_plan_in(pl, cluster_tree, &ug, 1, NULL, &c, &err), -1);
     cr_assert(strstr(err.msg, "no container in 'plain' uses ghcr.io/acme/ghost"), "%s", err.msg);
     imageref_free(&ghost);
 }
@@ -302,7 +302,9 @@ Test(writeback, kustomization_insertions_keep_layout)
                         {&app.settings.images[1], NULL, "3.0.0"}};
     writeback_change c;
     tp_err err = {{0}};
-    cr_assert_eq(writeback_plan_in(&app, dir, u, 2, NULL, &c, &err), 0, "%s", err.msg);
+    repotree *tree = folder_tree(dir);
+    cr_assert_eq(writeback_plan_in(&app, tree, u, 2, NULL, &c, &err), 0, "%s", err.msg);
+    repotree_free(tree);
     cr_assert_eq(c.n_files, 1);
     cr_assert_str_eq(c.files[0].after,
                      "images:\r\n  - name: ghcr.io/acme/a\r\n    newName: ghcr.io/acme/a2\r\n"
@@ -322,7 +324,7 @@ static char *read_fixture(const char *name, size_t *len)
     const char *root = getenv("TP_ROOT");
     char *path = xasprintf("%s/tests/fixtures/writeback/%s", root ? root : ".", name);
     strbuf sb = {0};
-    cr_assert_eq(manifest_read_file(path, name, &sb, NULL), 0, "%s", path);
+    cr_assert_eq(file_read_all(path, name, &sb, NULL), 0, "%s", path);
     free(path);
     *len = sb.len;
     return strbuf_take(&sb);
@@ -356,8 +358,10 @@ Test(writeback, golden_values_and_kustomization)
         image_update u = {&app.settings.images[0], NULL, cases[i].image_tag};
         writeback_change c;
         tp_err err = {{0}};
-        cr_assert_eq(writeback_plan_in(&app, dir, &u, 1, NULL, &c, &err), 0, "case %zu: %s", i,
+        repotree *tree = folder_tree(dir);
+        cr_assert_eq(writeback_plan_in(&app, tree, &u, 1, NULL, &c, &err), 0, "case %zu: %s", i,
                      err.msg);
+        repotree_free(tree);
         cr_assert_eq(c.n_files, 1, "case %zu", i);
         cr_assert_str_eq(c.files[0].path, cases[i].file, "case %zu", i);
         size_t glen;
