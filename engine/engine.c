@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine_internal.h"
+#include "source/gitnet.h"
 
 int64_t engine_now_ns(void)
 {
@@ -334,6 +335,7 @@ static int open_state(engine *e, tp_err *err)
             engine_log(e, "journal repaired: bad lines moved to journal.corrupt");
     }
     decisions_rebuild(&e->dec, e->journal);
+    e->intents_pending = true; /* engine_reconcile looks on the first cycle */
     for (size_t i = 0; i < journal_count(e->journal); i++)
         engine_history_index(e, i);
     return 0;
@@ -375,6 +377,7 @@ engine *engine_start(const engine_options *opts, tp_err *err)
     e->wake_pipe[0] = e->wake_pipe[1] = e->cmd_pipe[0] = e->cmd_pipe[1] = -1;
     e->phase = ENGINE_STARTING;
     e->identity = journal_identity();
+    gitnet_resume(); /* a stopped engine cancelled the process's git transfers */
     pthread_mutex_init(&e->lock, NULL);
     pthread_cond_init(&e->idle_cond, NULL);
     if (make_pipe(e->wake_pipe, err) < 0 || make_pipe(e->cmd_pipe, err) < 0 ||
@@ -413,6 +416,9 @@ void engine_stop(engine *e)
     e->stop_requested = true;
     pthread_mutex_unlock(&e->lock);
     poke_engine(e);
+    /* A git transfer in flight ends now rather than at its timeout; a push cut this way left
+     * its intent in the journal and is reconciled on the next start. */
+    gitnet_cancel();
     if (e->thread_started)
         pthread_join(e->thread, NULL);
     engine_free(e);

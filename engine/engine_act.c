@@ -19,37 +19,6 @@ int engine_record(engine *e, const journal_record *rec, tp_err *err)
     return 0;
 }
 
-int engine_write(engine *e, tracked *t, const char *new_tag, const char *trailer, char commit[41],
-                 tp_err *err)
-{
-    commit[0] = '\0';
-    if (e->opts.read_only)
-        return tp_err_set(err, "read-only: tagpilot was started with --read-only");
-    if (e->opts.dry_run)
-        return tp_err_set(err, "dry run: nothing is written");
-    if (t->app->settings.writeback != WRITEBACK_GIT)
-        return tp_err_set(err,
-                          "app %s: write-back-method argocd patches the Application in the "
-                          "cluster, which needs a Kubernetes source; use write-back-method git",
-                          t->app->name);
-    image_update u = {t->image, t->current, new_tag};
-    const char *trailers[1] = {trailer};
-    writeback_opts wo = {0};
-    wo.git = gitrepo_opts_from(e->cfg);
-    wo.author_name = e->cfg->git_author_name;
-    wo.author_email = e->cfg->git_author_email;
-    wo.message_template = e->cfg->commit_message_template;
-    wo.argocd_namespace = e->cfg->argocd_namespace;
-    wo.trailers = trailer ? trailers : NULL;
-    wo.n_trailers = trailer ? 1 : 0;
-    writeback_result res = {0};
-    int rc = writeback_apply(t->app, &u, 1, &wo, &res, err);
-    if (rc == 0)
-        memcpy(commit, res.commit, 41);
-    writeback_result_free(&res);
-    return rc;
-}
-
 static tracked *find_tracked(engine *e, const struct pending_command *c, tp_err *err)
 {
     if (!c->app)
@@ -114,74 +83,43 @@ static char *digest_now(engine *e, const tracked *t, const char *tag, tp_err *er
 static void act_write(engine *e, const struct pending_command *c, tracked *t, const char *action,
                       const char *tag, const char *digest, const char *trailer_name)
 {
-    char *trailer = xasprintf("%s: %s", trailer_name, e->identity);
-    char *new_tag = t->image->strategy == STRATEGY_DIGEST && digest
-                        ? xasprintf("%s@%s", tag, digest)
-                        : xstrdup(tag);
     char commit[41] = "";
     tp_err err = {{0}};
-    int rc = 0;
-    /* Under the digest strategy the tag stays and the digest moves. */
-    bool changes = !str_eq(tag, t->current) || (digest && t->image->strategy == STRATEGY_DIGEST &&
-                                                !str_eq(digest, t->current_digest));
-    if (changes) {
+    char *from = NULL;
+    bool digest_moves = digest && t->image->strategy == STRATEGY_DIGEST;
+    if (!str_eq(tag, t->current) || (digest_moves && !str_eq(digest, t->current_digest))) {
         t->state = STATE_WRITING;
         tracked_mark_dirty(t);
         engine_publish(e);
-        rc = engine_write(e, t, new_tag, trailer, commit, &err);
     }
-    journal_record rec = {.action = (char *)action,
-                          .app = (char *)t->app->name,
-                          .alias = (char *)t->image->alias,
-                          .from = t->current,
-                          .to = (char *)tag,
-                          .digest = (char *)digest,
-                          .commit = commit[0] ? commit : NULL,
-                          .result = rc == 0 ? "ok" : "error",
-                          .detail = rc == 0 ? NULL : err.msg};
-    tp_err jerr = {{0}};
-    if (engine_record(e, &rec, &jerr) < 0) {
-        /* Not in the journal means not acknowledged, even when git has the commit. */
-        t->state = STATE_ERROR;
-        if (commit[0])
-            tracked_set_detail(t, "written (commit %.12s) but not in the journal: %s", commit,
-                               jerr.msg);
-        else
-            tracked_set_detail(t, "not in the journal: %s", jerr.msg);
-        engine_post_result(e, c->id, c->kind, false, NULL, "%s/%s: %s", t->app->name,
-                           t->image->alias, jerr.msg);
-        free(trailer);
-        free(new_tag);
-        return;
-    }
+    write_request req = {action, tag, digest, trailer_name};
+    int rc = engine_write_and_record(e, t, &req, commit, &from, &err);
     if (rc < 0) {
         t->state = STATE_ERROR;
         tracked_set_detail(t, "%s", err.msg);
         engine_post_result(e, c->id, c->kind, false, NULL, "%s/%s: %s", t->app->name,
                            t->image->alias, err.msg);
-    } else {
-        const char *from = t->current ? t->current : "?";
-        if (changes) {
-            engine_post_result(e, c->id, c->kind, true, commit,
-                               "%s/%s: %s -> %s written (commit %.12s)", t->app->name,
-                               t->image->alias, from, tag, commit[0] ? commit : "none");
-        } else {
-            engine_post_result(e, c->id, c->kind, true, NULL, "%s/%s: %s %s (git already has it)",
-                               t->app->name, t->image->alias, action, tag);
-        }
-        free(t->current);
-        t->current = xstrdup(tag);
-        if (digest) {
-            free(t->current_digest);
-            t->current_digest = xstrdup(digest);
-        }
-        engine_decide(e, t);
-        if (changes && t->state == STATE_UP_TO_DATE)
-            t->state = STATE_WRITTEN;
-        tracked_mark_dirty(t);
+        free(from);
+        return;
     }
-    free(trailer);
-    free(new_tag);
+    if (rc == 1)
+        engine_post_result(e, c->id, c->kind, true, commit,
+                           "%s/%s: %s -> %s written (commit %.12s)", t->app->name, t->image->alias,
+                           from ? from : "?", tag, commit);
+    else
+        engine_post_result(e, c->id, c->kind, true, NULL, "%s/%s: %s %s (git already has it)",
+                           t->app->name, t->image->alias, action, tag);
+    free(t->current);
+    t->current = xstrdup(tag);
+    if (digest) {
+        free(t->current_digest);
+        t->current_digest = xstrdup(digest);
+    }
+    engine_decide(e, t);
+    if (rc == 1 && t->state == STATE_UP_TO_DATE)
+        t->state = STATE_WRITTEN;
+    tracked_mark_dirty(t);
+    free(from);
 }
 
 static void act_approve(engine *e, const struct pending_command *c, tracked *t)

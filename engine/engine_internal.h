@@ -121,7 +121,8 @@ struct engine {
     size_t scan_done;
     int64_t last_cycle_ns, next_cycle_ns;
     bool refresh_requested;
-    char *identity; /* "user@host" for trailers */
+    bool intents_pending; /* the journal may hold intents without an outcome (engine_reconcile) */
+    char *identity;       /* "user@host" for trailers */
 };
 
 /* engine.c */
@@ -181,12 +182,26 @@ void engine_prune_tagsets(engine *e, bool all);
 /* engine_act.c */
 struct pending_command;
 void engine_execute(engine *e, const struct pending_command *cmd);
-/* Write new_tag for t now (auto policy or an operator's action). Returns 0 and the commit id
- * ("" when git already had it), or -1 with err. */
-int engine_write(engine *e, tracked *t, const char *new_tag, const char *trailer, char commit[41],
-                 tp_err *err);
 /* Append a journal record and fold it into decisions and history (fsync'd before return). */
 int engine_record(engine *e, const journal_record *rec, tp_err *err);
+
+/* engine_write.c */
+typedef struct write_request {
+    const char *action;       /* "approve", "pin", "rollback", "auto" */
+    const char *tag;          /* the tag to write */
+    const char *digest;       /* the digest bound to it (the digest strategy writes tag@digest) */
+    const char *trailer_name; /* "Approved-by", ...; NULL: no trailer */
+} write_request;
+/* Write and record one image's tag: plan, commit, intent, push, outcome. Returns 1 when a
+ * commit was pushed (commit set, *replaced the tag it replaced as read on the tip: another
+ * writer may have moved it since the scan), 0 when git already had the tag (recorded, nothing
+ * written), -1 with err otherwise (never "written" without its outcome in the journal).
+ * replaced may be NULL; else *replaced is a new string or NULL. */
+int engine_write_and_record(engine *e, tracked *t, const write_request *req, char commit[41],
+                            char **replaced, tp_err *err);
+/* Settle the journal's intents that have no outcome, by asking their remotes whether the commit
+ * landed (a writer only; one that cannot be reached stays for the next call). */
+void engine_reconcile(engine *e);
 
 struct pending_command {
     struct pending_command *next;

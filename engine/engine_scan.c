@@ -327,25 +327,20 @@ static void auto_write(engine *e, tracked *t)
     t->state = STATE_WRITING;
     tracked_mark_dirty(t);
     engine_publish(e);
-    char *new_tag = tag_to_write(t);
     char commit[41] = "";
+    char *from = NULL;
     tp_err err = {{0}};
-    int rc = engine_write(e, t, new_tag, NULL, commit, &err);
-    journal_record rec = {.action = "auto",
-                          .app = (char *)t->app->name,
-                          .alias = (char *)t->image->alias,
-                          .from = t->current,
-                          .to = new_tag,
-                          .digest = t->candidate_digest,
-                          .commit = commit[0] ? commit : NULL,
-                          .result = rc == 0 ? "ok" : "error",
-                          .detail = rc == 0 ? NULL : err.msg};
-    tp_err jerr = {{0}};
-    if (engine_record(e, &rec, &jerr) < 0)
-        engine_log(e, "error: %s", jerr.msg);
-    if (rc == 0) {
-        engine_log(e, "%s/%s: %s -> %s written%s%s", t->app->name, t->image->alias,
-                   t->current ? t->current : "?", new_tag, commit[0] ? ", commit " : "", commit);
+    /* Under the digest strategy the digest is what moves (written as tag@digest). */
+    const char *digest = t->image->strategy == STRATEGY_DIGEST ? t->candidate_digest : NULL;
+    write_request req = {"auto", t->candidate, t->candidate_digest, NULL};
+    int rc = engine_write_and_record(e, t, &req, commit, &from, &err);
+    if (rc >= 0) {
+        engine_log(e, "%s/%s: %s -> %s%s%s written%s%s", t->app->name, t->image->alias,
+                   from         ? from
+                   : t->current ? t->current
+                                : "?",
+                   t->candidate, digest ? "@" : "", digest ? digest : "",
+                   commit[0] ? ", commit " : "", commit);
         free(t->current);
         t->current = xstrdup(t->candidate);
         free(t->current_digest);
@@ -359,7 +354,7 @@ static void auto_write(engine *e, tracked *t)
         t->state = STATE_ERROR;
         tracked_set_detail(t, "%s", err.msg);
     }
-    free(new_tag);
+    free(from);
 }
 
 /* The diff the console shows before anyone approves. */
@@ -508,6 +503,7 @@ void engine_scan(engine *e)
     e->by_key = (strmap){0};
     read_sources(e, n_old == 0);
     e->files_done = e->files_total = 0;
+    engine_reconcile(e); /* before anything is decided: a landed pin counts this cycle */
     build_tracked(e);
     for (size_t i = 0; i < e->n_images; i++)
         carry_over(e, &e->images[i], strmap_get(&old_keys, e->images[i].key));

@@ -83,7 +83,8 @@ int app_from_node(const ynode *root, const char *file, argo_app *out)
         out->error = xasprintf("%s:%zu: Application without metadata.name", file, out->line);
         return 0;
     }
-    /* Names become file names (.argocd-source-<name>.yaml) and commit text. */
+    /* Names become file names (.argocd-source-<name>.yaml) and commit text: such an app is
+     * shown with its images in error, and never read from or written to. */
     if (!app_name_valid(out->name) || (*out->namespace_ && !app_name_valid(out->namespace_))) {
         char *shown = str_printable(app_name_valid(out->name) ? out->namespace_ : out->name);
         out->error =
@@ -92,7 +93,6 @@ int app_from_node(const ynode *root, const char *file, argo_app *out)
                       file, out->line,
                       app_name_valid(out->name) ? "metadata.namespace" : "metadata.name", shown);
         free(shown);
-        return 0;
     }
     parse_annotations(ynode_path(root, "metadata.annotations"), out);
     const ynode *src = ynode_path(root, "spec.source");
@@ -102,8 +102,9 @@ int app_from_node(const ynode *root, const char *file, argo_app *out)
             src = sources->children[0]; /* multi-source: the first one holds the manifests */
     }
     if (!src) {
-        out->error =
-            xasprintf("%s:%zu: Application %s has no spec.source", file, out->line, out->name);
+        if (!out->error)
+            out->error =
+                xasprintf("%s:%zu: Application %s has no spec.source", file, out->line, out->name);
         return 0;
     }
     out->repo_url = dup_scalar(ynode_get(src, "repoURL"));
@@ -118,7 +119,9 @@ int app_from_node(const ynode *root, const char *file, argo_app *out)
         if (repopath_clean(path, "spec.source.path", &out->path, &perr) < 0) {
             out->path = xstrdup("");
             char *shown = str_printable(perr.msg);
-            out->error = xasprintf("%s:%zu: Application %s: %s", file, out->line, out->name, shown);
+            if (!out->error)
+                out->error =
+                    xasprintf("%s:%zu: Application %s: %s", file, out->line, out->name, shown);
             free(shown);
         }
         free(path);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,6 +70,12 @@ static int git_fail(gitrepo *r, tp_err *err, const char *what)
                  e && e->message ? e->message : "transfer ended");
     else
         snprintf(cause, sizeof cause, "%s", e && e->message ? e->message : "unknown error");
+    /* libgit2 does not always say that a write failed for want of space. */
+    struct statvfs vfs;
+    if (statvfs(r->gitdir, &vfs) == 0 && vfs.f_bavail == 0 && !strstr(cause, strerror(ENOSPC))) {
+        size_t n = strlen(cause);
+        snprintf(cause + n, sizeof cause - n, " (%s in %s)", strerror(ENOSPC), r->gitdir);
+    }
     gitcred_scrub(cause, sizeof cause, r->cred.secret);
     if (r->cred.rejected)
         return tp_err_set(err, "git %s %s: credentials '%s' were rejected (%s)", what,
@@ -240,6 +247,8 @@ static int lock_cache(gitrepo *r, tp_err *err)
                           strerror(errno));
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
     for (int tries = 0; fcntl(r->lock_fd, F_SETLK, &fl) != 0; tries++) {
+        if (gitnet_cancelled())
+            return tp_err_set(err, "git %s: cancelled while waiting for the clone", r->display_url);
         if ((errno != EACCES && errno != EAGAIN) || tries >= 600)
             return tp_err_set(err,
                               "git %s: the clone in %s stayed busy for 60 s (another tagpilot "

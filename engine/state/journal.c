@@ -32,7 +32,10 @@ struct journal {
 #define JOURNAL_FIELDS(X)                                                                          \
     X(time)                                                                                        \
     X(user)                                                                                        \
-    X(host) X(ssh) X(action) X(app) X(alias) X(from) X(to) X(digest) X(commit) X(result) X(detail)
+    X(host)                                                                                        \
+    X(ssh)                                                                                         \
+    X(action) X(app) X(alias) X(from) X(to) X(digest) X(commit) X(result) X(detail) X(op) X(repo)  \
+        X(branch)
 
 void journal_record_clear(journal_record *rec)
 {

@@ -3,7 +3,12 @@
  * returns, so an acknowledged action survives kill -9 and power loss. A torn last line (a crash
  * mid-write) is detected, ignored with a warning and cut off before the next append; a corrupt
  * line elsewhere is skipped with a warning naming it; no other record is ever lost.
- * One writer per state dir, enforced by a lock; readers need no lock. */
+ * One writer per state dir, enforced by a lock; readers need no lock.
+ *
+ * Writes to git are recorded ahead: an "intent" record (result "intent", with op, commit, repo
+ * and branch) is durable before the push, the outcome after it (the same op). An intent with no
+ * outcome is a push whose fate is unknown — tagpilot stopped, or the transfer broke off — and is
+ * reconciled against the remote (engine_write.c). */
 #ifndef TP_JOURNAL_H
 #define TP_JOURNAL_H
 
@@ -24,8 +29,11 @@ typedef struct journal_record {
     char *to;     /* tag after (or policy for set-policy) */
     char *digest; /* digest bound to the action, when any */
     char *commit; /* git commit id written, when any */
-    char *result; /* "ok", "refused", "error" */
+    char *result; /* "ok", "refused", "error"; "intent" for a write-ahead record */
     char *detail; /* error text or note, when any */
+    char *op;     /* one write's id, shared by its intent records and its outcome */
+    char *repo;   /* repository written to (no credentials), with commit */
+    char *branch; /* branch pushed to, with commit */
 } journal_record;
 
 typedef enum journal_mode {

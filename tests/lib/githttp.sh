@@ -4,6 +4,8 @@
 #                                   (http://127.0.0.1:PORT/git/<repo>.git); every request needs
 #                                   USER:TOKEN. Stopped at exit (at_exit), even when the suite fails.
 #   githttp_stop                    stop it now
+# GITHTTP_BACKEND, when set, is the CGI lighttpd runs instead of git-http-backend (a script
+# that misbehaves on purpose, then execs the real one).
 GITHTTP_PID=""
 GITHTTP_URL=""
 
@@ -21,7 +23,7 @@ server.document-root = "$_gh_dir/www"
 server.bind = "127.0.0.1"
 server.port = $_gh_port
 server.errorlog = "$_gh_dir/error.log"
-alias.url = ("/git" => "/usr/lib/git-core/git-http-backend")
+alias.url = ("/git" => "${GITHTTP_BACKEND:-/usr/lib/git-core/git-http-backend}")
 \$HTTP["url"] =~ "^/git" {
     cgi.assign = ("" => "")
     setenv.add-environment = ("GIT_PROJECT_ROOT" => "$_gh_root", "GIT_HTTP_EXPORT_ALL" => "")

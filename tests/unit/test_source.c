@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include "source/gitcred.h"
+#include "source/giturl.h"
+#include "source/repotree.h"
 #include "source/gitrepo.h"
 #include "source/source.h"
 
@@ -277,4 +279,75 @@ Test(source, an_empty_folder_reads_as_no_apps)
     cr_expect_eq(seen.last_total, 0);
     app_list_free(&list);
     cr_expect_eq(rmdir(dir), 0);
+}
+
+/* Paths from a repository stay inside it: cleaned, or refused with what they were. */
+Test(source, repopath_clean_confines)
+{
+    static const struct {
+        const char *in, *out; /* out NULL: refused */
+    } cases[] = {
+        {"", ""},
+        {".", ""},
+        {"./charts//web/./", "charts/web"},
+        {"a/b", "a/b"},
+        {"..", NULL},
+        {"charts/../../etc", NULL},
+        {"a/..", NULL},
+        {"/etc/passwd", NULL},
+        {"a\nb", NULL},
+        {"a\x1b[2Jb", NULL},
+        {"...", "..."}, /* a name, not a way up */
+        {"..a/b..", "..a/b.."},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *out = NULL;
+        tp_err err = {{0}};
+        int rc = repopath_clean(cases[i].in, "source path", &out, &err);
+        if (cases[i].out) {
+            cr_assert_eq(rc, 0, "case %zu: %s", i, err.msg);
+            cr_assert_str_eq(out, cases[i].out, "case %zu", i);
+        } else {
+            cr_assert_eq(rc, -1, "case %zu accepted as '%s'", i, out ? out : "");
+            cr_assert(strstr(err.msg, "source path"), "case %zu: %s", i, err.msg);
+        }
+        free(out);
+    }
+}
+
+/* Credentials by URL prefix: scheme, host and port must be the same, the path a prefix at a
+ * '/' boundary, the longest wins; scp-like and default ports are understood. */
+Test(source, git_credentials_match_by_prefix)
+{
+    const char *const rules[] = {
+        "https://git.example.com/",          /* 0 */
+        "https://git.example.com/platform/", /* 1 */
+        "ssh://git@git.example.com/team",    /* 2 */
+        "http://git.example.com/",           /* 3 */
+    };
+    static const struct {
+        const char *url;
+        long want;
+    } cases[] = {
+        {"https://git.example.com/x.git", 0},
+        {"https://GIT.example.com:443/platform/config.git", 1},
+        {"https://bot:tok@git.example.com/platform/config.git", 1},
+        {"https://git.example.com/platform-evil/x.git", 0},
+        {"https://git.example.com:8443/x.git", -1},
+        {"https://git.example.com.evil.io/x.git", -1},
+        {"git@git.example.com:team/app.git", 2},
+        {"ssh://git.example.com:22/team/app.git", 2},
+        {"git@git.example.com:teamx/app.git", -1},
+        {"http://git.example.com/x.git", 3},
+        {"file:///srv/x.git", -1},
+        {"not a url", -1},
+        {"", -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        cr_assert_eq(giturl_best_match(cases[i].url, rules, 4), cases[i].want, "case %zu: %s", i,
+                     cases[i].url);
+    char *server = giturl_server("https://bot:x@Git.Example.com/platform/config.git");
+    cr_assert_str_eq(server, "https://git.example.com:443/");
+    free(server);
+    cr_assert_null(giturl_server("::"));
 }
