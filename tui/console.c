@@ -236,11 +236,11 @@ static void console_filter_apply(console *c)
     console_rebuild_rows(c);
 }
 
-static void console_filter_key(console *c, int key)
+static void console_filter_key(console *c, key_event ev)
 {
     strbuf *t = &c->filter_text;
     c->dirty = true;
-    if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+    if (key_is(ev, '\n') || key_is(ev, '\r') || key_is(ev, KEY_ENTER)) {
         c->filter_editing = false;
         console_select(c, 0);
         c->table_top = 0;
@@ -250,14 +250,14 @@ static void console_filter_key(console *c, int key)
                            filter_is_literal(c->filter) ? " (as text: not a valid regex)" : "");
         return;
     }
-    if (key == 033) {
+    if (key_is(ev, 033)) {
         c->filter_editing = false;
         strbuf_free(t);
         console_filter_apply(c);
         console_status(c, false, "filter cleared");
         return;
     }
-    if (key == KEY_BACKSPACE || key == 127 || key == 8) {
+    if (key_is(ev, KEY_BACKSPACE) || key_is(ev, 127) || key_is(ev, 8)) {
         /* drop one whole UTF-8 character */
         while (t->len > 0) {
             unsigned char last = (unsigned char)t->data[--t->len];
@@ -269,12 +269,12 @@ static void console_filter_key(console *c, int key)
         console_filter_apply(c);
         return;
     }
-    if (key < 0x20 || (key >= KEY_MIN && key <= KEY_MAX) || key == 0x7f)
+    if (!key_is_text(ev))
         return;
     char mb[MB_LEN_MAX];
     mbstate_t st;
     memset(&st, 0, sizeof st);
-    size_t n = wcrtomb(mb, (wchar_t)key, &st);
+    size_t n = wcrtomb(mb, (wchar_t)ev.value, &st);
     if (n == (size_t)-1 || t->len + n > 200)
         return;
     strbuf_append(t, mb, n);
@@ -282,26 +282,27 @@ static void console_filter_key(console *c, int key)
     console_select(c, 0);
 }
 
-void console_key(console *c, int key)
+void console_key(console *c, key_event ev)
 {
     c->dirty = true;
-    if (key == KEY_RESIZE)
+    if (key_is(ev, KEY_RESIZE))
         return;
-    if (key == 0x0c) { /* Ctrl-L: the screen got garbled by something else; paint it all again */
+    if (key_is(ev, 0x0c)) { /* Ctrl-L: the screen got garbled by something else; paint it all
+                               again */
         clearok(curscr, TRUE);
         return;
     }
     if (dialog_is_open(&c->dialog)) {
-        dialog_key(c, key);
+        dialog_key(c, ev);
         return;
     }
     if (c->filter_editing) {
-        console_filter_key(c, key);
+        console_filter_key(c, ev);
         return;
     }
-    key_action action = keys_lookup(key, c->read_only);
+    key_action action = keys_lookup(ev, c->read_only);
     if (action == ACT_NONE && c->read_only) {
-        key_action would = keys_lookup(key, false);
+        key_action would = keys_lookup(ev, false);
         if (would != ACT_NONE) {
             console_status(c, true, "read-only: '%s' (%s) is locked", keys_entry(would)->label,
                            keys_entry(would)->name);
@@ -339,7 +340,7 @@ void console_key(console *c, int key)
     default:
         break;
     }
-    top->handle(c, action, key);
+    top->handle(c, action, ev);
 }
 
 /* The two header lines: where from, what the engine does, the lock. */

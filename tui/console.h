@@ -25,7 +25,7 @@ typedef struct view_ops {
     /* Draw into screen rows [top, top + height). */
     void (*draw)(console *c, int top, int height);
     /* An action from the key table (or ACT_NONE with the raw key); true when used. */
-    bool (*handle)(console *c, key_action action, int key);
+    bool (*handle)(console *c, key_action action, key_event ev);
     /* A new snapshot arrived (or the view was opened): rebuild what it shows. May be NULL. */
     void (*reload)(console *c);
 } view_ops;
@@ -103,8 +103,8 @@ void console_init(console *c, bool read_only, bool ascii);
 void console_free(console *c);
 /* Take this snapshot (the console takes over the reference): rebuild rows and views. */
 void console_set_snapshot(console *c, model_snapshot *snap);
-/* One key press (from wget_wch: `is_code` for KEY_* codes). */
-void console_key(console *c, int key);
+/* One key press (from get_wch: a key code or a character). */
+void console_key(console *c, key_event ev);
 /* Draw everything that is on screen now (curses must be up). */
 void console_draw(console *c);
 

@@ -106,7 +106,7 @@ static void console_read_keys(console *c)
             c->dirty = true;
             continue;
         }
-        console_key(c, (int)ch);
+        console_key(c, kind == KEY_CODE_YES ? key_code((int)ch) : key_char((int)ch));
     }
 }
 

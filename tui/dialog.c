@@ -227,99 +227,62 @@ static void dialog_submit(console *c)
     dialog_clear(d);
 }
 
-static void dialog_choose_key(console *c, int key)
+static void dialog_choose_key(console *c, key_event ev)
 {
     dialog *d = &c->dialog;
     size_t n = d->choices.count;
-    switch (key) {
-    case 'j':
-    case KEY_DOWN:
+    if (key_is(ev, 'j') || key_is(ev, KEY_DOWN)) {
         if (d->chosen + 1 < n)
             d->chosen++;
-        break;
-    case 'k':
-    case KEY_UP:
+    } else if (key_is(ev, 'k') || key_is(ev, KEY_UP)) {
         if (d->chosen > 0)
             d->chosen--;
-        break;
-    case KEY_NPAGE:
+    } else if (key_is(ev, KEY_NPAGE)) {
         d->chosen = d->chosen + 10 < n ? d->chosen + 10 : n - 1;
-        break;
-    case KEY_PPAGE:
+    } else if (key_is(ev, KEY_PPAGE)) {
         d->chosen = d->chosen > 10 ? d->chosen - 10 : 0;
-        break;
-    case 'g':
-    case KEY_HOME:
+    } else if (key_is(ev, 'g') || key_is(ev, KEY_HOME)) {
         d->chosen = 0;
-        break;
-    case 'G':
-    case KEY_END:
+    } else if (key_is(ev, 'G') || key_is(ev, KEY_END)) {
         d->chosen = n - 1;
-        break;
-    case '\n':
-    case '\r':
-    case KEY_ENTER: {
+    } else if (key_is(ev, '\n') || key_is(ev, '\r') || key_is(ev, KEY_ENTER)) {
         const model_image *img = model_find(c->snap, d->app, d->alias);
         if (!img) {
             console_status(c, true, "%s/%s is gone from the latest scan", d->app, d->alias);
             dialog_clear(d);
-            break;
+            return;
         }
         d->tag = xstrdup(d->choices.items[d->chosen]);
         dialog_confirm_stage(d, img);
-        break;
-    }
-    case 'n':
-    case 'q':
-    case 033:
+    } else if (key_is(ev, 'n') || key_is(ev, 'q') || key_is(ev, 033)) {
         console_status(c, false, "cancelled");
         dialog_clear(d);
-        break;
-    default:
-        break;
     }
 }
 
-void dialog_key(console *c, int key)
+void dialog_key(console *c, key_event ev)
 {
     dialog *d = &c->dialog;
     c->dirty = true;
     if (d->kind == DIALOG_CHOOSE) {
-        dialog_choose_key(c, key);
+        dialog_choose_key(c, ev);
         return;
     }
-    switch (key) {
-    case 'y':
-    case 'Y':
+    if (key_is(ev, 'y') || key_is(ev, 'Y')) {
         dialog_submit(c);
-        break;
-    case 'n':
-    case 'N':
-    case 'q':
-    case 033:
+    } else if (key_is(ev, 'n') || key_is(ev, 'N') || key_is(ev, 'q') || key_is(ev, 033)) {
         console_status(c, false, "cancelled: nothing was written");
         dialog_clear(d);
-        break;
-    case '\t':
-    case KEY_BTAB:
-    case KEY_LEFT:
-    case KEY_RIGHT:
-    case 'h':
-    case 'l':
+    } else if (key_is(ev, '\t') || key_is(ev, KEY_BTAB) || key_is(ev, KEY_LEFT) ||
+               key_is(ev, KEY_RIGHT) || key_is(ev, 'h') || key_is(ev, 'l')) {
         d->focus = d->focus == DIALOG_FOCUS_CONFIRM ? DIALOG_FOCUS_CANCEL : DIALOG_FOCUS_CONFIRM;
-        break;
-    case '\n':
-    case '\r':
-    case KEY_ENTER:
+    } else if (key_is(ev, '\n') || key_is(ev, '\r') || key_is(ev, KEY_ENTER)) {
         if (d->focus == DIALOG_FOCUS_CONFIRM) {
             dialog_submit(c);
         } else {
             console_status(c, false, "cancelled: nothing was written");
             dialog_clear(d);
         }
-        break;
-    default:
-        break;
     }
 }
 

@@ -41,7 +41,7 @@ struct console;
 void dialog_open(struct console *c, key_action action);
 bool dialog_is_open(const dialog *d);
 /* A key while the dialog is open (always consumed). */
-void dialog_key(struct console *c, int key);
+void dialog_key(struct console *c, key_event ev);
 void dialog_draw(struct console *c);
 void dialog_clear(dialog *d);
 

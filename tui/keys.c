@@ -4,10 +4,10 @@
 #include <curses.h>
 #include <stdlib.h>
 
-_Static_assert(KEYCODE_DOWN == KEY_DOWN && KEYCODE_UP == KEY_UP && KEYCODE_HOME == KEY_HOME &&
-                   KEYCODE_BACKSPACE == KEY_BACKSPACE && KEYCODE_NPAGE == KEY_NPAGE &&
-                   KEYCODE_PPAGE == KEY_PPAGE && KEYCODE_ENTER == KEY_ENTER &&
-                   KEYCODE_END == KEY_END,
+_Static_assert(KEYCODE_MIN == KEY_MIN && KEYCODE_DOWN == KEY_DOWN && KEYCODE_UP == KEY_UP &&
+                   KEYCODE_HOME == KEY_HOME && KEYCODE_BACKSPACE == KEY_BACKSPACE &&
+                   KEYCODE_NPAGE == KEY_NPAGE && KEYCODE_PPAGE == KEY_PPAGE &&
+                   KEYCODE_ENTER == KEY_ENTER && KEYCODE_END == KEY_END,
                "keys.h key codes must match <curses.h>");
 
 static const key_entry key_entries[] = {
@@ -28,15 +28,13 @@ const key_entry *keys_entry(key_action action)
     return &key_entries[action];
 }
 
-key_action keys_lookup(int key, bool read_only)
+key_action keys_lookup(key_event ev, bool read_only)
 {
-    if (key == '\r')
-        key = '\n';
-    if (key == KEYCODE_NONE)
-        return ACT_NONE;
+    if (key_is(ev, '\r'))
+        ev = key_char('\n');
     for (int a = ACT_NONE + 1; a < ACT_COUNT; a++) {
         const key_entry *e = &key_entries[a];
-        if (e->key != key && e->alt != key)
+        if (!key_is(ev, e->key) && !key_is(ev, e->alt))
             continue;
         return read_only && e->dangerous ? ACT_NONE : e->action;
     }

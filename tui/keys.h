@@ -23,6 +23,37 @@
 #define KEYCODE_END       0550
 #define KEYCODE_ESC       033
 #define KEYCODE_NONE      (-1)
+#define KEYCODE_MIN       0401 /* curses' KEY_MIN: key codes from here on, characters below */
+
+/* One key press as curses reports it: a key code (KEY_DOWN, ...; is_code) or a typed
+ * character (a wide character). Only the flag tells them apart: U+0102 'Ă' has KEY_DOWN's
+ * number, U+0107 'ć' KEY_BACKSPACE's. */
+typedef struct key_event {
+    int value;
+    bool is_code;
+} key_event;
+
+static inline key_event key_char(int ch)
+{
+    return (key_event){ch, false};
+}
+
+static inline key_event key_code(int code)
+{
+    return (key_event){code, true};
+}
+
+/* The press is `key` as the key table writes keys: a code (>= KEYCODE_MIN) or a character. */
+static inline bool key_is(key_event ev, int key)
+{
+    return key != KEYCODE_NONE && ev.value == key && ev.is_code == (key >= KEYCODE_MIN);
+}
+
+/* A character that types into a prompt (not a control character, not a key code). */
+static inline bool key_is_text(key_event ev)
+{
+    return !ev.is_code && ev.value >= 0x20 && ev.value != 0x7f;
+}
 
 /* X(action, key, alternate key, label, name, help text, dangerous, in the hint line) */
 #define KEY_TABLE(X)                                                                               \
@@ -73,7 +104,7 @@ typedef struct key_entry {
 const key_entry *keys_entry(key_action action);
 /* What a key press means; ACT_NONE when unbound, which is what a dangerous key is in
  * read-only mode. Enter arrives as '\n', '\r' or KEY_ENTER. */
-key_action keys_lookup(int key, bool read_only);
+key_action keys_lookup(key_event ev, bool read_only);
 /* One line per bound action ("  a         approve the candidate (writes it)"); in read-only mode
  * dangerous ones are listed as locked. Appended to lines. */
 void keys_help_lines(bool read_only, strvec *lines);

@@ -165,7 +165,7 @@ static size_t apps_page(void)
     return LINES > 8 ? (size_t)(LINES - 6) : 1;
 }
 
-static bool apps_handle(console *c, key_action action, int key)
+static bool apps_handle(console *c, key_action action, key_event ev)
 {
     size_t n = c->rows.count;
     switch (action) {
@@ -214,7 +214,7 @@ static bool apps_handle(console *c, key_action action, int key)
         console_status(c, false, "sorted by %s", rows_sort_name(c->sort));
         return true;
     case ACT_BACK:
-        if (key == 033 && c->filter) {
+        if (key_is(ev, 033) && c->filter) {
             filter_free(c->filter);
             c->filter = NULL;
             console_rebuild_rows(c);

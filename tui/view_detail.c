@@ -209,9 +209,9 @@ static void detail_draw(console *c, int top, int height)
     view_scroll_draw(c, &c->detail, top, height);
 }
 
-static bool detail_handle(console *c, key_action action, int key)
+static bool detail_handle(console *c, key_action action, key_event ev)
 {
-    (void)key;
+    (void)ev;
     return view_scroll_handle(c, &c->detail, action);
 }
 

@@ -41,9 +41,9 @@ static void help_draw(console *c, int top, int height)
     view_scroll_draw(c, &c->help, top, height);
 }
 
-static bool help_handle(console *c, key_action action, int key)
+static bool help_handle(console *c, key_action action, key_event ev)
 {
-    (void)key;
+    (void)ev;
     return view_scroll_handle(c, &c->help, action);
 }
 

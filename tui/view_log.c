@@ -20,11 +20,11 @@ static void log_draw(console *c, int top, int height)
     }
 }
 
-static bool log_handle(console *c, key_action action, int key)
+static bool log_handle(console *c, key_action action, key_event ev)
 {
     (void)c;
     (void)action;
-    (void)key;
+    (void)ev;
     return false;
 }
 

@@ -34,8 +34,8 @@ struct journal {
     X(user)                                                                                        \
     X(host)                                                                                        \
     X(ssh)                                                                                         \
-    X(action) X(app) X(alias) X(from) X(to) X(digest) X(commit) X(result) X(detail) X(op) X(repo)  \
-        X(branch)
+    X(action)                                                                                      \
+    X(app) X(alias) X(from) X(to) X(digest) X(commit) X(result) X(detail) X(op) X(repo) X(branch)
 
 void journal_record_clear(journal_record *rec)
 {

@@ -79,7 +79,7 @@ static void start(bool read_only)
 static void keys(const char *typed)
 {
     for (const char *k = typed; *k; k++)
-        console_key(&c, (unsigned char)*k);
+        console_key(&c, key_char((unsigned char)*k));
 }
 
 static const char *selected_app(void)
@@ -186,7 +186,7 @@ Test(console, esc_clears_the_filter_and_selection_survives_snapshots)
     start(false);
     keys("/cat\n");
     cr_assert_str_eq(selected_app(), "catalog");
-    console_key(&c, 033);
+    console_key(&c, key_char(033));
     cr_assert_null(c.filter);
     cr_assert_eq(c.rows.count, 3);
     cr_assert_str_eq(selected_app(), "catalog", "the selection stays on its image");
@@ -206,5 +206,27 @@ Test(console, esc_clears_the_filter_and_selection_survives_snapshots)
     keys("q");
     keys("q");
     cr_assert(c.quit);
+    console_free(&c);
+}
+
+/* A character is not a key code with the same number: 'Ă' (U+0102, KEY_DOWN's 0402) does not
+ * move the selection, 'ć' (U+0107, KEY_BACKSPACE's) and 'ą' (U+0105, KEY_RIGHT's) type into the
+ * filter; the real Down and Backspace still work. */
+Test(console, characters_are_not_key_codes)
+{
+    start(false);
+    cr_assert_str_eq(selected_app(), "bookstore");
+    console_key(&c, key_char(0x102));
+    cr_assert_str_eq(selected_app(), "bookstore", "'Ă' moved the selection");
+    console_key(&c, key_code(KEYCODE_DOWN));
+    cr_assert_str_neq(selected_app(), "bookstore", "Down did not move the selection");
+    keys("/");
+    console_key(&c, key_char(0x107));
+    console_key(&c, key_char(0x105));
+    cr_assert_str_eq(c.filter_text.data, "\xc4\x87\xc4\x85", "typed: '%s'", c.filter_text.data);
+    console_key(&c, key_code(KEYCODE_BACKSPACE));
+    cr_assert_str_eq(c.filter_text.data, "\xc4\x87", "after Backspace: '%s'", c.filter_text.data);
+    console_key(&c, key_char(0x3a9)); /* Ω: any printable character, Latin or not */
+    cr_assert_str_eq(c.filter_text.data, "\xc4\x87\xce\xa9");
     console_free(&c);
 }

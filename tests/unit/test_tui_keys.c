@@ -8,37 +8,38 @@
 
 Test(keys, binds_the_design_keys)
 {
-    cr_assert_eq(keys_lookup('j', false), ACT_DOWN);
-    cr_assert_eq(keys_lookup(KEYCODE_DOWN, false), ACT_DOWN);
-    cr_assert_eq(keys_lookup('k', false), ACT_UP);
-    cr_assert_eq(keys_lookup('g', false), ACT_TOP);
-    cr_assert_eq(keys_lookup('G', false), ACT_BOTTOM);
-    cr_assert_eq(keys_lookup('\n', false), ACT_OPEN);
-    cr_assert_eq(keys_lookup('\r', false), ACT_OPEN);
-    cr_assert_eq(keys_lookup(KEYCODE_ENTER, false), ACT_OPEN);
-    cr_assert_eq(keys_lookup('/', false), ACT_FILTER);
-    cr_assert_eq(keys_lookup('s', false), ACT_SORT);
-    cr_assert_eq(keys_lookup('a', false), ACT_APPROVE);
-    cr_assert_eq(keys_lookup('p', false), ACT_PIN);
-    cr_assert_eq(keys_lookup('u', false), ACT_UNPIN);
-    cr_assert_eq(keys_lookup('r', false), ACT_ROLLBACK);
-    cr_assert_eq(keys_lookup('x', false), ACT_SKIP);
-    cr_assert_eq(keys_lookup('R', false), ACT_REFRESH);
-    cr_assert_eq(keys_lookup('l', false), ACT_LOG);
-    cr_assert_eq(keys_lookup('t', false), ACT_THEME);
-    cr_assert_eq(keys_lookup('?', false), ACT_HELP);
-    cr_assert_eq(keys_lookup('q', false), ACT_BACK);
-    cr_assert_eq(keys_lookup(KEYCODE_ESC, false), ACT_BACK);
-    cr_assert_eq(keys_lookup('Z', false), ACT_NONE);
-    cr_assert_eq(keys_lookup(KEYCODE_NONE, false), ACT_NONE);
+    cr_assert_eq(keys_lookup(key_char('j'), false), ACT_DOWN);
+    cr_assert_eq(keys_lookup(key_code(KEYCODE_DOWN), false), ACT_DOWN);
+    cr_assert_eq(keys_lookup(key_char('k'), false), ACT_UP);
+    cr_assert_eq(keys_lookup(key_char('g'), false), ACT_TOP);
+    cr_assert_eq(keys_lookup(key_char('G'), false), ACT_BOTTOM);
+    cr_assert_eq(keys_lookup(key_char('\n'), false), ACT_OPEN);
+    cr_assert_eq(keys_lookup(key_char('\r'), false), ACT_OPEN);
+    cr_assert_eq(keys_lookup(key_code(KEYCODE_ENTER), false), ACT_OPEN);
+    cr_assert_eq(keys_lookup(key_char('/'), false), ACT_FILTER);
+    cr_assert_eq(keys_lookup(key_char('s'), false), ACT_SORT);
+    cr_assert_eq(keys_lookup(key_char('a'), false), ACT_APPROVE);
+    cr_assert_eq(keys_lookup(key_char('p'), false), ACT_PIN);
+    cr_assert_eq(keys_lookup(key_char('u'), false), ACT_UNPIN);
+    cr_assert_eq(keys_lookup(key_char('r'), false), ACT_ROLLBACK);
+    cr_assert_eq(keys_lookup(key_char('x'), false), ACT_SKIP);
+    cr_assert_eq(keys_lookup(key_char('R'), false), ACT_REFRESH);
+    cr_assert_eq(keys_lookup(key_char('l'), false), ACT_LOG);
+    cr_assert_eq(keys_lookup(key_char('t'), false), ACT_THEME);
+    cr_assert_eq(keys_lookup(key_char('?'), false), ACT_HELP);
+    cr_assert_eq(keys_lookup(key_char('q'), false), ACT_BACK);
+    cr_assert_eq(keys_lookup(key_char(KEYCODE_ESC), false), ACT_BACK);
+    cr_assert_eq(keys_lookup(key_char('Z'), false), ACT_NONE);
+    cr_assert_eq(keys_lookup(key_code(KEYCODE_NONE), false), ACT_NONE);
 }
 
 Test(keys, read_only_unbinds_exactly_the_dangerous_keys)
 {
     const char *dangerous = "apurx";
     for (const char *k = dangerous; *k; k++) {
-        cr_assert(keys_entry(keys_lookup(*k, false))->dangerous, "%c should be dangerous", *k);
-        cr_assert_eq(keys_lookup(*k, true), ACT_NONE, "%c bound in read-only", *k);
+        cr_assert(keys_entry(keys_lookup(key_char(*k), false))->dangerous, "%c should be dangerous",
+                  *k);
+        cr_assert_eq(keys_lookup(key_char(*k), true), ACT_NONE, "%c bound in read-only", *k);
     }
     int dangerous_count = 0;
     for (int a = ACT_NONE + 1; a < ACT_COUNT; a++) {
@@ -46,15 +47,19 @@ Test(keys, read_only_unbinds_exactly_the_dangerous_keys)
         cr_assert_eq(e->action, a, "table row %d out of order", a);
         if (e->dangerous) {
             dangerous_count++;
-            cr_assert_eq(keys_lookup(e->key, true), ACT_NONE);
+            cr_assert_eq(
+                keys_lookup(e->key >= KEYCODE_MIN ? key_code(e->key) : key_char(e->key), true),
+                ACT_NONE);
         } else {
-            cr_assert_eq(keys_lookup(e->key, true), e->action, "%s lost in read-only", e->name);
+            cr_assert_eq(
+                keys_lookup(e->key >= KEYCODE_MIN ? key_code(e->key) : key_char(e->key), true),
+                e->action, "%s lost in read-only", e->name);
         }
     }
     cr_assert_eq(dangerous_count, 5);
     /* 'R' (refresh) reads only: it stays bound; 'y' confirms dialogs only and is no table key */
-    cr_assert_eq(keys_lookup('R', true), ACT_REFRESH);
-    cr_assert_eq(keys_lookup('y', true), ACT_NONE);
+    cr_assert_eq(keys_lookup(key_char('R'), true), ACT_REFRESH);
+    cr_assert_eq(keys_lookup(key_char('y'), true), ACT_NONE);
 }
 
 Test(keys, help_has_one_line_per_key_and_marks_locked_ones)

@@ -144,7 +144,7 @@ static void expect_screen(const char *name, const char *want)
 static void keys(const char *typed)
 {
     for (const char *k = typed; *k; k++)
-        console_key(&c, (unsigned char)*k);
+        console_key(&c, key_char((unsigned char)*k));
 }
 
 /* What each screen must show (TP_GOLDEN_DUMP=DIR writes the current ones). */
