@@ -50,7 +50,6 @@ typedef struct digest_entry {
     char *key; /* host key | repo | tag | "verified" or "head" */
     reg_host *host;
     char *repo, *tag;
-    bool verified; /* GET + SHA-256, not the registry's word from a HEAD */
     unsigned long cycle;
     int64_t fetched_ms;
     entry_state state;
@@ -520,7 +519,6 @@ void ops_tag_digest(registry_client *c, const imageref *ref, const char *tag, bo
     e->host = h;
     e->repo = repo;
     e->tag = xstrdup(tag);
-    e->verified = verified;
     e->cycle = c->cycle;
     e->waiters = xmalloc(sizeof *e->waiters);
     e->waiters[e->n_waiters++] = (digest_waiter){cb, ud, counted};

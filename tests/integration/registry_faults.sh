@@ -149,6 +149,7 @@ for strategy in semver alphabetical newest-build; do
     check "badtags, $strategy: asked nothing but the list and the valid tags' manifests" \
         only_expected_requests
 done
+tp test "$F/fault/badtags" --registries-conf-path "$CONF" --update-strategy alphabetical --format json
 check "the 4 MiB tag is kept cut to 255 bytes and marked" \
     [ "$(jq -r '.tags[].tag | select(startswith("zzzz"))' "$OUT")" = "$(printf 'z%.0s' $(seq 255))…" ]
 check "so the whole answer stays small ($(wc -c <"$OUT") bytes)" [ "$(wc -c <"$OUT")" -lt 20000 ]
