@@ -1,11 +1,15 @@
 /* engine_registry: a cycle's questions to the registries — one tag listing per repository,
  * shared by its images; the selection over it (shared by images that select alike); the digest
  * of a new candidate, and per-tag metadata for the strategies that need it. Answers come back
- * as callbacks while engine_drive_registry runs; a failure is that image's error alone. */
+ * as callbacks while engine_drive_registry runs; a failure is that image's error alone. A
+ * registry that has not answered by the client's cycle deadline (counted from
+ * registry_client_begin_cycle here) fails its own images and no one else's. Tags outside the
+ * tag grammar are never asked about: they would go into a URL, and no strategy picks them. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine_internal.h"
+#include "imageref.h"
 
 typedef struct op_ctx {
     engine *e;
@@ -115,9 +119,11 @@ static void image_done(engine *e, tracked *t)
          * every image an operator may be asked about. */
         if (!t->failed && t->candidate && !t->candidate_digest && str_eq(t->candidate, t->hint_tag))
             t->candidate_digest = xstrdup(t->hint_digest); /* seen last cycle */
+        /* The registry's word (HEAD) is enough here: nothing is written from it, and an
+         * approval re-reads the verified digest (engine_act.c, digest_now). */
         if (!t->failed && t->candidate && !t->candidate_digest && !tracked_same_as_current(t)) {
-            registry_tag_digest(e->registry, &t->image->ref, t->candidate, candidate_digest_cb,
-                                ctx_new(e, t, 0));
+            registry_tag_digest_head(e->registry, &t->image->ref, t->candidate, candidate_digest_cb,
+                                     ctx_new(e, t, 0));
             return;
         }
     }
@@ -154,6 +160,26 @@ static void tag_digest_cb(void *ud, const char *digest, const tp_err *err)
     op_finished(c);
 }
 
+/* The digest strategy writes "tag@digest", so the digest it offers must be verified (a GET and
+ * the SHA-256 of the body). A HEAD each cycle tells whether the followed tag moved; only a
+ * digest not already known to be good — the one git has, the one verified last cycle — costs
+ * the GET. */
+static void followed_head_cb(void *ud, const char *digest, const tp_err *err)
+{
+    op_ctx *c = ud;
+    tracked *t = c->t;
+    if (err) {
+        tag_digest_cb(ud, NULL, err);
+        return;
+    }
+    bool known = str_eq(digest, t->current_digest) ||
+                 (str_eq(t->hint_tag, t->image->constraint) && str_eq(digest, t->hint_digest));
+    if (known)
+        tag_digest_cb(ud, digest, NULL);
+    else
+        registry_tag_digest(c->e->registry, &t->image->ref, t->image->constraint, tag_digest_cb, c);
+}
+
 /* The repository's table: last cycle's when the registry lists the same tags (so everything
  * built on it stays shared), else a new one that replaces it. */
 static tag_table *shared_table(engine *e, const char *repository, const strvec *names)
@@ -181,14 +207,16 @@ static void tags_cb(void *ud, const strvec *tags, const tp_err *err)
     const tag_list *list = &t->tags->list;
     if (img->strategy == STRATEGY_NEWEST_BUILD) {
         for (size_t i = 0; i < list->count; i++)
-            if (tagfilter_check(t->filter, list->items[i].name, NULL) == TAGFILTER_ALLOWED)
+            if (imageref_tag_valid(list->items[i].name) &&
+                tagfilter_check(t->filter, list->items[i].name, NULL) == TAGFILTER_ALLOWED)
                 registry_image_metadata(e->registry, &img->ref, list->items[i].name, img->platforms,
                                         img->n_platforms, meta_cb, ctx_new(e, t, i));
-    } else if (img->strategy == STRATEGY_DIGEST && img->constraint) {
+    } else if (img->strategy == STRATEGY_DIGEST && img->constraint &&
+               imageref_tag_valid(img->constraint)) {
         for (size_t i = 0; i < list->count; i++)
             if (strcmp(list->items[i].name, img->constraint) == 0)
-                registry_tag_digest(e->registry, &img->ref, img->constraint, tag_digest_cb,
-                                    ctx_new(e, t, i));
+                registry_tag_digest_head(e->registry, &img->ref, img->constraint, followed_head_cb,
+                                         ctx_new(e, t, i));
     }
     op_finished(c);
 }

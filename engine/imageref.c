@@ -138,6 +138,12 @@ static bool valid_tag(const char *s, size_t n)
     return true;
 }
 
+bool imageref_tag_valid(const char *tag)
+{
+    /* strnlen: a 4 MiB tag is refused after TAG_MAX + 1 bytes, not measured */
+    return tag && valid_tag(tag, strnlen(tag, TAG_MAX + 1));
+}
+
 /* digest := algorithm ':' hex, algorithm := [A-Za-z][A-Za-z0-9]* ([-_+.][A-Za-z][A-Za-z0-9]*)*,
  * hex at least 32 digits. The algorithms go-digest registers must be lower-case hex of their
  * exact length (sha256: 64, sha384: 96, sha512: 128). */

@@ -28,6 +28,9 @@ int imageref_parse(const char *s, imageref *out, tp_err *err);
 void imageref_free(imageref *ref);
 /* Deep copy. */
 void imageref_copy(imageref *dst, const imageref *src);
+/* True when tag is one in distribution's grammar, [A-Za-z0-9_][A-Za-z0-9._-]{0,127}. Tags a
+ * registry lists are checked with this before one is chosen or put into a URL. */
+bool imageref_tag_valid(const char *tag);
 /* True when the first path component names a registry host (has '.' or ':' or is "localhost"). */
 bool imageref_is_host(const char *component, size_t len);
 

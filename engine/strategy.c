@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "imageref.h"
 #include "semver.h"
 
 /* ---- names ---- */
@@ -434,6 +435,10 @@ int strategy_select(const strategy_params *params, const tag_list *tags, strateg
     for (size_t i = 0; i < n; i++) {
         tag_verdict *v = &out->verdicts[i];
         v->index = i;
+        if (!imageref_tag_valid(tags->items[i].name)) {
+            v->reason = REASON_INVALID_TAG;
+            continue;
+        }
         if (filtered_out(params->filter, tags->items[i].name, v))
             continue;
         if (!judge(params, constraint, detail, &tags->items[i], versions ? &versions[i] : NULL, v))
@@ -511,6 +516,9 @@ const char *strategy_reason_text(const tag_verdict *v, char *buf, size_t len)
             snprintf(buf, len, "no image for platform %s", d);
         else
             snprintf(buf, len, "no image for the wanted platform");
+        break;
+    case REASON_INVALID_TAG:
+        snprintf(buf, len, "not a valid tag");
         break;
     default:
         snprintf(buf, len, "unknown reason");

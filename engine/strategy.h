@@ -70,6 +70,7 @@ typedef enum tag_reason {
     REASON_NO_CREATED,        /* "no build date known" (newest-build) */
     REASON_NOT_FOLLOWED,      /* "not the followed tag '<tag>'" (digest) */
     REASON_PLATFORM_MISMATCH, /* "no image for platform …" (newest-build; set by the registry) */
+    REASON_INVALID_TAG,       /* "not a valid tag": outside distribution's tag grammar */
 } tag_reason;
 
 typedef struct tag_verdict {
@@ -94,10 +95,12 @@ typedef struct strategy_result {
 
 /* Select a candidate. Fails only on a bad constraint ("invalid semver constraint '…': …") or a
  * digest strategy without a tag to follow ("digest strategy needs a tag to follow …").
- * Filters come first. semver: the highest satisfying version, equal versions by the greater tag
- * string; a NULL/blank constraint is "*". newest-build: the latest created, ties by tag string;
- * alphabetical: the greatest tag string; both ignore the constraint, as AIU does. digest: the
- * constraint names the tag to follow; the candidate is that tag when present (its digest is the
+ * A tag outside distribution's grammar (imageref_tag_valid: a newline, a space, non-ASCII, more
+ * than 128 bytes — what a hostile registry may list) is never eligible, under any strategy;
+ * that comes before the filters. semver: the highest satisfying version, equal versions by the
+ * greater tag string; a NULL/blank constraint is "*". newest-build: the latest created, ties by tag
+ * string; alphabetical: the greatest tag string; both ignore the constraint, as AIU does. digest:
+ * the constraint names the tag to follow; the candidate is that tag when present (its digest is the
  * tag's digest). Verdict details borrow from params->constraint and params->filter.
  * Runs in O(n log n) over the tags without per-tag allocation beyond the verdict array. */
 int strategy_select(const strategy_params *params, const tag_list *tags, strategy_result *out,

@@ -8,7 +8,7 @@
 #define CODE_ELIGIBLE     0x10u
 #define CODE_DETAIL_SHIFT 5
 #define CODE_NO_DETAIL    0x7ffu /* the largest index: "no detail" */
-_Static_assert(REASON_PLATFORM_MISMATCH < CODE_REASON_MASK, "a reason must fit in four bits");
+_Static_assert(REASON_INVALID_TAG < CODE_REASON_MASK, "a reason must fit in four bits");
 
 tag_table *tag_table_new(void)
 {

@@ -184,8 +184,10 @@ int auth_parse_token_response(const char *body, size_t len, char **token, long *
     int rc = -1;
     if (cJSON_IsString(t) && t->valuestring[0]) {
         *token = xstrdup(t->valuestring);
-        long e = cJSON_IsNumber(exp) ? (long)exp->valuedouble : 60;
-        *expires_in_s = e < 60 ? 60 : e;
+        /* Clamped before the conversion: a hostile 1e300 would overflow the cast and the
+         * expiry arithmetic after it; a day is longer than any real token lives. */
+        double e = cJSON_IsNumber(exp) ? exp->valuedouble : 60;
+        *expires_in_s = !(e > 60) ? 60 : e >= AUTH_TOKEN_MAX_S ? AUTH_TOKEN_MAX_S : (long)e;
         rc = 0;
     }
     cJSON_Delete(root);

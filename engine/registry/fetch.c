@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "imageref.h"
 #include "registry/internal.h"
 
 int registry_parse_time(const char *s, int64_t *out_ns)
@@ -161,6 +162,8 @@ int registry_fetch_for_test(const registry_fetch_params *p, tag_list *out, tp_er
     for (size_t i = 0; i < ctx.tags.count; i++) {
         items[i] = (fetch_item){&ctx, base + i};
         const char *name = ctx.tags.items[i];
+        if (!imageref_tag_valid(name))
+            continue; /* never chosen, so never asked about (it would go into a URL) */
         if (p->strategy == STRATEGY_NEWEST_BUILD) {
             if (p->filter && tagfilter_check(p->filter, name, NULL) != TAGFILTER_ALLOWED)
                 continue;

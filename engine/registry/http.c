@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-typedef struct http_transfer {
+struct http_transfer {
     CURL *easy;
     struct curl_slist *headers;
     http_done_fn done;
@@ -23,7 +23,7 @@ typedef struct http_transfer {
     char *ca_file;
     char errbuf[CURL_ERROR_SIZE];
     struct http_transfer *prev, *next;
-} http_transfer;
+};
 
 struct http_driver {
     CURLM *multi;
@@ -179,7 +179,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
     return len;
 }
 
-void http_submit(http_driver *d, const http_request_spec *spec, http_done_fn done, void *ud)
+http_transfer *http_submit(http_driver *d, const http_request_spec *spec, http_done_fn done,
+                           void *ud)
 {
     http_transfer *t = xcalloc(1, sizeof *t);
     t->done = done;
@@ -206,6 +207,10 @@ void http_submit(http_driver *d, const http_request_spec *spec, http_done_fn don
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+    /* Credentials stay with the origin they were meant for: with this off (curl's default, set
+     * here so nobody turns it on), curl drops our Authorization header when a redirect leaves
+     * the scheme, host and port of the request (tests/integration/registry_origin.sh). */
+    curl_easy_setopt(e, CURLOPT_UNRESTRICTED_AUTH, 0L);
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)spec->max_redirects);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
@@ -232,7 +237,6 @@ void http_submit(http_driver *d, const http_request_spec *spec, http_done_fn don
         free(h);
     }
     if (spec->authorization) {
-        /* curl does not send a custom Authorization header to another host after a redirect. */
         char *h = xasprintf("Authorization: %s", spec->authorization);
         t->headers = curl_slist_append(t->headers, h);
         memset(h, 0, strlen(h));
@@ -246,6 +250,12 @@ void http_submit(http_driver *d, const http_request_spec *spec, http_done_fn don
     d->transfers = t;
     d->active++;
     curl_multi_add_handle(d->multi, e);
+    return t;
+}
+
+void http_cancel(http_driver *d, http_transfer *t)
+{
+    transfer_free(d, t);
 }
 
 static void classify(http_transfer *t, CURLcode code)
@@ -409,6 +419,57 @@ char *http_url_origin(const char *url)
     p += 3;
     size_t n = strcspn(p, "/?#");
     return xstrndup(url, (size_t)(p - url) + n);
+}
+
+/* Split a URL's origin into lower-cased scheme and host and a port; false when it has none. */
+static bool origin_parts(const char *url, char *scheme, size_t scheme_len, char *host,
+                         size_t host_len, long *port)
+{
+    const char *sep = url ? strstr(url, "://") : NULL;
+    if (!sep || (size_t)(sep - url) >= scheme_len || sep == url)
+        return false;
+    for (size_t i = 0; url + i < sep; i++)
+        scheme[i] = (char)tolower((unsigned char)url[i]);
+    scheme[sep - url] = '\0';
+    const char *auth = sep + 3;
+    size_t n = strcspn(auth, "/?#");
+    if (n == 0 || memchr(auth, '@', n) || n >= host_len)
+        return false; /* user info: not an origin a registry's pages may use */
+    const char *end = auth + n, *colon = NULL;
+    if (*auth == '[') { /* [v6]:port */
+        const char *close = memchr(auth, ']', n);
+        if (!close)
+            return false;
+        colon = close + 1 < end && close[1] == ':' ? close + 1 : NULL;
+    } else {
+        colon = memchr(auth, ':', n);
+    }
+    size_t hn = (size_t)((colon ? colon : end) - auth);
+    for (size_t i = 0; i < hn; i++)
+        host[i] = (char)tolower((unsigned char)auth[i]);
+    host[hn] = '\0';
+    if (colon) {
+        char *stop;
+        *port = strtol(colon + 1, &stop, 10);
+        if (stop != end || colon + 1 == end || *port <= 0 || *port > 65535)
+            return false;
+    } else if (strcmp(scheme, "https") == 0) {
+        *port = 443;
+    } else if (strcmp(scheme, "http") == 0) {
+        *port = 80;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+bool http_same_origin(const char *a, const char *b)
+{
+    char sa[16], sb[16], ha[256], hb[256];
+    long pa, pb;
+    return origin_parts(a, sa, sizeof sa, ha, sizeof ha, &pa) &&
+           origin_parts(b, sb, sizeof sb, hb, sizeof hb, &pb) && strcmp(sa, sb) == 0 &&
+           strcmp(ha, hb) == 0 && pa == pb;
 }
 
 char *http_link_next(const char *link, const char *request_url)

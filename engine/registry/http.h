@@ -12,6 +12,7 @@
 #include "util.h"
 
 typedef struct http_driver http_driver;
+typedef struct http_transfer http_transfer;
 
 typedef struct http_request_spec {
     const char *method; /* "GET" or "HEAD" */
@@ -57,14 +58,20 @@ typedef struct http_response {
     bool http2;           /* the response came over HTTP/2 */
 } http_response;
 
-/* Called once per submitted transfer, from inside http_driver_perform (never from submit). The
- * callback may submit new transfers. */
+/* Called once per submitted transfer, from inside http_driver_perform (never from submit), unless
+ * the transfer is cancelled first. The callback may submit new transfers. */
 typedef void (*http_done_fn)(void *ud, http_response *resp);
 
 http_driver *http_driver_new(tp_err *err);
 /* Abort everything in flight without calling callbacks. */
 void http_driver_free(http_driver *d);
-void http_submit(http_driver *d, const http_request_spec *spec, http_done_fn done, void *ud);
+/* Start a transfer. The handle is valid until its callback returns or http_cancel. Redirects
+ * are followed (http/https only); spec->authorization is never sent past a redirect to another
+ * origin (scheme, host, port: curl's rule while CURLOPT_UNRESTRICTED_AUTH stays off). */
+http_transfer *http_submit(http_driver *d, const http_request_spec *spec, http_done_fn done,
+                           void *ud);
+/* Abort a transfer in flight; its callback is not called. */
+void http_cancel(http_driver *d, http_transfer *t);
 /* Wait up to timeout_ms for network activity, the extra fds (readable) or a wakeup, then run
  * callbacks of finished transfers. Returns transfers still running, or -1 (err). */
 int http_driver_perform(http_driver *d, int timeout_ms, const int *extra_fds, size_t n_extra,
@@ -77,5 +84,9 @@ size_t http_driver_active(const http_driver *d);
 char *http_link_next(const char *link, const char *request_url);
 /* "https://host:port" part of a URL (scheme and authority) into a new string; NULL if none. */
 char *http_url_origin(const char *url);
+/* True when two URLs have the same origin: scheme and host compared without case, the port
+ * spelled or implied (80 for http, 443 for https). A URL with user info ("https://a@host") or
+ * without a scheme has no origin and matches nothing. */
+bool http_same_origin(const char *a, const char *b);
 
 #endif

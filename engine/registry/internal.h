@@ -61,9 +61,10 @@ struct reg_call {
     char *url;
     const char *method; /* static */
     call_kind kind;
-    int attempts;      /* 429/5xx retries so far */
-    int auth_attempts; /* 401 answers so far */
-    bool sent_auth;    /* the last send carried an Authorization header */
+    int attempts;        /* 429/5xx retries so far */
+    int auth_attempts;   /* 401 answers so far */
+    bool sent_auth;      /* the last send carried an Authorization header */
+    http_transfer *xfer; /* while in flight */
     int64_t not_before_ms;
     reg_call_fn done;
     void *ud;
@@ -82,11 +83,19 @@ struct registry_client {
     struct ops_state *ops;    /* ops.c */
     struct meta_state *metas; /* meta.c */
     unsigned long cycle;
-    size_t outstanding; /* public operations not yet answered */
+    int64_t cycle_started_ms; /* registry_now_ms() at the last begin_cycle (or creation) */
+    size_t outstanding;       /* public operations not yet answered */
     registry_stats stats;
 };
 
 int64_t registry_now_ms(void);
+/* A copy of a tag (or any registry text) fit for a message: at most 80 bytes, control
+ * characters and invalid UTF-8 escaped. Caller frees. */
+char *registry_shown(const char *text);
+/* Put a call at the end of its host's queue, to start no earlier than not_before_ms. */
+void registry_requeue(reg_call *call, int64_t not_before_ms);
+/* Start every queued call of h that its politeness (and the cycle deadline) allows now. */
+void registry_pump_host(registry_client *c, reg_host *h);
 /* The host serving ref (created on first use) and its repository path (defaultns applied;
  * caller frees). */
 reg_host *registry_host_for(registry_client *c, const imageref *ref, char **repo);
@@ -97,13 +106,27 @@ void registry_call(registry_client *c, reg_host *h, const char *repo, call_kind 
 /* Fill err for an unexpected HTTP status of a call ("registry H: 401 for R — check …"). */
 void registry_status_error(const reg_call *call, long status, const char *what, tp_err *err);
 
+/* call.c */
+/* Send a call that holds a politeness slot, with the Authorization its host's scheme needs
+ * (fetching a token first when none is cached). */
+void call_send(reg_call *call);
+/* Finish a call with err: its callback runs, then it is freed. */
+void call_fail(reg_call *call, const tp_err *err);
+void call_free(reg_call *call);
+/* Token fetches: free all (no callbacks); whether h has one running; fail h's first one and
+ * the calls waiting for it (false when it has none). */
+void call_tokens_free(registry_client *c);
+bool call_tokens_busy(const registry_client *c, const reg_host *h);
+bool call_tokens_expire(registry_client *c, const reg_host *h, const tp_err *err);
+
 /* ops.c */
 void ops_init(registry_client *c);
 void ops_free(registry_client *c);
 void ops_begin_cycle(registry_client *c);
-/* registry_tag_digest; counted false for lookups on behalf of another operation. */
-void ops_tag_digest(registry_client *c, const imageref *ref, const char *tag, registry_digest_cb cb,
-                    void *ud, bool counted);
+/* registry_tag_digest (verified) or registry_tag_digest_head; counted false for lookups on
+ * behalf of another operation. */
+void ops_tag_digest(registry_client *c, const imageref *ref, const char *tag, bool verified,
+                    registry_digest_cb cb, void *ud, bool counted);
 /* meta.c */
 void meta_ops_init(registry_client *c);
 void meta_ops_free(registry_client *c);

@@ -11,6 +11,10 @@
 
 #include "registry/internal.h"
 
+/* Real indexes list a few dozen platforms; each wanted child costs a manifest request, so a
+ * hostile index of 100,000 children is refused instead of followed. */
+#define MAX_INDEX_CHILDREN 1000
+
 typedef void (*meta_fn)(void *ud, const meta_record *rec, const tp_err *err);
 
 typedef struct meta_waiter {
@@ -247,6 +251,16 @@ static void manifest_done(reg_call *call, http_response *resp, const tp_err *err
     const cJSON *manifests = root ? cJSON_GetObjectItemCaseSensitive(root, "manifests") : NULL;
     const cJSON *config = root ? cJSON_GetObjectItemCaseSensitive(root, "config") : NULL;
     const cJSON *schema = root ? cJSON_GetObjectItemCaseSensitive(root, "schemaVersion") : NULL;
+    if (cJSON_IsArray(manifests) && cJSON_GetArraySize(manifests) > MAX_INDEX_CHILDREN) {
+        tp_err_set(&e,
+                   "registry %s: index %s of %s lists %d manifests — more than tagpilot reads "
+                   "(%d)",
+                   f->host->name, f->digest, f->repo, cJSON_GetArraySize(manifests),
+                   MAX_INDEX_CHILDREN);
+        cJSON_Delete(root);
+        fetch_finish(c, f, &e);
+        return;
+    }
     if (cJSON_IsArray(manifests)) {
         f->rec.is_index = true;
         int n = cJSON_GetArraySize(manifests);
@@ -304,19 +318,24 @@ static void meta_lookup(registry_client *c, reg_host *h, const char *repo, const
     meta_fetch *f = c->metas->fetches;
     while (f && !(strcmp(f->digest, digest) == 0 && f->host == h))
         f = f->next;
-    if (!f) {
+    bool start = !f;
+    if (start) {
         f = xcalloc(1, sizeof *f);
         snprintf(f->digest, sizeof f->digest, "%s", digest);
         f->host = h;
         f->repo = xstrdup(repo);
         f->next = c->metas->fetches;
         c->metas->fetches = f;
+    }
+    /* The waiter goes in first: a call that fails at once (unreadable credentials) finishes
+     * and frees f before registry_call returns. */
+    f->waiters = xrealloc(f->waiters, (f->n_waiters + 1) * sizeof *f->waiters);
+    f->waiters[f->n_waiters++] = (meta_waiter){fn, ud};
+    if (start) {
         char *url = xasprintf("%s/v2/%s/manifests/%s", h->key, repo, digest);
         registry_call(c, h, repo, CALL_MANIFEST, "GET", url, manifest_done, f);
         free(url);
     }
-    f->waiters = xrealloc(f->waiters, (f->n_waiters + 1) * sizeof *f->waiters);
-    f->waiters[f->n_waiters++] = (meta_waiter){fn, ud};
 }
 
 /* ---- one image_metadata request ---- */
@@ -448,5 +467,5 @@ void registry_image_metadata(registry_client *c, const imageref *ref, const char
     op->next = c->metas->ops;
     c->metas->ops = op;
     c->outstanding++;
-    ops_tag_digest(c, ref, tag, on_digest, op, false);
+    ops_tag_digest(c, ref, tag, false, on_digest, op, false);
 }

@@ -1,14 +1,21 @@
-/* registry/ops: ping, tag lists (deduplicated per cycle, paginated) and tag digests (HEAD,
- * deduplicated per cycle). Each keeps its state in a list owned by the client so that freeing
- * the client mid-flight frees everything. Image metadata is in meta.c. */
+/* registry/ops: ping, tag lists (deduplicated per cycle, paginated, bounded) and tag digests
+ * (verified GET or HEAD, deduplicated per cycle). Each keeps its state in a list owned by the
+ * client so that freeing the client mid-flight frees everything. Image metadata is in meta.c. */
 #include "registry/registry.h"
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "imageref.h"
 #include "registry/internal.h"
+#include "strmap.h"
+
+/* A listed tag longer than this is kept cut (it is invalid anyway: the grammar stops at 128), so
+ * a hostile 4 MiB tag costs 255 bytes of memory and of screen. */
+#define TAG_KEPT_MAX 255
 
 typedef struct tags_waiter {
     registry_tags_cb cb;
@@ -26,6 +33,8 @@ typedef struct tags_entry {
     strvec tags;
     tp_err err;
     size_t pages;
+    size_t bytes;     /* page bodies and page URLs so far, against max_list_bytes */
+    strmap page_urls; /* every page URL asked, -> its page number (1-based); while running */
     tags_waiter *waiters;
     size_t n_waiters;
     struct tags_entry *next;
@@ -38,7 +47,7 @@ typedef struct digest_waiter {
 } digest_waiter;
 
 typedef struct digest_entry {
-    char *key; /* host key | repo | tag */
+    char *key; /* host key | repo | tag | "verified" or "head" */
     reg_host *host;
     char *repo, *tag;
     unsigned long cycle;
@@ -74,6 +83,7 @@ static void tags_entry_free(tags_entry *e)
     free(e->key);
     free(e->repo);
     strvec_free(&e->tags);
+    strmap_free(&e->page_urls);
     free(e->waiters);
     free(e);
 }
@@ -182,6 +192,7 @@ void registry_ping(registry_client *c, const imageref *ref, registry_ping_cb cb,
 
 static void tags_finish(registry_client *c, tags_entry *e)
 {
+    strmap_free(&e->page_urls); /* only a listing in progress needs them */
     tags_waiter *w = e->waiters;
     size_t n = e->n_waiters;
     e->waiters = NULL;
@@ -199,7 +210,72 @@ static void tags_page_done(reg_call *call, http_response *resp, const tp_err *er
 static void tags_fetch_page(registry_client *c, tags_entry *e, const char *url)
 {
     e->pages++;
+    e->bytes += strlen(url);
+    strmap_put(&e->page_urls, url, (void *)(uintptr_t)e->pages);
     registry_call(c, e->host, e->repo, CALL_TAGS, "GET", url, tags_page_done, e);
+}
+
+/* cJSON turns the escape \u0000 into a NUL byte that ends the C string early, so that
+ * "v9.9.9\u0000x" would arrive as the valid-looking "v9.9.9". Spell it \u2400 (the visible
+ * symbol for NUL) instead: same length, and the tag stays what it is, invalid. */
+static void spell_out_nul_escapes(char *body, size_t len)
+{
+    char *p = body;
+    while ((p = memmem(p, len - (size_t)(p - body), "\\u0000", 6))) {
+        memcpy(p + 2, "2400", 4);
+        p += 6;
+    }
+}
+
+/* Keep a listed tag; one over TAG_KEPT_MAX bytes is cut at a character boundary and marked. */
+static void keep_tag(strvec *tags, const char *name)
+{
+    size_t n = strnlen(name, TAG_KEPT_MAX + 1);
+    if (n <= TAG_KEPT_MAX) {
+        strvec_push(tags, name);
+        return;
+    }
+    n = TAG_KEPT_MAX;
+    while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80)
+        n--; /* name[n] is the first byte dropped: not inside a UTF-8 sequence */
+    char *cut = xasprintf("%.*s\u2026", (int)n, name);
+    strvec_push(tags, cut);
+    free(cut);
+}
+
+/* The next page, or an error: it must stay on the registry's origin (the request carries its
+ * credentials), must not be a page already asked (a loop), and must fit the bounds. */
+static int tags_check_next(registry_client *c, tags_entry *e, const char *next,
+                           const char *this_url)
+{
+    if (!http_same_origin(next, e->host->key)) {
+        char *origin = http_url_origin(next);
+        char *shown = registry_shown(origin ? origin : next);
+        tp_err_set(&e->err, "registry %s: tags list of %s: next page on another origin %s refused",
+                   e->host->name, e->repo, shown);
+        free(shown);
+        free(origin);
+        return -1;
+    }
+    if (str_eq(next, this_url))
+        return tp_err_set(&e->err, "registry %s: tags list of %s: pagination does not advance",
+                          e->host->name, e->repo);
+    uintptr_t page = (uintptr_t)strmap_get(&e->page_urls, next);
+    if (page)
+        return tp_err_set(&e->err,
+                          "registry %s: tags list of %s: pagination loops back to page %zu",
+                          e->host->name, e->repo, (size_t)page);
+    if (e->pages >= c->opts.max_tags)
+        return tp_err_set(&e->err,
+                          "registry %s: tags list of %s: more than %zu pages — tagpilot stops "
+                          "there",
+                          e->host->name, e->repo, e->pages);
+    if (e->bytes + strlen(next) > c->opts.max_list_bytes)
+        return tp_err_set(&e->err,
+                          "registry %s: tags list of %s is larger than %zu bytes (%zu pages so "
+                          "far) — tagpilot stops there to bound memory",
+                          e->host->name, e->repo, c->opts.max_list_bytes, e->pages);
+    return 0;
 }
 
 static void tags_page_done(reg_call *call, http_response *resp, const tp_err *err)
@@ -218,6 +294,15 @@ static void tags_page_done(reg_call *call, http_response *resp, const tp_err *er
         registry_status_error(call, resp->status, "tags list", &e->err);
         goto failed;
     }
+    e->bytes += resp->body_len;
+    if (e->bytes > c->opts.max_list_bytes) {
+        tp_err_set(&e->err,
+                   "registry %s: tags list of %s is larger than %zu bytes (at page %zu) — "
+                   "tagpilot stops there to bound memory",
+                   e->host->name, e->repo, c->opts.max_list_bytes, e->pages);
+        goto failed;
+    }
+    spell_out_nul_escapes(resp->body, resp->body_len);
     cJSON *root = cJSON_ParseWithLength(resp->body, resp->body_len);
     const cJSON *tags = root ? cJSON_GetObjectItemCaseSensitive(root, "tags") : NULL;
     if (!root || !cJSON_IsObject(root) || (tags && !cJSON_IsArray(tags) && !cJSON_IsNull(tags))) {
@@ -240,14 +325,12 @@ static void tags_page_done(reg_call *call, http_response *resp, const tp_err *er
                        e->host->name, e->repo, c->opts.max_tags);
             goto failed;
         }
-        strvec_push(&e->tags, t->valuestring);
+        keep_tag(&e->tags, t->valuestring);
     }
     cJSON_Delete(root);
     char *next = http_link_next(resp->link, call->url);
-    if (next && (str_eq(next, call->url) || e->pages > c->opts.max_tags)) {
+    if (next && tags_check_next(c, e, next, call->url) < 0) {
         free(next);
-        tp_err_set(&e->err, "registry %s: tags list of %s: pagination does not advance",
-                   e->host->name, e->repo);
         goto failed;
     }
     if (next) {
@@ -317,6 +400,25 @@ static void digest_finish(registry_client *c, digest_entry *e)
     free(w);
 }
 
+/* A manifest GET: the digest is the SHA-256 of the body, and a registry that says otherwise is
+ * not believed. */
+static void digest_from_body(digest_entry *e, const http_response *resp)
+{
+    char sum[72];
+    registry_sha256(resp->body, resp->body_len, sum);
+    if (resp->docker_digest && !str_eq(resp->docker_digest, sum)) {
+        char *said = registry_shown(resp->docker_digest);
+        tp_err_set(&e->err,
+                   "registry %s: manifest of %s:%s: body SHA-256 is %s, Docker-Content-Digest %s "
+                   "— refusing it",
+                   e->host->name, e->repo, e->tag, sum, said);
+        free(said);
+        return;
+    }
+    snprintf(e->digest, sizeof e->digest, "%s", sum);
+    e->state = ENTRY_DONE;
+}
+
 static void digest_done(reg_call *call, http_response *resp, const tp_err *err)
 {
     digest_entry *e = call->ud;
@@ -336,18 +438,17 @@ static void digest_done(reg_call *call, http_response *resp, const tp_err *err)
         free(url);
         return;
     } else if (call->kind == CALL_HEAD) {
-        if (!registry_digest_valid(resp->docker_digest))
-            tp_err_set(&e->err, "registry %s: %s:%s has an unusable Docker-Content-Digest '%.80s'",
-                       e->host->name, e->repo, e->tag, resp->docker_digest);
-        else {
+        if (!registry_digest_valid(resp->docker_digest)) {
+            char *said = registry_shown(resp->docker_digest);
+            tp_err_set(&e->err, "registry %s: %s:%s has an unusable Docker-Content-Digest '%s'",
+                       e->host->name, e->repo, e->tag, said);
+            free(said);
+        } else {
             snprintf(e->digest, sizeof e->digest, "%s", resp->docker_digest);
             e->state = ENTRY_DONE;
         }
     } else {
-        char sum[72];
-        registry_sha256(resp->body, resp->body_len, sum);
-        snprintf(e->digest, sizeof e->digest, "%s", sum);
-        e->state = ENTRY_DONE;
+        digest_from_body(e, resp);
     }
     digest_finish(c, e);
 }
@@ -355,15 +456,32 @@ static void digest_done(reg_call *call, http_response *resp, const tp_err *err)
 void registry_tag_digest(registry_client *c, const imageref *ref, const char *tag,
                          registry_digest_cb cb, void *ud)
 {
-    ops_tag_digest(c, ref, tag, cb, ud, true);
+    ops_tag_digest(c, ref, tag, true, cb, ud, true);
 }
 
-void ops_tag_digest(registry_client *c, const imageref *ref, const char *tag, registry_digest_cb cb,
-                    void *ud, bool counted)
+void registry_tag_digest_head(registry_client *c, const imageref *ref, const char *tag,
+                              registry_digest_cb cb, void *ud)
+{
+    ops_tag_digest(c, ref, tag, false, cb, ud, true);
+}
+
+void ops_tag_digest(registry_client *c, const imageref *ref, const char *tag, bool verified,
+                    registry_digest_cb cb, void *ud, bool counted)
 {
     char *repo;
     reg_host *h = registry_host_for(c, ref, &repo);
-    char *key = xasprintf("%s|%s|%s", h->key, repo, tag);
+    if (!imageref_tag_valid(tag)) {
+        /* It would go into the URL: "../../x", a newline, 4 MiB. Nothing is sent. */
+        tp_err err;
+        char *shown = registry_shown(tag);
+        tp_err_set(&err, "registry %s: %s: '%s' is not a valid tag — not asked", h->name, repo,
+                   shown);
+        free(shown);
+        free(repo);
+        cb(ud, NULL, &err);
+        return;
+    }
+    char *key = xasprintf("%s|%s|%s|%s", h->key, repo, tag, verified ? "verified" : "head");
     int64_t now = registry_now_ms();
     long ttl = c->opts.tag_digest_ttl_ms;
     digest_entry *e = c->ops->digests;
@@ -407,6 +525,9 @@ void ops_tag_digest(registry_client *c, const imageref *ref, const char *tag, re
     e->next = c->ops->digests;
     c->ops->digests = e;
     char *url = xasprintf("%s/v2/%s/manifests/%s", h->key, repo, tag);
-    registry_call(c, h, repo, CALL_HEAD, "HEAD", url, digest_done, e);
+    if (verified)
+        registry_call(c, h, repo, CALL_MANIFEST, "GET", url, digest_done, e);
+    else
+        registry_call(c, h, repo, CALL_HEAD, "HEAD", url, digest_done, e);
     free(url);
 }

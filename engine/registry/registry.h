@@ -41,11 +41,18 @@ typedef struct registry_options {
     long low_speed_seconds;      /* ...for this long; 0: 10 */
     size_t max_body;             /* bytes per response; 0: 8 MiB */
     size_t max_tags;             /* per repository; 0: 100 000 */
+    size_t max_list_bytes;       /* response bytes (and page URLs) over all pages of one tag
+                                    listing; 0: 32 MiB */
     int max_per_registry;        /* requests in flight per registry; 0: 10 */
     int max_retries;             /* extra attempts on 429/5xx; 0: 2; -1: none */
     long max_retry_wait_ms;      /* a Retry-After longer than this is an error; 0: 10 000 */
     long tag_digest_ttl_ms;      /* how long tag -> digest answers are trusted; 0: for the
                                     current cycle only (see registry_client_begin_cycle) */
+    long cycle_deadline_ms;      /* how long each registry has to answer everything asked of it
+                                    in a cycle, from registry_client_begin_cycle (or the client's
+                                    creation); then what it still owes fails with "registry X: no
+                                    answer within N s this cycle". 0: $TAGPILOT_REGISTRY_DEADLINE_MS
+                                    when set (tests), else 120 000; -1: none */
 } registry_options;
 
 /* Counters since the client was created, for tests, `make bench` and the console. */
@@ -72,7 +79,8 @@ registry_client *registry_client_new(const registry_options *opts, tp_err *err);
 void registry_client_free(registry_client *c);
 
 /* Start a new cycle: tag lists and tag -> digest answers from the previous cycle are forgotten
- * (digest-keyed metadata is kept: it never changes). */
+ * (digest-keyed metadata is kept: it never changes), and every registry's cycle deadline starts
+ * again. */
 void registry_client_begin_cycle(registry_client *c);
 
 /* Drive the network: wait up to timeout_ms for sockets, timers, the extra fds (readable) or a
@@ -98,14 +106,28 @@ bool registry_client_rate_remaining(const registry_client *c, const char *host, 
 typedef void (*registry_ping_cb)(void *ud, const tp_err *err);
 void registry_ping(registry_client *c, const imageref *ref, registry_ping_cb cb, void *ud);
 
-/* All tags of ref's repository, following Link pagination; once per repository per cycle. */
+/* All tags of ref's repository, following Link pagination; once per repository per cycle.
+ * Tags are as listed, so some may be outside the tag grammar (strategy_select never picks those;
+ * the caller must not ask about them): a tag longer than 255 bytes is cut there and marked with
+ * "…", so that it shows but cannot pass for a real one. A listing fails (naming the registry and
+ * repository) past max_tags or max_list_bytes, on a page URL seen before ("pagination loops back
+ * to page N"), and on a next page on another origin than the registry's (credentials never
+ * leave it). */
 typedef void (*registry_tags_cb)(void *ud, const strvec *tags, const tp_err *err);
 void registry_list_tags(registry_client *c, const imageref *ref, registry_tags_cb cb, void *ud);
 
-/* The digest a tag points at now (HEAD manifest; GET when the registry omits the header). */
+/* The digest a tag points at now, verified: GET the manifest, its SHA-256 is the digest, and a
+ * Docker-Content-Digest that says otherwise is an error naming both. For a digest that will be
+ * written to git or bound to an approval. Once per tag per cycle. A tag outside the grammar is
+ * an error, without a request. */
 typedef void (*registry_digest_cb)(void *ud, const char *digest, const tp_err *err);
 void registry_tag_digest(registry_client *c, const imageref *ref, const char *tag,
                          registry_digest_cb cb, void *ud);
+/* The digest the registry says a tag points at (HEAD, Docker-Content-Digest; a GET and its
+ * SHA-256 when the header is missing). Cheap — no body, not a pull on Docker Hub — but only the
+ * registry's word: for "did it change" checks and for showing, never for writing. */
+void registry_tag_digest_head(registry_client *c, const imageref *ref, const char *tag,
+                              registry_digest_cb cb, void *ud);
 
 /* What newest-build needs to know about one tag. */
 typedef struct registry_image_meta {
@@ -117,8 +139,8 @@ typedef struct registry_image_meta {
 } registry_image_meta;
 
 typedef void (*registry_meta_cb)(void *ud, const registry_image_meta *meta, const tp_err *err);
-/* Resolve tag -> digest, then the digest's metadata from cache or manifest + config blob; for an
- * index the children matching platforms (n_platforms == 0: the host's own) and the newest
+/* Resolve tag -> digest (HEAD), then the digest's metadata from cache or manifest + config blob;
+ * for an index the children matching platforms (n_platforms == 0: the host's own) and the newest
  * `created` among them. platforms are borrowed until the callback runs. */
 void registry_image_metadata(registry_client *c, const imageref *ref, const char *tag,
                              const platform *platforms, size_t n_platforms, registry_meta_cb cb,
@@ -145,9 +167,9 @@ typedef struct registry_fetch_params {
 } registry_fetch_params;
 
 /* Blocking: list the repository's tags into out (appended); for newest-build fill created and
- * digest of every allowed tag, for digest fill the followed tag's digest. Returns 0 or -1 with
- * err ("registry …: …"). A newest-build tag whose metadata fails is an error for the whole call
- * (the message names the tag). */
+ * digest of every allowed valid tag, for digest fill the followed tag's verified digest. Returns 0
+ * or -1 with err ("registry …: …"). A newest-build tag whose metadata fails is an error for the
+ * whole call (the message names the tag). */
 int registry_fetch_for_test(const registry_fetch_params *p, tag_list *out, tp_err *err);
 
 #endif

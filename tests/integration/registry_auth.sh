@@ -20,16 +20,18 @@ reg_conf "$CONF"
 export DOCKER_CONFIG=$TAP_TMP/nodocker # no docker config unless a test makes one
 
 probe --conf "$CONF" "$R/team/app"
+check "basic: anonymous is refused (exit 1)" [ "$RC" = 1 ]
 check "basic: anonymous is refused with advice" \
-    [ "$RC" = 1 ] && grep -q "registry $R: 401 for team/app — anonymous access refused" "$ERR"
+    grep -q "registry $R: 401 for team/app — anonymous access refused" "$ERR"
 export TP_GOOD_CREDS=$REG_CREDS TP_BAD_CREDS=tagpilot:not-$SECRET
 probe --conf "$CONF" --credentials env:TP_GOOD_CREDS --strategy newest-build "$R/team/app"
 check "basic: env: credentials work (candidate $(j .candidate))" [ "$RC" = 0 ]
 check "basic: env: credentials work (candidate $(j .candidate)) (also)" [ "$(j .candidate)" = v1.1.0 ]
 check "basic: no secret in the output" no_secret "$SECRET"
 probe --conf "$CONF" --credentials env:TP_BAD_CREDS "$R/team/app"
+check "basic: wrong credentials fail (exit 1)" [ "$RC" = 1 ]
 check "basic: wrong credentials name the spec" \
-    [ "$RC" = 1 ] && grep -q "registry $R: 401 for team/app — check credentials 'env:TP_BAD_CREDS'" "$ERR"
+    grep -q "registry $R: 401 for team/app — check credentials 'env:TP_BAD_CREDS'" "$ERR"
 check "basic: the wrong password is not shown either" no_secret "not-$SECRET"
 reg_conf "$TAP_TMP/basic-creds.conf" "credentials: env:TP_GOOD_CREDS"
 probe --conf "$TAP_TMP/basic-creds.conf" --ping "$R/team/app"
@@ -46,8 +48,9 @@ printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$R" "$(printf %s "$REG_CREDS" | ba
 DOCKER_CONFIG=$TAP_TMP/docker probe --conf "$CONF" "$R/team/app"
 check "basic: \$DOCKER_CONFIG/config.json auths used by default" [ "$RC" = 0 ]
 probe --conf "$CONF" --credentials pullsecret:argocd/regcred "$R/team/app"
+check "basic: pullsecret: fails (exit 1)" [ "$RC" = 1 ]
 check "basic: pullsecret: says it needs a Kubernetes source" \
-    [ "$RC" = 1 ] && grep -q "credentials 'pullsecret:argocd/regcred' need a Kubernetes source" "$ERR"
+    grep -q "credentials 'pullsecret:argocd/regcred' need a Kubernetes source" "$ERR"
 probe --conf "$CONF" --credentials env:TP_UNSET_VAR "$R/team/app"
 check "basic: an unset variable is named" [ "$RC" = 1 ]
 check "basic: an unset variable is named (also)" grep -q "TP_UNSET_VAR is not set" "$ERR"
@@ -58,8 +61,9 @@ R=$REG_HOST
 d=$(reg_push image team/app v1.0.0 --created 2024-01-01T00:00:00Z)
 reg_conf "$TAP_TMP/tls.conf"
 probe --conf "$TAP_TMP/tls.conf" "$R/team/app"
+check "tls: an unknown CA is refused (exit 1)" [ "$RC" = 1 ]
 check "tls: an unknown CA is refused with advice" \
-    [ "$RC" = 1 ] && grep -q "registry $R: team/app: TLS: certificate not trusted — set ca_file or insecure" "$ERR"
+    grep -q "registry $R: team/app: TLS: certificate not trusted — set ca_file or insecure" "$ERR"
 probe "$R/team/app"
 check "tls: without registries.conf too (https inferred)" [ "$RC" = 1 ]
 check "tls: without registries.conf too (https inferred) (also)" grep -q "TLS: certificate not trusted" "$ERR"
@@ -69,8 +73,10 @@ check "tls: ca_file makes it trusted" [ "$RC" = 0 ]
 check "tls: ca_file makes it trusted (also)" [ "$(j .digest)" = "$d" ]
 for t in v1.0.1 v1.0.2 v1.0.3; do reg_push image team/app $t >/dev/null; done
 probe --conf "$TAP_TMP/tls-ca.conf" --strategy newest-build "$R/team/app"
-check "tls: HTTP/2, multiplexed: $(stat requests) requests, $(stat http2_responses) over h2, $(stat connections) connection(s)" \
-    [ "$RC" = 0 ] && [ "$(stat http2_responses)" = "$(stat requests)" ] && [ "$(stat connections)" = 1 ]
+check "tls: with ca_file the check succeeds" [ "$RC" = 0 ]
+check "tls: HTTP/2: $(stat requests) requests, $(stat http2_responses) over h2" \
+    [ "$(stat http2_responses)" = "$(stat requests)" ]
+check "tls: multiplexed: $(stat connections) connection(s)" [ "$(stat connections)" = 1 ]
 sk=$(skopeo inspect --cert-dir "$REG_DIR/skopeo-certs" --tls-verify=false --raw "docker://$R/team/app:v1.0.0" | sha256sum | cut -d' ' -f1)
 check "tls: digest matches skopeo's" [ "sha256:$sk" = "$d" ]
 cp "$REG_CA" "$TAP_TMP/ca-relative.pem"
@@ -101,24 +107,28 @@ check "token: anonymous pull of a public repository (also)" [ "$(j '.tags | leng
 check "token: one token for the whole newest-build check (got $(stat token_fetches))" \
     [ "$(stat token_fetches)" = 1 ]
 probe --conf "$TAP_TMP/token.conf" "$R/team/app"
+check "token: anonymous refused on a private repository (exit 1)" [ "$RC" = 1 ]
 check "token: anonymous refused on a private repository" \
-    [ "$RC" = 1 ] && grep -q "registry $R: 401 for team/app — anonymous access refused" "$ERR"
+    grep -q "registry $R: 401 for team/app — anonymous access refused" "$ERR"
 probe --conf "$TAP_TMP/token.conf" --credentials env:TP_GOOD_CREDS --strategy newest-build "$R/team/app"
 check "token: credentials at the realm give access" [ "$RC" = 0 ]
 check "token: credentials at the realm give access (also)" [ "$(j '.tags | length')" = 3 ]
 check "token: no secret in the output" no_secret "$SECRET"
 probe --conf "$TAP_TMP/token.conf" --credentials env:TP_BAD_CREDS "$R/team/app"
+check "token: wrong credentials at the realm fail (exit 1)" [ "$RC" = 1 ]
 check "token: wrong credentials at the realm name the spec" \
-    [ "$RC" = 1 ] && grep -q "401 for team/app from token service http://127.0.0.1:[0-9]*/token — check credentials 'env:TP_BAD_CREDS'" "$ERR"
+    grep -q "401 for team/app from token service http://127.0.0.1:[0-9]*/token — check credentials 'env:TP_BAD_CREDS'" "$ERR"
 check "token: the wrong password is not shown" no_secret "not-$SECRET"
 probe --conf "$TAP_TMP/token.conf" --credentials env:TP_GOOD_CREDS --dedupe 3 --ping "$R/team/app"
+check "token: ping and listing succeed" [ "$RC" = 0 ]
 check "token: ping and listing with one token per scope ($(stat token_fetches) fetches)" \
-    [ "$RC" = 0 ] && [ "$(stat token_fetches)" -le 2 ]
+    [ "$(stat token_fetches)" -le 2 ]
 
 tp test "$R/team/app" --registries-conf-path "$TAP_TMP/token.conf" --credentials env:TP_GOOD_CREDS --format json
 check "tagpilot test --credentials with token auth" [ "$RC" = 0 ]
 check "tagpilot test --credentials with token auth (also)" [ "$(jq -r .candidate "$OUT")" = v1.2.0 ]
 tp test "$R/team/app" --registries-conf-path "$TAP_TMP/token.conf" --credentials env:TP_BAD_CREDS
-check "tagpilot test: bad credentials exit 1 naming the spec, not the secret" \
-    [ "$RC" = 1 ] && grep -q "env:TP_BAD_CREDS" "$ERR" && no_secret "$SECRET"
+check "tagpilot test: bad credentials exit 1" [ "$RC" = 1 ]
+check "tagpilot test: bad credentials name the spec" grep -q "env:TP_BAD_CREDS" "$ERR"
+check "tagpilot test: bad credentials, not the secret" no_secret "$SECRET"
 finish

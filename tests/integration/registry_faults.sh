@@ -2,12 +2,15 @@
 # A misbehaving registry (tests/lib/faultserver.py on loopback): every fault must end in a clear
 # error naming the registry, the repository and the cause, within the timeouts — never a crash,
 # a hang or a silently accepted answer. Pagination (which docker-registry 2.8 does not do) is
-# proven here too. The slow cases run in parallel with the default timeouts.
+# proven here too, with its bounds: page loops, bytes per listing. Tags outside the grammar are
+# listed but never chosen nor asked about. The slow cases run in parallel with the default
+# timeouts.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TP_ROOT/tests/lib/registry.sh"
 . "$TP_ROOT/tests/lib/registry_probe.sh"
 
-fault_start || { not_ok "fault server starts"; finish; exit 1; }
+FAULT_LOG=$TAP_TMP/requests.log
+fault_start --log "$FAULT_LOG" || { not_ok "fault server starts"; finish; exit 1; }
 F=$FAULT_HOST
 CONF=$TAP_TMP/faults.conf
 cat >"$CONF" <<EOF
@@ -63,6 +66,10 @@ bg truncated "$F/fault/truncated"
 bg endless "$F/fault/endless"
 bg redirect "$F/fault/redirect"
 bg linkloop "$F/fault/linkloop"
+bg pageloop --max-tags 1000 "$F/fault/pageloop"
+bg bigpages --max-list-bytes 4000000 "$F/fault/bigpages"
+bg deepjson "$F/fault/deepjson"
+bg deepindex --strategy newest-build "$F/fault/deepindex"
 bg wrongdigest --strategy newest-build "$F/fault/wrongdigest"
 bg wrongdigest_digest --strategy digest --constraint v1 "$F/fault/wrongdigest"
 bg manytags --max-tags 50 "$F/fault/manytags"
@@ -84,27 +91,80 @@ expect truncated 8000 "fault/truncated: truncated response body"
 expect endless 15000 "response body larger than 8388608 bytes"
 expect redirect 8000 "redirect loop: more than 5 redirects"
 expect linkloop 8000 "pagination does not advance"
+expect pageloop 8000 "registry $F: tags list of fault/pageloop: pagination loops back to page 1"
+expect bigpages 8000 "tags list of fault/bigpages is larger than 4000000 bytes"
+expect deepjson 8000 "tags list for fault/deepjson is not valid JSON"
+expect deepindex 8000 "of fault/deepindex is not valid JSON"
 expect wrongdigest 8000 "body SHA-256 is sha256:"
 check "wrong digest is refused, not cached or printed" [ ! -s "$TAP_TMP/bg.wrongdigest.out" ]
-manifest_digest=$(jq -r .tags[0].digest "$TAP_TMP/bg.wrongdigest_digest.out" 2>/dev/null)
-check "digest strategy reports the registry's claim (HEAD; body not read): $manifest_digest" \
-    [ "$manifest_digest" = "sha256:$(printf 'a%.0s' $(seq 64))" ]
+# The digest strategy's digest is written to git, so it is verified too: the registry's word for
+# it (Docker-Content-Digest) must match the SHA-256 of the manifest.
+claimed=sha256:$(printf 'a%.0s' $(seq 64))
+expect wrongdigest_digest 8000 "manifest of fault/wrongdigest:v1: body SHA-256 is sha256:"
+check "… naming the claimed digest too" grep -qF "Docker-Content-Digest $claimed — refusing it" "$TAP_TMP/bg.wrongdigest_digest.err"
+check "… and printing no digest" [ ! -s "$TAP_TMP/bg.wrongdigest_digest.out" ]
 expect manytags 8000 "fault/manytags has more than 50 tags"
 expect refused 8000 "cannot connect" 127.0.0.1:1
 
 rc=$(cat "$TAP_TMP/bg.e429once.rc")
 check "429 once with Retry-After: 1 is retried and then succeeds ($(cat "$TAP_TMP/bg.e429once.ms") ms)" \
-    [ "$rc" = 0 ] && [ "$(jq -r .candidate "$TAP_TMP/bg.e429once.out")" = v1 ]
-check "… after waiting: $(jq -r .stats.retries "$TAP_TMP/bg.e429once.out") retries" \
-    [ "$(jq -r .stats.retries "$TAP_TMP/bg.e429once.out")" -ge 1 ] && \
-    [ "$(cat "$TAP_TMP/bg.e429once.ms")" -ge 1000 ]
+    [ "$rc" = 0 ]
+check "… with the candidate" [ "$(jq -r .candidate "$TAP_TMP/bg.e429once.out")" = v1 ]
+check "… after $(jq -r .stats.retries "$TAP_TMP/bg.e429once.out") retries" \
+    [ "$(jq -r .stats.retries "$TAP_TMP/bg.e429once.out")" -ge 1 ]
+check "… and waiting the Retry-After second" [ "$(cat "$TAP_TMP/bg.e429once.ms")" -ge 1000 ]
 
 for kind in paged pagedurl pagedrel; do
     probe --conf "$CONF" "$F/fault/$kind"
-    check "pagination ($kind Link): 1200 tags in $(stat tag_pages) pages" \
-        [ "$RC" = 0 ] && [ "$(j '.tags | length')" = 1200 ] && [ "$(stat tag_pages)" = 3 ] &&
-        [ "$(j '[.tags[].tag] | unique | length')" = 1200 ]
+    check "pagination ($kind Link) succeeds" [ "$RC" = 0 ]
+    check "pagination ($kind Link): 1200 tags" [ "$(j '[.tags[].tag] | unique | length')" = 1200 ]
+    check "pagination ($kind Link): in 3 pages (got $(stat tag_pages))" [ "$(stat tag_pages)" = 3 ]
 done
+
+# The default bound on one listing (32 MiB), through the real binary.
+: >"$FAULT_LOG"
+tp test "$F/fault/bigpages" --registries-conf-path "$CONF" --format json
+expect_rc 1 "500 pages of 1 MiB fail the listing"
+check "past 32 MiB, naming the registry and the repository" \
+    grep -qF "registry $F: tags list of fault/bigpages is larger than 33554432 bytes" "$ERR"
+check "after 32 pages, not 500" [ "$(grep -c 'fault/bigpages/tags/list' "$FAULT_LOG")" = 32 ]
+
+# Tags outside the grammar: listed (so they can be seen), never chosen, never asked about.
+only_expected_requests() { # the log holds the listing and valid tags' manifests and configs only
+    ! jq -r .path "$FAULT_LOG" | grep -v -e '^/v2/fault/badtags/tags/list?n=1000$' \
+        -e '^/v2/fault/badtags/manifests/v1\.[01]\.0$' -e '^/v2/fault/badtags/manifests/sha256:' \
+        -e '^/v2/fault/badtags/blobs/sha256:' | grep -q .
+}
+for strategy in semver alphabetical newest-build; do
+    : >"$FAULT_LOG"
+    tp test "$F/fault/badtags" --registries-conf-path "$CONF" --update-strategy $strategy --format json
+    expect_rc 0 "badtags, $strategy: succeeds"
+    check "badtags, $strategy: picks v1.1.0 (got $(jq -r .candidate "$OUT" | head -c 40))" \
+        [ "$(jq -r .candidate "$OUT")" = v1.1.0 ]
+    check "badtags, $strategy: lists all 12 tags" [ "$(jq '.tags | length' "$OUT")" = 12 ]
+    check "badtags, $strategy: 10 of them 'not a valid tag'" \
+        [ "$(jq '[.tags[] | select(.reason == "not a valid tag")] | length' "$OUT")" = 10 ]
+    check "badtags, $strategy: none of those eligible" \
+        [ "$(jq '[.tags[] | select(.reason == "not a valid tag" and .eligible)] | length' "$OUT")" = 0 ]
+    check "badtags, $strategy: asked nothing but the list and the valid tags' manifests" \
+        only_expected_requests
+done
+tp test "$F/fault/badtags" --registries-conf-path "$CONF" --update-strategy alphabetical --format json
+check "the 4 MiB tag is kept cut to 255 bytes and marked" \
+    [ "$(jq -r '.tags[].tag | select(startswith("zzzz"))' "$OUT")" = "$(printf 'z%.0s' $(seq 255))…" ]
+check "so the whole answer stays small ($(wc -c <"$OUT") bytes)" [ "$(wc -c <"$OUT")" -lt 20000 ]
+check "a NUL escape (\\u0000) does not cut a tag short into a valid-looking one" \
+    sh -c "jq -r '.tags[].tag' '$OUT' | grep -qx 'v9.9.9␀x'"
+tp test "$F/fault/badtags" --registries-conf-path "$CONF"
+check "the text output escapes control characters (U+0085 as \\xc2\\x85)" grep -qF 'v9.9.9\xc2\x85' "$OUT"
+
+# A HEAD that lies about the digest while GET is honest: what the digest strategy offers (and
+# would write) is the manifest's own SHA-256.
+good=sha256:$(curl -s "http://$F/v2/fault/ok/manifests/v1" | sha256sum | cut -d' ' -f1)
+tp test "$F/fault/headlie:v1" --registries-conf-path "$CONF" --update-strategy digest --format json
+expect_rc 0 "digest strategy over a lying HEAD succeeds"
+check "… with the verified digest, not the HEAD's claim (got $(jq -r .digest "$OUT"))" \
+    [ "$(jq -r .digest "$OUT")" = "$good" ]
 
 probe --conf "$CONF" --dedupe 1 "$F/fault/ok"
 check "RateLimit-Remaining recorded for the console (got $(j .rate_remaining))" [ "$(j .rate_remaining)" = 76 ]
@@ -113,8 +173,8 @@ check "the well-behaved repository on the same server works" [ "$RC" = 0 ]
 check "the well-behaved repository on the same server works (also)" [ "$(j .candidate)" = v1 ]
 
 tp test "$F/fault/e500" --registries-conf-path "$CONF" --format json
-check "tagpilot test: a registry fault exits 1 with the cause" \
-    [ "$RC" = 1 ] && grep -q "registry $F: HTTP 500" "$ERR"
+expect_rc 1 "tagpilot test: a registry fault exits 1"
+check "tagpilot test: … with the cause" grep -q "registry $F: HTTP 500" "$ERR"
 tp test "$F/fault/wrongdigest" --registries-conf-path "$CONF" --update-strategy newest-build
 check "tagpilot test: a wrong digest is an error" [ "$RC" = 1 ]
 check "tagpilot test: a wrong digest is an error (also)" grep -q "SHA-256" "$ERR"

@@ -12,7 +12,11 @@
 #                         Stopped at exit, even when the suite fails.
 #   reg_push ARGS...      tests/lib/regpush.py against the last started registry
 #   reg_conf FILE [LINES] write a registries.conf for it (extra YAML lines appended to the entry)
-#   fault_start           start tests/lib/faultserver.py; sets FAULT_HOST
+#   fault_start [OPTIONS] start tests/lib/faultserver.py (OPTIONS: --log FILE, --foreign URL,
+#                         --plain, --tls CERT KEY); sets FAULT_HOST (127.0.0.1:PORT) and
+#                         FAULT_URL (http:// or https://). Call it again for a second server.
+#   tls_certs DIR         a CA (DIR/ca.crt) and a certificate for 127.0.0.1 signed by it
+#                         (DIR/server.crt, DIR/server.key)
 #   REG_ACCESS_LOG_OFF=false before registry_start: one access-log line per request in
 #                         $REG_DIR/registry.log (to count what tagpilot sends)
 PY=/usr/bin/python3
@@ -31,6 +35,19 @@ wait_http() {
     done
     echo "# $url did not come up" >&2
     return 1
+}
+
+tls_certs() {
+    (
+        cd "$1" || exit 1
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+            -keyout ca.key -out ca.crt -days 2 -subj /CN=tagpilot-test-ca 2>/dev/null
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+            -keyout server.key -out server.csr -subj /CN=127.0.0.1 2>/dev/null
+        printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' >ext
+        openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+            -out server.crt -days 2 -extfile ext 2>/dev/null
+    )
 }
 
 registry_start() {
@@ -59,16 +76,7 @@ registry_start() {
     tls)
         scheme=https
         REG_CA=$REG_DIR/ca.crt
-        (
-            cd "$REG_DIR" || exit 1
-            openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-                -keyout ca.key -out ca.crt -days 2 -subj /CN=tagpilot-test-ca 2>/dev/null
-            openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-                -keyout server.key -out server.csr -subj /CN=127.0.0.1 2>/dev/null
-            printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' >ext
-            openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
-                -out server.crt -days 2 -extfile ext 2>/dev/null
-        )
+        tls_certs "$REG_DIR"
         tls="  tls:
     certificate: $REG_DIR/server.crt
     key: $REG_DIR/server.key"
@@ -157,7 +165,9 @@ reg_conf() {
 fault_start() {
     FAULT_PORT=$(free_port)
     FAULT_HOST=127.0.0.1:$FAULT_PORT
-    $PY "$REG_LIB/faultserver.py" "$FAULT_PORT" >"$TAP_TMP/fault.log" 2>&1 &
+    FAULT_URL=http://$FAULT_HOST
+    case " $* " in *" --tls "*) FAULT_URL=https://$FAULT_HOST ;; esac
+    $PY "$REG_LIB/faultserver.py" "$FAULT_PORT" "$@" >"$TAP_TMP/fault-$FAULT_PORT.log" 2>&1 &
     at_exit "kill $! 2>/dev/null"
-    wait_http "http://$FAULT_HOST/v2/"
+    wait_http "$FAULT_URL/v2/" --insecure
 }

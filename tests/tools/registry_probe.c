@@ -3,7 +3,8 @@
  *
  *   registry_probe [--conf F] [--credentials S] [--state DIR] [--strategy S] [--constraint C]
  *                  [--platforms os/arch[/v],…] [--timeout-ms N] [--low-speed-s N]
- *                  [--max-tags N] [--max-body N] [--retries N] IMAGE
+ *                  [--max-tags N] [--max-body N] [--max-list-bytes N] [--retries N]
+ *                  [--deadline-ms N] IMAGE
  *       prints {"tags":[{"tag","digest","created"}],"mismatch":[…],"stats":{…}} (fetch_for_test)
  *   registry_probe --dedupe N [--cycles K] … IMAGE
  *       lists IMAGE's tags N times per cycle for K cycles; prints the stats
@@ -110,6 +111,8 @@ int main(int argc, char **argv)
         {"max-tags", required_argument, NULL, 'm'},
         {"max-body", required_argument, NULL, 'b'},
         {"retries", required_argument, NULL, 'r'},
+        {"max-list-bytes", required_argument, NULL, 'B'},
+        {"deadline-ms", required_argument, NULL, 'D'},
         {"dedupe", required_argument, NULL, 'd'},
         {"cycles", required_argument, NULL, 'y'},
         {"ping", no_argument, NULL, 'P'},
@@ -159,6 +162,12 @@ int main(int argc, char **argv)
             break;
         case 'r':
             tuning.max_retries = atoi(optarg);
+            break;
+        case 'B':
+            tuning.max_list_bytes = (size_t)atol(optarg);
+            break;
+        case 'D':
+            tuning.cycle_deadline_ms = atol(optarg);
             break;
         case 'd':
             dedupe = atoi(optarg);

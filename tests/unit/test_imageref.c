@@ -229,6 +229,32 @@ Test(imageref, length_limits)
     }
 }
 
+/* The grammar registry data is held to before a tag is chosen or put into a URL. */
+Test(imageref, tag_valid_table)
+{
+    static const struct {
+        const char *tag;
+        bool valid;
+    } cases[] = {
+        {"v1.0.0", true},      {"latest", true},    {"_x", true},
+        {"1", true},           {"A-b_c.D", true},   {"v1.0.0+meta", false},
+        {"", false},           {".v1", false},      {"-v1", false},
+        {"v1\n", false},       {"v 1", false},      {"../../x", false},
+        {"a/b", false},        {"a:b", false},      {"a@b", false},
+        {"v1\t", false},       {"\xc3\xa9", false}, {"v1\xe2\x80\xa8", false},
+        {"v1\xc2\x85", false}, {"v1\xff", false},   {NULL, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        cr_expect_eq(imageref_tag_valid(cases[i].tag), cases[i].valid, "case %zu", i);
+    char *max = repeat('t', 128), *over = repeat('t', 129), *huge = repeat('t', 4 << 20);
+    cr_expect(imageref_tag_valid(max));
+    cr_expect_not(imageref_tag_valid(over));
+    cr_expect_not(imageref_tag_valid(huge));
+    free(max);
+    free(over);
+    free(huge);
+}
+
 Test(imageref, is_host)
 {
     struct {

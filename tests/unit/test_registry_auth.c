@@ -107,6 +107,12 @@ static const struct token_case token_cases[] = {
     {"{\"access_token\":\"xyz\"}", 0, "xyz", 60},
     /* lifetimes below a minute are raised to one, as argocd-image-updater does */
     {"{\"token\":\"abc\",\"access_token\":\"other\",\"expires_in\":5}", 0, "abc", 60},
+    /* a hostile token service: lifetimes past a day (or past what a long holds) are a day */
+    {"{\"token\":\"abc\",\"expires_in\":90000}", 0, "abc", 86400},
+    {"{\"token\":\"abc\",\"expires_in\":1e18}", 0, "abc", 86400},
+    {"{\"token\":\"abc\",\"expires_in\":1e999}", 0, "abc", 86400},
+    {"{\"token\":\"abc\",\"expires_in\":-1e999}", 0, "abc", 60},
+    {"{\"token\":\"abc\",\"expires_in\":\"300\"}", 0, "abc", 60},
     {"{\"token\":\"\"}", -1, NULL, 0},
     {"not json", -1, NULL, 0},
     {"[]", -1, NULL, 0},

@@ -1,7 +1,10 @@
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -113,6 +116,127 @@ Test(registry_client, every_operation_answers_once_on_failure)
     cr_assert_eq(registry_client_run(c, &err), 0);
     registry_client_stats(c, &st);
     cr_assert_eq(st.tag_pages, 2);
+    registry_client_free(c);
+    imageref_free(&ref);
+    registries_conf_free(&conf);
+}
+
+/* A registry that accepts connections and never answers: a listening socket nobody reads. */
+static int silent_listener(int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(fd, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert_eq(bind(fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    cr_assert_eq(listen(fd, 64), 0);
+    socklen_t len = sizeof addr;
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&addr, &len), 0);
+    *port = ntohs(addr.sin_port);
+    return fd;
+}
+
+typedef struct deadline_answers {
+    int answered;
+    char error[512];
+} deadline_answers;
+
+static void on_deadline_tags(void *ud, const strvec *tags, const tp_err *err)
+{
+    deadline_answers *a = ud;
+    a->answered++;
+    snprintf(a->error, sizeof a->error, "%s", err ? err->msg : tags ? "ok" : "?");
+}
+
+static void on_deadline_digest(void *ud, const char *digest, const tp_err *err)
+{
+    deadline_answers *a = ud;
+    a->answered++;
+    snprintf(a->error, sizeof a->error, "%s", err ? err->msg : digest);
+}
+
+/* One registry that never answers must not hold the cycle past the deadline, and its failure
+ * is its own: another registry's answer (here a refused connection) stands as it was. */
+Test(registry_client, cycle_deadline_fails_only_the_silent_registry)
+{
+    int port;
+    int listener = silent_listener(&port);
+    char *text = xasprintf("registries:\n- name: silent\n  prefix: 127.0.0.1:%d\n"
+                           "  api_url: http://127.0.0.1:%d\n"
+                           "- name: closed\n  prefix: 127.0.0.1:1\n"
+                           "  api_url: http://127.0.0.1:1\n",
+                           port, port);
+    registries_conf conf;
+    tp_err err;
+    cr_assert_eq(registries_conf_parse(text, strlen(text), "t.conf", &conf, &err), 0, "%s",
+                 err.msg);
+    registry_options opts = {.conf = &conf, .cycle_deadline_ms = 700};
+    registry_client *c = registry_client_new(&opts, &err);
+    char *silent_name = xasprintf("127.0.0.1:%d/team/app", port);
+    imageref silent, closed;
+    cr_assert_eq(imageref_parse(silent_name, &silent, &err), 0);
+    cr_assert_eq(imageref_parse("127.0.0.1:1/team/app", &closed, &err), 0);
+    deadline_answers tags = {0}, digest = {0}, other = {0};
+    registry_list_tags(c, &silent, on_deadline_tags, &tags);
+    registry_tag_digest(c, &silent, "v1", on_deadline_digest, &digest);
+    registry_list_tags(c, &closed, on_deadline_tags, &other);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cr_assert_eq(registry_client_run(c, &err), 0, "%s", err.msg);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    cr_assert_lt(t1.tv_sec - t0.tv_sec, 8, "the deadline (0.7 s) did not end the wait");
+    char *want = xasprintf("registry 127.0.0.1:%d: no answer within 0.7 s this cycle", port);
+    cr_expect_eq(tags.answered, 1);
+    cr_expect_str_eq(tags.error, want);
+    cr_expect_eq(digest.answered, 1);
+    cr_expect_str_eq(digest.error, want);
+    cr_expect_eq(other.answered, 1);
+    cr_expect(strstr(other.error, "registry 127.0.0.1:1: team/app: cannot connect"), "%s",
+              other.error);
+    /* a new cycle gives the registry a new deadline: the next question is sent */
+    registry_stats before, after;
+    registry_client_stats(c, &before);
+    registry_client_begin_cycle(c);
+    deadline_answers again = {0};
+    registry_tag_digest(c, &silent, "v2", on_deadline_digest, &again);
+    cr_assert_eq(registry_client_run(c, &err), 0, "%s", err.msg);
+    registry_client_stats(c, &after);
+    cr_expect_eq(after.requests, before.requests + 1);
+    cr_expect_str_eq(again.error, want);
+    registry_client_free(c);
+    imageref_free(&silent);
+    imageref_free(&closed);
+    registries_conf_free(&conf);
+    free(want);
+    free(silent_name);
+    free(text);
+    close(listener);
+}
+
+/* A tag outside the grammar goes into no URL: the answer is an error and nothing is sent. */
+Test(registry_client, invalid_tags_are_not_asked)
+{
+    registries_conf conf = closed_port_conf();
+    registry_options opts = {.conf = &conf};
+    tp_err err;
+    registry_client *c = registry_client_new(&opts, &err);
+    imageref ref;
+    cr_assert_eq(imageref_parse("127.0.0.1:1/team/app", &ref, &err), 0);
+    static const char *const bad[] = {"../../v2", "v1\n", "v 1", "v1+x", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        deadline_answers d = {0}, h = {0};
+        registry_tag_digest(c, &ref, bad[i], on_deadline_digest, &d);
+        registry_tag_digest_head(c, &ref, bad[i], on_deadline_digest, &h);
+        answers m = {0};
+        registry_image_metadata(c, &ref, bad[i], NULL, 0, on_meta, &m);
+        cr_assert_eq(registry_client_run(c, &err), 0);
+        cr_expect_eq(d.answered + h.answered + m.metas, 3, "case %zu", i);
+        cr_expect(strstr(d.error, "is not a valid tag — not asked"), "case %zu: %s", i, d.error);
+        cr_expect(strstr(h.error, "is not a valid tag — not asked"), "case %zu: %s", i, h.error);
+    }
+    registry_stats st;
+    registry_client_stats(c, &st);
+    cr_expect_eq(st.requests, 0);
+    cr_expect_eq(registry_client_outstanding(c), 0);
     registry_client_free(c);
     imageref_free(&ref);
     registries_conf_free(&conf);

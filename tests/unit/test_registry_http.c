@@ -61,6 +61,38 @@ Test(registry_http, url_origin)
     cr_assert_null(http_url_origin("not a url"));
 }
 
+/* Credentials go with a page only when it is on the registry's own origin. */
+Test(registry_http, same_origin_table)
+{
+    static const struct {
+        const char *a, *b;
+        bool same;
+    } cases[] = {
+        {"https://ghcr.io/v2/a/tags/list?n=1", "https://ghcr.io", true},
+        {"https://GHCR.io:443/v2/a/tags/list", "https://ghcr.io", true},
+        {"HTTPS://ghcr.io/x", "https://ghcr.io:443", true},
+        {"http://127.0.0.1:5000/v2/", "http://127.0.0.1:5000", true},
+        {"http://127.0.0.1/v2/", "http://127.0.0.1:80", true},
+        {"http://[::1]:5000/v2/", "http://[::1]:5000", true},
+        {"http://127.0.0.1:5001/v2/", "http://127.0.0.1:5000", false}, /* port */
+        {"http://ghcr.io/v2/", "https://ghcr.io", false},              /* scheme */
+        {"http://ghcr.io:443/v2/", "https://ghcr.io", false},
+        {"https://evil.example/v2/", "https://ghcr.io", false}, /* host */
+        {"https://ghcr.io.evil.example/v2/", "https://ghcr.io", false},
+        {"https://ghcr.io@evil.example/v2/", "https://ghcr.io", false}, /* user info */
+        {"https://user@ghcr.io/v2/", "https://ghcr.io", false},
+        {"https://ghcr.io:99999/v2/", "https://ghcr.io:99999", false},
+        {"https://ghcr.io:44x/v2/", "https://ghcr.io:44x", false},
+        {"ftp://ghcr.io/v2/", "ftp://ghcr.io", false}, /* no known default port */
+        {"//ghcr.io/v2/", "https://ghcr.io", false},
+        {"/v2/a/tags/list", "https://ghcr.io", false},
+        {NULL, "https://ghcr.io", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        cr_expect_eq(http_same_origin(cases[i].a, cases[i].b), cases[i].same, "%s vs %s",
+                     cases[i].a ? cases[i].a : "NULL", cases[i].b);
+}
+
 Test(registry_http, arbitrary_link_headers_are_safe)
 {
     static const char alphabet[] = "<>;,\"= relnxt/?:ab";

@@ -317,6 +317,7 @@ typedef struct select_case {
     }
 #define OLDER      "older than the candidate"
 #define NOT_SEMVER "not a semantic version"
+#define INVALID    "not a valid tag"
 
 static const select_case select_cases[] = {
     {"bookstore ~1.0",
@@ -383,19 +384,19 @@ static const select_case select_cases[] = {
      {{"v1.0.0", NULL, NULL}, {"1.0", NULL, NULL}},
      "v1.0.0",
      {"candidate", OLDER}},
-    {"build metadata does not order, the tag string does",
+    {"build metadata is semver but no tag: '+' is outside the tag grammar",
      STRATEGY_SEMVER,
      NULL,
-     {{"1.0.0+b", NULL, NULL}, {"1.0.0+a", NULL, NULL}, {"0.9.9+z", NULL, NULL}},
-     "1.0.0+b",
-     {"candidate", OLDER, OLDER}},
+     {{"1.0.0+b", NULL, NULL}, {"1.0.0", NULL, NULL}, {"0.9.9+z", NULL, NULL}},
+     "1.0.0",
+     {INVALID, "candidate", INVALID}},
     {"numbers, not strings: 1.10 beats 1.9",
      STRATEGY_SEMVER,
      "1.x",
      {{"1.9.0", NULL, NULL}, {"1.10.0", NULL, NULL}, {"1.2.0", NULL, NULL}},
      "1.10.0",
      {OLDER, "candidate", OLDER}},
-    {"non-UTF-8 tags are just bytes",
+    {"non-UTF-8 and non-ASCII tags are not valid tags",
      STRATEGY_SEMVER,
      NULL,
      {{"v1.0.0", NULL, NULL},
@@ -405,7 +406,7 @@ static const select_case select_cases[] = {
       {"ok-\xc3\xa9", NULL, NULL},
       {"1.0.0-\xc3\xa9", NULL, NULL}},
      "v1.0.0",
-     {"candidate", NOT_SEMVER, NOT_SEMVER, NOT_SEMVER}},
+     {"candidate", INVALID, INVALID, INVALID}},
     {"newest-build: by created, offsets honoured, ties by name",
      STRATEGY_NEWEST_BUILD,
      NULL,
@@ -430,12 +431,12 @@ static const select_case select_cases[] = {
      BOOKSTORE,
      "v2.0.0-rc1",
      {OLDER, OLDER, OLDER, "candidate", OLDER, OLDER}},
-    {"alphabetical ignores the constraint and sorts bytes unsigned",
+    {"alphabetical ignores the constraint; a non-ASCII tag sorting last is not valid",
      STRATEGY_ALPHABETICAL,
      "~1.0",
      {{"zeta", NULL, NULL}, {"\xc3\xa9t\xc3\xa9", NULL, NULL}, {"Zulu", NULL, NULL}},
-     "\xc3\xa9t\xc3\xa9",
-     {OLDER, "candidate", OLDER}},
+     "zeta",
+     {"candidate", INVALID, OLDER}},
     {"digest follows the named tag",
      STRATEGY_DIGEST,
      "a",
@@ -611,7 +612,7 @@ Test(strategy, hundred_thousand_tags)
     size_t eligible = 0;
     for (size_t i = 0; i < r.count; i++)
         eligible += r.verdicts[i].eligible;
-    cr_expect_eq(eligible, 4, "3.9.9, 3.9.9+build, 3.9.10 and v3.9.10");
+    cr_expect_eq(eligible, 3, "3.9.9, 3.9.10 and v3.9.10 ('+' makes 3.9.9+build no tag)");
     strategy_result_free(&r);
 
     params.constraint = NULL;
@@ -625,22 +626,94 @@ Test(strategy, hundred_thousand_tags)
 
 Test(strategy, long_tags_keep_every_byte)
 {
-    char pre_zero[129], meta[129], alnum[129];
-    snprintf(pre_zero, sizeof pre_zero, "v1.0.0-%0121d", 7); /* leading zeros: not semver */
-    snprintf(meta, sizeof meta, "v1.0.0+%0121d", 7);         /* metadata may have them */
-    snprintf(alnum, sizeof alnum, "v1.0.0-a%0120d", 7);      /* a pre-release */
-    cr_assert(strlen(pre_zero) == 128 && strlen(meta) == 128 && strlen(alnum) == 128);
+    char pre_zero[129], alnum[129], too_long[130];
+    snprintf(pre_zero, sizeof pre_zero, "v1.0.0-%0121d", 7);  /* leading zeros: not semver */
+    snprintf(alnum, sizeof alnum, "v2.0.0-a%0120d", 7);       /* a pre-release */
+    snprintf(too_long, sizeof too_long, "v3.0.0-a%0121d", 7); /* one byte past the grammar */
+    cr_assert(strlen(pre_zero) == 128 && strlen(alnum) == 128 && strlen(too_long) == 129);
     tag_list l = {0};
     tag_list_add(&l, pre_zero, NULL, false, 0);
     tag_list_add(&l, "v1.0.0", NULL, false, 0);
-    tag_list_add(&l, meta, NULL, false, 0);
+    tag_list_add(&l, too_long, NULL, false, 0);
     tag_list_add(&l, alnum, NULL, false, 0);
-    const char *star[] = {NOT_SEMVER, OLDER, "candidate", "pre-release excluded by '*'"};
+    const char *star[] = {NOT_SEMVER, "candidate", INVALID, "pre-release excluded by '*'"};
     strategy_params params = {.kind = STRATEGY_SEMVER};
-    expect_selection("128-character tags", &params, &l, meta, star);
-    const char *with_pre[] = {NOT_SEMVER, OLDER, "candidate", OLDER};
+    expect_selection("128-character tags", &params, &l, "v1.0.0", star);
+    const char *with_pre[] = {NOT_SEMVER, OLDER, INVALID, "candidate"};
     params.constraint = ">=1.0.0-0";
-    expect_selection("128-character pre-release admitted", &params, &l, meta, with_pre);
+    expect_selection("128-character pre-release admitted", &params, &l, alnum, with_pre);
+    tag_list_free(&l);
+}
+
+static tagfilter *make_filter(const char *allow, const char *ignore);
+
+/* What a hostile registry lists to win: every tag below is outside the distribution grammar and
+ * would be the candidate if only the strategy judged it. None may ever be chosen, whatever the
+ * strategy, and the reason says why (before any filter's reason). */
+Test(strategy, invalid_tags_never_win)
+{
+    char huge[4097];
+    memset(huge, 'z', sizeof huge - 1);
+    huge[sizeof huge - 1] = '\0';
+    static const char *const hostile[] = {
+        "v9.9.9\n",
+        "v9.9.9\xe2\x80\xa8", /* U+2028 */
+        "v9.9.9\xc2\x85",
+        /* U+0085 */ "v9.9.9\xe2\x80\xa9", /* U+2029 */
+        "v9.9.9+evil",
+        "zz z",
+        "zz\xff\xfe",
+        "../../x",
+        ".v9",
+        "-v9",
+        "",
+        "v9.9.9\t",
+    };
+    tag_list l = {0};
+    tag_list_add(&l, "v1.0.0", "sha256:11", true, 100);
+    tag_list_add(&l, "v1.1.0", "sha256:22", true, 200);
+    size_t n_hostile = sizeof hostile / sizeof hostile[0];
+    for (size_t i = 0; i < n_hostile; i++)
+        tag_list_add(&l, hostile[i], "sha256:99", true, 900 + (int64_t)i);
+    tag_list_add(&l, huge, "sha256:99", true, 999);
+    static const strategy_kind kinds[] = {STRATEGY_SEMVER, STRATEGY_NEWEST_BUILD,
+                                          STRATEGY_ALPHABETICAL};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        strategy_params params = {.kind = kinds[k]};
+        strategy_result r;
+        tp_err err = {{0}};
+        cr_assert_eq(strategy_select(&params, &l, &r, &err), 0, "%s", err.msg);
+        cr_assert_geq(r.candidate, 0, "%s: no candidate", strategy_name(kinds[k]));
+        cr_expect_str_eq(l.items[r.candidate].name, "v1.1.0", "%s", strategy_name(kinds[k]));
+        for (size_t i = 2; i < l.count; i++) {
+            char buf[64];
+            cr_expect_not(r.verdicts[i].eligible, "%s: tag %zu", strategy_name(kinds[k]), i);
+            cr_expect_str_eq(strategy_reason_text(&r.verdicts[i], buf, sizeof buf), INVALID,
+                             "%s: tag %zu", strategy_name(kinds[k]), i);
+        }
+        strategy_result_free(&r);
+    }
+    /* digest: following a tag the grammar refuses finds nothing to follow */
+    for (size_t i = 0; i < n_hostile; i++) {
+        if (!*hostile[i])
+            continue; /* an empty constraint is "no tag to follow", an error of its own */
+        strategy_params params = {.kind = STRATEGY_DIGEST, .constraint = hostile[i]};
+        strategy_result r;
+        tp_err err = {{0}};
+        cr_assert_eq(strategy_select(&params, &l, &r, &err), 0, "%s", err.msg);
+        cr_expect_eq(r.candidate, -1, "digest follows hostile tag %zu", i);
+        strategy_result_free(&r);
+    }
+    /* the grammar comes before the filters: an ignore glob does not hide why */
+    tagfilter *f = make_filter(NULL, "zz*");
+    strategy_params params = {.kind = STRATEGY_ALPHABETICAL, .filter = f};
+    strategy_result r;
+    tp_err err = {{0}};
+    cr_assert_eq(strategy_select(&params, &l, &r, &err), 0, "%s", err.msg);
+    char buf[64];
+    cr_expect_str_eq(strategy_reason_text(&r.verdicts[2 + 5], buf, sizeof buf), INVALID);
+    strategy_result_free(&r);
+    tagfilter_free(f);
     tag_list_free(&l);
 }
 
@@ -733,6 +806,7 @@ Test(strategy, reason_text_table)
 {
     static const reason_case cases[] = {
         {REASON_CANDIDATE, NULL, "candidate"},
+        {REASON_INVALID_TAG, NULL, "not a valid tag"},
         {REASON_OLDER, NULL, "older than the candidate"},
         {REASON_NOT_SEMVER, NULL, "not a semantic version"},
         {REASON_PRERELEASE, "~1.0", "pre-release excluded by '~1.0'"},
