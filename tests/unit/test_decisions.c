@@ -87,3 +87,26 @@ Test(decisions, pin_to_current_does_not_move_previous)
     cr_assert_str_eq(decisions_pin(&d, "a", "x"), "1.1");
     decisions_free(&d);
 }
+
+/* A write-ahead intent is not an outcome: a pin is in force only once its push is recorded ok
+ * (the outcome, or a reconciliation that found the commit on the branch). */
+Test(decisions, intents_change_nothing)
+{
+    static const rec_spec history[] = {
+        {"pin", "bookstore", "web", "v1.0.0", "v0.9", "intent"},
+        {"approve", "bookstore", "web", "v1.0.0", "v1.0.1", "intent"},
+    };
+    decisions d;
+    apply_all(&d, history, 2);
+    cr_assert_null(decisions_pin(&d, "bookstore", "web"), "an intent pinned");
+    cr_assert_null(decisions_previous(&d, "bookstore", "web"), "an intent moved 'previous'");
+    journal_record outcome = {.action = "pin",
+                              .app = "bookstore",
+                              .alias = "web",
+                              .from = "v1.0.0",
+                              .to = "v0.9",
+                              .result = "ok"};
+    decisions_apply(&d, &outcome);
+    cr_assert_str_eq(decisions_pin(&d, "bookstore", "web"), "v0.9");
+    decisions_free(&d);
+}
