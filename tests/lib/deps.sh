@@ -42,6 +42,7 @@ check | bench)
     /usr/bin/python3 -c 'import cryptography' 2>/dev/null || missing="$missing python3-cryptography"
     need_cmd skopeo skopeo
     need_cmd jq jq
+    need_cmd strace strace
     [ -x /usr/lib/git-core/git-http-backend ] || missing="$missing git"
     # sshd for the git-over-SSH write-back suite (ssh-keygen and ssh-agent come with it)
     [ -x /usr/sbin/sshd ] || missing="$missing openssh-server"
