@@ -57,6 +57,7 @@ app badalpha "app=$F/fault/badtags" "$F/fault/badtags:v1.0.0" alphabetical
 app badnewest "app=$F/fault/badtags" "$F/fault/badtags:v1.0.0" newest-build
 app lie "app=$F/fault/headlie:v1" "$F/fault/headlie:v1@$zero" digest
 app pinned "app=$R/team/pinned:main" "$R/team/pinned:main@$zero" digest
+app paged "app=$F/fault/paged" "$F/fault/paged:t0000" alphabetical
 (cd "$D/seed" && git init -q -b main && git add -A && git $GIT_ID commit -qm apps &&
     git push -q "$D/config.git" main) || not_ok "app repository"
 cat >"$D/registries.conf" <<EOF
@@ -88,6 +89,12 @@ check "naming its registry and the deadline (got: $(field stalled error))" \
 check "the good registry's image gets its candidate" [ "$(field good candidate)" = v1.1.0 ]
 check "… and waits for approval" [ "$(field good state)" = update-available ]
 check "the same fault server's other repositories answered in time" [ "$(field lie state)" = update-available ]
+
+# Pagination through the engine: 1,200 tags in pages of at most 500 (the server caps n=1000);
+# the last tag is on the third page.
+check "paged: every page is read, the candidate is t1199 (got $(field paged candidate))" \
+    [ "$(field paged candidate)" = t1199 ]
+check "paged: in 3 pages" [ "$(jq -r 'select(.path | test("fault/paged/tags/list")) | .path' "$TAP_TMP/fault.log" | wc -l)" = 3 ]
 
 # Tags outside the grammar never become candidates, whatever the strategy.
 for a in badsemver badalpha badnewest; do
