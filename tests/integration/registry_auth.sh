@@ -5,6 +5,31 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TP_ROOT/tests/lib/registry.sh"
 . "$TP_ROOT/tests/lib/registry_probe.sh"
+. "$TP_ROOT/tests/lib/cluster.sh"
+
+# engine_check LABEL: the engine itself (`tagpilot run`), not a driver, against the registry of
+# this section, with credentials from registries.conf: the right ones give bookstore's candidate,
+# wrong ones an error naming the spec, and the secret shows nowhere.
+engine_check() {
+    reg_push image amplication/bookstore-application v1.0.0 >/dev/null &&
+        reg_push image amplication/bookstore-application v1.0.1 >/dev/null &&
+        reg_push image team/catalog 1.4.0 >/dev/null || not_ok "$1: push the cluster's images"
+    ec=$TAP_TMP/cluster-$1
+    cluster_repo "$ec" || not_ok "$1: cluster repository"
+    for creds in TP_GOOD_CREDS TP_BAD_CREDS; do
+        reg_conf "$ec/registries.conf" "insecure: yes" "default: true" "credentials: env:$creds"
+        tp run --once --dry-run --format json --config "$ec/tagpilot.yaml"
+        bs=$(jq -r '.applications[] | select(.name=="bookstore") | .images[0] | "\(.candidate) \(.state)"' "$OUT")
+        if [ $creds = TP_GOOD_CREDS ]; then
+            check "$1: tagpilot run with registries.conf credentials: bookstore $bs" \
+                [ "$bs" = "v1.0.1 update-available" ]
+        else
+            check "$1: tagpilot run with wrong credentials fails (exit $RC)" [ "$RC" = 1 ]
+            check "$1: … naming the spec" grep -q "check credentials 'env:TP_BAD_CREDS'" "$OUT"
+        fi
+        check "$1: no secret in tagpilot run's output ($creds)" no_secret "$SECRET"
+    done
+}
 
 # no_secret WORD: neither output of the last run contains WORD
 no_secret() { ! grep -qF -- "$1" "$OUT" "$ERR"; }
@@ -37,6 +62,7 @@ reg_conf "$TAP_TMP/basic-creds.conf" "credentials: env:TP_GOOD_CREDS"
 probe --conf "$TAP_TMP/basic-creds.conf" --ping "$R/team/app"
 check "basic: credentials from registries.conf, ping" [ "$RC" = 0 ]
 check "basic: credentials from registries.conf, ping (also)" [ "$(stat pings)" -ge 1 ]
+engine_check basic
 printf '#!/bin/sh\necho "%s"\n' "$REG_CREDS" >"$TAP_TMP/creds.sh"
 chmod 700 "$TAP_TMP/creds.sh"
 probe --conf "$CONF" --credentials "ext:$TAP_TMP/creds.sh" "$R/team/app"
@@ -131,4 +157,5 @@ tp test "$R/team/app" --registries-conf-path "$TAP_TMP/token.conf" --credentials
 check "tagpilot test: bad credentials exit 1" [ "$RC" = 1 ]
 check "tagpilot test: bad credentials name the spec" grep -q "env:TP_BAD_CREDS" "$ERR"
 check "tagpilot test: bad credentials, not the secret" no_secret "$SECRET"
+engine_check token
 finish
