@@ -102,7 +102,7 @@ int cmd_history(int argc, char **argv)
     tp_err err = {{0}};
     journal *j = NULL;
     int code = CLI_OK;
-    if (config_resolve(config_path, &cfg, &err) < 0 ||
+    if (config_resolve(config_path, &cfg, &err) < 0 || !config_state_dir(&cfg, &err) ||
         journal_open(cfg.state_dir, JOURNAL_READ_ONLY, &j, &err) < 0) {
         fprintf(stderr, "tagpilot: %s\n", err.msg);
         code = CLI_FAILED;
