@@ -88,7 +88,7 @@ Test(writeback, argocd_source_merge_with_spec_and_namespace, .init = setup, .fin
                      "    forcestring: true\n"
                      "  - name: api.image.tag\n    value: 2.2.0\n    forcestring: true\n"
                      "  - name: replicaCount\n    value: \"3\"\n    forcestring: true\n"
-                     "  - name: workers[1].image\n    value: ghcr.io/acme/worker:3.3.0\n"
+                     "  - name: \"workers[1].image\"\n    value: ghcr.io/acme/worker:3.3.0\n"
                      "    forcestring: true\n");
     cr_assert_str_eq(c.message, "build: automatic update of api\n\n"
                                 "updates image ghcr.io/acme/api tag '2.1.0' to '2.2.0'\n"
