@@ -207,13 +207,8 @@ static int check_file(statedir *sd, const char *rel, int fd, int flags, tp_err *
         tp_err_set(err, "%s/%s has %lu hard links; refusing to write it", sd->path, rel,
                    (unsigned long)st.st_nlink);
     }
-    if (!cause) {
-        /* O_NONBLOCK only kept a FIFO from hanging the open; files ignore it, but be plain. */
-        int fl = fcntl(fd, F_GETFL);
-        if (fl >= 0)
-            fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-        return 0;
-    }
+    if (!cause)
+        return 0; /* O_NONBLOCK kept a FIFO from hanging the open; regular files ignore it */
     close(fd);
     errno = cause;
     return -1;
