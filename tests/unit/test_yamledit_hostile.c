@@ -285,11 +285,27 @@ static argo_app kustomize_app(void)
  * that would break a line is refused by the commit message before anything is committed, so
  * for those the plan must fail; the YAML they would make is checked by the tests above, which
  * go through the same yamledit_render. */
-Test(yamledit_hostile, kustomization_insertions_read_back_and_keep_the_list)
+static char kust_dir[64];
+
+/* A folder for the kustomization, removed even when the test fails (Criterion runs the
+ * suite's init and fini around these). */
+static void make_kust_dir(void)
 {
-    char tmpl[] = "/tmp/tp-hostile-XXXXXX";
-    char *dir = mkdtemp(tmpl);
-    cr_assert_not_null(dir);
+    snprintf(kust_dir, sizeof kust_dir, "/tmp/tp-hostile-XXXXXX");
+    cr_assert_not_null(mkdtemp(kust_dir));
+}
+
+static void remove_kust_dir(void)
+{
+    char *cmd = xasprintf("rm -rf '%s'", kust_dir);
+    cr_expect_eq(system(cmd), 0);
+    free(cmd);
+}
+
+Test(yamledit_hostile, kustomization_insertions_read_back_and_keep_the_list, .init = make_kust_dir,
+     .fini = remove_kust_dir)
+{
+    const char *dir = kust_dir;
     char *path = xasprintf("%s/kustomization.yaml", dir);
     FILE *f = fopen(path, "w");
     fputs("images:\n  - name: ghcr.io/acme/a\n    newName: ghcr.io/acme/a2\n# end\n", f);
@@ -332,8 +348,6 @@ Test(yamledit_hostile, kustomization_insertions_read_back_and_keep_the_list)
         free(v);
     }
     app_free(&app);
-    unlink(path);
-    rmdir(dir);
     free(path);
 }
 
