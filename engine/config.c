@@ -48,12 +48,26 @@ void config_defaults(tp_config *cfg)
     cfg->git_author_name = xstrdup("tagpilot");
     cfg->git_author_email = xstrdup("tagpilot@localhost");
     cfg->argocd_namespace = xstrdup("argocd");
+    /* Relative values are ignored, as the XDG spec says. With neither, there is no default:
+     * a shared fallback such as /tmp would let another user prepare the dir (config_state_dir
+     * asks for state-dir: instead). */
     const char *xdg = getenv("XDG_STATE_HOME");
     const char *home = getenv("HOME");
-    if (xdg && *xdg)
+    if (xdg && *xdg == '/')
         cfg->state_dir = xasprintf("%s/tagpilot", xdg);
-    else
-        cfg->state_dir = xasprintf("%s/.local/state/tagpilot", home && *home ? home : "/tmp");
+    else if (home && *home == '/')
+        cfg->state_dir = xasprintf("%s/.local/state/tagpilot", home);
+}
+
+const char *config_state_dir(const tp_config *cfg, tp_err *err)
+{
+    if (cfg->state_dir)
+        return cfg->state_dir;
+    tp_err_set(err,
+               "no state dir: $XDG_STATE_HOME and $HOME are not set (or not absolute); set "
+               "state-dir: in %s",
+               cfg->file ? cfg->file : "tagpilot.yaml (or name one with --config)");
+    return NULL;
 }
 
 void config_free(tp_config *cfg)
@@ -172,6 +186,9 @@ static int set_path(const cfg_ctx *c, const ynode *v, const char *key, char **ds
     const char *s;
     if (want_scalar(c, v, key, &s))
         return -1;
+    const char *home = getenv("HOME");
+    if (s[0] == '~' && (s[1] == '/' || !s[1]) && (!home || *home != '/'))
+        return cfg_fail(c, v, key, "'%s' needs $HOME, which is not set; write the path out", s);
     free(*dst);
     *dst = config_resolve_path(s, c->base_dir);
     return 0;

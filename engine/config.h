@@ -37,7 +37,8 @@ typedef struct tp_config {
     config_source *sources;
     size_t n_sources;
     char *registries_conf;      /* NULL = none */
-    char *state_dir;            /* default $XDG_STATE_HOME/tagpilot */
+    char *state_dir;            /* default $XDG_STATE_HOME/tagpilot, else
+                                   $HOME/.local/state/tagpilot; NULL when neither is set */
     approval_policy approval;   /* APPROVAL_MANUAL unless configured */
     unsigned interval_s;        /* seconds between scans; default 120 */
     char *git_author_name;      /* default "tagpilot" */
@@ -74,6 +75,10 @@ int config_parse(const char *buf, size_t len, const char *path, tp_config *out, 
 int config_resolve(const char *cli_path, tp_config *out, tp_err *err);
 
 void config_free(tp_config *cfg);
+
+/* The state dir, or NULL with err asking for state-dir: when no default could be made (no
+ * $XDG_STATE_HOME, no $HOME). Borrowed from cfg. */
+const char *config_state_dir(const tp_config *cfg, tp_err *err);
 
 /* "90s", "2m", "1h30m", "1.5h" → seconds. Returns 0, or -1 when malformed. */
 int config_parse_duration(const char *s, unsigned *seconds);

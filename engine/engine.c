@@ -321,7 +321,8 @@ static int open_state(engine *e, tp_err *err)
     /* Viewers and dry runs never take the writer's lock, and never write. */
     journal_mode mode =
         e->opts.read_only || e->opts.dry_run ? JOURNAL_READ_ONLY : JOURNAL_READ_WRITE;
-    if (journal_open(e->cfg->state_dir, mode, &e->journal, err) < 0)
+    const char *dir = config_state_dir(e->cfg, err);
+    if (!dir || journal_open(dir, mode, &e->journal, err) < 0)
         return -1;
     for (size_t i = 0; i < journal_warnings(e->journal)->count; i++)
         engine_log(e, "warning: %s", journal_warnings(e->journal)->items[i]);

@@ -152,22 +152,77 @@ char *str_utf8_sanitize(const char *s)
     return strbuf_take(&sb);
 }
 
+/* The code point of the valid sequence of n bytes at s. */
+static unsigned utf8_decode(const unsigned char *s, size_t n)
+{
+    if (n == 1)
+        return s[0];
+    unsigned cp = s[0] & (0xFFu >> (n + 1));
+    for (size_t i = 1; i < n; i++)
+        cp = (cp << 6) | (s[i] & 0x3F);
+    return cp;
+}
+
+/* Characters that move or hide text without being controls: the line and paragraph
+ * separators (line breaks to YAML 1.1 and JavaScript) and the bidirectional marks, embeddings,
+ * overrides and isolates (they reorder what a reader sees, "Trojan Source"). */
+static bool invisible_format(unsigned cp)
+{
+    return cp == 0x2028 || cp == 0x2029 || cp == 0x200E || cp == 0x200F || cp == 0x061C ||
+           (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+size_t utf8_printable_length(const unsigned char *s)
+{
+    size_t n = utf8_sequence_length(s);
+    if (n == 0)
+        return 0;
+    unsigned cp = utf8_decode(s, n);
+    if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0) || invisible_format(cp))
+        return 0;
+    return n;
+}
+
+const char *str_line_problem(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        size_t n = utf8_sequence_length(p);
+        if (!n)
+            return "invalid UTF-8";
+        unsigned cp = utf8_decode(p, n);
+        if (cp == '\n' || cp == '\r' || cp == 0x85 || cp == 0x2028 || cp == 0x2029)
+            return "a line break";
+        if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0))
+            return "a control character";
+        if (invisible_format(cp))
+            return "a bidirectional control";
+        p += n;
+    }
+    return NULL;
+}
+
 char *str_printable(const char *s)
 {
     strbuf sb = {0};
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        size_t n = utf8_sequence_length(p);
-        bool c1_control = n == 2 && p[0] == 0xC2 && p[1] < 0xA0; /* U+0080..U+009F */
-        if ((n > 1 && !c1_control) || (n == 1 && *p >= 0x20 && *p != 0x7F)) {
+        size_t n = utf8_printable_length(p);
+        if (n) {
             strbuf_append(&sb, (const char *)p, n);
             p += n;
-        } else {
-            size_t skip = c1_control ? 2 : 1;
-            for (size_t i = 0; i < skip; i++)
-                strbuf_printf(&sb, "\\x%02x", p[i]);
-            p += skip;
+            continue;
         }
+        n = utf8_sequence_length(p);
+        unsigned cp = n ? utf8_decode(p, n) : 0;
+        if (n == 3) { /* a separator or bidirectional control: name it */
+            strbuf_printf(&sb, "\\u%04x", cp);
+        } else {
+            /* controls (C1 as their two bytes) and bytes that are not UTF-8 */
+            for (size_t i = 0; i < (n ? n : 1); i++)
+                strbuf_printf(&sb, "\\x%02x", p[i]);
+        }
+        p += n ? n : 1;
     }
     return strbuf_take(&sb);
 }

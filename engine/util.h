@@ -49,8 +49,19 @@ char *str_trim(char *s);
 size_t utf8_sequence_length(const unsigned char *s);
 /* Copy with every invalid UTF-8 byte replaced by U+FFFD, so JSON output stays valid. */
 char *str_utf8_sanitize(const char *s);
-/* Copy for a terminal: control characters and invalid UTF-8 bytes written as \xNN. */
+/* Length of the character at s (1-4) when a terminal shows it as text; 0 when it is a
+ * control (C0, DEL, C1), a line or paragraph separator (U+2028/U+2029), a bidirectional
+ * control (U+200E/F, U+202A-E, U+2066-9, U+061C), or not valid UTF-8. */
+size_t utf8_printable_length(const unsigned char *s);
+/* The one sanitiser for text that reaches a terminal or a log line: a copy in which every
+ * character utf8_printable_length refuses is written visibly: controls and bad bytes as \xNN
+ * (ESC is \x1b, a newline \x0a), separators and bidirectional controls as \uXXXX. The result
+ * is one line of valid UTF-8. */
 char *str_printable(const char *s);
+/* What keeps s from being one line of plain text — "a line break" (\n, \r, U+0085, U+2028,
+ * U+2029), "a control character", "a bidirectional control", "invalid UTF-8" — or NULL when
+ * nothing does. For values that must not start a new line where they go (commit messages). */
+const char *str_line_problem(const char *s);
 
 /* Growable byte string; data is always NUL-terminated once anything was appended. */
 typedef struct strbuf {

@@ -4,6 +4,9 @@
 #ifndef TP_CLI_H
 #define TP_CLI_H
 
+#include <stdbool.h>
+#include <stdio.h>
+
 #define CLI_OK     0
 #define CLI_FAILED 1
 #define CLI_USAGE  2
@@ -15,6 +18,16 @@ int cmd_run(int argc, char **argv);
 /* approve, pin, unpin, rollback, skip: argv[0] names which. */
 int cmd_action(int argc, char **argv);
 int cmd_history(int argc, char **argv);
+
+/* One line to f: formatted, then passed through str_printable (engine/util.h) so nothing in it
+ * can move the cursor, start a line or reorder text; then a newline. Every line a subcommand
+ * prints that holds a value from a registry, a repository, the journal or an error goes here. */
+void cli_line(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print a cJSON tree to stdout (pretty: indented, else one line), with DEL, C1 controls,
+ * separators and bidirectional controls inside strings written as \uXXXX: still the same JSON,
+ * and safe on a terminal. Strings must be valid UTF-8 (str_utf8_sanitize). */
+struct cJSON;
+void cli_print_json(const struct cJSON *root, bool pretty);
 
 /* Print "tagpilot: <message>" to stderr and return CLI_USAGE, with a pointer to --help. */
 int cli_usage_error(const char *command, const char *fmt, ...)

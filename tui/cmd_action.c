@@ -77,14 +77,14 @@ int cmd_action(int argc, char **argv)
     tp_config cfg;
     tp_err err = {{0}};
     if (config_resolve(config_path, &cfg, &err) < 0) {
-        fprintf(stderr, "tagpilot: %s\n", err.msg);
+        cli_line(stderr, "tagpilot: %s", err.msg);
         free(app);
         return CLI_FAILED;
     }
     engine_options eo = {.config = &cfg, .once = true, .no_auto_writes = true, .only_app = app};
     engine *e = engine_start(&eo, &err);
     if (!e) {
-        fprintf(stderr, "tagpilot: %s\n", err.msg);
+        cli_line(stderr, "tagpilot: %s", err.msg);
         config_free(&cfg);
         free(app);
         return CLI_FAILED;
@@ -100,14 +100,14 @@ int cmd_action(int argc, char **argv)
     int code = CLI_FAILED;
     if (engine_take_results(e, &r, 1) == 1) {
         if (r.ok) {
-            printf("%s\n", r.message);
+            cli_line(stdout, "%s", r.message);
             code = CLI_OK;
         } else {
-            fprintf(stderr, "tagpilot: %s\n", r.message);
+            cli_line(stderr, "tagpilot: %s", r.message);
         }
         engine_result_clear(&r);
     } else {
-        fprintf(stderr, "tagpilot: %s: the engine stopped before answering\n", name);
+        cli_line(stderr, "tagpilot: %s: the engine stopped before answering", name);
     }
     engine_stop(e);
     config_free(&cfg);

@@ -74,7 +74,7 @@ int cmd_console(int argc, char **argv)
     tp_config cfg;
     tp_err err = {{0}};
     if (config_resolve(config_path, &cfg, &err) < 0) {
-        fprintf(stderr, "tagpilot: %s\n", err.msg);
+        cli_line(stderr, "tagpilot: %s", err.msg);
         return CLI_FAILED;
     }
     if (!cfg.file && cfg.n_sources == 0) {
@@ -88,7 +88,7 @@ int cmd_console(int argc, char **argv)
     int rc = console_run(&opts, &err);
     config_free(&cfg);
     if (rc < 0) {
-        fprintf(stderr, "tagpilot: %s\n", err.msg);
+        cli_line(stderr, "tagpilot: %s", err.msg);
         return CLI_FAILED;
     }
     return CLI_OK;

@@ -38,9 +38,7 @@ static void print_json(const journal *j, const char *app, const char *alias)
         cJSON_AddItemToArray(list, cJSON_Parse(line));
         free(line);
     }
-    char *text = cJSON_Print(list);
-    puts(text);
-    free(text);
+    cli_print_json(list, true);
     cJSON_Delete(list);
 }
 
@@ -57,13 +55,14 @@ static void print_text(const journal *j, const char *app, const char *alias)
         char change[256];
         snprintf(change, sizeof change, "%s%s%s", r->from ? r->from : "",
                  r->from && r->to ? " -> " : "", r->to ? r->to : "");
-        printf("%-24.24s %-20s %-10s %-28s %-28s %-8s %.12s%s%s\n", r->time ? r->time : "",
-               r->user ? r->user : "?", r->action, target, change, r->result ? r->result : "",
-               r->commit ? r->commit : "", r->detail ? "  " : "", r->detail ? r->detail : "");
+        /* One record, one line: whatever the journal holds is shown, escaped. */
+        cli_line(stdout, "%-24.24s %-20s %-10s %-28s %-28s %-8s %.12s%s%s", r->time ? r->time : "",
+                 r->user ? r->user : "?", r->action, target, change, r->result ? r->result : "",
+                 r->commit ? r->commit : "", r->detail ? "  " : "", r->detail ? r->detail : "");
         shown++;
     }
     if (!shown)
-        printf("no history%s%s\n", app ? " for " : "", app ? app : "");
+        cli_line(stdout, "no history%s%s", app ? " for " : "", app ? app : "");
 }
 
 int cmd_history(int argc, char **argv)
@@ -102,13 +101,13 @@ int cmd_history(int argc, char **argv)
     tp_err err = {{0}};
     journal *j = NULL;
     int code = CLI_OK;
-    if (config_resolve(config_path, &cfg, &err) < 0 ||
+    if (config_resolve(config_path, &cfg, &err) < 0 || !config_state_dir(&cfg, &err) ||
         journal_open(cfg.state_dir, JOURNAL_READ_ONLY, &j, &err) < 0) {
-        fprintf(stderr, "tagpilot: %s\n", err.msg);
+        cli_line(stderr, "tagpilot: %s", err.msg);
         code = CLI_FAILED;
     } else {
         for (size_t i = 0; i < journal_warnings(j)->count; i++)
-            fprintf(stderr, "tagpilot: warning: %s\n", journal_warnings(j)->items[i]);
+            cli_line(stderr, "tagpilot: warning: %s", journal_warnings(j)->items[i]);
         if (json)
             print_json(j, app, alias);
         else

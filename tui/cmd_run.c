@@ -57,7 +57,7 @@ static void print_new_log(const model_snapshot *s, uint64_t *seen)
     uint64_t first = s->log_total - s->n_log; /* event number of log[0], minus one */
     for (size_t i = 0; i < s->n_log; i++)
         if (first + i + 1 > *seen)
-            printf("%s\n", s->log[i]);
+            cli_line(stdout, "%s", s->log[i]);
     if (s->log_total > *seen)
         *seen = s->log_total;
     fflush(stdout);
@@ -101,9 +101,7 @@ static void print_plan_json(const model_snapshot *s)
         cJSON_AddItemToObject(img, "detail", json_str(m->detail));
         cJSON_AddItemToArray(images, img);
     }
-    char *text = cJSON_Print(root);
-    puts(text);
-    free(text);
+    cli_print_json(root, true);
     cJSON_Delete(root);
 }
 
@@ -112,9 +110,9 @@ static void print_plan_text(const model_snapshot *s)
     printf("%-20s %-20s %-14s %-14s %s\n", "APP", "ALIAS", "CURRENT", "CANDIDATE", "STATE");
     for (size_t i = 0; i < s->n_images; i++) {
         const model_image *m = s->images[i];
-        printf("%-20s %-20s %-14s %-14s %s%s%s\n", m->app, m->alias ? m->alias : "-",
-               m->current ? m->current : "?", m->candidate ? m->candidate : "-",
-               model_state_name(m->state), m->detail ? ": " : "", m->detail ? m->detail : "");
+        cli_line(stdout, "%-20s %-20s %-14s %-14s %s%s%s", m->app, m->alias ? m->alias : "-",
+                 m->current ? m->current : "?", m->candidate ? m->candidate : "-",
+                 model_state_name(m->state), m->detail ? ": " : "", m->detail ? m->detail : "");
     }
 }
 
@@ -154,7 +152,7 @@ static int report_once(engine *e, bool json)
     /* A source that could not be read leaves its images out (or as the read before had them):
      * a script must not take that for a clean run. */
     if (s->source_error) {
-        fprintf(stderr, "tagpilot: %s\n", s->source_error);
+        cli_line(stderr, "tagpilot: %s", s->source_error);
         code = CLI_FAILED;
     }
     model_snapshot_unref(s);
@@ -246,7 +244,7 @@ int cmd_run(int argc, char **argv)
     tp_config cfg;
     tp_err err = {{0}};
     if (config_resolve(config_path, &cfg, &err) < 0) {
-        fprintf(stderr, "tagpilot: %s\n", err.msg);
+        cli_line(stderr, "tagpilot: %s", err.msg);
         return CLI_FAILED;
     }
     if (catch_signals() < 0) {
@@ -256,7 +254,7 @@ int cmd_run(int argc, char **argv)
     eo.config = &cfg;
     engine *e = engine_start(&eo, &err);
     if (!e) {
-        fprintf(stderr, "tagpilot: %s\n", err.msg);
+        cli_line(stderr, "tagpilot: %s", err.msg);
         release_signals();
         config_free(&cfg);
         return CLI_FAILED;

@@ -278,11 +278,12 @@ static void print_json(const test_run *run)
         cJSON_AddItemToArray(tags, item);
     }
     cJSON *warnings = cJSON_AddArrayToObject(root, "warnings");
-    for (size_t i = 0; i < run->warnings.count; i++)
-        cJSON_AddItemToArray(warnings, cJSON_CreateString(run->warnings.items[i]));
-    char *text = cJSON_PrintUnformatted(root);
-    puts(text);
-    free(text);
+    for (size_t i = 0; i < run->warnings.count; i++) {
+        char *clean = str_utf8_sanitize(run->warnings.items[i]);
+        cJSON_AddItemToArray(warnings, cJSON_CreateString(clean));
+        free(clean);
+    }
+    cli_print_json(root, false);
     cJSON_Delete(root);
 }
 
@@ -296,28 +297,26 @@ static void print_group(const test_run *run, int group, size_t width)
         int g = (ptrdiff_t)v->index == run->result.candidate ? 0 : v->eligible ? 1 : 2;
         if (g != group)
             continue;
+        /* Escaped before padding, so the columns count what is shown. */
         char *name = str_printable(run->tags.items[v->index].name);
-        char *why = str_printable(strategy_reason_text(v, reason, sizeof reason));
-        printf("  %-*s  %-9s  %s\n", (int)width, name, labels[g], g == 0 ? "" : why);
+        cli_line(stdout, "  %-*s  %-9s  %s", (int)width, name, labels[g],
+                 g == 0 ? "" : strategy_reason_text(v, reason, sizeof reason));
         free(name);
-        free(why);
     }
 }
 
 static void print_text(const test_run *run)
 {
     const tag_info *cand = candidate_of(run);
-    printf("image       %s\n", run->entry->ref.name);
-    printf("strategy    %s", strategy_name(run->kind));
+    cli_line(stdout, "image       %s", run->entry->ref.name);
     if (run->constraint && *run->constraint)
-        printf(", %s '%s'", run->kind == STRATEGY_DIGEST ? "following" : "constraint",
-               run->constraint);
-    putchar('\n');
+        cli_line(stdout, "strategy    %s, %s '%s'", strategy_name(run->kind),
+                 run->kind == STRATEGY_DIGEST ? "following" : "constraint", run->constraint);
+    else
+        cli_line(stdout, "strategy    %s", strategy_name(run->kind));
     if (cand) {
-        char *name = str_printable(cand->name);
-        printf("candidate   %s%s%s\n", name, cand->digest ? "@" : "",
-               cand->digest ? cand->digest : "");
-        free(name);
+        cli_line(stdout, "candidate   %s%s%s", cand->name, cand->digest ? "@" : "",
+                 cand->digest ? cand->digest : "");
     } else {
         printf("candidate   none (%zu tags, none eligible)\n", run->tags.count);
     }
@@ -344,11 +343,11 @@ int cmd_test(int argc, char **argv)
     test_run run = {0};
     tp_err err = {{0}};
     if (prepare(&opts, &run, &err) < 0) {
-        fprintf(stderr, "tagpilot: %s\n", err.msg);
+        cli_line(stderr, "tagpilot: %s", err.msg);
         code = CLI_FAILED;
     } else {
         for (size_t i = 0; i < run.warnings.count; i++)
-            fprintf(stderr, "tagpilot: warning: %s\n", run.warnings.items[i]);
+            cli_line(stderr, "tagpilot: warning: %s", run.warnings.items[i]);
         if (opts.json)
             print_json(&run);
         else

@@ -22,12 +22,12 @@ static const char usage_text[] =
 
 int cli_usage_error(const char *command, const char *fmt, ...)
 {
+    char what[512];
     va_list ap;
     va_start(ap, fmt);
-    fputs("tagpilot: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
+    cli_line(stderr, "tagpilot: %s", what);
     fprintf(stderr, "run 'tagpilot %s --help' for usage\n", command ? command : "");
     return CLI_USAGE;
 }
@@ -61,6 +61,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (strcmp(name, commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "tagpilot: unknown command '%s'\n%s", name, usage_text);
+    cli_line(stderr, "tagpilot: unknown command '%s'", name);
+    fputs(usage_text, stderr);
     return CLI_USAGE;
 }

@@ -13,6 +13,15 @@
 /* Decode one character at s: its bytes in *len, its columns in *cols; unprintable → '?'. */
 static wchar_t text_next(const char *s, size_t *len, int *cols)
 {
+    /* The same rule as str_printable (engine/util.c): a separator or bidirectional control is
+     * no more drawn than a control character is. */
+    const unsigned char *u = (const unsigned char *)s;
+    if (*u && !utf8_printable_length(u)) {
+        size_t n = utf8_sequence_length(u);
+        *len = n ? n : 1;
+        *cols = 1;
+        return L'?';
+    }
     mbstate_t st;
     memset(&st, 0, sizeof st);
     wchar_t wc;

@@ -53,67 +53,141 @@ static bool looks_numeric(const char *v)
     return whole;
 }
 
-/* Would a plain scalar end early or mean something else to the parser (not the type)? */
-static bool plain_breaks_syntax(const char *v, bool in_flow)
+/* The bytes a plain scalar may hold: what image names, tags and digests are made of, and the
+ * '=' of kustomize's "orig=new:tag". Anything else is quoted, so a character some YAML parser
+ * reads as a break or an indicator (U+0085, U+2028, "#", ",", "[", a tab, ...) never stands
+ * unquoted, in block or flow context. */
+static bool plain_safe_byte(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '/' || c == '@' || c == ':' || c == '+' || c == '-' || c == '=';
+}
+
+/* Would a plain scalar hold a byte outside the safe set, or start or end in a way that means
+ * something else (an indicator, a document marker, a key's colon)? */
+static bool plain_breaks_syntax(const char *v)
 {
     if (!*v)
         return true;
-    if (strchr("-?:,[]{}#&*!|>'\"%@`", v[0]) || isspace((unsigned char)v[0]))
-        return true;
-    size_t n = strlen(v);
-    if (isspace((unsigned char)v[n - 1]) || v[n - 1] == ':')
-        return true;
-    if (strstr(v, ": ") || strstr(v, " #") || strpbrk(v, "\n\r\t"))
-        return true;
-    if (in_flow && strpbrk(v, ",[]{}"))
-        return true;
-    for (const char *p = v; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+        if (!plain_safe_byte(*p))
             return true;
-    return false;
+    /* '=' alone is YAML 1.1's "value" key; "..." and "---" mark documents. */
+    if (strchr("-?:,[]{}#&*!|>'\"%@`=", v[0]) || str_starts_with(v, "..."))
+        return true;
+    return v[strlen(v) - 1] == ':';
 }
 
-bool yamledit_needs_quotes(const char *v, bool in_flow)
+/* A YAML 1.1 timestamp ("2024-01-02", "2024-1-2T..."): yaml.v2 would hand Helm a time. */
+static bool looks_like_date(const char *v)
 {
-    static const char *const words[] = {"null", "~",  "true", "false", "yes",
-                                        "no",   "on", "off",  "y",     "n"};
-    if (plain_breaks_syntax(v, in_flow))
+    size_t i = 0;
+    while (isdigit((unsigned char)v[i]))
+        i++;
+    if (i != 4 || v[i] != '-' || !isdigit((unsigned char)v[i + 1]))
+        return false;
+    i++;
+    while (isdigit((unsigned char)v[i]))
+        i++;
+    return v[i] == '-' && isdigit((unsigned char)v[i + 1]);
+}
+
+/* typed: an explicit tag (!!str) fixes the type, so only the syntax and nulls (which
+ * tagpilot's own reader takes as "no value" whatever the tag) need quotes. */
+static bool needs_quotes(const char *v, bool typed)
+{
+    static const char *const nulls[] = {"null", "~"};
+    static const char *const words[] = {"true", "false", "yes", "no", "on", "off", "y", "n"};
+    if (plain_breaks_syntax(v))
         return true;
+    for (size_t i = 0; i < sizeof nulls / sizeof *nulls; i++)
+        if (is_ci(v, nulls[i]))
+            return true;
+    if (typed)
+        return false;
     for (size_t i = 0; i < sizeof words / sizeof *words; i++)
         if (is_ci(v, words[i]))
             return true;
-    return looks_numeric(v);
+    return looks_numeric(v) || looks_like_date(v);
 }
 
+bool yamledit_needs_quotes(const char *v)
+{
+    return needs_quotes(v, false);
+}
+
+/* The code point of a valid UTF-8 sequence of n bytes. */
+static unsigned utf8_code_point(const unsigned char *p, size_t n)
+{
+    if (n == 1)
+        return p[0];
+    unsigned cp = p[0] & (0xFF >> (n + 1));
+    for (size_t i = 1; i < n; i++)
+        cp = (cp << 6) | (p[i] & 0x3F);
+    return cp;
+}
+
+/* Double-quoted with an escape for everything that is not plainly printable text in every
+ * YAML 1.1 and 1.2 parser: C0 controls, DEL, C1 controls, the line and paragraph separators,
+ * the byte-order mark and non-characters, and bidirectional overrides (they reorder what a
+ * reviewer sees). The value is valid UTF-8 (render checked). */
 static void render_double(strbuf *sb, const char *v)
 {
     strbuf_putc(sb, '"');
-    for (const char *p = v; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '"' || c == '\\') {
-            strbuf_putc(sb, '\\');
-            strbuf_putc(sb, (char)c);
-        } else if (c == '\n') {
+    const unsigned char *p = (const unsigned char *)v;
+    while (*p) {
+        size_t n = utf8_sequence_length(p);
+        unsigned cp = utf8_code_point(p, n);
+        if (cp == '"' || cp == '\\')
+            strbuf_printf(sb, "\\%c", (char)cp);
+        else if (cp == '\n')
             strbuf_puts(sb, "\\n");
-        } else if (c == '\t') {
+        else if (cp == '\r')
+            strbuf_puts(sb, "\\r");
+        else if (cp == '\t')
             strbuf_puts(sb, "\\t");
-        } else if (c < 0x20 || c == 0x7f) {
-            strbuf_printf(sb, "\\x%02x", c);
-        } else {
-            strbuf_putc(sb, (char)c);
-        }
+        else if (cp == 0x85)
+            strbuf_puts(sb, "\\N");
+        else if (cp == 0x2028)
+            strbuf_puts(sb, "\\L");
+        else if (cp == 0x2029)
+            strbuf_puts(sb, "\\P");
+        else if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0))
+            strbuf_printf(sb, "\\x%02x", cp);
+        else if (cp == 0xFEFF || cp == 0xFFFE || cp == 0xFFFF || (cp >= 0x202A && cp <= 0x202E) ||
+                 (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F)
+            strbuf_printf(sb, "\\u%04X", cp);
+        else
+            strbuf_append(sb, (const char *)p, n);
+        p += n;
     }
     strbuf_putc(sb, '"');
 }
 
-static char *render(const char *value, ynode_style style, bool in_flow)
+/* Single quotes escape nothing but '': only printable ASCII may go in them. */
+static bool single_quote_safe(const char *v)
 {
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+        if (*p < 0x20 || *p > 0x7E)
+            return false;
+    return true;
+}
+
+/* The one place a value becomes YAML text (typed: see needs_quotes). */
+static int render(const char *value, ynode_style style, bool typed, char **out, tp_err *err)
+{
+    *out = NULL;
+    for (const unsigned char *p = (const unsigned char *)value; *p;) {
+        size_t n = utf8_sequence_length(p);
+        if (!n)
+            return tp_err_set(err,
+                              "the value is not valid UTF-8 (byte 0x%02x at offset %zu); YAML "
+                              "text must be, so it is not written",
+                              *p, (size_t)(p - (const unsigned char *)value));
+        p += n;
+    }
     strbuf sb = {0};
-    bool printable = true;
-    for (const char *p = value; *p; p++)
-        if ((unsigned char)*p < 0x20)
-            printable = false;
-    if (style == YSTYLE_SINGLE && printable) {
+    if (style == YSTYLE_SINGLE && single_quote_safe(value)) {
         strbuf_putc(&sb, '\'');
         for (const char *p = value; *p; p++) {
             if (*p == '\'')
@@ -121,23 +195,18 @@ static char *render(const char *value, ynode_style style, bool in_flow)
             strbuf_putc(&sb, *p);
         }
         strbuf_putc(&sb, '\'');
-    } else if (style == YSTYLE_DOUBLE || yamledit_needs_quotes(value, in_flow)) {
-        render_double(&sb, value);
-    } else {
+    } else if (style == YSTYLE_PLAIN && !needs_quotes(value, typed)) {
         strbuf_puts(&sb, value);
+    } else {
+        render_double(&sb, value);
     }
-    return strbuf_take(&sb);
+    *out = strbuf_take(&sb);
+    return 0;
 }
 
-/* An edit in place may sit inside a flow collection: quote as if it did. */
-char *yamledit_render(const char *value, ynode_style style)
+int yamledit_render(const char *value, ynode_style style, char **out, tp_err *err)
 {
-    return render(value, style, true);
-}
-
-char *yamledit_render_block(const char *value)
-{
-    return render(value, YSTYLE_PLAIN, false);
+    return render(value, style, false, out, err);
 }
 
 /* Skip "&anchor" and "!tag" properties written before a node's text. */
@@ -176,10 +245,10 @@ int yamledit_scalar(const char *buf, size_t len, const ynode *node, const char *
     out->end = node->end;
     /* An explicit tag (!!str 1.0) fixes the type, so a plain value only needs to parse. */
     bool tagged = memchr(buf + node->start, '!', start - node->start) != NULL;
-    if (tagged && style == YSTYLE_PLAIN && !plain_breaks_syntax(value, true))
-        out->text = xstrdup(value);
-    else
-        out->text = yamledit_render(value, style);
+    if (render(value, style, tagged, &out->text, err) < 0) {
+        tp_err_prefix(err, "line %zu", node->line);
+        return -1;
+    }
     /* An empty value ("tag:") has an empty span right after the colon. */
     if (start == node->end && start > 0 && buf[start - 1] == ':') {
         char *spaced = xasprintf(" %s", out->text);

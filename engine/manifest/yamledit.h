@@ -16,16 +16,17 @@ typedef struct yamledit_edit {
     char *text;
 } yamledit_edit;
 
-/* True when `value` written as a plain scalar would not read back as the same string (empty,
- * leading indicator, ": " or " #", a number, a boolean or null in YAML 1.1 or 1.2, ...).
- * in_flow: inside [ ] or { }, where ",[]{}" also end a plain scalar. */
-bool yamledit_needs_quotes(const char *value, bool in_flow);
+/* True when `value` may not be written as a plain scalar: empty, any byte outside
+ * [A-Za-z0-9._/@:+=-], a leading indicator, a trailing ':', or text YAML 1.1 or 1.2 reads as
+ * a number, boolean, null or timestamp. */
+bool yamledit_needs_quotes(const char *value);
 
-/* `value` as YAML text in `style`: plain when it can be (else double-quoted), single-quoted with
- * '' escapes, or double-quoted with backslash escapes. Returns a new string. */
-char *yamledit_render(const char *value, ynode_style style);
-/* The same for a value written in block context (a new file), where "[1]" inside is plain. */
-char *yamledit_render_block(const char *value);
+/* Every scalar tagpilot writes into YAML goes through here. `value` as YAML text in `style`:
+ * plain only when yamledit_needs_quotes says it may be (else double-quoted); single-quoted only
+ * for printable ASCII (else double-quoted); double-quoted with an escape for every control
+ * character, DEL, C1 control, U+0085/U+2028/U+2029 (\N \L \P), BOM and bidirectional
+ * override. A value that is not valid UTF-8 is refused (-1 with err). *out is a new string. */
+int yamledit_render(const char *value, ynode_style style, char **out, tp_err *err);
 
 /* The edit that makes the scalar `node` (parsed from buf) read `value`, keeping its quote style
  * and any &anchor or !tag in front of it. An alias (*name) is replaced by the value itself, so

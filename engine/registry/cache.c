@@ -3,12 +3,17 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
+
+#include "state/statedir.h"
+
+#define META_DIR      "registry/meta/sha256"
+#define META_MAX_SIZE 65535 /* a record is a few hundred bytes; anything larger is not ours */
 
 typedef struct cache_slot {
     char *digest;
@@ -17,7 +22,9 @@ typedef struct cache_slot {
 } cache_slot;
 
 struct meta_cache {
-    char *dir; /* <state>/registry/meta/sha256, or NULL */
+    char *state_path; /* the state dir, or NULL: memory only */
+    statedir *sd;     /* opened on first use; NULL while there is no dir */
+    bool disk_off;    /* the state dir was refused: memory only from then on */
     cache_slot **buckets;
     size_t n_buckets;
     size_t count;
@@ -47,7 +54,7 @@ meta_cache *meta_cache_new(const char *state_dir)
     mc->n_buckets = 1024;
     mc->buckets = xcalloc(mc->n_buckets, sizeof *mc->buckets);
     if (state_dir && *state_dir)
-        mc->dir = xasprintf("%s/registry/meta/sha256", state_dir);
+        mc->state_path = xstrdup(state_dir);
     return mc;
 }
 
@@ -83,7 +90,8 @@ void meta_cache_free(meta_cache *mc)
         }
     }
     free(mc->buckets);
-    free(mc->dir);
+    statedir_close(mc->sd);
+    free(mc->state_path);
     free(mc);
 }
 
@@ -249,51 +257,52 @@ static char *record_to_json(const meta_record *rec)
     return out;
 }
 
-static void mkdir_p(const char *path)
+/* The state dir, through statedir (its owner and mode checked, no link followed). Reading
+ * never creates it; the first store does. A refused dir turns the disk cache off: the journal
+ * has already told the user why. */
+static statedir *cache_dir(meta_cache *mc, bool for_store)
 {
-    char *tmp = xstrdup(path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(tmp, 0700);
-            *p = '/';
-        }
-    }
-    mkdir(tmp, 0700);
-    free(tmp);
+    if (!mc->sd && mc->state_path && !mc->disk_off &&
+        statedir_open(mc->state_path, for_store ? STATEDIR_CREATE : STATEDIR_EXISTING, &mc->sd,
+                      NULL) < 0)
+        mc->disk_off = true;
+    return mc->sd;
 }
 
 static bool disk_load(meta_cache *mc, const char *digest, meta_record *rec)
 {
-    char *path = xasprintf("%s/%s.json", mc->dir, digest + 7);
-    FILE *f = fopen(path, "rb");
-    free(path);
-    if (!f)
+    statedir *sd = cache_dir(mc, false);
+    if (!sd)
         return false;
-    char buf[65536];
-    size_t n = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    if (n == 0 || n == sizeof buf)
-        return false;
-    return record_from_json(buf, n, rec) == 0;
+    char *rel = xasprintf(META_DIR "/%s.json", digest + 7);
+    strbuf text = {0};
+    bool ok = statedir_read_file(sd, rel, META_MAX_SIZE, &text, NULL) == 0 && text.len &&
+              record_from_json(text.data, text.len, rec) == 0;
+    strbuf_free(&text);
+    free(rel);
+    return ok;
 }
 
+/* A new file (0600, unique name) renamed into place: readers never see half a record. */
 static void disk_store(meta_cache *mc, const char *digest, const meta_record *rec)
 {
-    mkdir_p(mc->dir);
-    char *text = record_to_json(rec);
-    char *path = xasprintf("%s/%s.json", mc->dir, digest + 7);
-    char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (f) {
-        bool ok = fwrite(text, 1, strlen(text), f) == strlen(text);
-        ok = fclose(f) == 0 && ok;
-        if (!ok || rename(tmp, path) != 0)
-            unlink(tmp);
+    statedir *sd = cache_dir(mc, true);
+    if (!sd)
+        return;
+    char *rel = xasprintf(META_DIR "/%s.json", digest + 7);
+    char *tmp;
+    int fd = statedir_create_temp(sd, rel, &tmp, NULL);
+    if (fd >= 0) {
+        char *text = record_to_json(rec);
+        size_t len = strlen(text);
+        bool ok = write(fd, text, len) == (ssize_t)len;
+        ok = close(fd) == 0 && ok;
+        if (!ok || statedir_replace(sd, tmp, rel, NULL) < 0)
+            statedir_remove(sd, tmp);
+        free(text);
+        free(tmp);
     }
-    free(tmp);
-    free(path);
-    free(text);
+    free(rel);
 }
 
 const meta_record *meta_cache_get(meta_cache *mc, const char *digest)
@@ -303,7 +312,7 @@ const meta_record *meta_cache_get(meta_cache *mc, const char *digest)
     cache_slot *s = memory_find(mc, digest);
     if (s)
         return &s->rec;
-    if (!mc->dir)
+    if (!mc->state_path)
         return NULL;
     meta_record rec;
     if (!disk_load(mc, digest, &rec))
@@ -318,6 +327,6 @@ void meta_cache_put(meta_cache *mc, const char *digest, const meta_record *rec)
     meta_record copy;
     record_copy(&copy, rec);
     memory_insert(mc, digest, &copy);
-    if (mc->dir)
+    if (mc->state_path)
         disk_store(mc, digest, rec);
 }

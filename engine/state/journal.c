@@ -8,17 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "state/statedir.h"
 
 #define JOURNAL_FILE "journal.jsonl"
 #define CORRUPT_FILE "journal.corrupt"
 #define LOCK_FILE    "lock"
 
 struct journal {
-    char *dir;
-    char *path;
+    statedir *sd; /* NULL: a reader found no state dir yet */
+    char *path;   /* <state dir>/journal.jsonl, for messages */
     journal_mode mode;
     int fd;      /* O_APPEND, writers only; -1 otherwise */
     int lock_fd; /* holds flock(LOCK_EX) while open, writers only */
@@ -111,19 +112,6 @@ char *journal_identity(void)
     return xasprintf("uid%u@%s", (unsigned)geteuid(), host);
 }
 
-char *journal_default_state_dir(void)
-{
-    const char *xdg = getenv("XDG_STATE_HOME");
-    if (xdg && *xdg == '/')
-        return xasprintf("%s/tagpilot", xdg);
-    const char *home = getenv("HOME");
-    if (!home || !*home) {
-        struct passwd *pw = getpwuid(geteuid());
-        home = pw && pw->pw_dir ? pw->pw_dir : "/tmp";
-    }
-    return xasprintf("%s/.local/state/tagpilot", home);
-}
-
 static void now_rfc3339(char *buf, size_t len)
 {
     struct timespec ts;
@@ -134,47 +122,11 @@ static void now_rfc3339(char *buf, size_t len)
     snprintf(buf + n, len - n, ".%03dZ", (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
-/* mkdir -p with mode 0700 for the directories it creates. */
-static int make_dirs(const char *dir, tp_err *err)
-{
-    char *path = xstrdup(dir);
-    int rc = 0;
-    for (char *p = path + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char saved = *p;
-        *p = '\0';
-        if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-            rc = tp_err_set(err, "cannot create state dir %s: %s", path, strerror(errno));
-            break;
-        }
-        *p = saved;
-        if (!saved)
-            break;
-    }
-    free(path);
-    return rc;
-}
-
-static int fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
 static int take_lock(journal *j, tp_err *err)
 {
-    char *lock_path = xasprintf("%s/%s", j->dir, LOCK_FILE);
-    j->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (j->lock_fd < 0) {
-        tp_err_set(err, "cannot open %s: %s", lock_path, strerror(errno));
-        free(lock_path);
+    j->lock_fd = statedir_open_file(j->sd, LOCK_FILE, O_RDWR | O_CREAT, err);
+    if (j->lock_fd < 0)
         return -1;
-    }
     /* flock is released by the kernel when the process dies, so kill -9 leaves no stale lock. */
     if (flock(j->lock_fd, LOCK_EX | LOCK_NB) != 0) {
         char holder[64] = "";
@@ -184,8 +136,7 @@ static int take_lock(journal *j, tp_err *err)
         tp_err_set(err,
                    "state dir %s is in use by another tagpilot%s%s%s; open it read-only "
                    "(--read-only) to watch",
-                   j->dir, *holder ? " (pid " : "", holder, *holder ? ")" : "");
-        free(lock_path);
+                   statedir_path(j->sd), *holder ? " (pid " : "", holder, *holder ? ")" : "");
         return -1;
     }
     char pid[32];
@@ -193,7 +144,6 @@ static int take_lock(journal *j, tp_err *err)
     if (ftruncate(j->lock_fd, 0) != 0 || pwrite(j->lock_fd, pid, (size_t)len, 0) != len) {
         /* The pid is only a courtesy for the message above; the flock is what counts. */
     }
-    free(lock_path);
     return 0;
 }
 
@@ -206,31 +156,18 @@ static void add_record(journal *j, journal_record *rec)
     j->records[j->count++] = *rec;
 }
 
-static int read_all(const char *path, strbuf *out, tp_err *err)
+static int read_all(journal *j, strbuf *out, tp_err *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return 0;
-        return tp_err_set(err, "cannot read journal %s: %s", path, strerror(errno));
-    }
-    char chunk[65536];
-    ssize_t n;
-    while ((n = read(fd, chunk, sizeof chunk)) > 0)
-        strbuf_append(out, chunk, (size_t)n);
-    int saved = errno;
-    close(fd);
-    if (n < 0)
-        return tp_err_set(err, "cannot read journal %s: %s", path, strerror(saved));
-    return 0;
+    tp_err why = {{0}};
+    if (statedir_read_file(j->sd, JOURNAL_FILE, 0, out, &why) == 0 || errno == ENOENT)
+        return 0;
+    return tp_err_set(err, "cannot read journal: %s", why.msg);
 }
 
 /* Append text to journal.corrupt (0600) so nothing a human might want is thrown away. */
 static int keep_corrupt(journal *j, const char *text, size_t len)
 {
-    char *path = xasprintf("%s/%s", j->dir, CORRUPT_FILE);
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    free(path);
+    int fd = statedir_open_file(j->sd, CORRUPT_FILE, O_WRONLY | O_APPEND | O_CREAT, NULL);
     if (fd < 0)
         return -1;
     int rc = (write(fd, text, len) == (ssize_t)len && write(fd, "\n", 1) == 1 && fsync(fd) == 0)
@@ -284,33 +221,39 @@ static size_t load_records(journal *j, const strbuf *text)
 int journal_open(const char *state_dir, journal_mode mode, journal **out, tp_err *err)
 {
     journal *j = xcalloc(1, sizeof *j);
-    j->dir = xstrdup(state_dir);
-    j->path = xasprintf("%s/%s", state_dir, JOURNAL_FILE);
     j->mode = mode;
     j->fd = -1;
     j->lock_fd = -1;
     *out = NULL;
+    /* A reader creates nothing: no state dir yet is an empty history. */
+    if (statedir_open(state_dir, mode == JOURNAL_READ_WRITE ? STATEDIR_CREATE : STATEDIR_EXISTING,
+                      &j->sd, err) < 0) {
+        journal_close(j);
+        return -1;
+    }
+    j->path = xasprintf("%s/%s", statedir_path(j->sd), JOURNAL_FILE);
     if (mode == JOURNAL_READ_WRITE) {
-        if (make_dirs(state_dir, err) < 0 || take_lock(j, err) < 0) {
+        if (take_lock(j, err) < 0) {
             journal_close(j);
             return -1;
         }
+        statedir_remove_stale_temps(j->sd, JOURNAL_FILE); /* a compaction cut short */
     }
     strbuf text = {0};
-    if (read_all(j->path, &text, err) < 0) {
+    if (read_all(j, &text, err) < 0) {
         journal_close(j);
         return -1;
     }
     size_t valid_end = load_records(j, &text);
     if (mode == JOURNAL_READ_WRITE) {
-        j->fd = open(j->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        j->fd = statedir_open_file(j->sd, JOURNAL_FILE, O_WRONLY | O_APPEND | O_CREAT, err);
         if (j->fd < 0) {
-            tp_err_set(err, "cannot write journal %s: %s", j->path, strerror(errno));
+            tp_err_prefix(err, "cannot write journal");
             strbuf_free(&text);
             journal_close(j);
             return -1;
         }
-        fsync_dir(j->dir); /* make a new file's name durable too */
+        statedir_sync(j->sd); /* make a new file's name durable too */
         if (valid_end < text.len) {
             /* Cut the torn tail so the next record starts on a line of its own; it was never
              * acknowledged, and a copy goes to journal.corrupt first. */
@@ -341,7 +284,7 @@ void journal_close(journal *j)
     free(j->records);
     strvec_free(&j->warnings);
     strvec_free(&j->corrupt);
-    free(j->dir);
+    statedir_close(j->sd);
     free(j->path);
     free(j);
 }
@@ -433,15 +376,12 @@ int journal_compact(journal *j, tp_err *err)
         return tp_err_set(err, "journal %s is open read-only: cannot compact", j->path);
     for (size_t i = 0; i < j->corrupt.count; i++)
         if (keep_corrupt(j, j->corrupt.items[i], strlen(j->corrupt.items[i])) < 0)
-            return tp_err_set(err, "cannot keep corrupt lines aside in %s/%s: %s", j->dir,
-                              CORRUPT_FILE, strerror(errno));
-    char *tmp = xasprintf("%s.tmp", j->path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        tp_err_set(err, "cannot write %s: %s", tmp, strerror(errno));
-        free(tmp);
+            return tp_err_set(err, "cannot keep corrupt lines aside in %s/%s: %s",
+                              statedir_path(j->sd), CORRUPT_FILE, strerror(errno));
+    char *tmp;
+    int fd = statedir_create_temp(j->sd, JOURNAL_FILE, &tmp, err);
+    if (fd < 0)
         return -1;
-    }
     int rc = 0;
     for (size_t i = 0; i < j->count && rc == 0; i++) {
         char *json = journal_record_to_json(&j->records[i]);
@@ -451,27 +391,29 @@ int journal_compact(journal *j, tp_err *err)
     }
     if (rc == 0 && fsync(fd) != 0)
         rc = -1;
-    close(fd);
-    if (rc == 0 && rename(tmp, j->path) != 0)
-        rc = -1;
-    if (rc < 0) {
+    if (rc < 0)
         tp_err_set(err, "cannot compact journal %s: %s", j->path, strerror(errno));
-        unlink(tmp);
+    close(fd);
+    if (rc == 0 && statedir_replace(j->sd, tmp, JOURNAL_FILE, err) < 0) {
+        tp_err_prefix(err, "cannot compact journal");
+        rc = -1;
+    }
+    if (rc < 0) {
+        statedir_remove(j->sd, tmp);
         free(tmp);
         return -1;
     }
     free(tmp);
-    fsync_dir(j->dir);
+    statedir_sync(j->sd);
     /* The append descriptor still points at the old inode: reopen on the new file. */
-    int nfd = open(j->path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    tp_err why = {{0}};
+    int nfd = statedir_open_file(j->sd, JOURNAL_FILE, O_WRONLY | O_APPEND, &why);
     if (nfd < 0) {
         /* The old descriptor points at the unlinked file: appends there would vanish. */
-        int saved = errno;
         close(j->fd);
         j->fd = -1;
         j->mode = JOURNAL_READ_ONLY;
-        return tp_err_set(err, "cannot reopen journal %s: %s; no more actions are recorded",
-                          j->path, strerror(saved));
+        return tp_err_set(err, "cannot reopen journal: %s; no more actions are recorded", why.msg);
     }
     close(j->fd);
     j->fd = nfd;

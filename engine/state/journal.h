@@ -44,6 +44,8 @@ typedef enum journal_mode {
 typedef struct journal journal;
 
 /* Open (creating the state dir 0700 and the journal 0600 when writing) and load every record.
+ * The state dir and its files go through statedir: a dir that is not the caller's is refused,
+ * and no link in it is followed. A reader creates nothing (no state dir: no records).
  * A second writer on one state dir gets "state dir … is in use by another tagpilot (pid N);
  * open it read-only to watch". */
 int journal_open(const char *state_dir, journal_mode mode, journal **out, tp_err *err);
@@ -72,8 +74,5 @@ void journal_record_clear(journal_record *rec);
 
 /* The operator as the journal and commit trailers name them: "user@host". Owned by the caller. */
 char *journal_identity(void);
-
-/* Default state dir: $XDG_STATE_HOME/tagpilot or ~/.local/state/tagpilot (caller frees). */
-char *journal_default_state_dir(void);
 
 #endif

@@ -2,11 +2,12 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "state/statedir.h"
 
 #define LASTRUN_FILE    "last-run.json"
 #define LASTRUN_VERSION 2 /* 1 wrote seconds as decimals, which a locale could comma */
@@ -82,9 +83,11 @@ static bool row_read(const cJSON *item, lastrun_row *r)
 void lastrun_load(const char *state_dir, lastrun *out)
 {
     *out = (lastrun){0};
-    char *path = xasprintf("%s/%s", state_dir, LASTRUN_FILE);
+    statedir *sd = NULL;
     strbuf text = {0};
-    if (file_read_all(path, NULL, &text, NULL) == 0) {
+    /* Read-only: a missing, refused or unreadable dir or file is an empty table. */
+    if (statedir_open(state_dir, STATEDIR_EXISTING, &sd, NULL) == 0 &&
+        statedir_read_file(sd, LASTRUN_FILE, 0, &text, NULL) == 0) {
         cJSON *root = cJSON_ParseWithLength(text.data, text.len);
         const cJSON *version = cJSON_GetObjectItemCaseSensitive(root, "version");
         const cJSON *saved = cJSON_GetObjectItemCaseSensitive(root, "saved");
@@ -112,7 +115,7 @@ void lastrun_load(const char *state_dir, lastrun *out)
         cJSON_Delete(root);
     }
     strbuf_free(&text);
-    free(path);
+    statedir_close(sd);
 }
 
 /* s as a JSON string: quotes, backslashes and control characters escaped; any other byte as it
@@ -160,9 +163,17 @@ static bool flush(int fd, strbuf *sb, size_t at_least)
 int lastrun_save(const char *state_dir, const lastrun_row *rows, size_t n, int64_t saved_ns,
                  tp_err *err)
 {
-    char *path = xasprintf("%s/%s", state_dir, LASTRUN_FILE);
-    char *tmp = xasprintf("%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /* The writer's journal made the dir; a save never creates it. */
+    statedir *sd;
+    if (statedir_open(state_dir, STATEDIR_EXISTING, &sd, err) < 0)
+        return -1;
+    if (!sd)
+        return tp_err_set(err, "cannot write %s/%s: %s", state_dir, LASTRUN_FILE, strerror(ENOENT));
+    /* Only the writer (it holds the journal's lock) saves, so any temp file here is stale. */
+    statedir_remove_stale_temps(sd, LASTRUN_FILE);
+    char *tmp = NULL;
+    tp_err why = {{0}};
+    int fd = statedir_create_temp(sd, LASTRUN_FILE, &tmp, &why);
     int failed = fd < 0 ? errno : 0; /* the errno of the first failure */
     strbuf sb = {0};
     strbuf_printf(&sb, "{\"version\":%d,\"saved\":%lld,\"images\":[", LASTRUN_VERSION,
@@ -189,16 +200,23 @@ int lastrun_save(const char *state_dir, const lastrun_row *rows, size_t n, int64
         failed = errno ? errno : EIO;
     if (fd >= 0 && close(fd) != 0 && !failed)
         failed = errno;
-    if (!failed && rename(tmp, path) != 0)
+    if (!failed && statedir_replace(sd, tmp, LASTRUN_FILE, &why) < 0)
         failed = errno;
+    if (!failed)
+        statedir_sync(sd); /* the new name durable too */
     int rc = 0;
     if (failed) {
-        rc = tp_err_set(err, "cannot write %s: %s", path, strerror(failed));
-        unlink(tmp);
+        if (why.msg[0])
+            rc = tp_err_set(err, "cannot write last run: %s", why.msg);
+        else
+            rc = tp_err_set(err, "cannot write %s/%s: %s", statedir_path(sd), LASTRUN_FILE,
+                            strerror(failed));
+        if (tmp)
+            statedir_remove(sd, tmp);
     }
     strbuf_free(&sb);
     free(tmp);
-    free(path);
+    statedir_close(sd);
     return rc;
 }
 

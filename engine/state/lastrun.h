@@ -31,8 +31,10 @@ typedef struct lastrun {
     int64_t saved_ns; /* wall clock of the save, 0 when there is no table */
 } lastrun;
 
+/* Read-only: a missing, refused or unreadable state dir or file is an empty table. */
 void lastrun_load(const char *state_dir, lastrun *out);
-/* Replace the file with these rows: temp file, fsync, rename. Returns 0 or -1 with err. */
+/* Replace the file with these rows: a new temp file (0600, unique name), fsync, rename, all
+ * through statedir (the dir is checked, no link followed). Returns 0 or -1 with err. */
 int lastrun_save(const char *state_dir, const lastrun_row *rows, size_t n, int64_t saved_ns,
                  tp_err *err);
 const lastrun_row *lastrun_find(const lastrun *lr, const char *key);

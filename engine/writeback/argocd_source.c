@@ -34,11 +34,18 @@ static int load_existing(const char *existing, size_t len, const char *file, ydo
     return 0;
 }
 
-static void put_scalar(strbuf *out, const char *value)
+/* Every value goes through yamledit_render, the one place YAML text is made from a value. */
+static int put_scalar(strbuf *out, const char *value, const char *file, const char *what,
+                      tp_err *err)
 {
-    char *s = yamledit_render_block(value);
+    char *s;
+    if (yamledit_render(value, YSTYLE_PLAIN, &s, err) < 0) {
+        tp_err_prefix(err, "%s: %s", file, what);
+        return -1;
+    }
     strbuf_puts(out, s);
     free(s);
+    return 0;
 }
 
 int argocd_source_helm(const char *existing, size_t len, const char *file,
@@ -74,18 +81,26 @@ int argocd_source_helm(const char *existing, size_t len, const char *file,
     qsort(all, count, sizeof *all, param_cmp);
     strbuf_free(out);
     strbuf_puts(out, "helm:\n  parameters:\n");
+    int rc = 0;
     for (size_t i = 0; i < count; i++) {
-        strbuf_puts(out, "  - name: ");
-        put_scalar(out, all[i].name);
-        strbuf_puts(out, "\n    value: ");
-        put_scalar(out, all[i].value);
-        strbuf_printf(out, "\n    forcestring: %s\n", all[i].force_string ? "true" : "false");
+        if (rc == 0) {
+            strbuf_puts(out, "  - name: ");
+            rc = put_scalar(out, all[i].name, file, "parameter name", err);
+        }
+        if (rc == 0) {
+            strbuf_puts(out, "\n    value: ");
+            rc = put_scalar(out, all[i].value, file, all[i].name, err);
+        }
+        if (rc == 0)
+            strbuf_printf(out, "\n    forcestring: %s\n", all[i].force_string ? "true" : "false");
         free(all[i].name);
         free(all[i].value);
     }
     free(all);
     yamldoc_free(&doc);
-    return 0;
+    if (rc)
+        strbuf_free(out);
+    return rc;
 }
 
 /* The original name an entry overrides: "orig=new:tag" → orig, "name:tag" → name. */
@@ -131,12 +146,15 @@ int argocd_source_kustomize(const char *existing, size_t len, const char *file,
     }
     strbuf_free(out);
     strbuf_puts(out, "kustomize:\n  images:\n");
-    for (size_t i = 0; i < all.count; i++) {
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < all.count; i++) {
         strbuf_puts(out, "  - ");
-        put_scalar(out, all.items[i]);
+        rc = put_scalar(out, all.items[i], file, "kustomize.images", err);
         strbuf_putc(out, '\n');
     }
     strvec_free(&all);
     yamldoc_free(&doc);
-    return 0;
+    if (rc)
+        strbuf_free(out);
+    return rc;
 }

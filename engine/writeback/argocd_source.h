@@ -16,7 +16,9 @@ typedef struct argocd_param {
 } argocd_param;
 
 /* Merge params (written with forcestring: true) into the helm form of `existing` (may be NULL
- * or empty), writing the whole new file into *out. `file` names it in messages. */
+ * or empty), writing the whole new file into *out. `file` names it in messages. Every name and
+ * value is written by yamledit_render (quoted unless plainly safe); one that is not valid UTF-8
+ * fails the whole file. */
 int argocd_source_helm(const char *existing, size_t len, const char *file,
                        const argocd_param *params, size_t n, strbuf *out, tp_err *err);
 

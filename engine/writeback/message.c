@@ -36,9 +36,49 @@ static tmpl_vars *item_vars(const image_update *u, size_t n, item_table **tables
     return vars;
 }
 
+/* A value that goes into the message must stay on its line: a newline in a tag once forged an
+ * "Approved-by:" trailer. Such a value is no valid tag, image or name, so it is refused. */
+static int check_value(const argo_app *app, const char *what, const char *alias, const char *value,
+                       tp_err *err)
+{
+    const char *problem = value ? str_line_problem(value) : NULL;
+    if (!problem)
+        return 0;
+    char *shown = str_printable(value);
+    char *app_name = str_printable(app->name ? app->name : "?");
+    tp_err_set(err, "app %s: commit message: %s%s%s '%s' holds %s; refusing to write it", app_name,
+               what, alias ? " of " : "", alias ? alias : "", shown, problem);
+    free(app_name);
+    free(shown);
+    return -1;
+}
+
+static int check_values(const argo_app *app, const image_update *u, size_t n,
+                        const writeback_opts *opts, tp_err *err)
+{
+    if (check_value(app, "the app name", NULL, app->name, err))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        char *alias = str_printable(u[i].image->alias ? u[i].image->alias : "?");
+        int rc = check_value(app, "the alias", NULL, u[i].image->alias, err) ||
+                 check_value(app, "the image", alias, u[i].image->ref.short_name, err) ||
+                 check_value(app, "the current tag", alias, u[i].old_tag, err) ||
+                 check_value(app, "the new tag", alias, u[i].new_tag, err);
+        free(alias);
+        if (rc)
+            return -1;
+    }
+    for (size_t i = 0; opts && i < opts->n_trailers; i++)
+        if (check_value(app, "the trailer", NULL, opts->trailers[i], err))
+            return -1;
+    return 0;
+}
+
 char *writeback_message(const argo_app *app, const image_update *updates, size_t n,
                         const writeback_opts *opts, tp_err *err)
 {
+    if (check_values(app, updates, n, opts, err))
+        return NULL;
     const char *tmpl = opts && opts->message_template && *opts->message_template
                            ? opts->message_template
                            : DEFAULT_MESSAGE;

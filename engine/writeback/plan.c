@@ -182,9 +182,13 @@ static int kustomize_set(writeback_file *f, const image_settings *img, const cha
     strbuf out = {0};
     const char *nl = line_end(f->after);
     const char *entry_name = want ? want : img->ref.short_name;
-    char *rendered = yamledit_render(value, YSTYLE_PLAIN);
+    char *rendered = NULL, *name = NULL;
     const ynode *current = entry ? ynode_get(entry, field) : NULL;
-    if (current) {
+    if (!current && (yamledit_render(value, YSTYLE_PLAIN, &rendered, err) < 0 ||
+                     yamledit_render(entry_name, YSTYLE_PLAIN, &name, err) < 0)) {
+        tp_err_prefix(err, "%s: images[%s].%s", f->path, entry_name, field);
+        rc = -1;
+    } else if (current) {
         yamledit_edit e;
         if (!str_eq(ynode_str(current), value)) {
             rc = yamledit_scalar(f->after, f->after_len, current, value, &e, err);
@@ -200,7 +204,6 @@ static int kustomize_set(writeback_file *f, const image_settings *img, const cha
         strbuf_printf(&out, "%*s%s: %s%s", (int)(entry->column - 1), "", field, rendered, nl);
         strbuf_append(&out, f->after + at, f->after_len - at);
     } else if (!entry && (!images || images->style == YSTYLE_BLOCK)) {
-        char *name = yamledit_render(entry_name, YSTYLE_PLAIN);
         size_t at = images ? after_node_line(f->after, f->after_len, images) : f->after_len;
         int indent = images && images->n_children ? (int)images->children[0]->column - 3 : 0;
         if (indent < 0)
@@ -213,7 +216,6 @@ static int kustomize_set(writeback_file *f, const image_settings *img, const cha
         strbuf_printf(&out, "%*s- name: %s%s%*s  %s: %s%s", indent, "", name, nl, indent, "", field,
                       rendered, nl);
         strbuf_append(&out, f->after + at, f->after_len - at);
-        free(name);
     } else {
         rc = tp_err_set(err, "%s: cannot add to the flow-style entry or list for %s", f->path,
                         entry_name);
@@ -222,6 +224,7 @@ static int kustomize_set(writeback_file *f, const image_settings *img, const cha
         fs_set(f, &out);
     strbuf_free(&out);
     free(rendered);
+    free(name);
     yamldoc_free(&doc);
     return rc;
 }

@@ -107,7 +107,9 @@ void writeback_change_free(writeback_change *c);
 void writeback_result_free(writeback_result *r);
 
 /* The commit message alone (template, one line per image, trailers). A new string, or NULL with
- * err when the template is bad. */
+ * err when the template is bad or a value going into it (app name, alias, image, current or new
+ * tag, trailer) holds a line break, a control or bidirectional character or invalid UTF-8: such
+ * a value is refused, naming the field, never written. */
 char *writeback_message(const argo_app *app, const image_update *updates, size_t n,
                         const writeback_opts *opts, tp_err *err);
 

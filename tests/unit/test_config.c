@@ -212,3 +212,37 @@ Test(config, lookup_order)
     free(cwd_file);
     free(env_file);
 }
+
+/* No shared fallback such as /tmp: without $XDG_STATE_HOME and $HOME (absolute) there is no
+ * default state dir, and whoever needs one is told to set state-dir:. */
+Test(config, no_home_means_no_default_state_dir)
+{
+    unsetenv("XDG_STATE_HOME");
+    unsetenv("HOME");
+    tp_config c;
+    tp_err err = {{0}};
+    cr_assert_eq(parse("approval: auto\n", &c, &err), 0, "%s", err.msg);
+    cr_expect_null(c.state_dir);
+    cr_expect_null(config_state_dir(&c, &err));
+    cr_expect(strstr(err.msg, "$XDG_STATE_HOME and $HOME are not set") &&
+                  strstr(err.msg, "set state-dir: in /etc/tp/tagpilot.yaml"),
+              "%s", err.msg);
+    config_free(&c);
+    /* Relative values do not count (the XDG spec says to ignore them). */
+    setenv("XDG_STATE_HOME", "state", 1);
+    setenv("HOME", "home", 1);
+    cr_assert_eq(parse("", &c, &err), 0, "%s", err.msg);
+    cr_expect_null(c.state_dir);
+    config_free(&c);
+    /* state-dir: in the file is the answer; "~" in it needs a $HOME. */
+    cr_assert_eq(parse("state-dir: /var/lib/tagpilot\n", &c, &err), 0, "%s", err.msg);
+    cr_expect_str_eq(config_state_dir(&c, &err), "/var/lib/tagpilot");
+    config_free(&c);
+    cr_expect_eq(parse("state-dir: ~/state\n", &c, &err), -1);
+    cr_expect(strstr(err.msg, "tagpilot.yaml:1: state-dir: '~/state' needs $HOME"), "%s", err.msg);
+    setenv("HOME", "/home/op", 1);
+    cr_assert_eq(parse("", &c, &err), 0, "%s", err.msg);
+    cr_expect_str_eq(c.state_dir, "/home/op/.local/state/tagpilot");
+    config_free(&c);
+    unsetenv("XDG_STATE_HOME");
+}

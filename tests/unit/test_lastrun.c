@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -170,12 +172,23 @@ Test(lastrun, a_save_that_cannot_write_says_where_and_leaves_the_old_file)
                   strstr(err.msg, "No such file"),
               "%s", err.msg);
     free(missing);
-    /* A folder in the way of the rename: the old table stays whole, no temp file is left. */
-    char *blocker = xasprintf("%s/last-run.json.tmp", dir);
-    cr_assert_eq(mkdir(blocker, 0700), 0);
+    /* A write that fails half-way (a file size limit stands in for a full disk): the old table
+     * stays whole and no temp file is left. Criterion runs each test in its own process. */
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit small = {16, 16};
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
     cr_expect_eq(lastrun_save(dir, &row, 1, 1764100009000000000LL, &err), -1);
-    cr_expect(rmdir(blocker) == 0, "the folder in the way is still a folder");
-    free(blocker);
+    cr_expect(strstr(err.msg, "File too large"), "%s", err.msg);
+    struct rlimit none = {RLIM_INFINITY, RLIM_INFINITY};
+    setrlimit(RLIMIT_FSIZE, &none);
+    char *ls = xasprintf("ls -A '%s'", dir);
+    FILE *p = popen(ls, "r");
+    char names[256] = "";
+    size_t got = fread(names, 1, sizeof names - 1, p);
+    names[got] = '\0';
+    pclose(p);
+    free(ls);
+    cr_expect_str_eq(names, "last-run.json\n", "only the table, no temp file");
     lastrun lr;
     lastrun_load(dir, &lr);
     cr_expect_eq(lr.n, 1);

@@ -49,3 +49,53 @@ Test(util, strvec_copies)
     strvec_free(&v);
     cr_assert_eq(v.count, 0);
 }
+
+/* The terminal sanitiser: every control, separator, bidirectional control and bad byte shown
+ * escaped, the rest (UTF-8 text included) kept, and the result one line. */
+Test(util, printable_escapes_what_a_terminal_would_act_on)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"v1.0.0", "v1.0.0"},
+        {"caf\xc3\xa9 \xe2\x86\x92 \xe6\x97\xa5", "caf\xc3\xa9 \xe2\x86\x92 \xe6\x97\xa5"},
+        {"\x1b[2J\x1b]0;pwned\x07", "\\x1b[2J\\x1b]0;pwned\\x07"},
+        {"a\nb\rc\td", "a\\x0ab\\x0dc\\x09d"},
+        {"del\x7f", "del\\x7f"},
+        {"csi\xc2\x9b"
+         "31m",
+         "csi\\xc2\\x9b31m"},
+        {"nel\xc2\x85", "nel\\xc2\\x85"},
+        {"ls\xe2\x80\xa8ps\xe2\x80\xa9", "ls\\u2028ps\\u2029"},
+        {"rlo\xe2\x80\xae"
+         "txt\xe2\x81\xa6",
+         "rlo\\u202etxt\\u2066"},
+        {"bad\xff\xc3", "bad\\xff\\xc3"},
+        {"nbsp\xc2\xa0ok", "nbsp\xc2\xa0ok"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *got = str_printable(cases[i].in);
+        cr_assert_str_eq(got, cases[i].want, "case %zu", i);
+        cr_assert_null(strchr(got, '\n'));
+        cr_assert_null(strchr(got, '\x1b'));
+        free(got);
+    }
+}
+
+Test(util, line_problem_names_what_would_break_a_line)
+{
+    cr_assert_null(str_line_problem("v1.2.3-rc.1+build"));
+    cr_assert_null(str_line_problem("caf\xc3\xa9"));
+    cr_assert_null(str_line_problem(""));
+    cr_assert_str_eq(str_line_problem("v1\nApproved-by: boss"), "a line break");
+    cr_assert_str_eq(str_line_problem("v1\r"), "a line break");
+    cr_assert_str_eq(str_line_problem("v1\xc2\x85"), "a line break");
+    cr_assert_str_eq(str_line_problem("v1\xe2\x80\xa8"), "a line break");
+    cr_assert_str_eq(str_line_problem("v1\xe2\x80\xa9"), "a line break");
+    cr_assert_str_eq(str_line_problem("v1\x1b[31m"), "a control character");
+    cr_assert_str_eq(str_line_problem("v1\t"), "a control character");
+    cr_assert_str_eq(str_line_problem("v1\x7f"), "a control character");
+    cr_assert_str_eq(str_line_problem("v1\xc2\x9b"), "a control character");
+    cr_assert_str_eq(str_line_problem("v1\xe2\x80\xae"), "a bidirectional control");
+    cr_assert_str_eq(str_line_problem("v1\xff"), "invalid UTF-8");
+}

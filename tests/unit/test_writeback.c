@@ -88,7 +88,7 @@ Test(writeback, argocd_source_merge_with_spec_and_namespace, .init = setup, .fin
                      "    forcestring: true\n"
                      "  - name: api.image.tag\n    value: 2.2.0\n    forcestring: true\n"
                      "  - name: replicaCount\n    value: \"3\"\n    forcestring: true\n"
-                     "  - name: workers[1].image\n    value: ghcr.io/acme/worker:3.3.0\n"
+                     "  - name: \"workers[1].image\"\n    value: ghcr.io/acme/worker:3.3.0\n"
                      "    forcestring: true\n");
     cr_assert_str_eq(c.message, "build: automatic update of api\n\n"
                                 "updates image ghcr.io/acme/api tag '2.1.0' to '2.2.0'\n"
@@ -277,6 +277,65 @@ Test(writeback, message_template_and_branches, .init = setup, .fini = teardown)
     cr_assert_str_eq(base, "main", "targetRevision");
     cr_assert_null(push);
     free(base);
+}
+
+/* What goes into a commit message stays on its line: a tag, image, alias, app name or trailer
+ * holding a line break or a control character is refused with the field named, so no value can
+ * forge a trailer such as "Approved-by:". */
+Test(writeback, message_refuses_values_that_would_break_a_line, .init = setup, .fini = teardown)
+{
+    const argo_app *web = app_named("web");
+    static const struct {
+        const char *old_tag, *new_tag, *trailer, *want;
+    } cases[] = {
+        {"1.16.0", "1.16.1\n\nApproved-by: boss@corp", NULL,
+         "app web: commit message: the new tag of web '1.16.1\\x0a\\x0aApproved-by: boss@corp' "
+         "holds a line break; refusing to write it"},
+        {"1.16.0", "1.16.1\r\nApproved-by: x", NULL, "the new tag of web"},
+        {"1.16.0",
+         "1.16.1\xe2\x80\xa8"
+         "Approved-by: x",
+         NULL, "holds a line break"},
+        {"1.16.0",
+         "1.16.1\xc2\x85"
+         "Approved-by: x",
+         NULL, "holds a line break"},
+        {"1.16.0\nApproved-by: x", "1.16.1", NULL,
+         "the current tag of web '1.16.0\\x0aApproved-by: x' holds a line break"},
+        {"1.16.0", "1.16.1\x1b[8m", NULL, "'1.16.1\\x1b[8m' holds a control character"},
+        {"1.16.0", "1.16.1\xff", NULL, "holds invalid UTF-8"},
+        {"1.16.0", "1.16.1", "Approved-by: a@b\nApproved-by: boss",
+         "the trailer 'Approved-by: a@b\\x0aApproved-by: boss' holds a line break"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        image_update u = {&web->settings.images[0], cases[i].old_tag, cases[i].new_tag};
+        const char *trailers[] = {cases[i].trailer};
+        writeback_opts o = {.trailers = cases[i].trailer ? trailers : NULL,
+                            .n_trailers = cases[i].trailer ? 1 : 0};
+        tp_err err = {{0}};
+        char *m = writeback_message(web, &u, 1, &o, &err);
+        cr_expect_null(m, "case %zu wrote: %s", i, m ? m : "");
+        free(m);
+        cr_expect(strstr(err.msg, cases[i].want), "case %zu: %s", i, err.msg);
+        cr_expect_null(strchr(err.msg, '\n'), "case %zu: the message is one line", i);
+        /* The whole plan fails: nothing would be committed (a tag that is not UTF-8 is
+         * already refused by the YAML it would go into). */
+        writeback_change c;
+        cr_expect_eq(writeback_plan_in(web, cluster, &u, 1, &o, &c, &err), -1, "case %zu", i);
+        cr_expect(strstr(err.msg, "commit message") || strstr(err.msg, "not valid UTF-8"),
+                  "case %zu: %s", i, err.msg);
+    }
+    /* An app name from the repository is checked too. */
+    argo_app evil = make_app(
+        "    argocd-image-updater.argoproj.io/image-list: web=ghcr.io/acme/web\n", "charts/web");
+    free(evil.name);
+    evil.name = xstrdup("web\nApproved-by: boss");
+    image_update ue = {&evil.settings.images[0], "1.16.0", "1.16.1"};
+    tp_err err = {{0}};
+    cr_expect_null(writeback_message(&evil, &ue, 1, NULL, &err));
+    cr_expect(strstr(err.msg, "the app name 'web\\x0aApproved-by: boss' holds a line break"), "%s",
+              err.msg);
+    app_free(&evil);
 }
 
 /* New lines go right after the entry, before comments and blank lines that follow it, with the

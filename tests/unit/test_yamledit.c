@@ -106,9 +106,23 @@ Test(yamledit, quoting)
         {"v1", YSTYLE_SINGLE, "'v1'"},
         {"it's", YSTYLE_SINGLE, "'it''s'"},
         {"1.10", YSTYLE_SINGLE, "'1.10'"},
+        /* Plain only from [A-Za-z0-9._/@:+=-]; every YAML line break escaped by name. */
+        {"nginx-base=nginx:1.25", YSTYLE_PLAIN, "nginx-base=nginx:1.25"},
+        {"=x", YSTYLE_PLAIN, "\"=x\""},
+        {"2024-01-02", YSTYLE_PLAIN, "\"2024-01-02\""},
+        {"v1 x", YSTYLE_PLAIN, "\"v1 x\""},
+        {"v1\xc2\x85x", YSTYLE_PLAIN, "\"v1\\Nx\""},
+        {"v1\xe2\x80\xa8x", YSTYLE_PLAIN, "\"v1\\Lx\""},
+        {"v1\xe2\x80\xa9x", YSTYLE_SINGLE, "\"v1\\Px\""},
+        {"a\nb\rc\td\x1b", YSTYLE_SINGLE, "\"a\\nb\\rc\\td\\x1b\""},
+        {"a\x7f\xc2\x9b", YSTYLE_PLAIN, "\"a\\x7f\\x9b\""},
+        {"\xef\xbb\xbfv\xe2\x80\xae", YSTYLE_PLAIN, "\"\\uFEFFv\\u202E\""},
+        {"caf\xc3\xa9", YSTYLE_PLAIN, "\"caf\xc3\xa9\""},
+        {"caf\xc3\xa9", YSTYLE_SINGLE, "\"caf\xc3\xa9\""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        char *got = yamledit_render(cases[i].value, cases[i].style);
+        char *got;
+        cr_assert_eq(yamledit_render(cases[i].value, cases[i].style, &got, NULL), 0);
         cr_assert_str_eq(got, cases[i].want, "case %zu '%s'", i, cases[i].value);
         free(got);
     }
@@ -120,7 +134,8 @@ Test(yamledit, rendered_values_read_back)
     static const ynode_style styles[] = {YSTYLE_PLAIN, YSTYLE_SINGLE, YSTYLE_DOUBLE};
     for (size_t i = 0; i < sizeof values / sizeof *values; i++)
         for (size_t s = 0; s < 3; s++) {
-            char *r = yamledit_render(values[i], styles[s]);
+            char *r;
+            cr_assert_eq(yamledit_render(values[i], styles[s], &r, NULL), 0);
             char *text = xasprintf("k: %s\n", r);
             ydoc doc;
             tp_err err = {{0}};

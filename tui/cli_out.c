@@ -1,0 +1,56 @@
+/* cli_out: every line a subcommand prints goes through here, so no tag, app name, URL or
+ * registry message can put an escape sequence, a newline or a bidirectional override on the
+ * operator's terminal or into a log a script collects. */
+#include "cli.h"
+
+#include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include "util.h"
+
+void cli_line(FILE *f, const char *fmt, ...)
+{
+    strbuf sb = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    strbuf_vprintf(&sb, fmt, ap);
+    va_end(ap);
+    char *clean = str_printable(sb.data ? sb.data : "");
+    fputs(clean, f);
+    fputc('\n', f);
+    free(clean);
+    strbuf_free(&sb);
+}
+
+/* cJSON escapes C0 controls, quotes and backslashes; DEL, C1 controls, the separators and the
+ * bidirectional controls it leaves as they are, valid JSON that a terminal would still act on.
+ * They can only stand inside strings (the rest is ASCII), where \uXXXX means the same. */
+void cli_print_json(const cJSON *root, bool pretty)
+{
+    char *text = pretty ? cJSON_Print(root) : cJSON_PrintUnformatted(root);
+    strbuf sb = {0};
+    for (const unsigned char *p = (const unsigned char *)text; p && *p;) {
+        size_t n = utf8_printable_length(p);
+        if (n || *p == '\n' || *p == '\t') {
+            n = n ? n : 1;
+            strbuf_append(&sb, (const char *)p, n);
+            p += n;
+            continue;
+        }
+        n = utf8_sequence_length(p);
+        unsigned cp = *p; /* C0 cannot occur (cJSON escaped it); DEL is one byte */
+        if (n > 1) {
+            cp = p[0] & (0xFFu >> (n + 1));
+            for (size_t i = 1; i < n; i++)
+                cp = (cp << 6) | (p[i] & 0x3F);
+        } else if (n == 0) {
+            cp = 0xFFFD; /* callers sanitise to UTF-8 first; never a raw bad byte all the same */
+        }
+        strbuf_printf(&sb, "\\u%04x", cp);
+        p += n ? n : 1;
+    }
+    puts(sb.data ? sb.data : "null");
+    strbuf_free(&sb);
+    free(text);
+}
