@@ -83,8 +83,23 @@ spec:
     targetRevision: main
     path: "."
 Y
+# A valid name whose repository URL holds an escape sequence: the error names the URL, escaped.
+cat >"$T/apps/url.yaml" <<'Y'
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: url
+  namespace: argocd
+  annotations:
+    argocd-image-updater.argoproj.io/image-list: "web=example.invalid/team/web:~1.0"
+spec:
+  source:
+    repoURL: "file:///nonexistent/\e[31mrepo.git"
+    targetRevision: main
+    path: "."
+Y
 tp run --once --config "$T/tagpilot.yaml"
-expect_rc 1 "run --once reports the app's error (its repository does not exist)"
+expect_rc 1 "run --once reports the apps' errors (a name that is no Kubernetes name, a missing repository)"
 check "run: no raw control on stdout" [ "$(raw_controls "$OUT")" = 0 ]
 check "run: no raw control on stderr" [ "$(raw_controls "$ERR")" = 0 ]
 check "run: the table row shows the name escaped" \
@@ -96,7 +111,7 @@ tp run --once --dry-run --format json --config "$T/tagpilot.yaml"
 check "run json: no raw control" [ "$(raw_controls "$OUT")" = 0 ]
 check "run json: the name comes back whole" /usr/bin/python3 -c "
 import json; d = json.load(open('$OUT'))
-assert d['applications'][0]['name'] == 'evil\x1b[2J\x1b]0;pwned\x07\nInjected: yes', d"
+assert [a for a in d['applications'] if a['name'].startswith('evil')][0]['name'] == 'evil\x1b[2J\x1b]0;pwned\x07\nInjected: yes', d"
 
 # Usage errors echo the user's argument escaped as well.
 tp "bogus$ESC[2J$CSI8$LS"

@@ -321,7 +321,7 @@ Test(writeback, message_refuses_values_that_would_break_a_line, .init = setup, .
         /* The whole plan fails: nothing would be committed (a tag that is not UTF-8 is
          * already refused by the YAML it would go into). */
         writeback_change c;
-        cr_expect_eq(writeback_plan_in(web, cluster, &u, 1, &o, &c, &err), -1, "case %zu", i);
+        cr_expect_eq(writeback_plan_in(web, cluster_tree, &u, 1, &o, &c, &err), -1, "case %zu", i);
         cr_expect(strstr(err.msg, "commit message") || strstr(err.msg, "not valid UTF-8"),
                   "case %zu: %s", i, err.msg);
     }

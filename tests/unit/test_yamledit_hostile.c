@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "manifest/yamledit.h"
+#include "source/repotree.h"
 #include "writeback/argocd_source.h"
 #include "writeback/writeback.h"
 #include "yamldoc.h"
@@ -311,6 +312,8 @@ Test(yamledit_hostile, kustomization_insertions_read_back_and_keep_the_list, .in
     fputs("images:\n  - name: ghcr.io/acme/a\n    newName: ghcr.io/acme/a2\n# end\n", f);
     fclose(f);
     argo_app app = kustomize_app();
+    repotree *tree = repotree_open_dir(dir, NULL);
+    cr_assert_not_null(tree);
     for (size_t i = 0; i < hostile.count; i++) {
         const char *value = hostile.items[i];
         if (!*value || strchr(value, '@'))
@@ -321,12 +324,13 @@ Test(yamledit_hostile, kustomization_insertions_read_back_and_keep_the_list, .in
         writeback_change c;
         tp_err err = {{0}};
         if (str_line_problem(value)) {
-            cr_assert_eq(writeback_plan_in(&app, dir, u, 2, NULL, &c, &err), -1, "'%s'", v);
+            cr_assert_eq(writeback_plan_in(&app, tree, u, 2, NULL, &c, &err), -1, "'%s'", v);
             cr_assert(strstr(err.msg, "commit message"), "'%s': %s", v, err.msg);
             free(v);
             continue;
         }
-        cr_assert_eq(writeback_plan_in(&app, dir, u, 2, NULL, &c, &err), 0, "'%s': %s", v, err.msg);
+        cr_assert_eq(writeback_plan_in(&app, tree, u, 2, NULL, &c, &err), 0, "'%s': %s", v,
+                     err.msg);
         cr_assert_eq(c.n_files, 1);
         ydoc doc;
         parse_ok(c.files[0].after, c.files[0].after_len, &doc, value);
@@ -347,6 +351,7 @@ Test(yamledit_hostile, kustomization_insertions_read_back_and_keep_the_list, .in
         writeback_change_free(&c);
         free(v);
     }
+    repotree_free(tree);
     app_free(&app);
     free(path);
 }
