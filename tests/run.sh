@@ -18,6 +18,7 @@ logdir=$(mktemp -d /tmp/tagpilot-tests.XXXXXX)
 trap 'rm -rf "$logdir"' EXIT
 passed=0
 failed=0
+suites=0 # suites run besides the lint
 sanitizer_re='ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: (Address|Leak|UndefinedBehavior)Sanitizer'
 
 count() { # file: adds its TAP results to the totals
@@ -59,6 +60,7 @@ run_suite() { # name command... ("@TAP@" in the command becomes a TAP file to re
 for bin in "${UNIT_DIR:-build/asan/tests}"/test_*; do
     [ -x "$bin" ] || continue
     case $bin in *"$filter"*) ;; *) continue ;; esac
+    suites=$((suites + 1))
     run_suite "unit/$(basename "$bin")" "$bin" --tap=@TAP@ --jobs=2
 done
 
@@ -70,8 +72,14 @@ for script in "$root"/tests/e2e/*.sh "$root"/tests/integration/*.sh; do
     [ -f "$script" ] || continue
     case $script in *"$filter"*) ;; *) continue ;; esac
     suite=$(basename "$(dirname "$script")")/$(basename "$script" .sh)
+    suites=$((suites + 1))
     run_suite "$suite" sh "$script"
 done
 
+# A filter that selects nothing has tested nothing: that is a failure, not a pass.
+if [ "$suites" = 0 ]; then
+    failed=$((failed + 1))
+    echo "not ok - no suite matches '$filter'"
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ] && [ "$passed" -gt 0 ]

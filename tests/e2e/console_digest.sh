@@ -39,4 +39,5 @@ press $s y
 check "approving again after the refusal writes" wait_screen $s 'written \(commit [0-9a-f]+'
 check "one commit" [ "$(commits)" = $((n0 + 1)) ]
 press $s q
+console_stop $s
 finish

@@ -52,6 +52,21 @@ check "once the source read fails, the last run's rows are gone" \
 check "and the header no longer claims them" sh -c "! tmux capture-pane -p -t $s | grep -q 'as the last run left them'"
 check "it says a source is in error instead" wait_screen $s 'source error: l shows the log'
 press $s q
+console_stop $s
+
+# q while a fetch hangs: the console ends at once, not when git.timeout (30 s) runs out.
+HANG2=$(free_port)
+/usr/bin/python3 "$TP_ROOT/tests/lib/hungserver.py" "$HANG2" "$TAP_TMP/hang2.log" &
+at_exit "kill $! 2>/dev/null"
+for _ in $(seq 50); do [ -e "$TAP_TMP/hang2.log" ] && break; sleep 0.1; done
+sed "s|- git: .*|- git: http://127.0.0.1:$HANG2/config.git|" "$C/tagpilot.yaml" >"$C/hung.yaml"
+s=hungq
+console_start $s 140 30 -- --config "$C/hung.yaml"
+for _ in $(seq 100); do grep -q accepted "$TAP_TMP/hang2.log" && break; sleep 0.1; done
+check "the console is fetching from the hung server" grep -q accepted "$TAP_TMP/hang2.log"
+tmux send-keys -t $s q
+check "q ends it within 5 s while the fetch hangs" wait_screen $s 'console exited rc=' 50
+console_stop $s
 
 # The source readable again and the registry frozen mid-answer: the rows read are the saved
 # ones (the failed read above did not replace them with an empty table) until this cycle has
@@ -69,4 +84,5 @@ check "answered, the cycle decides them and the mark goes" wait_screen $s 'engin
 check "no row is claimed as the last run's" sh -c "! tmux capture-pane -p -t $s | grep -q 'last run'"
 check "bookstore waits again" wait_screen $s '^bookstore .*v1\.0\.0 .*v1\.0\.1 .*update'
 press $s q
+console_stop $s
 finish

@@ -73,7 +73,7 @@ check "and the console runs on the default theme" wait_screen $s '^bookstore '
 press $s q
 wait_screen $s 'console exited' >/dev/null
 check "the theme error is repeated on stderr after exit" grep -q "broken.yaml:3: unknown colour" "$TAP_TMP/$s.err"
-tmux kill-session -t $s 2>/dev/null
+console_stop $s
 s=envtheme
 console_start $s 100 30 TAGPILOT_THEME=high-contrast -- --config "$C/tagpilot.yaml"
 wait_screen $s '^bookstore ' >/dev/null

@@ -7,7 +7,7 @@
 . "$TP_ROOT/tests/lib/registry.sh"
 . "$TP_ROOT/tests/lib/cluster.sh"
 
-command -v strace >/dev/null 2>&1 || { not_ok "strace is installed (tests/lib/deps.sh installs it)"; finish; exit 1; }
+need strace
 registry_start anon || { not_ok "registry starts"; finish; exit 1; }
 B=amplication/bookstore-application
 reg_push image $B v1.0.0 >/dev/null && reg_push image $B v1.0.1 >/dev/null &&

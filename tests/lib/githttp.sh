@@ -10,6 +10,7 @@ GITHTTP_PID=""
 GITHTTP_URL=""
 
 githttp_start() {
+    need lighttpd htpasswd curl git
     _gh_root=$1
     _gh_user=$2
     _gh_token=$3

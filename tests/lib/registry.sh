@@ -51,6 +51,7 @@ tls_certs() {
 }
 
 registry_start() {
+    need docker-registry curl openssl htpasswd jq
     mode=$1
     REG_PORT=$(free_port)
     REG_HOST=127.0.0.1:$REG_PORT

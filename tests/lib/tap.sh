@@ -30,6 +30,18 @@ check() {
     if "$@"; then ok "$desc"; else not_ok "$desc"; fi
 }
 
+# need TOOL...: the suite cannot test without these: a missing one is a failure (never a skip),
+# and the suite ends there. tests/lib/deps.sh installs them for make check.
+need() {
+    for tool in "$@"; do
+        if ! command -v "$tool" >/dev/null 2>&1; then
+            not_ok "$tool is installed (tests/lib/deps.sh installs it)"
+            finish
+            exit 1
+        fi
+    done
+}
+
 # tp ARGS...: run tagpilot with stdout in $OUT, stderr in $ERR and the exit code in $RC. A
 # sanitizer exit code (86 LeakSanitizer/ASan, 87 UBSan) is reported as its own failure.
 OUT=$TAP_TMP/out
