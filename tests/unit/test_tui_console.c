@@ -14,6 +14,7 @@ typedef struct recorded {
     engine_cmd_kind kind[16];
     char tag[16][32];
     char app[16][32];
+    char digest[16][80];
 } recorded;
 
 static recorded sent;
@@ -25,6 +26,8 @@ static void record(console *c, const engine_command *cmd)
         sent.kind[sent.count] = cmd->kind;
         snprintf(sent.tag[sent.count], sizeof sent.tag[0], "%s", cmd->tag ? cmd->tag : "");
         snprintf(sent.app[sent.count], sizeof sent.app[0], "%s", cmd->app ? cmd->app : "");
+        snprintf(sent.digest[sent.count], sizeof sent.digest[0], "%s",
+                 cmd->digest ? cmd->digest : "");
     }
     sent.count++;
 }
@@ -45,6 +48,8 @@ static model_block *image(const char *app, const char *current, const char *cand
     m->pin = model_block_str(b, pin);
     m->previous = model_block_str(b, "v0.9.0");
     m->state = st;
+    m->candidate_digest = model_block_str(
+        b, "sha256:d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1");
     m->diff = model_block_str(b, "--- a/x\n+++ b/x\n-tag: v1.0.0\n+tag: v1.0.1\n");
     const char *const names[] = {"v0.9.0", "v1.0.0", "v1.0.1", "v1.1.0"};
     fixture_tags(b, names, 4, "~1.0");
@@ -228,5 +233,25 @@ Test(console, characters_are_not_key_codes)
     cr_assert_str_eq(c.filter_text.data, "\xc4\x87", "after Backspace: '%s'", c.filter_text.data);
     console_key(&c, key_char(0x3a9)); /* Ω: any printable character, Latin or not */
     cr_assert_str_eq(c.filter_text.data, "\xc4\x87\xce\xa9");
+    console_free(&c);
+}
+
+/* An approval carries the digest the operator was shown, so the engine refuses it when the tag
+ * has moved since — even if the engine itself has learnt the new digest meanwhile. */
+Test(console, approve_sends_the_digest_shown)
+{
+    start(false);
+    keys("a");
+    cr_assert(dialog_is_open(&c.dialog));
+    /* While the dialog is open the engine's view changes under it: the dialog keeps what it
+     * showed. */
+    console_set_snapshot(&c, snapshot());
+    keys("y");
+    int last = sent.count - 1;
+    cr_assert_eq(sent.kind[last], CMD_APPROVE);
+    cr_assert_str_eq(sent.tag[last], "v1.0.1");
+    cr_assert_str_eq(sent.digest[last],
+                     "sha256:d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1",
+                     "sent digest '%s'", sent.digest[last]);
     console_free(&c);
 }
