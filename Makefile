@@ -45,7 +45,7 @@ ASN_TUI_LIB := $(filter-out $(ASN)/tui/main.o $(ASN)/tui/cmd_%.o,$(ASN_TUI))
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(ASN)/tests/%)
 TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(ASN)/tools/%)
 
-.PHONY: all check demo bench format install clean deps _tagpilot _check_build _bench_tools
+.PHONY: all check plans demo bench format install clean deps _tagpilot _check_build _bench_tools
 
 all:
 	@sh tests/lib/deps.sh build
@@ -87,6 +87,13 @@ check:
 	@sh tests/lib/deps.sh check
 	@$(MAKE) --no-print-directory $(PARALLEL) TP_INNER=1 _check_build
 	@TAGPILOT=$(ASN)/tagpilot UNIT_DIR=$(ASN)/tests TOOL_DIR=$(ASN)/tools sh tests/run.sh $(TESTS)
+
+# Record how many checks each suite ran as its plan (tests/plans), after adding or removing
+# checks on purpose: review the diff.
+plans:
+	@sh tests/lib/deps.sh check
+	@$(MAKE) --no-print-directory $(PARALLEL) TP_INNER=1 _check_build
+	@TP_WRITE_PLANS=1 TAGPILOT=$(ASN)/tagpilot UNIT_DIR=$(ASN)/tests TOOL_DIR=$(ASN)/tools sh tests/run.sh $(TESTS)
 
 demo:
 	@sh tests/lib/deps.sh demo

@@ -4,6 +4,10 @@
 # suite's output fails that suite even when its own runner called it a pass.
 # Env: TAGPILOT (the ASan binary), UNIT_DIR, TOOL_DIR. Arg: optional substring filter.
 # Ends with "N passed, N failed".
+# Every suite has a plan in tests/plans: the number of checks it means to run. A suite that runs
+# more or fewer (a loop that ran empty, an early exit, a check lost in an edit) fails; one with
+# no plan fails too. TP_WRITE_PLANS=1 (make plans) records what each suite ran instead, for a
+# person to review in the diff.
 set -u
 filter=${1:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,6 +18,8 @@ export TP_ROOT=$root
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=86:strict_string_checks=1"
 export LSAN_OPTIONS="exitcode=86"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=87"
+plans=$root/tests/plans
+[ -n "${TP_WRITE_PLANS:-}" ] && [ ! -f "$plans" ] && : >"$plans"
 logdir=$(mktemp -d /tmp/tagpilot-tests.XXXXXX)
 trap 'rm -rf "$logdir"' EXIT
 passed=0
@@ -45,6 +51,19 @@ run_suite() { # name command... ("@TAP@" in the command becomes a TAP file to re
     cat "$tap" >>"$log"
     count "$log"
     grep -E '^not ok ' "$log" | sed "s|^|  $name: |"
+    ran=$(grep -cE '^(not )?ok ' "$log")
+    want=$(awk -v s="$name" '$1 == s {print $2}' "$plans" 2>/dev/null)
+    if [ -n "${TP_WRITE_PLANS:-}" ]; then
+        awk -v s="$name" '$1 != s' "$plans" >"$plans.new"
+        echo "$name $ran" >>"$plans.new"
+        sort "$plans.new" >"$plans" && rm -f "$plans.new"
+    elif [ -z "$want" ]; then
+        failed=$((failed + 1))
+        echo "not ok - $name: no plan in tests/plans (it ran $ran checks)"
+    elif [ "$ran" != "$want" ]; then
+        failed=$((failed + 1))
+        echo "not ok - $name: ran $ran checks, its plan in tests/plans is $want"
+    fi
     if grep -qE "$sanitizer_re" "$log"; then
         failed=$((failed + 1))
         echo "not ok - $name: sanitizer report"
