@@ -5,6 +5,7 @@
 #include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct tagfilter {
     char *allow_spec;     /* as given, for reasons; NULL when everything is allowed */
@@ -18,10 +19,12 @@ struct tagfilter {
 
 static void compile_allow(tagfilter *f, const char *spec)
 {
-    if (!spec || !*spec || strcmp(spec, "any") == 0)
+    /* argocd-image-updater lower-cases the function name ("ANY", "Regexp:"), never the
+     * pattern. */
+    if (!spec || !*spec || strcasecmp(spec, "any") == 0)
         return;
     f->allow_spec = xstrdup(spec);
-    if (!str_starts_with(spec, "regexp:")) {
+    if (strncasecmp(spec, "regexp:", strlen("regexp:")) != 0) {
         f->allow_nothing = true;
         f->problem = xasprintf("unknown allow-tags function '%s' (want regexp:<re> or any)", spec);
         return;
