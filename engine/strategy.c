@@ -41,13 +41,11 @@ strategy_kind strategy_from_name(const char *name, const char **warning)
         kind = STRATEGY_SEMVER;
     } else if (strcasecmp(name, "latest") == 0) {
         kind = STRATEGY_NEWEST_BUILD;
-        snprintf(text, sizeof text, "update strategy '%s' is deprecated, use 'newest-build'",
-                 name);
+        snprintf(text, sizeof text, "update strategy '%s' is deprecated, use 'newest-build'", name);
         warn = text;
     } else if (strcasecmp(name, "name") == 0) {
         kind = STRATEGY_ALPHABETICAL;
-        snprintf(text, sizeof text, "update strategy '%s' is deprecated, use 'alphabetical'",
-                 name);
+        snprintf(text, sizeof text, "update strategy '%s' is deprecated, use 'alphabetical'", name);
         warn = text;
     } else {
         bool known = false;
