@@ -15,6 +15,8 @@ int cmd_run(int argc, char **argv);
 /* approve, pin, unpin, rollback, skip: argv[0] names which. */
 int cmd_action(int argc, char **argv);
 int cmd_history(int argc, char **argv);
+/* `tagpilot lint`: the annotations' errors and warnings, file and line each; no registry. */
+int cmd_lint(int argc, char **argv);
 
 /* Print "tagpilot: <message>" to stderr and return CLI_USAGE, with a pointer to --help. */
 int cli_usage_error(const char *command, const char *fmt, ...)
