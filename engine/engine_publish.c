@@ -164,22 +164,39 @@ static model_block *build_block(engine *e, tracked *t)
     return b;
 }
 
+typedef struct warning_at {
+    size_t line, index;
+} warning_at;
+
+static int compare_warnings(const void *pa, const void *pb)
+{
+    const warning_at *a = pa, *b = pb;
+    if (a->line != b->line)
+        return a->line < b->line ? -1 : 1;
+    return (a->index > b->index) - (a->index < b->index);
+}
+
 model_text *engine_app_warnings(const argo_app *app)
 {
     const app_settings *s = &app->settings;
     if (!s->warnings.count)
         return NULL;
+    /* in the order of the file; a message about no key in particular at the Application */
+    warning_at *order = xmalloc(s->warnings.count * sizeof *order);
+    for (size_t i = 0; i < s->warnings.count; i++)
+        order[i] = (warning_at){s->warning_lines[i] ? s->warning_lines[i] : app->line, i};
+    qsort(order, s->warnings.count, sizeof *order, compare_warnings);
     strbuf sb = {0};
     /* one warning a line: nothing from the repository may break a line, or reach a terminal */
     char *file = str_printable(app->file ? app->file : "?");
     for (size_t i = 0; i < s->warnings.count; i++) {
-        /* a message about no key in particular points at the Application */
-        size_t line = s->warning_lines[i] ? s->warning_lines[i] : app->line;
-        char *message = str_printable(s->warnings.items[i]);
+        size_t line = order[i].line;
+        char *message = str_printable(s->warnings.items[order[i].index]);
         strbuf_printf(&sb, "%s%s:%zu: %s", i ? "\n" : "", file, line, message);
         free(message);
     }
     free(file);
+    free(order);
     model_text *t = model_text_new(sb.data);
     strbuf_free(&sb);
     return t;

@@ -173,7 +173,8 @@ static int lint_sources(const config_source *sources, size_t n, const tp_config 
         source_free(src);
         collect(&lists[i], &f);
     }
-    qsort(f.items, f.count, sizeof *f.items, compare_findings);
+    if (f.count) /* qsort wants an array, even for nothing */
+        qsort(f.items, f.count, sizeof *f.items, compare_findings);
     if (json)
         print_json(&f);
     else
