@@ -100,7 +100,7 @@ struct engine {
     size_t n_images;
     strmap by_key;      /* key -> tracked* */
     strmap last_states; /* key -> state + 1, to log changes only */
-    strmap warned;      /* app name -> hash of the warnings last logged for it (never 0) */
+    strmap warned;      /* app name -> hash of the warnings last logged, for apps with some */
     /* The last run's table (last-run.json), published until the first cycle has read the
      * sources; its candidates and digests are that cycle's hints. */
     model_block **preview;

@@ -144,18 +144,20 @@ static char *target_text(const argo_app *app, const engine *e)
 }
 
 /* The app's warnings go to the log when they first appear or change, not every cycle: a
- * typo is said once, not every two minutes. */
+ * typo is said once, not every two minutes. Only apps with warnings take an entry. */
 static void log_warnings(engine *e, const argo_app *app, const char *text)
 {
+    if (!text) {
+        strmap_remove(&e->warned, app->name); /* said again should they come back */
+        return;
+    }
     uint64_t hash = 1469598103934665603ULL; /* FNV-1a */
-    for (const char *p = text ? text : ""; *p; p++)
+    for (const char *p = text; *p; p++)
         hash = (hash ^ (unsigned char)*p) * 1099511628211ULL;
-    uintptr_t seen = (uintptr_t)hash | 1; /* never NULL: "logged, with no warnings" */
+    uintptr_t seen = (uintptr_t)hash | 1; /* never NULL, which means "not said" */
     if ((uintptr_t)strmap_get(&e->warned, app->name) == seen)
         return;
     strmap_put(&e->warned, app->name, (void *)seen);
-    if (!text)
-        return;
     char *copy = xstrdup(text);
     for (char *save, *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
         engine_log(e, "warning: app %s: %s", app->name, line);
