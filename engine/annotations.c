@@ -15,6 +15,7 @@
 
 #include "imageref.h"
 #include "strategy.h"
+#include "tagfilter.h"
 #include "annotations_values.h"
 #include "util.h"
 
@@ -197,6 +198,16 @@ static option_state parse_option(layer *l, enum option_id id, const char *key, s
                               "%s: unknown match function in '%s' (want regexp:<pattern> or any)",
                               key, annotations_shown(value, buf, sizeof buf));
             return OPTION_BAD;
+        }
+        /* a pattern that does not compile matches nothing: said here, with the key's line,
+         * rather than when the image is checked */
+        {
+            char *problem = tagfilter_spec_problem(value);
+            if (problem) {
+                annotations_error(out, line, "%s: %s", key, problem);
+                free(problem);
+                return OPTION_BAD;
+            }
         }
         return OPTION_SET;
     case OPT_PULL_SECRET:

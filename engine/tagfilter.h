@@ -19,6 +19,10 @@ typedef struct tagfilter tagfilter; /* opaque; owns its compiled pattern and glo
 tagfilter *tagfilter_new(const char *allow_spec, const char *const *ignore, size_t n_ignore);
 void tagfilter_free(tagfilter *f);
 
+/* What tagfilter_problem() would say of a filter with this allow spec, without building one
+ * for matching (no JIT): NULL when usable, else a new string. */
+char *tagfilter_spec_problem(const char *allow_spec);
+
 /* NULL when the allow spec is usable, else e.g.
  * "invalid allow-tags regexp '^v(': missing closing parenthesis at offset 3". */
 const char *tagfilter_problem(const tagfilter *f);

@@ -140,6 +140,12 @@ sed -i "/stratgy\|Name\|wbe\|git-branch\|aproval/d" "$W/web.yaml"
 tp lint --dir "$W"
 expect_rc 0 "a clean folder: exit 0"
 check "… and no output" [ ! -s "$OUT" ]
+# A pattern that does not compile matches nothing: an error, found before any registry is asked.
+printf 'apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: re\n  annotations:\n    %s/image-list: web=nginx\n    %s/web.allow-tags: "regexp:^v("\n' $P $P >"$W/re.yaml"
+tp lint --dir "$W"
+expect_rc 1 "a regexp that does not compile: exit 1"
+check "… on its key's line" grep -q "^re.yaml:7: error: $P/web.allow-tags: invalid allow-tags regexp '^v(': " "$OUT"
+rm "$W/re.yaml"
 mkdir -p "$TAP_TMP/empty"
 tp lint --dir "$TAP_TMP/empty"
 expect_rc 0 "an empty folder: exit 0"

@@ -803,6 +803,8 @@ Test(annotations, value_forms)
         {"allow-tags", "regexp:^v[0-9]+$", true},
         {"allow-tags", "REGEXP:x", true},
         {"allow-tags", "regexp:", true},
+        {"allow-tags", "regexp:^v(", false}, /* does not compile: matches nothing */
+        {"allow-tags", "REGEXP:[z-a]", false},
         {"allow-tags", "^v1", false},
         {"allow-tags", "semver:^1", false},
         {"ignore-tags", "*", true},

@@ -1,5 +1,6 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tagfilter.h"
@@ -88,6 +89,18 @@ Test(tagfilter, problems_are_explained)
     f = make("regexp:^v[0-9]+$", NULL);
     cr_assert_null(tagfilter_problem(f));
     tagfilter_free(f);
+
+    /* the same answer without building a filter */
+    char *problem = tagfilter_spec_problem("regexp:^v(");
+    cr_assert_not_null(problem);
+    cr_assert(strstr(problem, "invalid allow-tags regexp '^v('") != NULL, "%s", problem);
+    free(problem);
+    problem = tagfilter_spec_problem("glob:v*");
+    cr_assert(strstr(problem, "unknown allow-tags function 'glob:v*'") != NULL, "%s", problem);
+    free(problem);
+    cr_assert_null(tagfilter_spec_problem("Regexp:^v[0-9]+$"));
+    cr_assert_null(tagfilter_spec_problem("ANY"));
+    cr_assert_null(tagfilter_spec_problem(NULL));
 
     /* names in any case are no problem */
     f = make("ANY", NULL);
