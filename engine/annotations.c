@@ -15,46 +15,9 @@
 
 #include "imageref.h"
 #include "strategy.h"
+#include "tagfilter.h"
 #include "annotations_values.h"
 #include "util.h"
-
-#define SHOWN_MAX 80 /* bytes of a value quoted in a message */
-
-enum option_id {
-    OPT_STRATEGY,
-    OPT_ALLOW_TAGS,
-    OPT_IGNORE_TAGS,
-    OPT_PLATFORMS,
-    OPT_FORCE_UPDATE,
-    OPT_PULL_SECRET,
-    OPT_HELM_NAME,
-    OPT_HELM_TAG,
-    OPT_HELM_SPEC,
-    OPT_KUSTOMIZE_NAME,
-    OPT_TAG_MATCH, /* deprecated spelling of allow-tags, per alias only */
-    OPT_COUNT
-};
-
-static const struct option_def {
-    const char *name; /* key suffix after "<alias>." or the prefix */
-    bool app_wide;    /* also accepted without an alias */
-} option_defs[OPT_COUNT] = {
-    [OPT_STRATEGY] = {"update-strategy", true},
-    [OPT_ALLOW_TAGS] = {"allow-tags", true},
-    [OPT_IGNORE_TAGS] = {"ignore-tags", true},
-    [OPT_PLATFORMS] = {"platforms", true},
-    [OPT_FORCE_UPDATE] = {"force-update", true},
-    [OPT_PULL_SECRET] = {"pull-secret", true},
-    [OPT_HELM_NAME] = {"helm.image-name", false},
-    [OPT_HELM_TAG] = {"helm.image-tag", false},
-    [OPT_HELM_SPEC] = {"helm.image-spec", false},
-    [OPT_KUSTOMIZE_NAME] = {"kustomize.image-name", false},
-    [OPT_TAG_MATCH] = {"tag-match", false},
-};
-
-/* App-level keys after the prefix (besides the app-wide options above). */
-static const char *const app_keys[] = {"image-list", "write-back-method", "write-back-target",
-                                       "git-branch", "git-repository"};
 
 typedef enum option_state { OPTION_UNSET = 0, OPTION_SET, OPTION_BAD } option_state;
 
@@ -70,19 +33,6 @@ typedef struct layer {
     bool force;
     char *error[OPT_COUNT]; /* for an OPTION_BAD option: the messages it added to out->errors */
 } layer;
-
-static void add_msg(strvec *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void add_msg(strvec *v, const char *fmt, ...)
-{
-    strbuf sb = {0};
-    va_list ap;
-    va_start(ap, fmt);
-    strbuf_vprintf(&sb, fmt, ap);
-    va_end(ap);
-    strvec_push(v, sb.data ? sb.data : "");
-    strbuf_free(&sb);
-}
 
 /* The messages v got from index `from` on, joined with "; ", or NULL when there are none. */
 static char *msgs_since(const strvec *v, size_t from)
@@ -105,48 +55,19 @@ static void join_msg(strbuf *sb, const char *msg)
     strbuf_puts(sb, msg);
 }
 
-static bool utf8_valid(const unsigned char *s)
+/* The item for key, or NULL: the last one wins, as in a YAML mapping read in order. */
+static const annotation *find_item(const annotation *items, size_t n, const char *key)
 {
-    while (*s) {
-        size_t n = utf8_sequence_length(s);
-        if (!n)
-            return false;
-        s += n;
-    }
-    return true;
-}
-
-/* A value as a message shows it: UTF-8 text kept, control bytes (and every byte >= 0x80 when the
- * value is not UTF-8) written \xNN, cut at SHOWN_MAX bytes. Returns buf. */
-static const char *shown(const char *s, char *buf, size_t cap)
-{
-    bool utf8 = utf8_valid((const unsigned char *)s);
-    size_t out = 0;
-    for (size_t i = 0; s[i] && out + 8 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (i == SHOWN_MAX) {
-            memcpy(buf + out, "...", 3);
-            out += 3;
-            break;
-        }
-        if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8))
-            out += (size_t)snprintf(buf + out, cap - out, "\\x%02x", c);
-        else
-            buf[out++] = (char)c;
-    }
-    buf[out] = '\0';
-    return buf;
-}
-
-#define SHOWN_BUF (4 * SHOWN_MAX + 8)
-
-static const char *find_value(const annotation *items, size_t n, const char *key)
-{
-    const char *value = NULL; /* the last one wins, as in a YAML mapping read in order */
+    const annotation *found = NULL;
     for (size_t i = 0; i < n; i++)
         if (items[i].key && str_eq(items[i].key, key))
-            value = items[i].value ? items[i].value : "";
-    return value;
+            found = &items[i];
+    return found;
+}
+
+static const char *item_value(const annotation *item)
+{
+    return item ? (item->value ? item->value : "") : NULL;
 }
 
 /* Trimmed copy, or NULL when the value is blank (a blank value means "not set", as in AIU). */
@@ -161,17 +82,18 @@ static char *trimmed_copy(const char *value)
 }
 
 /* Values must be text: UTF-8 without control characters. */
-static bool check_text(const char *key, const char *value, strvec *errors)
+static bool check_text(const char *key, size_t line, const char *value, app_settings *out)
 {
     char buf[SHOWN_BUF];
-    if (!utf8_valid((const unsigned char *)value)) {
-        add_msg(errors, "%s: invalid value '%s' (not UTF-8)", key, shown(value, buf, sizeof buf));
+    if (!annotations_utf8_valid((const unsigned char *)value)) {
+        annotations_error(out, line, "%s: invalid value '%s' (not UTF-8)", key,
+                          annotations_shown(value, buf, sizeof buf));
         return false;
     }
     for (const char *p = value; *p; p++) {
         if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-            add_msg(errors, "%s: invalid value '%s' (control character)", key,
-                    shown(value, buf, sizeof buf));
+            annotations_error(out, line, "%s: invalid value '%s' (control character)", key,
+                              annotations_shown(value, buf, sizeof buf));
             return false;
         }
     }
@@ -201,7 +123,7 @@ int annotations_parse_platforms(const char *value, platform **out, size_t *n, tp
         if (!ok) {
             char buf[SHOWN_BUF];
             tp_err_set(err, "invalid platform '%s' (want os/arch[/variant])",
-                       shown(whole, buf, sizeof buf));
+                       annotations_shown(whole, buf, sizeof buf));
             free(whole);
             free(copy);
             platforms_free(*out, *n);
@@ -231,8 +153,8 @@ static void split_globs(const char *value, strvec *out)
 }
 
 /* Parse one option's trimmed, non-blank value into the layer. */
-static option_state parse_option(layer *l, enum option_id id, const char *key, char *value,
-                                 app_settings *out)
+static option_state parse_option(layer *l, enum option_id id, const char *key, size_t line,
+                                 char *value, app_settings *out)
 {
     char buf[SHOWN_BUF];
     tp_err err;
@@ -242,7 +164,7 @@ static option_state parse_option(layer *l, enum option_id id, const char *key, c
         l->strategy = strategy_from_name(value, &warning);
         l->strategy_warning = xstrdup(warning);
         if (warning)
-            add_msg(&out->warnings, "%s: %s", key, warning);
+            annotations_warning(out, line, "%s: %s", key, warning);
         free(value);
         return OPTION_SET;
     }
@@ -252,7 +174,7 @@ static option_state parse_option(layer *l, enum option_id id, const char *key, c
         return l->ignore.count ? OPTION_SET : OPTION_UNSET;
     case OPT_PLATFORMS:
         if (annotations_parse_platforms(value, &l->platforms, &l->n_platforms, &err) < 0) {
-            add_msg(&out->errors, "%s: %s", key, err.msg);
+            annotations_error(out, line, "%s: %s", key, err.msg);
             free(value);
             return OPTION_BAD;
         }
@@ -260,9 +182,9 @@ static option_state parse_option(layer *l, enum option_id id, const char *key, c
         return l->n_platforms ? OPTION_SET : OPTION_UNSET;
     case OPT_FORCE_UPDATE:
         if (annotations_parse_bool(value, &l->force) < 0) {
-            add_msg(&out->errors,
-                    "%s: invalid boolean '%s' (want true/false, yes/no, on/off or 1/0)", key,
-                    shown(value, buf, sizeof buf));
+            annotations_error(out, line,
+                              "%s: invalid boolean '%s' (want true/false, yes/no, on/off or 1/0)",
+                              key, annotations_shown(value, buf, sizeof buf));
             free(value);
             return OPTION_BAD;
         }
@@ -272,19 +194,29 @@ static option_state parse_option(layer *l, enum option_id id, const char *key, c
     case OPT_TAG_MATCH:
         l->text[id] = value;
         if (!annotations_match_spec_ok(value)) {
-            add_msg(&out->errors,
-                    "%s: unknown match function in '%s' (want regexp:<pattern> or any)", key,
-                    shown(value, buf, sizeof buf));
+            annotations_error(out, line,
+                              "%s: unknown match function in '%s' (want regexp:<pattern> or any)",
+                              key, annotations_shown(value, buf, sizeof buf));
             return OPTION_BAD;
+        }
+        /* a pattern that does not compile matches nothing: said here, with the key's line,
+         * rather than when the image is checked */
+        {
+            char *problem = tagfilter_spec_problem(value);
+            if (problem) {
+                annotations_error(out, line, "%s: %s", key, problem);
+                free(problem);
+                return OPTION_BAD;
+            }
         }
         return OPTION_SET;
     case OPT_PULL_SECRET:
         l->text[id] = value;
         if (!annotations_credentials_ok(value)) {
-            add_msg(&out->errors,
-                    "%s: invalid credential source '%s' (want pullsecret:<ns>/<name>, "
-                    "secret:<ns>/<name>#<field>, env:<VAR> or ext:/<path>)",
-                    key, shown(value, buf, sizeof buf));
+            annotations_error(out, line,
+                              "%s: invalid credential source '%s' (want pullsecret:<ns>/<name>, "
+                              "secret:<ns>/<name>#<field>, env:<VAR> or ext:/<path>)",
+                              key, annotations_shown(value, buf, sizeof buf));
             return OPTION_BAD;
         }
         return OPTION_SET;
@@ -300,20 +232,22 @@ static void layer_load(layer *l, const annotation *items, size_t n, const char *
 {
     *l = (layer){0};
     for (enum option_id id = 0; id < OPT_COUNT; id++) {
-        if (!key_form && !option_defs[id].app_wide)
+        if (!key_form && !annotation_options[id].app_wide)
             continue;
-        char *key = key_form ? xasprintf(ANNOTATION_PREFIX "%s.%s", key_form, option_defs[id].name)
-                             : xasprintf(ANNOTATION_PREFIX "%s", option_defs[id].name);
-        const char *raw = find_value(items, n, key);
-        char *value = raw ? trimmed_copy(raw) : NULL;
+        char *key =
+            key_form ? xasprintf(ANNOTATION_PREFIX "%s.%s", key_form, annotation_options[id].name)
+                     : xasprintf(ANNOTATION_PREFIX "%s", annotation_options[id].name);
+        const annotation *item = find_item(items, n, key);
+        size_t line = item ? item->line : 0;
+        char *value = item ? trimmed_copy(item_value(item)) : NULL;
         if (value && id == OPT_TAG_MATCH)
-            add_msg(&out->warnings, "%s: deprecated, use %s.allow-tags", key, key_form);
+            annotations_warning(out, line, "%s: deprecated, use %s.allow-tags", key, key_form);
         size_t errors_before = out->errors.count;
-        if (value && !check_text(key, value, &out->errors)) {
+        if (value && !check_text(key, line, value, out)) {
             l->state[id] = OPTION_BAD;
             free(value);
         } else if (value) {
-            l->state[id] = parse_option(l, id, key, value, out);
+            l->state[id] = parse_option(l, id, key, line, value, out);
         }
         if (l->state[id] == OPTION_BAD)
             l->error[id] = msgs_since(&out->errors, errors_before);
@@ -354,7 +288,7 @@ static const layer *pick(const layer *alias_layer, const layer *app, enum option
 {
     if (alias_layer && alias_layer->state[id] != OPTION_UNSET)
         return alias_layer;
-    if (option_defs[id].app_wide && app->state[id] != OPTION_UNSET)
+    if (annotation_options[id].app_wide && app->state[id] != OPTION_UNSET)
         return app;
     return NULL;
 }
@@ -409,30 +343,23 @@ static void settle_image(image_settings *s, const layer *own, const layer *app,
     }
 }
 
-static char *alias_key(const char *alias)
-{
-    char *key = xstrdup(alias);
-    for (char *p = key; *p; p++)
-        if (*p == '/')
-            *p = '_';
-    return key;
-}
-
 /* ---- app-level keys ---- */
 
 /* The trimmed value of an app-level key, or NULL when absent or blank; *owned is freed by the
- * caller. */
-static const char *app_value(const annotation *items, size_t n, const char *name, char **owned)
+ * caller, *line is the key's. */
+static const char *app_value(const annotation *items, size_t n, const char *name, char **owned,
+                             size_t *line)
 {
     char key[128];
     snprintf(key, sizeof key, ANNOTATION_PREFIX "%s", name);
-    const char *raw = find_value(items, n, key);
-    *owned = raw ? trimmed_copy(raw) : NULL;
+    const annotation *item = find_item(items, n, key);
+    *owned = item ? trimmed_copy(item_value(item)) : NULL;
+    *line = item ? item->line : 0;
     return *owned;
 }
 
 /* Returns false when the method is invalid. */
-static bool parse_method(const char *key, const char *v, app_settings *out)
+static bool parse_method(const char *key, size_t line, const char *v, app_settings *out)
 {
     char buf[SHOWN_BUF];
     if (strcmp(v, "argocd") == 0)
@@ -457,23 +384,25 @@ static bool parse_method(const char *key, const char *v, app_settings *out)
                 out->writeback_secret = xstrdup(name);
                 return true;
             }
-            add_msg(&out->errors, "%s: invalid secret '%s' in '%s' (want git:secret:[<ns>/]<name>)",
-                    key, shown(name, buf, sizeof buf), v);
+            annotations_error(out, line,
+                              "%s: invalid secret '%s' in '%s' (want git:secret:[<ns>/]<name>)",
+                              key, annotations_shown(name, buf, sizeof buf), v);
             return false;
         }
-        add_msg(&out->errors,
-                "%s: unknown credentials in '%s' (want git, git:repocreds or "
-                "git:secret:[<ns>/]<name>)",
-                key, shown(v, buf, sizeof buf));
+        annotations_error(out, line,
+                          "%s: unknown credentials in '%s' (want git, git:repocreds or "
+                          "git:secret:[<ns>/]<name>)",
+                          key, annotations_shown(v, buf, sizeof buf));
         return false;
     }
-    add_msg(&out->errors,
-            "%s: unknown method '%s' (want argocd, git, git:repocreds or git:secret:[<ns>/]<name>)",
-            key, shown(v, buf, sizeof buf));
+    annotations_error(out, line,
+                      "%s: unknown method '%s' (want argocd, git, git:repocreds or "
+                      "git:secret:[<ns>/]<name>)",
+                      key, annotations_shown(v, buf, sizeof buf));
     return false;
 }
 
-static bool parse_target(const char *key, const char *v, app_settings *out)
+static bool parse_target(const char *key, size_t line, const char *v, app_settings *out)
 {
     static const struct {
         const char *word;
@@ -489,9 +418,9 @@ static bool parse_target(const char *key, const char *v, app_settings *out)
         }
     }
     char buf[SHOWN_BUF];
-    add_msg(&out->errors,
-            "%s: unknown target '%s' (want kustomization[:<path>] or helmvalues[:<file>])", key,
-            shown(v, buf, sizeof buf));
+    annotations_error(
+        out, line, "%s: unknown target '%s' (want kustomization[:<path>] or helmvalues[:<file>])",
+        key, annotations_shown(v, buf, sizeof buf));
     return false;
 }
 
@@ -500,28 +429,30 @@ static bool parse_writeback(const annotation *items, size_t n, app_settings *out
 {
     bool ok = true;
     char *v;
-    if (app_value(items, n, "write-back-method", &v)) {
+    size_t line;
+    if (app_value(items, n, "write-back-method", &v, &line)) {
         const char *key = ANNOTATION_PREFIX "write-back-method";
-        ok = check_text(key, v, &out->errors) && parse_method(key, v, out);
+        ok = check_text(key, line, v, out) && parse_method(key, line, v, out);
         free(v);
     }
     bool method_ok = ok;
     static const char *const git_only[] = {"write-back-target", "git-branch", "git-repository"};
     for (size_t i = 0; i < sizeof git_only / sizeof git_only[0]; i++) {
-        if (!app_value(items, n, git_only[i], &v))
+        if (!app_value(items, n, git_only[i], &v, &line))
             continue;
         char *key = xasprintf(ANNOTATION_PREFIX "%s", git_only[i]);
-        if (!check_text(key, v, &out->errors)) {
+        if (!check_text(key, line, v, out)) {
             ok = false;
         } else if (i == 0) {
-            ok = parse_target(key, v, out) && ok;
+            ok = parse_target(key, line, v, out) && ok;
         } else if (i == 1) {
             const char *colon = strchr(v, ':');
             if (colon && strchr(colon + 1, ':')) {
                 char buf[SHOWN_BUF];
-                add_msg(&out->errors,
-                        "%s: invalid branch '%s' (want <branch>, <base>:<target> or :<target>)",
-                        key, shown(v, buf, sizeof buf));
+                annotations_error(
+                    out, line,
+                    "%s: invalid branch '%s' (want <branch>, <base>:<target> or :<target>)", key,
+                    annotations_shown(v, buf, sizeof buf));
                 ok = false;
             } else {
                 out->git_branch = xstrdup(v);
@@ -530,7 +461,7 @@ static bool parse_writeback(const annotation *items, size_t n, app_settings *out
             out->git_repository = xstrdup(v);
         }
         if (method_ok && out->writeback == WRITEBACK_ARGOCD)
-            add_msg(&out->warnings, "%s: has no effect with write-back-method argocd", key);
+            annotations_warning(out, line, "%s: has no effect with write-back-method argocd", key);
         free(key);
         free(v);
     }
@@ -539,8 +470,8 @@ static bool parse_writeback(const annotation *items, size_t n, app_settings *out
 
 static void parse_approval(const annotation *items, size_t n, app_settings *out)
 {
-    const char *raw = find_value(items, n, ANNOTATION_APPROVAL);
-    char *v = raw ? trimmed_copy(raw) : NULL;
+    const annotation *item = find_item(items, n, ANNOTATION_APPROVAL);
+    char *v = item ? trimmed_copy(item_value(item)) : NULL;
     if (!v)
         return;
     if (strcasecmp(v, "auto") == 0) {
@@ -549,116 +480,21 @@ static void parse_approval(const annotation *items, size_t n, app_settings *out)
         out->approval = APPROVAL_MANUAL;
     } else {
         char buf[SHOWN_BUF];
-        add_msg(&out->errors, "%s: unknown policy '%s' (want auto or manual; using manual)",
-                ANNOTATION_APPROVAL, shown(v, buf, sizeof buf));
+        annotations_error(out, item->line,
+                          "%s: unknown policy '%s' (want auto or manual; using manual)",
+                          ANNOTATION_APPROVAL, annotations_shown(v, buf, sizeof buf));
         out->approval = APPROVAL_MANUAL; /* a typo must not turn approvals off */
     }
     free(v);
 }
 
-/* ---- keys nobody reads ---- */
-
-static bool is_app_key(const char *rest)
+/* The first key under the prefix, for an app that has such keys but no image-list. */
+static const annotation *first_prefixed(const annotation *items, size_t n)
 {
-    for (size_t i = 0; i < sizeof app_keys / sizeof app_keys[0]; i++)
-        if (strcmp(rest, app_keys[i]) == 0)
-            return true;
-    for (size_t i = 0; i < OPT_COUNT; i++)
-        if (option_defs[i].app_wide && strcmp(rest, option_defs[i].name) == 0)
-            return true;
-    return false;
-}
-
-/* True when the raw image-list has an entry "<alias>=..." with this key form, good or bad. */
-static bool alias_written(const char *list_value, const char *key_form)
-{
-    bool found = false;
-    char *copy = xstrdup(list_value ? list_value : "");
-    char *save = NULL;
-    for (char *item = strtok_r(copy, ",", &save); item && !found;
-         item = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(item, '=');
-        if (!eq)
-            continue;
-        *eq = '\0';
-        char *alias = alias_key(str_trim(item));
-        found = strcmp(alias, key_form) == 0;
-        free(alias);
-    }
-    free(copy);
-    return found;
-}
-
-/* Warn about a per-alias key whose alias part is not an alias of the list. */
-static void check_alias_key(const char *key, const char *alias_part, const image_list *list,
-                            const char *list_value, app_settings *out)
-{
-    char *normal = alias_key(alias_part);
-    for (size_t i = 0; i < list->count; i++) {
-        const image_entry *e = &list->items[i];
-        if (e->alias) {
-            char *k = alias_key(e->alias);
-            bool same = strcmp(k, alias_part) == 0, slash_form = strcmp(k, normal) == 0;
-            free(k);
-            if (same)
-                goto done;
-            if (slash_form) {
-                add_msg(&out->warnings, "%s: ignored: write alias '%s' as '%s' in annotation keys",
-                        key, e->alias, normal);
-                goto done;
-            }
-        } else if (strcmp(e->ref.short_name, alias_part) == 0) {
-            add_msg(&out->warnings,
-                    "%s: ignored: image '%s' has no alias in the image-list (write '%s=%s' to "
-                    "set options for it)",
-                    key, alias_part, alias_part, alias_part);
-            goto done;
-        }
-    }
-    /* an entry that failed to parse already has its error */
-    if (!alias_written(list_value, alias_part)) {
-        char buf[2][SHOWN_BUF];
-        add_msg(&out->warnings, "%s: ignored: alias '%s' is not in the image-list",
-                shown(key, buf[0], sizeof buf[0]), shown(alias_part, buf[1], sizeof buf[1]));
-    }
-done:
-    free(normal);
-}
-
-static void check_keys(const annotation *items, size_t n, const image_list *list,
-                       const char *list_value, app_settings *out)
-{
-    char buf[SHOWN_BUF];
-    for (size_t i = 0; i < n; i++) {
-        const char *key = items[i].key;
-        if (!key)
-            continue;
-        if (str_starts_with(key, "tagpilot.io/") && strcmp(key, ANNOTATION_APPROVAL) != 0) {
-            add_msg(&out->warnings, "unknown annotation '%s' (ignored)",
-                    shown(key, buf, sizeof buf));
-            continue;
-        }
-        if (!str_starts_with(key, ANNOTATION_PREFIX))
-            continue;
-        const char *rest = key + strlen(ANNOTATION_PREFIX);
-        if (is_app_key(rest))
-            continue;
-        size_t rest_len = strlen(rest);
-        bool matched = false;
-        for (size_t o = 0; o < OPT_COUNT && !matched; o++) {
-            size_t name_len = strlen(option_defs[o].name);
-            if (rest_len > name_len + 1 && rest[rest_len - name_len - 1] == '.' &&
-                strcmp(rest + rest_len - name_len, option_defs[o].name) == 0) {
-                char *alias_part = xstrndup(rest, rest_len - name_len - 1);
-                check_alias_key(key, alias_part, list, list_value, out);
-                free(alias_part);
-                matched = true;
-            }
-        }
-        if (!matched)
-            add_msg(&out->warnings, "unknown annotation '%s' (ignored)",
-                    shown(key, buf, sizeof buf));
-    }
+    for (size_t i = 0; i < n; i++)
+        if (items[i].key && str_starts_with(items[i].key, ANNOTATION_PREFIX))
+            return &items[i];
+    return NULL;
 }
 
 void annotations_parse(const annotation *items, size_t n, app_settings *out)
@@ -666,15 +502,22 @@ void annotations_parse(const annotation *items, size_t n, app_settings *out)
     *out = (app_settings){0};
     image_list list = {0};
     const char *list_key = ANNOTATION_PREFIX "image-list";
-    const char *list_value = find_value(items, n, list_key);
-    if (list_value) {
+    const annotation *list_item = find_item(items, n, list_key);
+    const char *list_value = item_value(list_item);
+    if (list_item) {
         strvec list_errors = {0};
         imageref_parse_list(list_value, &list, &list_errors);
         for (size_t i = 0; i < list_errors.count; i++)
-            add_msg(&out->errors, "%s: %s", list_key, list_errors.items[i]);
+            annotations_error(out, list_item->line, "%s: %s", list_key, list_errors.items[i]);
         if (list.count == 0 && list_errors.count == 0)
-            add_msg(&out->warnings, "%s: empty, no image is tracked", list_key);
+            annotations_warning(out, list_item->line, "%s: empty, no image is tracked", list_key);
         strvec_free(&list_errors);
+    } else if (first_prefixed(items, n)) {
+        const annotation *first = first_prefixed(items, n);
+        char buf[SHOWN_BUF];
+        annotations_warning(out, first->line,
+                            "%s: ignored: the Application has no %s, no image is tracked",
+                            annotations_shown(first->key, buf, sizeof buf), list_key);
     }
 
     size_t errors_before = out->errors.count;
@@ -682,7 +525,7 @@ void annotations_parse(const annotation *items, size_t n, app_settings *out)
     if (!parse_writeback(items, n, out))
         writeback_error = msgs_since(&out->errors, errors_before);
     parse_approval(items, n, out);
-    check_keys(items, n, &list, list_value, out);
+    annotations_check_keys(items, n, &list, list_value, out);
 
     layer app;
     layer_load(&app, items, n, NULL, out);
@@ -695,7 +538,7 @@ void annotations_parse(const annotation *items, size_t n, app_settings *out)
         imageref_copy(&s->ref, &e->ref);
         s->constraint = xstrdup(e->constraint);
         layer own;
-        char *key = e->alias ? alias_key(e->alias) : NULL;
+        char *key = e->alias ? annotations_alias_key(e->alias) : NULL;
         if (key)
             layer_load(&own, items, n, key, out);
         settle_image(s, key ? &own : NULL, &app, writeback_error);
@@ -721,5 +564,7 @@ void app_settings_free(app_settings *s)
     free(s->git_repository);
     strvec_free(&s->errors);
     strvec_free(&s->warnings);
+    free(s->error_lines);
+    free(s->warning_lines);
     *s = (app_settings){0};
 }

@@ -20,6 +20,7 @@
 typedef struct annotation {
     const char *key;
     const char *value;
+    size_t line; /* 1-based line of the key in its file, for messages; 0 when unknown */
 } annotation;
 
 typedef enum writeback_method {
@@ -75,10 +76,16 @@ typedef struct app_settings {
     char *git_repository; /* overrides spec.source.repoURL, or NULL */
     approval_policy approval;
     strvec errors;   /* one message per bad key/value, naming both */
-    strvec warnings; /* deprecations, unknown strategy fallback, unknown keys */
+    strvec warnings; /* keys that do nothing or not what was meant: unknown or misspelt keys,
+                        deprecated names, keys of an alias not in the image-list, git settings
+                        with argocd write-back, an empty or missing image-list */
+    /* The line (annotation.line) of the key each message is about, 0 when none: error_lines[i]
+     * for errors.items[i], warning_lines[i] for warnings.items[i]; NULL while there are none. */
+    size_t *error_lines, *warning_lines;
 } app_settings;
 
-/* Parse. Never fails as a whole: errors go into out->errors, one per bad key. Every image of the
+/* Parse. Never fails as a whole: errors go into out->errors, one per bad key, warnings into
+ * out->warnings; every message starts with the key it is about. Every image of the
  * image-list that parsed is in out->images; one that a bad key applies to (its own per-alias keys,
  * the app-wide keys it inherits, the write-back keys) has those messages, joined with "; ", in its
  * error and must not be updated (its other fields may hold the bad values). An app with no

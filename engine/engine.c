@@ -276,6 +276,7 @@ static void engine_free(engine *e)
     free(e->images);
     strmap_free(&e->by_key);
     strmap_free(&e->last_states);
+    strmap_free(&e->warned);
     engine_drop_preview(e);
     engine_drop_hints(e);
     engine_prune_tagsets(e, true);

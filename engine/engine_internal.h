@@ -40,7 +40,8 @@ typedef struct tracked {
     char *hint_tag;           /* last cycle's candidate and its digest: the same candidate */
     char *hint_digest;        /* needs no HEAD again (approve re-checks before writing) */
     image_state state;
-    char *detail; /* error text or why; NULL */
+    char *detail;         /* error text or why; NULL */
+    model_text *warnings; /* the app's annotation warnings, one reference per image; NULL */
     int64_t last_check_ns;
     char *diff;         /* what writing the candidate would commit */
     char *target;       /* where a write goes, for the console */
@@ -99,6 +100,7 @@ struct engine {
     size_t n_images;
     strmap by_key;      /* key -> tracked* */
     strmap last_states; /* key -> state + 1, to log changes only */
+    strmap warned;      /* app name -> hash of the warnings last logged, for apps with some */
     /* The last run's table (last-run.json), published until the first cycle has read the
      * sources; its candidates and digests are that cycle's hints. */
     model_block **preview;
@@ -163,6 +165,9 @@ void engine_drop_preview(engine *e);
 void engine_drop_hints(engine *e);
 /* A first start: rows for the app's images, "checking", into the preview. */
 void engine_preview_add_app(engine *e, const argo_app *app);
+/* The app's annotation warnings as the model shows them, one a line with the file and line of
+ * the key: "apps/web.yaml:12: <message>"; NULL when there are none. */
+model_text *engine_app_warnings(const argo_app *app);
 
 /* engine_scan.c */
 void engine_scan(engine *e);

@@ -160,7 +160,46 @@ static model_block *build_block(engine *e, tracked *t)
     dst->state = t->state;
     dst->last_check_ns = t->last_check_ns;
     model_block_set_tags(b, t->verdicts);
+    model_block_set_warnings(b, t->warnings);
     return b;
+}
+
+typedef struct warning_at {
+    size_t line, index;
+} warning_at;
+
+static int compare_warnings(const void *pa, const void *pb)
+{
+    const warning_at *a = pa, *b = pb;
+    if (a->line != b->line)
+        return a->line < b->line ? -1 : 1;
+    return (a->index > b->index) - (a->index < b->index);
+}
+
+model_text *engine_app_warnings(const argo_app *app)
+{
+    const app_settings *s = &app->settings;
+    if (!s->warnings.count)
+        return NULL;
+    /* in the order of the file; a message about no key in particular at the Application */
+    warning_at *order = xmalloc(s->warnings.count * sizeof *order);
+    for (size_t i = 0; i < s->warnings.count; i++)
+        order[i] = (warning_at){s->warning_lines[i] ? s->warning_lines[i] : app->line, i};
+    qsort(order, s->warnings.count, sizeof *order, compare_warnings);
+    strbuf sb = {0};
+    /* one warning a line: nothing from the repository may break a line, or reach a terminal */
+    char *file = str_printable(app->file ? app->file : "?");
+    for (size_t i = 0; i < s->warnings.count; i++) {
+        size_t line = order[i].line;
+        char *message = str_printable(s->warnings.items[order[i].index]);
+        strbuf_printf(&sb, "%s%s:%zu: %s", i ? "\n" : "", file, line, message);
+        free(message);
+    }
+    free(file);
+    free(order);
+    model_text *t = model_text_new(sb.data);
+    strbuf_free(&sb);
+    return t;
 }
 
 /* The last run's row, shown as it was (pins and history as the journal has them now) until
@@ -223,6 +262,7 @@ void engine_preview_add_app(engine *e, const argo_app *app)
 {
     if (e->opts.only_app && strcmp(app->name, e->opts.only_app) != 0)
         return;
+    model_text *warnings = engine_app_warnings(app);
     for (size_t i = 0; i < app->settings.n_images; i++) {
         const image_settings *img = &app->settings.images[i];
         model_image m;
@@ -234,6 +274,7 @@ void engine_preview_add_app(engine *e, const argo_app *app)
         block_fields f = {in, out, &m, sizeof in / sizeof *in};
         model_block *b = block_for(e, NULL, app->name, img->alias, &f);
         model_block_image(b)->state = STATE_CHECKING;
+        model_block_set_warnings(b, warnings);
         e->preview = xrealloc(e->preview, (e->n_preview + 1) * sizeof *e->preview);
         e->preview[e->n_preview++] = b;
         e->preview_unsorted = true;
@@ -241,6 +282,7 @@ void engine_preview_add_app(engine *e, const argo_app *app)
         strmap_put(&e->preview_by_key, key, b);
         free(key);
     }
+    model_text_unref(warnings);
 }
 
 static int compare_blocks(const void *pa, const void *pb)

@@ -22,6 +22,7 @@ void tracked_clear(tracked *t)
     free(t->hint_tag);
     free(t->hint_digest);
     free(t->detail);
+    model_text_unref(t->warnings);
     free(t->diff);
     free(t->target);
     model_block_unref(t->block);
@@ -142,6 +143,27 @@ static char *target_text(const argo_app *app, const engine *e)
     return text;
 }
 
+/* The app's warnings go to the log when they first appear or change, not every cycle: a
+ * typo is said once, not every two minutes. Only apps with warnings take an entry. */
+static void log_warnings(engine *e, const argo_app *app, const char *text)
+{
+    if (!text) {
+        strmap_remove(&e->warned, app->name); /* said again should they come back */
+        return;
+    }
+    uint64_t hash = 1469598103934665603ULL; /* FNV-1a */
+    for (const char *p = text; *p; p++)
+        hash = (hash ^ (unsigned char)*p) * 1099511628211ULL;
+    uintptr_t seen = (uintptr_t)hash | 1; /* never NULL, which means "not said" */
+    if ((uintptr_t)strmap_get(&e->warned, app->name) == seen)
+        return;
+    strmap_put(&e->warned, app->name, (void *)seen);
+    char *copy = xstrdup(text);
+    for (char *save, *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+        engine_log(e, "warning: app %s: %s", app->name, line);
+    free(copy);
+}
+
 static void build_tracked(engine *e)
 {
     size_t n = 0;
@@ -158,8 +180,11 @@ static void build_tracked(engine *e)
                 continue;
             for (size_t i = 0; i < app->settings.errors.count; i++)
                 engine_log(e, "error: app %s: %s", app->name, app->settings.errors.items[i]);
+            model_text *warnings = engine_app_warnings(app);
+            log_warnings(e, app, warnings ? model_text_str(warnings) : NULL);
             for (size_t i = 0; i < app->settings.n_images; i++) {
                 tracked *t = &e->images[k++];
+                t->warnings = warnings ? model_text_ref(warnings) : NULL;
                 t->app = app;
                 t->image = &app->settings.images[i];
                 t->key = xasprintf("%s\x1f%s", app->name, t->image->alias ? t->image->alias : "");
@@ -170,6 +195,7 @@ static void build_tracked(engine *e)
                 else if (t->image->error)
                     tracked_fail(t, "%s", t->image->error); /* shown, never written */
             }
+            model_text_unref(warnings);
         }
     e->n_images = k;
     qsort(e->images, k, sizeof *e->images, compare_tracked);

@@ -84,11 +84,43 @@ static void arena_free(arena *a)
     }
 }
 
+struct model_text {
+    atomic_int refs;
+    char text[];
+};
+
+model_text *model_text_new(const char *s)
+{
+    size_t len = strlen(s) + 1;
+    model_text *t = xmalloc(sizeof *t + len);
+    atomic_init(&t->refs, 1);
+    memcpy(t->text, s, len);
+    return t;
+}
+
+model_text *model_text_ref(model_text *t)
+{
+    atomic_fetch_add(&t->refs, 1);
+    return t;
+}
+
+void model_text_unref(model_text *t)
+{
+    if (t && atomic_fetch_sub(&t->refs, 1) == 1)
+        free(t);
+}
+
+const char *model_text_str(const model_text *t)
+{
+    return t->text;
+}
+
 struct model_block {
     atomic_int refs;
     model_image image;
     tag_verdicts *tags;
-    model_block *owner; /* whose storage image's strings are in: NULL for its own */
+    model_text *warnings; /* image.warnings' storage, shared; NULL when none */
+    model_block *owner;   /* whose storage image's strings are in: NULL for its own */
     arena mem;
 };
 
@@ -109,6 +141,7 @@ void model_block_unref(model_block *b)
 {
     if (b && atomic_fetch_sub(&b->refs, 1) == 1) {
         tag_verdicts_unref(b->tags);
+        model_text_unref(b->warnings);
         model_block_unref(b->owner);
         arena_free(&b->mem);
         free(b);
@@ -121,6 +154,7 @@ model_block *model_block_derive(model_block *from)
     b->image = from->image;
     b->owner = model_block_ref(from->owner ? from->owner : from);
     b->tags = from->tags ? tag_verdicts_ref(from->tags) : NULL;
+    b->warnings = from->warnings ? model_text_ref(from->warnings) : NULL;
     return b;
 }
 
@@ -155,6 +189,15 @@ void model_block_set_tags(model_block *b, tag_verdicts *v)
     b->tags = v ? tag_verdicts_ref(v) : NULL;
     b->image.tags = b->tags;
     b->image.n_tags = tag_verdicts_count(b->tags);
+}
+
+void model_block_set_warnings(model_block *b, model_text *t)
+{
+    if (t == b->warnings)
+        return;
+    model_text_unref(b->warnings);
+    b->warnings = t ? model_text_ref(t) : NULL;
+    b->image.warnings = t ? t->text : NULL;
 }
 
 model_tag model_image_tag(const model_image *img, size_t i, char *reason, size_t len)

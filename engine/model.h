@@ -62,7 +62,11 @@ typedef struct model_image {
     const char *pin;      /* pinned tag, NULL when not pinned */
     const char *previous; /* tag a rollback would go back to, NULL when none */
     image_state state;
-    const char *detail;    /* error text, or why held/pinned/refused; NULL */
+    const char *detail; /* error text, or why held/pinned/refused; NULL */
+    /* What the Application's annotations say that does nothing, or not what was meant (a
+     * misspelt key, a deprecated name): one warning a line, each "FILE:LINE: message"; NULL
+     * when there are none. Shared by the app's images. */
+    const char *warnings;
     int64_t last_check_ns; /* wall clock, 0 before the first check */
     /* what a write would do */
     const char *target; /* "charts/bookstore/.argocd-source-bookstore.yaml in file:///…" */

@@ -32,6 +32,16 @@ void model_block_set_tags(model_block *b, struct tag_verdicts *v);
 /* Storage for n events, zeroed, owned by the block; also sets image->history/n_history. */
 model_event *model_block_history(model_block *b, size_t n);
 
+/* Immutable text several blocks share (an Application's warnings, once for all its images),
+ * reference-counted: model_text_new gives one reference. */
+typedef struct model_text model_text;
+model_text *model_text_new(const char *s);
+model_text *model_text_ref(model_text *t);
+void model_text_unref(model_text *t); /* NULL is fine */
+const char *model_text_str(const model_text *t);
+/* Show t (NULL: none) as the image's warnings; the block takes a reference of its own. */
+void model_block_set_warnings(model_block *b, model_text *t);
+
 /* Everything a snapshot carries besides the images. Strings are copied. */
 typedef struct model_header {
     uint64_t generation;

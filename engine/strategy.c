@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "imageref.h"
 #include "semver.h"
@@ -30,31 +31,33 @@ const char *strategy_name(strategy_kind kind)
 
 strategy_kind strategy_from_name(const char *name, const char **warning)
 {
-    /* The unknown-name warning quotes the name, so it needs a buffer; one per thread keeps the
+    /* The warnings quote the name as written, so they need a buffer; one per thread keeps the
      * "static string" contract without a lock. Valid until the next call on this thread. */
-    static _Thread_local char unknown[192];
+    static _Thread_local char text[192];
     const char *warn = NULL;
     strategy_kind kind = STRATEGY_SEMVER;
+    /* argocd-image-updater lower-cases the name first: "Semver", "NEWEST-BUILD" are fine. */
     if (!name || !*name) {
         kind = STRATEGY_SEMVER;
-    } else if (strcmp(name, "latest") == 0) {
+    } else if (strcasecmp(name, "latest") == 0) {
         kind = STRATEGY_NEWEST_BUILD;
-        warn = "update strategy 'latest' is deprecated, use 'newest-build'";
-    } else if (strcmp(name, "name") == 0) {
+        snprintf(text, sizeof text, "update strategy '%s' is deprecated, use 'newest-build'", name);
+        warn = text;
+    } else if (strcasecmp(name, "name") == 0) {
         kind = STRATEGY_ALPHABETICAL;
-        warn = "update strategy 'name' is deprecated, use 'alphabetical'";
+        snprintf(text, sizeof text, "update strategy '%s' is deprecated, use 'alphabetical'", name);
+        warn = text;
     } else {
         bool known = false;
         for (size_t i = 0; i < sizeof kind_names / sizeof kind_names[0]; i++) {
-            if (strcmp(name, kind_names[i]) == 0) {
+            if (strcasecmp(name, kind_names[i]) == 0) {
                 kind = (strategy_kind)i;
                 known = true;
             }
         }
         if (!known) {
-            snprintf(unknown, sizeof unknown, "unknown update strategy '%.120s', using semver",
-                     name);
-            warn = unknown;
+            snprintf(text, sizeof text, "unknown update strategy '%.120s', using semver", name);
+            warn = text;
         }
     }
     if (warning)

@@ -18,11 +18,11 @@ typedef enum strategy_kind {
     STRATEGY_DIGEST,
 } strategy_kind;
 
-/* Resolve a strategy name (case-sensitive). Unknown names fall back to semver with a warning;
- * "latest" and "name" map to newest-build / alphabetical with a deprecation warning. *warning
- * (may be NULL) is set to NULL or a string the caller does not free: static, or for an unknown
- * name a per-thread buffer valid until the next call on that thread. Empty/NULL name means
- * semver without warning. */
+/* Resolve a strategy name, in any case as argocd-image-updater does ("Semver"). Unknown names
+ * fall back to semver with a warning; "latest" and "name" map to newest-build / alphabetical
+ * with a deprecation warning. *warning (may be NULL) is set to NULL or a per-thread buffer the
+ * caller does not free, valid until the next call on that thread. Empty/NULL name means semver
+ * without warning. */
 strategy_kind strategy_from_name(const char *name, const char **warning);
 /* Canonical name: "semver", "newest-build", "alphabetical", "digest". */
 const char *strategy_name(strategy_kind kind);

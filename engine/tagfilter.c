@@ -5,6 +5,7 @@
 #include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct tagfilter {
     char *allow_spec;     /* as given, for reasons; NULL when everything is allowed */
@@ -16,12 +17,15 @@ struct tagfilter {
     bool disables;        /* an ignore glob is "*" */
 };
 
-static void compile_allow(tagfilter *f, const char *spec)
+/* jit: compile for matching many tags; without, only to learn whether the spec is usable. */
+static void compile_allow(tagfilter *f, const char *spec, bool jit)
 {
-    if (!spec || !*spec || strcmp(spec, "any") == 0)
+    /* argocd-image-updater lower-cases the function name ("ANY", "Regexp:"), never the
+     * pattern. */
+    if (!spec || !*spec || strcasecmp(spec, "any") == 0)
         return;
     f->allow_spec = xstrdup(spec);
-    if (!str_starts_with(spec, "regexp:")) {
+    if (strncasecmp(spec, "regexp:", strlen("regexp:")) != 0) {
         f->allow_nothing = true;
         f->problem = xasprintf("unknown allow-tags function '%s' (want regexp:<re> or any)", spec);
         return;
@@ -42,20 +46,33 @@ static void compile_allow(tagfilter *f, const char *spec)
         return;
     }
     /* JIT is an optimisation: when unavailable the interpreter gives the same answers. */
-    (void)pcre2_jit_compile(f->re, PCRE2_JIT_COMPLETE);
+    if (jit)
+        (void)pcre2_jit_compile(f->re, PCRE2_JIT_COMPLETE);
     f->md = pcre2_match_data_create_from_pattern(f->re, NULL);
 }
 
 tagfilter *tagfilter_new(const char *allow_spec, const char *const *ignore, size_t n_ignore)
 {
     tagfilter *f = xcalloc(1, sizeof *f);
-    compile_allow(f, allow_spec);
+    compile_allow(f, allow_spec, true);
     for (size_t i = 0; i < n_ignore; i++) {
         strvec_push(&f->ignore, ignore[i]);
         if (strcmp(ignore[i], "*") == 0)
             f->disables = true;
     }
     return f;
+}
+
+char *tagfilter_spec_problem(const char *allow_spec)
+{
+    tagfilter f = {0};
+    compile_allow(&f, allow_spec, false);
+    char *problem = f.problem;
+    f.problem = NULL;
+    pcre2_match_data_free(f.md);
+    pcre2_code_free(f.re);
+    free(f.allow_spec);
+    return problem;
 }
 
 void tagfilter_free(tagfilter *f)

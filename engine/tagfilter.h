@@ -11,12 +11,17 @@
 
 typedef struct tagfilter tagfilter; /* opaque; owns its compiled pattern and globs */
 
-/* Build a filter from the allow-tags match spec (may be NULL/empty) and the ignore globs
- * (already split; may be empty). Never fails: an invalid regexp or unknown function makes a
+/* Build a filter from the allow-tags match spec (may be NULL/empty; "any" and the "regexp:"
+ * prefix in any case, the pattern as written) and the ignore globs (already split; may be
+ * empty). Never fails: an invalid regexp or unknown function makes a
  * filter that matches nothing, and tagfilter_problem() says why (argocd-image-updater silently
  * matches nothing; tagpilot also explains). */
 tagfilter *tagfilter_new(const char *allow_spec, const char *const *ignore, size_t n_ignore);
 void tagfilter_free(tagfilter *f);
+
+/* What tagfilter_problem() would say of a filter with this allow spec, without building one
+ * for matching (no JIT): NULL when usable, else a new string. */
+char *tagfilter_spec_problem(const char *allow_spec);
 
 /* NULL when the allow spec is usable, else e.g.
  * "invalid allow-tags regexp '^v(': missing closing parenthesis at offset 3". */

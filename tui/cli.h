@@ -18,6 +18,8 @@ int cmd_run(int argc, char **argv);
 /* approve, pin, unpin, rollback, skip: argv[0] names which. */
 int cmd_action(int argc, char **argv);
 int cmd_history(int argc, char **argv);
+/* `tagpilot lint`: the annotations' errors and warnings, file and line each; no registry. */
+int cmd_lint(int argc, char **argv);
 
 /* One line to f: formatted, then passed through str_printable (engine/util.h) so nothing in it
  * can move the cursor, start a line or reorder text; then a newline. Every line a subcommand

@@ -73,6 +73,20 @@ static cJSON *json_str(const char *s)
     return v;
 }
 
+/* Lines of text ("a\nb") as a JSON array of strings; [] for NULL. */
+static cJSON *json_lines(const char *text)
+{
+    cJSON *array = cJSON_CreateArray();
+    for (const char *p = text; p && *p;) {
+        size_t len = strcspn(p, "\n");
+        char *line = xstrndup(p, len);
+        cJSON_AddItemToArray(array, json_str(line));
+        free(line);
+        p += len + (p[len] == '\n');
+    }
+    return array;
+}
+
 static void print_plan_json(const model_snapshot *s)
 {
     cJSON *root = cJSON_CreateObject();
@@ -99,6 +113,7 @@ static void print_plan_json(const model_snapshot *s)
         cJSON_AddItemToObject(img, "pin", json_str(m->pin));
         cJSON_AddItemToObject(img, "error", json_str(m->state == STATE_ERROR ? m->detail : NULL));
         cJSON_AddItemToObject(img, "detail", json_str(m->detail));
+        cJSON_AddItemToObject(img, "warnings", json_lines(m->warnings));
         cJSON_AddItemToArray(images, img);
     }
     cli_print_json(root, true);

@@ -84,6 +84,7 @@ struct console {
     /* the detail view */
     char *detail_app, *detail_alias;
     styled_lines detail;
+    int detail_cols; /* the width the detail was built for: long lines wrap to it */
     /* the help view */
     styled_lines help;
 

@@ -18,6 +18,7 @@ static const char usage_text[] =
     "                    [--registries-conf-path F] [--tags-file F|-] [--format text|json]\n"
     "       tagpilot approve|pin|unpin|rollback|skip APP[/ALIAS] [TAG]\n"
     "       tagpilot history [APP[/ALIAS]] [--format json]\n"
+    "       tagpilot lint [--dir PATH] [--format text|json]\n"
     "       tagpilot version\n";
 
 int cli_usage_error(const char *command, const char *fmt, ...)
@@ -41,6 +42,7 @@ static const command commands[] = {
     {"console", cmd_console}, {"test", cmd_test},   {"run", cmd_run},
     {"approve", cmd_action},  {"pin", cmd_action},  {"unpin", cmd_action},
     {"rollback", cmd_action}, {"skip", cmd_action}, {"history", cmd_history},
+    {"lint", cmd_lint},
 };
 
 int main(int argc, char **argv)

@@ -28,6 +28,7 @@
     X(DIFF_ADD, "diff-add")                                                                        \
     X(DIFF_DEL, "diff-del")                                                                        \
     X(LOG, "log")                                                                                  \
+    X(WARNING, "warning")                                                                          \
     X(STATE_CHECKING, "state-checking")                                                            \
     X(STATE_UP_TO_DATE, "state-up-to-date")                                                        \
     X(STATE_UPDATE_AVAILABLE, "state-update-available")                                            \

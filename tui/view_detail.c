@@ -38,6 +38,40 @@ static void detail_short_digest(const char *digest, char *out, size_t outsz)
     snprintf(out, outsz, "%.19s", digest);
 }
 
+#define DETAIL_LABEL 11 /* "warning    " */
+
+/* One line of text in `label`'s column, word-wrapped to the screen's width: the lines after
+ * the first are indented under it (a warning is read whole, its suggestion is at the end). */
+static void detail_wrapped(styled_lines *l, theme_role role, const char *label, const char *text,
+                           int cols)
+{
+    int width = cols - DETAIL_LABEL > 20 ? cols - DETAIL_LABEL : 20;
+    strbuf line = {0};
+    bool first = true;
+    const char *p = text;
+    while (*p) {
+        size_t len = strcspn(p, " ");
+        char *word = xstrndup(p, len);
+        char *joined = xasprintf("%s%s%s", line.data ? line.data : "", line.len ? " " : "", word);
+        if (line.len && text_width(joined) > width) {
+            styled_add(l, role, "%-*s%s", DETAIL_LABEL, first ? label : "", line.data);
+            first = false;
+            line.len = 0;
+            strbuf_puts(&line, word);
+        } else {
+            line.len = 0;
+            strbuf_puts(&line, joined);
+        }
+        free(joined);
+        free(word);
+        p += len;
+        p += strspn(p, " ");
+    }
+    if (line.len || first)
+        styled_add(l, role, "%-*s%s", DETAIL_LABEL, first ? label : "", line.data ? line.data : "");
+    strbuf_free(&line);
+}
+
 static void detail_build(console *c, const model_image *img)
 {
     styled_lines *l = &c->detail;
@@ -52,6 +86,15 @@ static void detail_build(console *c, const model_image *img)
     if (img->detail)
         styled_add(l, img->state == STATE_ERROR ? ROLE_STATE_ERROR : ROLE_ROW, "why        %s",
                    img->detail);
+    /* the app's annotations: a typo that does nothing is said where the operator looks */
+    c->detail_cols = COLS;
+    if (img->warnings) {
+        char *copy = xstrdup(img->warnings);
+        for (char *save, *line = strtok_r(copy, "\n", &save); line;
+             line = strtok_r(NULL, "\n", &save))
+            detail_wrapped(l, ROLE_WARNING, "warning", line, COLS);
+        free(copy);
+    }
     styled_add(l, ROLE_ROW, "strategy   %s%s%s   policy %s", dash(img->strategy),
                img->constraint ? "   constraint " : "", img->constraint ? img->constraint : "",
                dash(img->policy));
@@ -206,6 +249,8 @@ bool view_scroll_handle(console *c, styled_lines *l, key_action action)
 
 static void detail_draw(console *c, int top, int height)
 {
+    if (c->detail_cols != COLS) /* resized: wrap again */
+        detail_refresh(c);
     view_scroll_draw(c, &c->detail, top, height);
 }
 

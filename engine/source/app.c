@@ -22,8 +22,8 @@ static void parse_annotations(const ynode *map, argo_app *app)
         for (size_t i = 0; i + 1 < map->n_children; i += 2) {
             const char *k = ynode_str(map->children[i]);
             const char *v = ynode_str(map->children[i + 1]);
-            if (k && v)
-                pairs[n++] = (annotation){k, v}; /* borrowed from the document */
+            if (k && v) /* borrowed from the document; the key's line for messages */
+                pairs[n++] = (annotation){k, v, map->children[i]->line};
         }
     }
     annotations_parse(pairs, n, &app->settings);

@@ -79,6 +79,14 @@ check "allow-tags and ignore-tags combine" [ "$(json 'd["candidate"]')" = v1.0.0
 check "ignored tag names its glob" [ "$(json '[t["reason"] for t in d["tags"] if t["tag"]=="v1.0.1"][0]')" = "ignored by glob 'v1.0.1'" ]
 check "allow-tags rejection names the regexp" \
     [ "$(json '[t["reason"] for t in d["tags"] if t["tag"]=="v1.1.0"][0]')" = 'rejected by allow-tags regexp:^v1\.0' ]
+# Names in any case, as argocd-image-updater lower-cases them; the pattern keeps its case.
+tp test example.com/app --update-strategy Alphabetical --allow-tags 'REGEXP:^v1\.' --tags-file "$T/bookstore" --format json
+check "'Alphabetical' and 'REGEXP:' (exit $RC, got $(json 'd["strategy"], d["candidate"]'))" \
+    [ "$RC $(json 'd["strategy"], d["candidate"]')" = "0 ('alphabetical', 'v1.1.0')" ]
+tp test example.com/app --allow-tags ANY --tags-file "$T/bookstore" --format json
+check "'ANY' allows every tag (exit $RC)" [ "$RC.$(json 'd["candidate"]')" = 0.v1.1.0 ]
+tp test example.com/app --allow-tags 'regexp:^V1' --tags-file "$T/bookstore" --format json
+check "the pattern keeps its case: ^V1 matches none of v1.x (got $(json 'd["candidate"]'))" [ "$(json 'd["candidate"]')" = None ]
 tp test example.com/app --ignore-tags '*' --tags-file "$T/bookstore" --format json
 check "ignore-tags '*' disables the image" [ "$RC.$(json 'd["candidate"]')" = 0.None ]
 check "and says so" grep -q "ignores every tag" "$ERR"

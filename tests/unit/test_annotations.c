@@ -1,8 +1,14 @@
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "annotations.h"
+#include "tagfilter.h"
+
+/* The tables write annotations as {key, value}: the key's line is 0 unless a test is about
+ * lines. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 #define P         ANNOTATION_PREFIX
 #define MAX_ITEMS 20
@@ -36,17 +42,20 @@ static void expect_str(const char *actual, const char *expected, const char *wha
 }
 
 /* Messages must match one for one, in order. */
-static void expect_msgs(const strvec *got, const char *const *want, const char *what,
-                        const char *name)
+static void expect_msgs_n(const strvec *got, const char *const *want, size_t cap, const char *what,
+                          const char *name)
 {
     size_t n = 0;
-    while (n < 6 && want[n])
+    while (n < cap && want[n])
         n++;
     for (size_t i = 0; i < got->count && i < n; i++)
         cr_assert_str_eq(got->items[i], want[i], "%s: %s %zu", name, what, i);
     cr_assert_eq(got->count, n, "%s: %zu %s, want %zu (first: %s)", name, got->count, what, n,
                  got->count ? got->items[0] : "-");
 }
+
+#define expect_msgs(got, want, what, name)                                                         \
+    expect_msgs_n(got, want, sizeof(want) / sizeof(want)[0], what, name)
 
 static size_t count_items(const annotation *items)
 {
@@ -71,7 +80,7 @@ struct image_case {
     size_t n_images;
     struct want_image images[4];
     const char *errors[6];
-    const char *warnings[6];
+    const char *warnings[12];
 };
 
 #define CREDS_HINT                                                                                 \
@@ -266,10 +275,67 @@ static const struct image_case image_cases[] = {
                {P "ghost.allow-tags", "any"}},
      .n_images = 1,
      .images = {{.alias = "web", .name = "docker.io/library/nginx"}},
-     .warnings = {"unknown annotation '" P "web.update-stratgy' (ignored)",
-                  "unknown annotation '" P "foo' (ignored)",
-                  "unknown annotation 'tagpilot.io/aproval' (ignored)",
+     .warnings = {P "web.update-stratgy: unknown annotation (did you mean web.update-strategy?)",
+                  P "foo: unknown annotation (ignored)",
+                  "tagpilot.io/aproval: unknown annotation (did you mean tagpilot.io/approval?)",
                   P "ghost.allow-tags: ignored: alias 'ghost' is not in the image-list"}},
+    {.name = "misspelt keys get the closest known key",
+     .items = {{P "image-list", "web=nginx, team/api=redis"},
+               {P "update-stratgey", "semver"},
+               {P "imagelist", "x"},
+               {P "web.platform", "linux/amd64"},
+               {P "wbe.update-strategy", "digest"},
+               {P "Web.allow-tags", "any"},
+               {P "team_ap.force-update", "true"},
+               {P "api.update-strategy", "digest"},
+               {P "web.frobnicate", "1"},
+               {P "write-back-methd", "git"},
+               {"tagpilot.io/something-else", "x"}},
+     .n_images = 2,
+     .images = {{.alias = "web", .name = "docker.io/library/nginx"},
+                {.alias = "team/api", .name = "docker.io/library/redis"}},
+     .warnings = {P "update-stratgey: unknown annotation (did you mean update-strategy?)",
+                  P "imagelist: unknown annotation (did you mean image-list?)",
+                  P "web.platform: unknown annotation (did you mean web.platforms?)",
+                  P "wbe.update-strategy: ignored: alias 'wbe' is not in the image-list (did you "
+                    "mean web.update-strategy?)",
+                  P "Web.allow-tags: ignored: alias 'Web' is not in the image-list (did you mean "
+                    "web.allow-tags?)",
+                  P "team_ap.force-update: ignored: alias 'team_ap' is not in the image-list (did "
+                    "you mean team_api.force-update?)",
+                  P "api.update-strategy: ignored: alias 'api' is not in the image-list",
+                  P "web.frobnicate: unknown annotation (ignored)",
+                  P "write-back-methd: unknown annotation (did you mean write-back-method?)",
+                  "tagpilot.io/something-else: unknown annotation (ignored)"}},
+    {.name = "names in any case, as argocd-image-updater lower-cases them; patterns as written",
+     .items = {{P "image-list", "web=nginx, api=redis, ui=caddy, db=postgres"},
+               {P "web.update-strategy", "Newest-Build"},
+               {P "web.allow-tags", "ANY"},
+               {P "api.update-strategy", "DIGEST"},
+               {P "api.allow-tags", "Regexp:^V1"},
+               {P "ui.update-strategy", "Alphabetical"},
+               {P "ui.tag-match", "REGEXP:^x"},
+               {P "db.update-strategy", "SemVer"}},
+     .n_images = 4,
+     .images = {{.alias = "web",
+                 .name = "docker.io/library/nginx",
+                 .strategy = STRATEGY_NEWEST_BUILD,
+                 .allow_tags = "ANY"},
+                {.alias = "api",
+                 .name = "docker.io/library/redis",
+                 .strategy = STRATEGY_DIGEST,
+                 .allow_tags = "Regexp:^V1"},
+                {.alias = "ui",
+                 .name = "docker.io/library/caddy",
+                 .strategy = STRATEGY_ALPHABETICAL,
+                 .allow_tags = "REGEXP:^x"},
+                {.alias = "db", .name = "docker.io/library/postgres"}},
+     .warnings = {P "ui.tag-match: deprecated, use ui.allow-tags"}},
+    {.name = "argocd-image-updater keys without an image-list",
+     .items = {{P "update-strategy", "semver"}, {"other.io/x", "1"}, {P "web.allow-tags", "any"}},
+     .warnings = {P "update-strategy: ignored: the Application has no " P "image-list, no image "
+                    "is tracked",
+                  P "web.allow-tags: ignored: alias 'web' is not in the image-list"}},
     {.name = "tag-match is the deprecated allow-tags",
      .items = {{P "image-list", "web=nginx,api=redis"},
                {P "web.tag-match", "regexp:^1"},
@@ -515,10 +581,12 @@ Test(annotations, app_settings)
 Test(annotations, strategy_warnings)
 {
     /* the wording belongs to strategy_from_name; here: where it ends up */
-    const char *warning = NULL;
-    strategy_kind latest = strategy_from_name("latest", &warning);
-    cr_assert_not_null(warning, "'latest' is deprecated");
+    const char *text = NULL;
+    strategy_kind latest = strategy_from_name("latest", &text);
+    cr_assert_not_null(text, "'latest' is deprecated");
     cr_assert_eq(latest, STRATEGY_NEWEST_BUILD);
+    char warning[192]; /* the text lives until the next call */
+    snprintf(warning, sizeof warning, "%s", text);
 
     annotation items[] = {
         {P "image-list", "web=nginx, api=redis, ui=caddy"},
@@ -548,6 +616,141 @@ Test(annotations, strategy_warnings)
     app_settings empty = {0};
     app_settings_free(&empty);
     app_settings_free(NULL);
+}
+
+Test(annotations, deprecated_names_in_any_case)
+{
+    annotation items[] = {
+        {P "image-list", "web=nginx, api=redis"},
+        {P "web.update-strategy", "Latest"},
+        {P "api.update-strategy", "NAME"},
+    };
+    app_settings s;
+    annotations_parse(items, sizeof items / sizeof items[0], &s);
+    cr_assert_eq(s.errors.count, 0);
+    cr_assert_eq(s.images[0].strategy, STRATEGY_NEWEST_BUILD);
+    cr_assert_eq(s.images[1].strategy, STRATEGY_ALPHABETICAL);
+    const char *want[] = {
+        P "web.update-strategy: update strategy 'Latest' is deprecated, use 'newest-build'",
+        P "api.update-strategy: update strategy 'NAME' is deprecated, use 'alphabetical'"};
+    expect_msgs(&s.warnings, want, "warnings", "deprecated names");
+    app_settings_free(&s);
+}
+
+/* What the annotations accept, the tag filter must run: "ANY" passed the annotation check once
+ * and then put the image in error at every cycle. */
+Test(annotations, allow_tags_any_case_reach_the_filter)
+{
+    struct {
+        const char *allow, *tag;
+        tagfilter_result want;
+    } cases[] = {
+        {"ANY", "whatever", TAGFILTER_ALLOWED},       {"Any", "v1", TAGFILTER_ALLOWED},
+        {"REGEXP:^v1\\.", "v1.2", TAGFILTER_ALLOWED}, {"Regexp:^v1\\.", "v2.0", TAGFILTER_REJECTED},
+        {"regexp:^V1", "v1.0", TAGFILTER_REJECTED}, /* the pattern keeps its case */
+        {"regexp:^V1", "V1.0", TAGFILTER_ALLOWED},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        annotation items[] = {{P "image-list", "web=nginx"}, {P "web.allow-tags", cases[i].allow}};
+        app_settings s;
+        annotations_parse(items, 2, &s);
+        cr_assert_eq(s.errors.count, 0, "%s", cases[i].allow);
+        cr_assert_null(s.images[0].error, "%s", cases[i].allow);
+        tagfilter *f = tagfilter_new(s.images[0].allow_tags, NULL, 0);
+        cr_assert_null(tagfilter_problem(f), "%s: %s", cases[i].allow, tagfilter_problem(f));
+        cr_assert_eq(tagfilter_check(f, cases[i].tag, NULL), cases[i].want, "%s on %s",
+                     cases[i].allow, cases[i].tag);
+        tagfilter_free(f);
+        app_settings_free(&s);
+    }
+}
+
+/* Every message carries the line of the key it is about, for `tagpilot lint`. */
+Test(annotations, message_lines)
+{
+    annotation items[] = {
+        {P "image-list", "web=nginx, Bad", 7},
+        {P "web.update-stratgy", "semver", 8},
+        {P "web.force-update", "maybe", 9},
+        {P "write-back-target", "kustomization", 10},
+        {"tagpilot.io/aproval", "auto", 11},
+        {P "update-strategy", "latest", 12},
+        {P "write-back-method", "svn", 13},
+        {P "write-back-method", "argocd", 14}, /* the last one wins, and its line */
+        {P "ghost.platforms", "linux/amd64", 15},
+    };
+    app_settings s;
+    annotations_parse(items, sizeof items / sizeof items[0], &s);
+    cr_assert_eq(s.errors.count, 2, "%s", s.errors.count ? s.errors.items[0] : "-");
+    cr_assert(str_starts_with(s.errors.items[0], P "image-list: "), "%s", s.errors.items[0]);
+    cr_assert_eq(s.error_lines[0], 7);
+    cr_assert(str_starts_with(s.errors.items[1], P "web.force-update: "), "%s", s.errors.items[1]);
+    cr_assert_eq(s.error_lines[1], 9);
+    static const struct {
+        const char *key;
+        size_t line;
+    } warnings[] = {
+        {P "write-back-target: ", 10}, {P "web.update-stratgy: ", 8}, {"tagpilot.io/aproval: ", 11},
+        {P "ghost.platforms: ", 15},   {P "update-strategy: ", 12},
+    };
+    cr_assert_eq(s.warnings.count, sizeof warnings / sizeof warnings[0]);
+    for (size_t i = 0; i < s.warnings.count; i++) {
+        cr_assert(str_starts_with(s.warnings.items[i], warnings[i].key), "%zu: %s", i,
+                  s.warnings.items[i]);
+        cr_assert_eq(s.warning_lines[i], warnings[i].line, "%s", s.warnings.items[i]);
+    }
+    app_settings_free(&s);
+
+    /* no message, no line array; a missing image-list is warned at the first key */
+    annotation clean[] = {{P "image-list", "web=nginx", 3}};
+    annotations_parse(clean, 1, &s);
+    cr_assert_null(s.error_lines);
+    cr_assert_null(s.warning_lines);
+    app_settings_free(&s);
+    annotation no_list[] = {{"other.io/x", "1", 4}, {P "update-strategy", "semver", 5}};
+    annotations_parse(no_list, 2, &s);
+    cr_assert_eq(s.warnings.count, 1);
+    cr_assert_eq(s.warning_lines[0], 5);
+    app_settings_free(&s);
+}
+
+Test(annotations, closest_key_is_bounded)
+{
+    /* a hostile file: many unknown keys near many aliases; suggestions stop after a budget and
+     * keys longer than any real one are not compared */
+    strbuf list = {0};
+    for (int i = 0; i < 200; i++)
+        strbuf_printf(&list, "%sa%03d=nginx:%d", i ? "," : "", i, i);
+    annotation items[301] = {{P "image-list", list.data}};
+    char *keys[300];
+    for (int i = 0; i < 300; i++) {
+        keys[i] = xasprintf(P "a%03d.update-stratgy", i % 200);
+        items[i + 1] = (annotation){keys[i], "x", 0};
+    }
+    app_settings s;
+    annotations_parse(items, 301, &s);
+    cr_assert_eq(s.warnings.count, 300);
+    size_t suggested = 0;
+    for (size_t i = 0; i < s.warnings.count; i++)
+        suggested += strstr(s.warnings.items[i], "did you mean") != NULL;
+    cr_assert_eq(suggested, 32, "suggestions: %zu", suggested);
+    cr_assert(strstr(s.warnings.items[0], "(did you mean a000.update-strategy?)") != NULL, "%s",
+              s.warnings.items[0]);
+    app_settings_free(&s);
+    for (int i = 0; i < 300; i++)
+        free(keys[i]);
+    strbuf_free(&list);
+
+    char long_key[200];
+    memset(long_key, 'x', sizeof long_key - 1);
+    long_key[sizeof long_key - 1] = '\0';
+    char *key = xasprintf(P "%s", long_key);
+    annotation one[] = {{P "image-list", "web=nginx"}, {key, "1"}};
+    annotations_parse(one, 2, &s);
+    cr_assert_eq(s.warnings.count, 1);
+    cr_assert(strstr(s.warnings.items[0], "unknown annotation (ignored)") != NULL);
+    app_settings_free(&s);
+    free(key);
 }
 
 Test(annotations, parse_bool)
@@ -600,6 +803,8 @@ Test(annotations, value_forms)
         {"allow-tags", "regexp:^v[0-9]+$", true},
         {"allow-tags", "REGEXP:x", true},
         {"allow-tags", "regexp:", true},
+        {"allow-tags", "regexp:^v(", false}, /* does not compile: matches nothing */
+        {"allow-tags", "REGEXP:[z-a]", false},
         {"allow-tags", "^v1", false},
         {"allow-tags", "semver:^1", false},
         {"ignore-tags", "*", true},

@@ -30,7 +30,17 @@ Test(strategy, from_name_table)
         {"name", STRATEGY_ALPHABETICAL, "update strategy 'name' is deprecated, use 'alphabetical'"},
         {"foo", STRATEGY_SEMVER, "unknown update strategy 'foo', using semver"},
         {"newest", STRATEGY_SEMVER, "unknown update strategy 'newest', using semver"},
-        {"Semver", STRATEGY_SEMVER, "unknown update strategy 'Semver', using semver"},
+        /* argocd-image-updater lower-cases the name first */
+        {"Semver", STRATEGY_SEMVER, NULL},
+        {"SEMVER", STRATEGY_SEMVER, NULL},
+        {"NEWEST-BUILD", STRATEGY_NEWEST_BUILD, NULL},
+        {"Alphabetical", STRATEGY_ALPHABETICAL, NULL},
+        {"Digest", STRATEGY_DIGEST, NULL},
+        {"Latest", STRATEGY_NEWEST_BUILD,
+         "update strategy 'Latest' is deprecated, use 'newest-build'"},
+        {"NAME", STRATEGY_ALPHABETICAL, "update strategy 'NAME' is deprecated, use 'alphabetical'"},
+        {"Newest", STRATEGY_SEMVER, "unknown update strategy 'Newest', using semver"},
+        {"semver ", STRATEGY_SEMVER, "unknown update strategy 'semver ', using semver"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *warning = "unset";

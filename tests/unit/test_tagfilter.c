@@ -1,5 +1,6 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tagfilter.h"
@@ -33,6 +34,16 @@ Test(tagfilter, table)
         {"regexp:^v1\\.", NULL, "v2.0.0", TAGFILTER_REJECTED, "regexp:^v1\\."},
         {"regexp:^[0-9]+\\.[0-9]+\\.[0-9]+$", NULL, "1.2.3-rc1", TAGFILTER_REJECTED,
          "regexp:^[0-9]+\\.[0-9]+\\.[0-9]+$"},
+        /* "any" and "regexp:" in any case, as argocd-image-updater lower-cases the function;
+         * the pattern keeps its case */
+        {"ANY", NULL, "latest", TAGFILTER_ALLOWED, NULL},
+        {"Any", "latest", "latest", TAGFILTER_IGNORED, "latest"},
+        {"REGEXP:^v1\\.", NULL, "v1.2.0", TAGFILTER_ALLOWED, NULL},
+        {"Regexp:^v1\\.", NULL, "v2.0.0", TAGFILTER_REJECTED, "Regexp:^v1\\."},
+        {"regexp:^V", NULL, "v1.0.0", TAGFILTER_REJECTED, "regexp:^V"},
+        {"REGEXP:^V", NULL, "V1.0.0", TAGFILTER_ALLOWED, NULL},
+        {"anyx", NULL, "v1", TAGFILTER_REJECTED, "anyx"},
+        {"regexp", NULL, "v1", TAGFILTER_REJECTED, "regexp"},
         /* an invalid regexp or unknown function matches nothing */
         {"regexp:^v(", NULL, "v1", TAGFILTER_REJECTED, "regexp:^v("},
         {"glob:v*", NULL, "v1", TAGFILTER_REJECTED, "glob:v*"},
@@ -76,6 +87,26 @@ Test(tagfilter, problems_are_explained)
     tagfilter_free(f);
 
     f = make("regexp:^v[0-9]+$", NULL);
+    cr_assert_null(tagfilter_problem(f));
+    tagfilter_free(f);
+
+    /* the same answer without building a filter */
+    char *problem = tagfilter_spec_problem("regexp:^v(");
+    cr_assert_not_null(problem);
+    cr_assert(strstr(problem, "invalid allow-tags regexp '^v('") != NULL, "%s", problem);
+    free(problem);
+    problem = tagfilter_spec_problem("glob:v*");
+    cr_assert(strstr(problem, "unknown allow-tags function 'glob:v*'") != NULL, "%s", problem);
+    free(problem);
+    cr_assert_null(tagfilter_spec_problem("Regexp:^v[0-9]+$"));
+    cr_assert_null(tagfilter_spec_problem("ANY"));
+    cr_assert_null(tagfilter_spec_problem(NULL));
+
+    /* names in any case are no problem */
+    f = make("ANY", NULL);
+    cr_assert_null(tagfilter_problem(f));
+    tagfilter_free(f);
+    f = make("ReGeXp:^v", NULL);
     cr_assert_null(tagfilter_problem(f));
     tagfilter_free(f);
 }
