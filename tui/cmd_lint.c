@@ -113,9 +113,7 @@ static void print_text(const findings *f)
         else /* the message starts with the file it is about */
             strbuf_printf(&sb, "error: %s", x->message);
         /* repository contents: nothing they hold may drive the terminal */
-        char *shown = str_printable(sb.data);
-        puts(shown);
-        free(shown);
+        cli_line(stdout, "%s", sb.data);
         strbuf_free(&sb);
     }
 }
@@ -147,9 +145,7 @@ static void print_json(const findings *f)
         cJSON_AddItemToObject(m, "message", json_str(x->message));
         cJSON_AddItemToArray(list, m);
     }
-    char *text = cJSON_Print(root);
-    puts(text);
-    free(text);
+    cli_print_json(root, true);
     cJSON_Delete(root);
 }
 
@@ -165,9 +161,7 @@ static int lint_sources(const config_source *sources, size_t n, const tp_config 
         app_source *src = source_new(&sources[i], &env);
         tp_err err = {{0}};
         if (source_open(src, &err) < 0 || source_list_apps(src, &lists[i], &err) < 0) {
-            char *shown = str_printable(err.msg);
-            fprintf(stderr, "tagpilot: %s\n", shown);
-            free(shown);
+            cli_line(stderr, "tagpilot: %s", err.msg);
             failed++;
         }
         source_free(src);
@@ -228,9 +222,7 @@ int cmd_lint(int argc, char **argv)
         /* a folder of manifests, as CI has a checkout: no config file, no state */
         char resolved[PATH_MAX];
         if (!realpath(dir, resolved)) {
-            char *shown = str_printable(dir);
-            fprintf(stderr, "tagpilot: lint: %s: no such folder\n", shown);
-            free(shown);
+            cli_line(stderr, "tagpilot: lint: %s: no such folder", dir);
             return CLI_FAILED;
         }
         config_defaults(&cfg);
@@ -238,7 +230,7 @@ int cmd_lint(int argc, char **argv)
         code = lint_sources(&folder, 1, &cfg, json);
     } else {
         if (config_resolve(config_path, &cfg, &err) < 0) {
-            fprintf(stderr, "tagpilot: %s\n", err.msg);
+            cli_line(stderr, "tagpilot: %s", err.msg);
             return CLI_FAILED;
         }
         code = lint_sources(cfg.sources, cfg.n_sources, &cfg, json);
