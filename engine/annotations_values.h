@@ -1,4 +1,5 @@
-/* annotations_values: checks on single annotation values (internal to annotations.c). */
+/* annotations_values: checks on single annotation values (annotations.c; `tagpilot test`
+ * checks --credentials with the pull-secret rule). */
 #ifndef TP_ANNOTATIONS_VALUES_H
 #define TP_ANNOTATIONS_VALUES_H
 

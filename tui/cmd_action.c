@@ -29,6 +29,18 @@ static const struct option action_options[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* What --digest binds an approval to: a registry's digest of the tag, "sha256:<64 hex>" (the
+ * only algorithm registries answer with), compared byte for byte with the one read now. */
+static bool digest_valid(const char *s)
+{
+    if (!str_starts_with(s, "sha256:") || strlen(s) != 7 + 64)
+        return false;
+    for (const char *p = s + 7; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
+}
+
 int cmd_action(int argc, char **argv)
 {
     const char *name = argv[0];
@@ -45,6 +57,12 @@ int cmd_action(int argc, char **argv)
             config_path = optarg;
             break;
         case OPT_DIGEST:
+            if (!digest_valid(optarg))
+                return cli_usage_error(name,
+                                       "--digest: '%s' is not a digest (want sha256: and 64 "
+                                       "lower-case hex digits, as `tagpilot run --format json` "
+                                       "prints it)",
+                                       optarg);
             digest = optarg;
             break;
         case 'h':
@@ -60,6 +78,8 @@ int cmd_action(int argc, char **argv)
             return cli_usage_error(name, "unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (digest && actions[which].kind != CMD_APPROVE)
+        return cli_usage_error(name, "--digest is for approve only");
     int positional = argc - optind;
     int max = actions[which].tag ? 2 : 1, min = actions[which].tag == 2 ? 2 : 1;
     if (positional < min || positional > max)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "annotations.h"
+#include "annotations_values.h"
 #include "imageref.h"
 #include "registry/registry.h"
 #include "strategy.h"
@@ -89,6 +90,15 @@ static const struct option test_options[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* The specs the registry client knows (registry/creds.h), spelt as the pull-secret annotation
+ * must be: a typo is bad usage, not a registry error after the tags were asked for. */
+static bool credentials_spec_ok(const char *spec)
+{
+    bool known = str_starts_with(spec, "env:") || str_starts_with(spec, "ext:") ||
+                 str_starts_with(spec, "pullsecret:") || str_starts_with(spec, "secret:");
+    return known && annotations_credentials_ok(spec);
+}
+
 /* Returns -1 when the process should exit with *code. */
 static int parse_options(int argc, char **argv, test_opts *o, int *code)
 {
@@ -113,6 +123,14 @@ static int parse_options(int argc, char **argv, test_opts *o, int *code)
             o->platforms = optarg;
             break;
         case OPT_CREDS:
+            if (!credentials_spec_ok(optarg)) {
+                *code = cli_usage_error("test",
+                                        "--credentials: '%s' is not a credentials spec (want "
+                                        "env:VAR, ext:/abs/script, pullsecret:<ns>/<name> or "
+                                        "secret:<ns>/<name>#<field>)",
+                                        optarg);
+                return -1;
+            }
             o->credentials = optarg;
             break;
         case OPT_REGCONF:

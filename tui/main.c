@@ -43,11 +43,35 @@ static const command commands[] = {
     {"rollback", cmd_action}, {"skip", cmd_action}, {"history", cmd_history},
 };
 
+/* Where the command word is: the first argument that is neither an option nor the value of
+ * one (--config and --theme take one), or 0 when there is none. */
+static int command_index(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0)
+            return 0;
+        if (a[0] != '-' || a[1] == '\0')
+            return i;
+        if (strcmp(a, "--config") == 0 || strcmp(a, "--theme") == 0)
+            i++;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    /* No command, or options first: the console, as `tagpilot --read-only` reads. */
-    if (argc < 2 || (argv[1][0] == '-' && strcmp(argv[1], "--help") != 0 &&
-                     strcmp(argv[1], "-h") != 0 && strcmp(argv[1], "--version") != 0))
+    /* Options may come before the command (`tagpilot --config F run`): the command word moves
+     * to the front and every subcommand parses the options as its own. */
+    int word = command_index(argc, argv);
+    if (word > 1) {
+        char *name = argv[word];
+        memmove(argv + 2, argv + 1, (size_t)(word - 1) * sizeof *argv);
+        argv[1] = name;
+    }
+    /* No command, only options: the console, as `tagpilot --read-only` reads. */
+    if (argc < 2 || (word == 0 && strcmp(argv[1], "--help") != 0 && strcmp(argv[1], "-h") != 0 &&
+                     strcmp(argv[1], "--version") != 0))
         return cmd_console(argc, argv);
     const char *name = argv[1];
     if (strcmp(name, "version") == 0 || strcmp(name, "--version") == 0) {
