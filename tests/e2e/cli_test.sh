@@ -179,4 +179,20 @@ tp run --once --dry-run --format json --config "$T/tagpilot.yaml"
 check "as the code does: without --approval the config's (auto) applies" [ "$(json 'd["applications"][0]["images"][0]["policy"]')" = auto ]
 tp run --once --dry-run --format json --approval manual --config "$T/tagpilot.yaml"
 check "and --approval overrides it" [ "$(json 'd["applications"][0]["images"][0]["policy"]')" = manual ]
+
+# An Application without metadata.name is shown, in error, under where it is: never dropped.
+printf '# no name\n' >"$T/apps/nameless.yaml"
+sed '/^  name: web$/d' "$T/apps/web.yaml" >>"$T/apps/nameless.yaml"
+tp run --once --dry-run --format json --config "$T/tagpilot.yaml"
+expect_rc 1 "run --once exits 1 with a nameless Application"
+check "which is listed, named by its file and line" \
+    [ "$(json '[a["name"] for a in d["applications"]]')" = "['(unnamed nameless.yaml:2)', 'web']" ]
+check "with its image in error, saying why" \
+    [ "$(json 'd["applications"][0]["images"][0]["state"], d["applications"][0]["images"][0]["error"]')" = \
+    "('error', 'nameless.yaml:2: Application without metadata.name')" ]
+tp run --once --config "$T/tagpilot.yaml"
+check "run logs it as an error" grep -q 'error: (unnamed nameless.yaml:2)/web: nameless.yaml:2: Application without metadata.name' "$OUT"
+tp approve web --config "$T/tagpilot.yaml"
+expect_rc 1 "an action beside a nameless Application answers (refused: web is in error)"
+check "with the reason" grep -q "web/web is in error" "$ERR"
 finish
