@@ -137,7 +137,10 @@ static void act_approve(engine *e, const struct pending_command *c, tracked *t)
                            decisions_pin(&e->dec, t->app->name, t->image->alias));
         return;
     }
-    if (t->state != STATE_UPDATE_AVAILABLE && t->state != STATE_HELD) {
+    /* An image whose write failed keeps its candidate (the error is the write's, not the
+     * image's: engine_execute refuses those): it may be approved again. */
+    bool retry = t->state == STATE_ERROR && t->candidate && !tracked_same_as_current(t);
+    if (t->state != STATE_UPDATE_AVAILABLE && t->state != STATE_HELD && !retry) {
         engine_post_result(e, c->id, c->kind, false, NULL, "%s/%s has no update to approve (%s)",
                            t->app->name, t->image->alias, model_state_name(t->state));
         return;
