@@ -14,10 +14,22 @@
 static const struct {
     const char *name;
     engine_cmd_kind kind;
-    int tag; /* 0 none, 1 optional, 2 required */
+    int tag;          /* 0 none, 1 optional, 2 required */
+    const char *does; /* for --help */
 } actions[] = {
-    {"approve", CMD_APPROVE, 0},   {"pin", CMD_PIN, 2},   {"unpin", CMD_UNPIN, 0},
-    {"rollback", CMD_ROLLBACK, 1}, {"skip", CMD_SKIP, 1},
+    {"approve", CMD_APPROVE, 0,
+     "Write the candidate a scan of APP finds now (commit trailer Approved-by:). --digest D\n"
+     "refuses unless the tag still points at D, the digest `run --format json` showed.\n"},
+    {"pin", CMD_PIN, 2,
+     "Write TAG and hold it there: no newer tag is written until unpin (Pinned-by:).\n"},
+    {"unpin", CMD_UNPIN, 0,
+     "Release the pin: recorded in the journal, nothing is committed; newer tags are\n"
+     "offered again.\n"},
+    {"rollback", CMD_ROLLBACK, 1,
+     "Write TAG (default: the tag before the last write) and pin it (Rolled-back-by:).\n"},
+    {"skip", CMD_SKIP, 1,
+     "Hold back TAG (default: the current candidate): recorded in the journal, nothing is\n"
+     "committed; a newer candidate is offered again.\n"},
 };
 
 enum { OPT_CONFIG = 256, OPT_DIGEST };
@@ -71,6 +83,7 @@ int cmd_action(int argc, char **argv)
                    : actions[which].tag == 1 ? " [TAG]"
                                              : "",
                    actions[which].kind == CMD_APPROVE ? " [--digest sha256:…]" : "");
+            fputs(actions[which].does, stdout);
             return CLI_OK;
         case ':':
             return cli_usage_error(name, "%s needs a value", argv[optind - 1]);

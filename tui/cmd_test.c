@@ -10,6 +10,7 @@
 
 #include "annotations.h"
 #include "annotations_values.h"
+#include "config.h"
 #include "imageref.h"
 #include "registry/registry.h"
 #include "strategy.h"
@@ -52,13 +53,18 @@ static const char test_help[] =
     "  --semver-constraint C        e.g. '~1.0', '^2', '>=1.2 <2'; for digest: the tag to follow\n"
     "  --allow-tags M               regexp:<re> or any\n"
     "  --ignore-tags G              a glob of tags to ignore (repeatable)\n"
-    "  --platforms P                os/arch[/variant],… for newest-build and digest\n"
-    "  --credentials SPEC           env:VAR or ext:/path/script (user:pass)\n"
+    "  --platforms P                os/arch[/variant],… for newest-build (default: this host's)\n"
+    "  --credentials SPEC           env:VAR (holds user:pass) or ext:/abs/script (prints it);\n"
+    "                               pullsecret: and secret: need a Kubernetes source (not yet)\n"
     "  --registries-conf-path F     argocd-image-updater registries.conf\n"
+    "  --config F                   take registries-conf: from this tagpilot.yaml (the flag\n"
+    "                               above wins); nothing else of it is used\n"
     "  --tags-file F|-              read tags from F (one a line, optional TAB created TAB "
     "digest)\n"
     "                               instead of the registry\n"
-    "  --format text|json           output format (default text)\n";
+    "  --format text|json           output format (default text)\n"
+    "  --rate-limit N               accepted for argocd-image-updater's command line, and\n"
+    "                               ignored (limits come from registries.conf)\n";
 
 enum {
     OPT_STRATEGY = 256,
@@ -360,6 +366,20 @@ int cmd_test(int argc, char **argv)
     }
     test_run run = {0};
     tp_err err = {{0}};
+    /* --config F: the registries as the engine would ask them (--registries-conf-path wins). */
+    tp_config cfg;
+    config_defaults(&cfg);
+    if (opts.config) {
+        config_free(&cfg);
+        if (config_resolve(opts.config, &cfg, &err) < 0) {
+            cli_line(stderr, "tagpilot: %s", err.msg);
+            config_free(&cfg);
+            strvec_free(&opts.ignore);
+            return CLI_FAILED;
+        }
+        if (!opts.registries_conf)
+            opts.registries_conf = cfg.registries_conf;
+    }
     if (prepare(&opts, &run, &err) < 0) {
         cli_line(stderr, "tagpilot: %s", err.msg);
         code = CLI_FAILED;
@@ -373,5 +393,6 @@ int cmd_test(int argc, char **argv)
     }
     run_free(&run);
     strvec_free(&opts.ignore);
+    config_free(&cfg);
     return code;
 }

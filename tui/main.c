@@ -16,9 +16,14 @@ static const char usage_text[] =
     "       tagpilot test IMAGE [--update-strategy S] [--semver-constraint C] [--allow-tags M]\n"
     "                    [--ignore-tags G]... [--platforms P] [--credentials SPEC]\n"
     "                    [--registries-conf-path F] [--tags-file F|-] [--format text|json]\n"
-    "       tagpilot approve|pin|unpin|rollback|skip APP[/ALIAS] [TAG]\n"
-    "       tagpilot history [APP[/ALIAS]] [--format json]\n"
-    "       tagpilot version\n";
+    "       tagpilot approve APP[/ALIAS] [--digest sha256:…]\n"
+    "       tagpilot pin APP[/ALIAS] TAG\n"
+    "       tagpilot unpin APP[/ALIAS]\n"
+    "       tagpilot rollback|skip APP[/ALIAS] [TAG]\n"
+    "       tagpilot history [APP[/ALIAS]] [--format text|json]\n"
+    "       tagpilot version\n"
+    "Every command takes --config F, before or after its name; 'tagpilot COMMAND --help' says\n"
+    "more. Exit codes: 0 done, 1 failed or refused (the reason on stderr), 2 bad usage.\n";
 
 int cli_usage_error(const char *command, const char *fmt, ...)
 {

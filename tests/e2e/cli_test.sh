@@ -161,6 +161,17 @@ for spec in env:REG_CREDS ext:/usr/local/bin/creds pullsecret:argocd/regcred 'se
     expect_rc 0 "test --credentials '$spec' is accepted"
 done
 
+# test --config F asks the registries F's registries-conf: names (the flag wins).
+printf 'registries:\n  - name: broken\n    prefix: [\n' >"$T/bad-registries.conf"
+printf 'registries-conf: ./bad-registries.conf\n' >"$T/regs.yaml"
+tp --config "$T/regs.yaml" test 127.0.0.1:1/app
+expect_rc 1 "test --config F reads F's registries-conf"
+check "(its error names that file)" grep -q "bad-registries.conf" "$ERR"
+tp test 127.0.0.1:1/app --config "$T/regs.yaml" --registries-conf-path /dev/null
+check "--registries-conf-path wins over the config's" sh -c "! grep -q 'bad-registries.conf' '$ERR'"
+tp test example.com/app --config "$T/missing.yaml" --tags-file "$T/bookstore"
+expect_rc 1 "test --config with a missing file is an error, as for every command"
+
 # Each --help says what the code does.
 tp run --help
 check "run --help: the approval default is the config's" grep -q "the config's approval:, else manual" "$OUT"
