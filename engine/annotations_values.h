@@ -1,6 +1,7 @@
 /* annotations_values: what annotations.c shares with its helpers (internal to
  * annotations*.c): the keys there are (annotations_keys.c), checks on single values and the
- * messages that name them (annotations_values.c). */
+ * messages that name them (annotations_values.c). `tagpilot test` checks --credentials with the
+ * pull-secret rule. */
 #ifndef TP_ANNOTATIONS_VALUES_H
 #define TP_ANNOTATIONS_VALUES_H
 

@@ -102,18 +102,25 @@ static void act_write(engine *e, const struct pending_command *c, tracked *t, co
         free(from);
         return;
     }
+    /* On another branch (git-branch base:target) the tag waits there for a merge. */
+    char *where = t->merge ? xasprintf(" on branch %s, waiting for it to be merged into %s",
+                                       t->merge->branch, t->merge->base)
+                           : xstrdup("");
     if (rc == 1)
         engine_post_result(e, c->id, c->kind, true, commit,
-                           "%s/%s: %s -> %s written (commit %.12s)", t->app->name, t->image->alias,
-                           from ? from : "?", tag, commit);
+                           "%s/%s: %s -> %s written (commit %.12s)%s", t->app->name,
+                           t->image->alias, from ? from : "?", tag, commit, where);
     else
-        engine_post_result(e, c->id, c->kind, true, NULL, "%s/%s: %s %s (git already has it)",
-                           t->app->name, t->image->alias, action, tag);
-    free(t->current);
-    t->current = xstrdup(tag);
-    if (digest) {
-        free(t->current_digest);
-        t->current_digest = xstrdup(digest);
+        engine_post_result(e, c->id, c->kind, true, NULL, "%s/%s: %s %s (git already has it%s)",
+                           t->app->name, t->image->alias, action, tag, where);
+    free(where);
+    if (!t->merge) { /* else the branch the tag is read from has it only after the merge */
+        free(t->current);
+        t->current = xstrdup(tag);
+        if (digest) {
+            free(t->current_digest);
+            t->current_digest = xstrdup(digest);
+        }
     }
     engine_decide(e, t);
     if (rc == 1 && t->state == STATE_UP_TO_DATE)
@@ -130,7 +137,10 @@ static void act_approve(engine *e, const struct pending_command *c, tracked *t)
                            decisions_pin(&e->dec, t->app->name, t->image->alias));
         return;
     }
-    if (t->state != STATE_UPDATE_AVAILABLE && t->state != STATE_HELD) {
+    /* An image whose write failed keeps its candidate (the error is the write's, not the
+     * image's: engine_execute refuses those): it may be approved again. */
+    bool retry = t->state == STATE_ERROR && t->candidate && !tracked_same_as_current(t);
+    if (t->state != STATE_UPDATE_AVAILABLE && t->state != STATE_HELD && !retry) {
         engine_post_result(e, c->id, c->kind, false, NULL, "%s/%s has no update to approve (%s)",
                            t->app->name, t->image->alias, model_state_name(t->state));
         return;

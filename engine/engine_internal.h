@@ -23,6 +23,16 @@
 
 #define ENGINE_LOG_KEEP 500
 
+/* A write that went to another branch than the one the current tag is read from (git-branch
+ * base:target): the tag is there, waiting for a merge. While it is the candidate it is not
+ * written again (each cycle would otherwise push nothing and record a write). Kept while the
+ * process runs; a new candidate, the tag reaching the base, or a restart ends it. */
+typedef struct awaiting_merge {
+    char *tag, *digest; /* what was written (digest NULL unless the digest strategy) */
+    char *branch;       /* where it is: the push branch */
+    char *base;         /* the branch it waits to be merged into */
+} awaiting_merge;
+
 /* One tracked image: an (application, alias) pair, rebuilt every cycle. Engine thread only. */
 typedef struct tracked {
     char *key;                   /* "app\x1falias" */
@@ -52,6 +62,8 @@ typedef struct tracked {
     model_block *shown; /* when block is NULL: the form published before (reused if the
                            change left its strings alone), or NULL */
     bool from_last_run; /* block is the last run's row, not yet decided again */
+    /* Owned; NULL unless a write waits on another branch, carried from cycle to cycle. */
+    awaiting_merge *merge;
 } tracked;
 
 typedef struct preview_hint { /* one allocation */
@@ -174,6 +186,7 @@ void engine_scan(engine *e);
 void engine_decide(engine *e, tracked *t);
 approval_policy engine_policy_of(const engine *e, const tracked *t);
 void tracked_clear(tracked *t);
+void awaiting_merge_free(awaiting_merge *m);
 
 /* engine_registry.c */
 /* Ask for every tracked image's tags (and digests, metadata as needed) and select candidates;
@@ -199,9 +212,12 @@ typedef struct write_request {
 } write_request;
 /* Write and record one image's tag: plan, commit, intent, push, outcome. Returns 1 when a
  * commit was pushed (commit set, *replaced the tag it replaced as read on the tip: another
- * writer may have moved it since the scan), 0 when git already had the tag (recorded, nothing
- * written), -1 with err otherwise (never "written" without its outcome in the journal).
- * replaced may be NULL; else *replaced is a new string or NULL. */
+ * writer may have moved it since the scan), 0 when git already had the tag (nothing written;
+ * recorded for an operator's action, not for the auto policy's, which would otherwise record
+ * one such non-write a cycle), -1 with err otherwise (never "written" without its outcome in
+ * the journal). When the branch written to is not the one the tag is read from (git-branch
+ * base:target), t->merge says so after 1 and 0. replaced may be NULL; else *replaced is a new
+ * string or NULL. */
 int engine_write_and_record(engine *e, tracked *t, const write_request *req, char commit[41],
                             char **replaced, tp_err *err);
 /* Settle the journal's intents that have no outcome, by asking their remotes whether the commit

@@ -27,6 +27,7 @@ void tracked_clear(tracked *t)
     free(t->target);
     model_block_unref(t->block);
     model_block_unref(t->shown);
+    awaiting_merge_free(t->merge);
     *t = (tracked){0};
 }
 
@@ -300,6 +301,21 @@ static void read_current_tags(engine *e, repo_cache *rc)
 
 /* ---- decisions ---- */
 
+/* The candidate is what a write left on another branch, waiting to be merged. */
+static bool awaits_merge(const tracked *t)
+{
+    const awaiting_merge *m = t->merge;
+    return m && str_eq(m->tag, t->candidate) &&
+           (!m->digest || str_eq(m->digest, t->candidate_digest));
+}
+
+static void set_merge_detail(tracked *t, const char *commit)
+{
+    tracked_set_detail(t, "%s is on branch %s%s%.12s%s, waiting for it to be merged into %s",
+                       t->merge->tag, t->merge->branch, commit && *commit ? " (commit " : "",
+                       commit ? commit : "", commit && *commit ? ")" : "", t->merge->base);
+}
+
 void engine_decide(engine *e, tracked *t)
 {
     const char *app = t->app->name, *alias = t->image->alias;
@@ -323,9 +339,14 @@ void engine_decide(engine *e, tracked *t)
     } else if (tracked_same_as_current(t)) {
         t->state = STATE_UP_TO_DATE;
         tracked_set_detail(t, NULL);
+        awaiting_merge_free(t->merge); /* merged, if it waited */
+        t->merge = NULL;
     } else if (decisions_skipped(&e->dec, app, alias, t->candidate)) {
         t->state = STATE_HELD;
         tracked_set_detail(t, "%s was skipped by an operator", t->candidate);
+    } else if (awaits_merge(t)) {
+        t->state = STATE_WRITTEN; /* not written again: it is there */
+        set_merge_detail(t, NULL);
     } else {
         t->state = STATE_UPDATE_AVAILABLE;
         tracked_set_detail(t, NULL);
@@ -360,13 +381,22 @@ static void auto_write(engine *e, tracked *t)
     const char *digest = t->image->strategy == STRATEGY_DIGEST ? t->candidate_digest : NULL;
     write_request req = {"auto", t->candidate, t->candidate_digest, NULL};
     int rc = engine_write_and_record(e, t, &req, commit, &from, &err);
-    if (rc >= 0) {
-        engine_log(e, "%s/%s: %s -> %s%s%s written%s%s", t->app->name, t->image->alias,
+    if (rc == 0)
+        engine_log(e, "%s/%s: %s%s%s is already on %s: nothing written", t->app->name,
+                   t->image->alias, t->candidate, digest ? "@" : "", digest ? digest : "",
+                   t->merge ? t->merge->branch : "the branch");
+    else if (rc == 1)
+        engine_log(e, "%s/%s: %s -> %s%s%s written, commit %s%s%s", t->app->name, t->image->alias,
                    from         ? from
                    : t->current ? t->current
                                 : "?",
-                   t->candidate, digest ? "@" : "", digest ? digest : "",
-                   commit[0] ? ", commit " : "", commit);
+                   t->candidate, digest ? "@" : "", digest ? digest : "", commit,
+                   t->merge ? " on branch " : "", t->merge ? t->merge->branch : "");
+    if (rc >= 0 && t->merge) {
+        /* The tag read stays what the scan's branch has until the merge. */
+        t->state = STATE_WRITTEN;
+        set_merge_detail(t, commit);
+    } else if (rc >= 0) {
         free(t->current);
         t->current = xstrdup(t->candidate);
         free(t->current_digest);
@@ -490,6 +520,10 @@ static void carry_over(engine *e, tracked *t, tracked *before)
         t->block = before->block;
         t->from_last_run = before->from_last_run;
         before->block = NULL;
+    }
+    if (before) {
+        t->merge = before->merge;
+        before->merge = NULL;
     }
     model_block *shown = strmap_get(&e->preview_by_key, t->key);
     if (!before && shown && !t->failed) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "engine_internal.h"
+#include "manifest/manifest.h"
 #include "source/gitrepo.h"
 #include "writeback/writeback.h"
 
@@ -49,6 +50,42 @@ static int record_intent(void *ctx, const writeback_intent *in, tp_err *err)
     return 0;
 }
 
+void awaiting_merge_free(awaiting_merge *m)
+{
+    if (!m)
+        return;
+    free(m->tag);
+    free(m->digest);
+    free(m->branch);
+    free(m->base);
+    free(m);
+}
+
+/* The branch the scan reads the current tag from: targetRevision, or when that names none
+ * (empty, HEAD, a Helm chart's version) the remote's default branch, which the plan's base then
+ * is (unless git-branch names another base: taken as the one it is read from). */
+static const char *read_branch(const argo_app *app, const writeback_change *c)
+{
+    const char *rev = manifest_revision(app);
+    return rev && *rev && strcmp(rev, "HEAD") != 0 ? rev : c->base_branch;
+}
+
+/* After a write that left req->tag in git: when that is on another branch than the one the
+ * scan reads, the image waits there for a merge (t->merge); else nothing waits. */
+static void note_merge(tracked *t, const write_request *req, const writeback_change *c)
+{
+    awaiting_merge_free(t->merge);
+    t->merge = NULL;
+    const char *read = read_branch(t->app, c);
+    if (!c->push_branch || !read || str_eq(c->push_branch, read))
+        return;
+    t->merge = xcalloc(1, sizeof *t->merge);
+    t->merge->tag = xstrdup(req->tag);
+    t->merge->digest = t->image->strategy == STRATEGY_DIGEST ? xstrdup(req->digest) : NULL;
+    t->merge->branch = xstrdup(c->push_branch);
+    t->merge->base = xstrdup(read);
+}
+
 int engine_write_and_record(engine *e, tracked *t, const write_request *req, char commit[41],
                             char **replaced, tp_err *err)
 {
@@ -70,8 +107,10 @@ int engine_write_and_record(engine *e, tracked *t, const write_request *req, cha
                           .to = (char *)req->tag,
                           .digest = (char *)req->digest,
                           .result = "ok"};
+    /* The auto policy's non-writes are not actions: recorded, one would repeat every cycle. */
+    bool automatic = str_eq(req->action, "auto");
     if (!changes) {
-        if (engine_record(e, &rec, err) < 0)
+        if (!automatic && engine_record(e, &rec, err) < 0)
             return -1;
         return 0;
     }
@@ -122,7 +161,7 @@ int engine_write_and_record(engine *e, tracked *t, const write_request *req, cha
     } else {
         rec.commit = res.commit[0] ? res.commit : NULL;
         tp_err jerr = {{0}};
-        if (engine_record(e, &rec, &jerr) < 0) {
+        if ((res.commit[0] || !automatic) && engine_record(e, &rec, &jerr) < 0) {
             /* Not acknowledged: the intent record stands, and the next cycle records the
              * outcome from the remote. */
             e->intents_pending = res.commit[0] != '\0';
@@ -138,6 +177,7 @@ int engine_write_and_record(engine *e, tracked *t, const write_request *req, cha
             if (replaced)
                 *replaced = xstrdup(from);
             out = res.commit[0] ? 1 : 0;
+            note_merge(t, req, &res.change);
         }
     }
     writeback_result_free(&res);

@@ -14,10 +14,22 @@
 static const struct {
     const char *name;
     engine_cmd_kind kind;
-    int tag; /* 0 none, 1 optional, 2 required */
+    int tag;          /* 0 none, 1 optional, 2 required */
+    const char *does; /* for --help */
 } actions[] = {
-    {"approve", CMD_APPROVE, 0},   {"pin", CMD_PIN, 2},   {"unpin", CMD_UNPIN, 0},
-    {"rollback", CMD_ROLLBACK, 1}, {"skip", CMD_SKIP, 1},
+    {"approve", CMD_APPROVE, 0,
+     "Write the candidate a scan of APP finds now (commit trailer Approved-by:). --digest D\n"
+     "refuses unless the tag still points at D, the digest `run --format json` showed.\n"},
+    {"pin", CMD_PIN, 2,
+     "Write TAG and hold it there: no newer tag is written until unpin (Pinned-by:).\n"},
+    {"unpin", CMD_UNPIN, 0,
+     "Release the pin: recorded in the journal, nothing is committed; newer tags are\n"
+     "offered again.\n"},
+    {"rollback", CMD_ROLLBACK, 1,
+     "Write TAG (default: the tag before the last write) and pin it (Rolled-back-by:).\n"},
+    {"skip", CMD_SKIP, 1,
+     "Hold back TAG (default: the current candidate): recorded in the journal, nothing is\n"
+     "committed; a newer candidate is offered again.\n"},
 };
 
 enum { OPT_CONFIG = 256, OPT_DIGEST };
@@ -28,6 +40,18 @@ static const struct option action_options[] = {
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
+
+/* What --digest binds an approval to: a registry's digest of the tag, "sha256:<64 hex>" (the
+ * only algorithm registries answer with), compared byte for byte with the one read now. */
+static bool digest_valid(const char *s)
+{
+    if (!str_starts_with(s, "sha256:") || strlen(s) != 7 + 64)
+        return false;
+    for (const char *p = s + 7; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
+}
 
 int cmd_action(int argc, char **argv)
 {
@@ -45,6 +69,12 @@ int cmd_action(int argc, char **argv)
             config_path = optarg;
             break;
         case OPT_DIGEST:
+            if (!digest_valid(optarg))
+                return cli_usage_error(name,
+                                       "--digest: '%s' is not a digest (want sha256: and 64 "
+                                       "lower-case hex digits, as `tagpilot run --format json` "
+                                       "prints it)",
+                                       optarg);
             digest = optarg;
             break;
         case 'h':
@@ -53,6 +83,7 @@ int cmd_action(int argc, char **argv)
                    : actions[which].tag == 1 ? " [TAG]"
                                              : "",
                    actions[which].kind == CMD_APPROVE ? " [--digest sha256:…]" : "");
+            fputs(actions[which].does, stdout);
             return CLI_OK;
         case ':':
             return cli_usage_error(name, "%s needs a value", argv[optind - 1]);
@@ -60,6 +91,8 @@ int cmd_action(int argc, char **argv)
             return cli_usage_error(name, "unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (digest && actions[which].kind != CMD_APPROVE)
+        return cli_usage_error(name, "--digest is for approve only");
     int positional = argc - optind;
     int max = actions[which].tag ? 2 : 1, min = actions[which].tag == 2 ? 2 : 1;
     if (positional < min || positional > max)

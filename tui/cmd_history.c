@@ -83,7 +83,9 @@ int cmd_history(int argc, char **argv)
             json = strcmp(optarg, "json") == 0;
             break;
         case 'h':
-            printf("usage: tagpilot history [APP[/ALIAS]] [--format json] [--config F]\n");
+            printf("usage: tagpilot history [APP[/ALIAS]] [--format text|json] [--config F]\n"
+                   "The journal, oldest first: who did what and when, from which tag to which,\n"
+                   "the commit and the result. Reads while another tagpilot writes.\n");
             return CLI_OK;
         case ':':
             return cli_usage_error("history", "%s needs a value", argv[optind - 1]);

@@ -22,9 +22,13 @@ static const char run_help[] =
     "Scan on a schedule and write what the approval policy allows, without a screen.\n\n"
     "  --once               one cycle, then exit (1 when an image or a source is in error)\n"
     "  --dry-run            decide but write nothing: no commit, no journal record\n"
-    "  --interval D         time between cycles (default: the config's, 2m)\n"
-    "  --approval P         manual (default) or auto, for apps without tagpilot.io/approval\n"
-    "  --format text|json   with --once: the plan as a table or as JSON\n";
+    "  --interval D         time between cycles (default: the config's interval:, else 2m)\n"
+    "  --approval P         manual or auto, for apps without tagpilot.io/approval (default:\n"
+    "                       the config's approval:, else manual)\n"
+    "  --format text|json   with --once: the plan as a table or as JSON (default text)\n"
+    "  --config F           tagpilot.yaml to read (else $TAGPILOT_CONFIG, ./tagpilot.yaml,\n"
+    "                       $XDG_CONFIG_HOME/tagpilot/config.yaml)\n"
+    "  --max-concurrency N  accepted for argocd-image-updater's command line, and ignored\n";
 
 enum { OPT_ONCE = 256, OPT_DRY, OPT_INTERVAL, OPT_APPROVAL, OPT_FORMAT, OPT_CONFIG, OPT_IGNORED };
 

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "annotations.h"
+#include "annotations_values.h"
+#include "config.h"
 #include "imageref.h"
 #include "registry/registry.h"
 #include "strategy.h"
@@ -51,13 +53,18 @@ static const char test_help[] =
     "  --semver-constraint C        e.g. '~1.0', '^2', '>=1.2 <2'; for digest: the tag to follow\n"
     "  --allow-tags M               regexp:<re> or any\n"
     "  --ignore-tags G              a glob of tags to ignore (repeatable)\n"
-    "  --platforms P                os/arch[/variant],… for newest-build and digest\n"
-    "  --credentials SPEC           env:VAR or ext:/path/script (user:pass)\n"
+    "  --platforms P                os/arch[/variant],… for newest-build (default: this host's)\n"
+    "  --credentials SPEC           env:VAR (holds user:pass) or ext:/abs/script (prints it);\n"
+    "                               pullsecret: and secret: need a Kubernetes source (not yet)\n"
     "  --registries-conf-path F     argocd-image-updater registries.conf\n"
+    "  --config F                   take registries-conf: from this tagpilot.yaml (the flag\n"
+    "                               above wins); nothing else of it is used\n"
     "  --tags-file F|-              read tags from F (one a line, optional TAB created TAB "
     "digest)\n"
     "                               instead of the registry\n"
-    "  --format text|json           output format (default text)\n";
+    "  --format text|json           output format (default text)\n"
+    "  --rate-limit N               accepted for argocd-image-updater's command line, and\n"
+    "                               ignored (limits come from registries.conf)\n";
 
 enum {
     OPT_STRATEGY = 256,
@@ -89,6 +96,15 @@ static const struct option test_options[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* The specs the registry client knows (registry/creds.h), spelt as the pull-secret annotation
+ * must be: a typo is bad usage, not a registry error after the tags were asked for. */
+static bool credentials_spec_ok(const char *spec)
+{
+    bool known = str_starts_with(spec, "env:") || str_starts_with(spec, "ext:") ||
+                 str_starts_with(spec, "pullsecret:") || str_starts_with(spec, "secret:");
+    return known && annotations_credentials_ok(spec);
+}
+
 /* Returns -1 when the process should exit with *code. */
 static int parse_options(int argc, char **argv, test_opts *o, int *code)
 {
@@ -113,6 +129,14 @@ static int parse_options(int argc, char **argv, test_opts *o, int *code)
             o->platforms = optarg;
             break;
         case OPT_CREDS:
+            if (!credentials_spec_ok(optarg)) {
+                *code = cli_usage_error("test",
+                                        "--credentials: '%s' is not a credentials spec (want "
+                                        "env:VAR, ext:/abs/script, pullsecret:<ns>/<name> or "
+                                        "secret:<ns>/<name>#<field>)",
+                                        optarg);
+                return -1;
+            }
             o->credentials = optarg;
             break;
         case OPT_REGCONF:
@@ -342,6 +366,20 @@ int cmd_test(int argc, char **argv)
     }
     test_run run = {0};
     tp_err err = {{0}};
+    /* --config F: the registries as the engine would ask them (--registries-conf-path wins). */
+    tp_config cfg;
+    config_defaults(&cfg);
+    if (opts.config) {
+        config_free(&cfg);
+        if (config_resolve(opts.config, &cfg, &err) < 0) {
+            cli_line(stderr, "tagpilot: %s", err.msg);
+            config_free(&cfg);
+            strvec_free(&opts.ignore);
+            return CLI_FAILED;
+        }
+        if (!opts.registries_conf)
+            opts.registries_conf = cfg.registries_conf;
+    }
     if (prepare(&opts, &run, &err) < 0) {
         cli_line(stderr, "tagpilot: %s", err.msg);
         code = CLI_FAILED;
@@ -355,5 +393,6 @@ int cmd_test(int argc, char **argv)
     }
     run_free(&run);
     strvec_free(&opts.ignore);
+    config_free(&cfg);
     return code;
 }

@@ -63,6 +63,8 @@ static void dialog_confirm_stage(dialog *d, const model_image *img)
         d->title = xasprintf("Approve %s", who);
         d->confirm_label = xstrdup("Approve");
         body_add(d, "Write %s (now %s) for %s.", d->tag, or_none(img->current), img->image);
+        if (img->state == STATE_ERROR && img->detail)
+            body_add(d, "Again: the last attempt failed: %s", img->detail);
         if (img->candidate_digest)
             body_add(d, "The approval binds to digest %s.", img->candidate_digest);
         break;
@@ -139,6 +141,55 @@ static void dialog_choices(dialog *d, const model_image *img, const char *presel
     }
 }
 
+/* Whether an approval can be offered for img; when not, the status line says why and what to
+ * do. By state, not by tag: under the digest strategy the tag stays and the digest moves. */
+static bool approvable(console *c, const model_image *img)
+{
+    const char *app = img->app, *alias = img->alias;
+    switch (img->state) {
+    case STATE_UPDATE_AVAILABLE:
+    case STATE_HELD:
+        if (img->candidate)
+            return true;
+        break;
+    case STATE_ERROR:
+        /* A write that failed leaves its candidate: offer it again (the engine refuses, with
+         * the reason, when the image itself is in error). */
+        if (img->candidate)
+            return true;
+        console_status(c, true, "%s/%s is in error, with no candidate to approve: %s", app, alias,
+                       img->detail ? img->detail : "Enter shows the detail");
+        return false;
+    case STATE_PINNED:
+        console_status(c, true, "%s/%s is pinned at %s: unpin it (u) to approve %s", app, alias,
+                       img->pin ? img->pin : "?", img->candidate ? img->candidate : "a newer tag");
+        return false;
+    case STATE_CHECKING:
+        console_status(c, true, "%s/%s is being checked: approve once its candidate is known", app,
+                       alias);
+        return false;
+    case STATE_WRITING:
+        console_status(c, true, "%s/%s is being written now", app, alias);
+        return false;
+    case STATE_APPROVED:
+    case STATE_WRITTEN:
+        /* Not running yet: a dry run's decision, or a tag waiting on a branch to be merged. */
+        if (img->detail && !str_eq(img->candidate, img->current)) {
+            console_status(c, true, "%s/%s: nothing to approve: %s", app, alias, img->detail);
+            return false;
+        }
+        break;
+    default:
+        break;
+    }
+    if (img->candidate)
+        console_status(c, true, "%s/%s already runs %s: nothing to approve", app, alias,
+                       img->current ? img->current : "?");
+    else
+        console_status(c, true, "%s/%s: no candidate to approve", app, alias);
+    return false;
+}
+
 void dialog_open(console *c, key_action action)
 {
     const model_image *img = console_current_image(c);
@@ -152,13 +203,7 @@ void dialog_open(console *c, key_action action)
     d->alias = xstrdup(img->alias);
     switch (action) {
     case ACT_APPROVE:
-        /* By state, not by tag: under the digest strategy the tag stays and the digest moves. */
-        if (!img->candidate || (img->state != STATE_UPDATE_AVAILABLE && img->state != STATE_HELD)) {
-            if (img->candidate)
-                console_status(c, true, "%s/%s already runs %s: nothing to approve", img->app,
-                               img->alias, img->current);
-            else
-                console_status(c, true, "%s/%s: no candidate to approve", img->app, img->alias);
+        if (!approvable(c, img)) {
             dialog_clear(d);
             return;
         }

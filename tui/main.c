@@ -16,10 +16,15 @@ static const char usage_text[] =
     "       tagpilot test IMAGE [--update-strategy S] [--semver-constraint C] [--allow-tags M]\n"
     "                    [--ignore-tags G]... [--platforms P] [--credentials SPEC]\n"
     "                    [--registries-conf-path F] [--tags-file F|-] [--format text|json]\n"
-    "       tagpilot approve|pin|unpin|rollback|skip APP[/ALIAS] [TAG]\n"
-    "       tagpilot history [APP[/ALIAS]] [--format json]\n"
+    "       tagpilot approve APP[/ALIAS] [--digest sha256:…]\n"
+    "       tagpilot pin APP[/ALIAS] TAG\n"
+    "       tagpilot unpin APP[/ALIAS]\n"
+    "       tagpilot rollback|skip APP[/ALIAS] [TAG]\n"
+    "       tagpilot history [APP[/ALIAS]] [--format text|json]\n"
     "       tagpilot lint [--dir PATH] [--format text|json]\n"
-    "       tagpilot version\n";
+    "       tagpilot version\n"
+    "Every command takes --config F, before or after its name; 'tagpilot COMMAND --help' says\n"
+    "more. Exit codes: 0 done, 1 failed or refused (the reason on stderr), 2 bad usage.\n";
 
 int cli_usage_error(const char *command, const char *fmt, ...)
 {
@@ -45,11 +50,35 @@ static const command commands[] = {
     {"lint", cmd_lint},
 };
 
+/* Where the command word is: the first argument that is neither an option nor the value of
+ * one (--config and --theme take one), or 0 when there is none. */
+static int command_index(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0)
+            return 0;
+        if (a[0] != '-' || a[1] == '\0')
+            return i;
+        if (strcmp(a, "--config") == 0 || strcmp(a, "--theme") == 0)
+            i++;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    /* No command, or options first: the console, as `tagpilot --read-only` reads. */
-    if (argc < 2 || (argv[1][0] == '-' && strcmp(argv[1], "--help") != 0 &&
-                     strcmp(argv[1], "-h") != 0 && strcmp(argv[1], "--version") != 0))
+    /* Options may come before the command (`tagpilot --config F run`): the command word moves
+     * to the front and every subcommand parses the options as its own. */
+    int word = command_index(argc, argv);
+    if (word > 1) {
+        char *name = argv[word];
+        memmove(argv + 2, argv + 1, (size_t)(word - 1) * sizeof *argv);
+        argv[1] = name;
+    }
+    /* No command, only options: the console, as `tagpilot --read-only` reads. */
+    if (argc < 2 || (word == 0 && strcmp(argv[1], "--help") != 0 && strcmp(argv[1], "-h") != 0 &&
+                     strcmp(argv[1], "--version") != 0))
         return cmd_console(argc, argv);
     const char *name = argv[1];
     if (strcmp(name, "version") == 0 || strcmp(name, "--version") == 0) {

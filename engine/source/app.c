@@ -79,13 +79,16 @@ int app_from_node(const ynode *root, const char *file, argo_app *out)
     char *ns = dup_scalar(ynode_path(root, "metadata.namespace"));
     out->namespace_ = ns ? ns : xstrdup("");
     out->path = xstrdup("");
-    if (!out->name) {
+    if (!out->name || !*out->name) {
+        free(out->name);
+        /* Shown, not dropped: under a name saying where it is (no Kubernetes name holds '(' or
+         * a space, so it cannot stand for a real app), its images in error. */
+        out->name = xasprintf("(unnamed %s:%zu)", file, out->line);
         out->error = xasprintf("%s:%zu: Application without metadata.name", file, out->line);
-        return 0;
-    }
-    /* Names become file names (.argocd-source-<name>.yaml) and commit text: such an app is
-     * shown with its images in error, and never read from or written to. */
-    if (!app_name_valid(out->name) || (*out->namespace_ && !app_name_valid(out->namespace_))) {
+    } else if (!app_name_valid(out->name) ||
+               (*out->namespace_ && !app_name_valid(out->namespace_))) {
+        /* Names become file names (.argocd-source-<name>.yaml) and commit text: such an app is
+         * shown with its images in error, and never read from or written to. */
         char *shown = str_printable(app_name_valid(out->name) ? out->namespace_ : out->name);
         out->error =
             xasprintf("%s:%zu: %s '%.100s' is not a valid Kubernetes name (lower-case "

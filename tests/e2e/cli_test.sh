@@ -129,4 +129,89 @@ check "text output escapes bytes a terminal would misread" grep -q '\\xff\\xfeba
 
 tp version
 check "version prints" grep -q '^tagpilot ' "$OUT"
+
+# Global options before the command, as `tagpilot --config F run` reads.
+mkdir -m 700 "$T/state" && mkdir "$T/apps"
+printf 'sources:\n  - dir: ./apps\nstate-dir: ./state\napproval: auto\n' >"$T/tagpilot.yaml"
+tp --config "$T/tagpilot.yaml" run --once --dry-run --format json
+expect_rc 0 "--config before the command: run reads that config"
+check "and prints its (empty) plan" [ "$(json 'd["applications"]')" = "[]" ]
+tp --config="$T/tagpilot.yaml" history
+expect_rc 0 "--config=F before history"
+check "history of the named config's state dir" grep -q '^no history' "$OUT"
+tp --config "$T/tagpilot.yaml" frobnicate
+expect_rc 2 "an unknown command after a global option is bad usage"
+check "naming the command" grep -q "unknown command 'frobnicate'" "$ERR"
+tp --config "$T/missing.yaml" run --once
+expect_rc 1 "a --config before the command that does not exist is an error"
+check "naming the file" grep -q "missing.yaml" "$ERR"
+
+# Values a flag can check are checked before anything runs: bad usage, naming the flag.
+tp approve web --digest bogus --config "$T/tagpilot.yaml"
+expect_rc 2 "approve --digest bogus is bad usage"
+check "naming --digest" grep -q -- "--digest" "$ERR"
+tp approve web --config "$T/tagpilot.yaml" --digest "sha256:$(printf '%064d' 0 | tr 0 A)"
+expect_rc 2 "a digest in upper-case hex is bad usage (registries answer lower-case)"
+tp approve web --config "$T/tagpilot.yaml" --digest "sha256:$(printf '%063d' 0)"
+expect_rc 2 "a digest of 63 hex digits is bad usage"
+tp approve web --config "$T/tagpilot.yaml" --digest "sha256:$(printf '%064d' 0)"
+expect_rc 1 "a well-formed digest gets as far as the engine (no app web here)"
+check "which names what is missing" grep -q "no tracked image web" "$ERR"
+tp pin web v1 --config "$T/tagpilot.yaml" --digest "sha256:$(printf '%064d' 0)"
+expect_rc 2 "--digest on pin is bad usage (only an approval binds to one)"
+for spec in bogus:x env: ENV:X ext:relative/script 'pullsecret:no-slash' 'secret:ns/name'; do
+    tp test example.com/app --credentials "$spec" --tags-file "$T/bookstore"
+    expect_rc 2 "test --credentials '$spec' is bad usage"
+    check "naming --credentials ('$spec')" grep -q -- "--credentials: '$spec'" "$ERR"
+done
+for spec in env:REG_CREDS ext:/usr/local/bin/creds pullsecret:argocd/regcred 'secret:argocd/regcred#creds'; do
+    tp test example.com/app --credentials "$spec" --tags-file "$T/bookstore"
+    expect_rc 0 "test --credentials '$spec' is accepted"
+done
+
+# test --config F asks the registries F's registries-conf: names (the flag wins).
+printf 'registries:\n  - name: broken\n    prefix: [\n' >"$T/bad-registries.conf"
+printf 'registries-conf: ./bad-registries.conf\n' >"$T/regs.yaml"
+tp --config "$T/regs.yaml" test 127.0.0.1:1/app
+expect_rc 1 "test --config F reads F's registries-conf"
+check "(its error names that file)" grep -q "bad-registries.conf" "$ERR"
+tp test 127.0.0.1:1/app --config "$T/regs.yaml" --registries-conf-path /dev/null
+check "--registries-conf-path wins over the config's" sh -c "! grep -q 'bad-registries.conf' '$ERR'"
+tp test example.com/app --config "$T/missing.yaml" --tags-file "$T/bookstore"
+expect_rc 1 "test --config with a missing file is an error, as for every command"
+
+# Each --help says what the code does.
+tp run --help
+check "run --help: the approval default is the config's" grep -q "the config's approval:, else manual" "$OUT"
+check "run --help does not call manual the default outright" sh -c "! grep -q 'manual (default)' '$OUT'"
+cat >"$T/apps/web.yaml" <<Y
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: web
+  annotations:
+    argocd-image-updater.argoproj.io/image-list: web=example.com/web
+spec:
+  source: {repoURL: "file://$T/no-such-repo.git", path: web}
+Y
+tp run --once --dry-run --format json --config "$T/tagpilot.yaml"
+check "as the code does: without --approval the config's (auto) applies" [ "$(json 'd["applications"][0]["images"][0]["policy"]')" = auto ]
+tp run --once --dry-run --format json --approval manual --config "$T/tagpilot.yaml"
+check "and --approval overrides it" [ "$(json 'd["applications"][0]["images"][0]["policy"]')" = manual ]
+
+# An Application without metadata.name is shown, in error, under where it is: never dropped.
+printf '# no name\n' >"$T/apps/nameless.yaml"
+sed '/^  name: web$/d' "$T/apps/web.yaml" >>"$T/apps/nameless.yaml"
+tp run --once --dry-run --format json --config "$T/tagpilot.yaml"
+expect_rc 1 "run --once exits 1 with a nameless Application"
+check "which is listed, named by its file and line" \
+    [ "$(json '[a["name"] for a in d["applications"]]')" = "['(unnamed nameless.yaml:2)', 'web']" ]
+check "with its image in error, saying why" \
+    [ "$(json 'd["applications"][0]["images"][0]["state"], d["applications"][0]["images"][0]["error"]')" = \
+    "('error', 'nameless.yaml:2: Application without metadata.name')" ]
+tp run --once --config "$T/tagpilot.yaml"
+check "run logs it as an error" grep -q 'error: (unnamed nameless.yaml:2)/web: nameless.yaml:2: Application without metadata.name' "$OUT"
+tp approve web --config "$T/tagpilot.yaml"
+expect_rc 1 "an action beside a nameless Application answers (refused: web is in error)"
+check "with the reason" grep -q "web/web is in error" "$ERR"
 finish

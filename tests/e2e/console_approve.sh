@@ -1,7 +1,7 @@
 #!/bin/sh
 # Writing from the console: approving bookstore makes exactly one commit with the Approved-by
-# trailer (and Cancel, n and Esc make none); a pin chosen from the tag list holds when a newer
-# tag is pushed.
+# trailer (and Cancel, n and Esc make none), also after a write that failed; a pin chosen from
+# the tag list holds when a newer tag is pushed.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TP_ROOT/tests/e2e/console_common.inc"
 
@@ -33,9 +33,21 @@ press $s a Escape
 sleep 1
 check "Cancel, n and Esc made no commit" [ "$(commits)" = "$n0" ]
 
-# And yes.
+# A write that fails (a lock on the remote's branch) leaves bookstore in error with its
+# candidate; the approval is offered again, and goes through once the lock is gone.
+touch "$C/config.git/refs/heads/main.lock"
 press $s a
 wait_screen $s 'Cancel' >/dev/null
+press $s y
+check "a failed write says so in the status line" wait_screen $s 'bookstore/bookstore: app bookstore: write-back to'
+check "and leaves the row in error" wait_screen $s '^(> )?bookstore .*v1\.0\.0 +v1\.0\.1 .*error'
+check "the failed write made no commit" [ "$(commits)" = "$n0" ]
+rm -f "$C/config.git/refs/heads/main.lock"
+
+# And yes.
+press $s a
+check "after a failed write, a offers the approval again" wait_screen $s 'Approve bookstore/bookstore'
+check "saying why the last attempt failed" wait_screen $s 'Again: the last attempt failed'
 press $s y
 check "y approves: the status line shows the commit" wait_screen $s 'v1\.0\.0 -> v1\.0\.1 written \(commit [0-9a-f]+'
 check "exactly one commit" [ "$(commits)" = $((n0 + 1)) ]

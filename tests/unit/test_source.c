@@ -58,11 +58,13 @@ Test(source, dir_reads_applications_and_skips_other_kinds)
     cr_assert_eq(web->settings.n_images, 1);
     cr_assert_str_eq(web->settings.images[0].alias, "web");
 
-    /* An Application without a name is an error for it alone. */
+    /* An Application without a name is an error for it alone, and shown: under a name that
+     * says where it is, with its images (in error, as the engine tracks them). */
     const argo_app *nameless = &list.items[7];
-    cr_assert_null(nameless->name);
-    cr_assert(nameless->error && strstr(nameless->error, "apps/more.yml:"), "%s",
-              nameless->error ? nameless->error : "(none)");
+    cr_assert_str_eq(nameless->name, "(unnamed apps/more.yml:60)");
+    cr_assert_str_eq(nameless->error, "apps/more.yml:60: Application without metadata.name");
+    cr_assert_eq(nameless->settings.n_images, 1);
+    cr_assert_str_eq(nameless->settings.images[0].alias, "n");
 
     /* The malformed file is reported by name and line; the others were still read. */
     cr_assert_eq(list.errors.count, 1);
@@ -279,6 +281,42 @@ Test(source, an_empty_folder_reads_as_no_apps)
     cr_expect_eq(seen.last_total, 0);
     app_list_free(&list);
     cr_expect_eq(rmdir(dir), 0);
+}
+
+/* A name that is missing, null, empty or not text is no name: each such Application gets its
+ * own "(unnamed FILE:LINE)" and an error, and keeps its images so they can be shown. */
+Test(source, nameless_applications_are_named_by_where_they_are)
+{
+    static const char text[] =
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\n"
+        "metadata: {annotations: {argocd-image-updater.argoproj.io/image-list: a=x/a}}\n"
+        "---\n"
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: ''}\n"
+        "---\n"
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: ~}\n"
+        "---\n"
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: [web]}\n";
+    static const size_t lines[] = {1, 5, 9, 13};
+    ydoc doc;
+    tp_err err = {{0}};
+    cr_assert_eq(yamldoc_parse(text, strlen(text), "apps/x.yaml", &doc, &err), 0, "%s", err.msg);
+    cr_assert_eq(doc.n_roots, 4);
+    for (size_t i = 0; i < 4; i++) {
+        argo_app app;
+        cr_assert_eq(app_from_node(doc.roots[i], "apps/x.yaml", &app), 0);
+        char *name = xasprintf("(unnamed apps/x.yaml:%zu)", lines[i]);
+        char *error = xasprintf("apps/x.yaml:%zu: Application without metadata.name", lines[i]);
+        cr_expect_str_eq(app.name, name);
+        cr_expect_str_eq(app.error ? app.error : "(none)", error);
+        free(name);
+        free(error);
+        app_free(&app);
+    }
+    argo_app first;
+    app_from_node(doc.roots[0], "apps/x.yaml", &first);
+    cr_expect_eq(first.settings.n_images, 1, "its image is kept, to be shown in error");
+    app_free(&first);
+    yamldoc_free(&doc);
 }
 
 /* Paths from a repository stay inside it: cleaned, or refused with what they were. */

@@ -171,6 +171,54 @@ Test(console, unpin_and_skip_need_something_to_act_on)
     console_free(&c);
 }
 
+/* `a` on an image it cannot approve says why and what to do, instead of "nothing to approve". */
+Test(console, approve_on_a_pinned_image_says_how_to_unpin)
+{
+    start(false);
+    keys("G");
+    cr_assert_str_eq(selected_app(), "payments");
+    keys("a");
+    cr_assert(!dialog_is_open(&c.dialog));
+    cr_assert_eq(sent.count, 0);
+    cr_assert_str_eq(c.status, "payments/payments is pinned at v0.9.0: unpin it (u) to approve "
+                               "v1.0.1");
+    console_free(&c);
+}
+
+/* The engine leaves an image whose write failed in error with its candidate: `a` offers the
+ * approval again (with why the last attempt failed), not "already runs". */
+Test(console, approve_is_offered_again_after_a_failed_write)
+{
+    start(false);
+    model_block *b = image("bookstore", "v1.0.0", "v1.0.1", STATE_ERROR, NULL);
+    model_block_image(b)->detail = model_block_str(b, "git push: refused");
+    model_header h = {.generation = 8, .phase = ENGINE_IDLE};
+    console_set_snapshot(&c, model_snapshot_new(&h, &b, 1));
+    model_block_unref(b);
+    keys("a");
+    cr_assert(dialog_is_open(&c.dialog), "status: %s", c.status);
+    bool says_why = false;
+    for (size_t i = 0; i < c.dialog.body.count; i++)
+        says_why |= strcmp(c.dialog.body.items[i],
+                           "Again: the last attempt failed: git push: refused") == 0;
+    cr_assert(says_why, "the dialog says the last attempt failed");
+    keys("y");
+    cr_assert_eq(sent.count, 1);
+    cr_assert_eq(sent.kind[0], CMD_APPROVE);
+    cr_assert_str_eq(sent.tag[0], "v1.0.1");
+    /* In error with nothing to approve: the reason, not a dialog. */
+    b = image("bookstore", "v1.0.0", NULL, STATE_ERROR, NULL);
+    model_block_image(b)->detail = model_block_str(b, "registry: 503");
+    h.generation = 9;
+    console_set_snapshot(&c, model_snapshot_new(&h, &b, 1));
+    model_block_unref(b);
+    keys("a");
+    cr_assert(!dialog_is_open(&c.dialog));
+    cr_assert_str_eq(
+        c.status, "bookstore/bookstore is in error, with no candidate to approve: registry: 503");
+    console_free(&c);
+}
+
 Test(console, read_only_refuses_every_dangerous_key)
 {
     start(true);
