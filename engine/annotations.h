@@ -93,6 +93,10 @@ typedef struct app_settings {
 void annotations_parse(const annotation *items, size_t n, app_settings *out);
 void app_settings_free(app_settings *s);
 
+/* Credential sources argocd-image-updater accepts: pullsecret:ns/name, secret:ns/name#field,
+ * env:VAR, ext:/absolute/path (the pull-secret annotation; `tagpilot test --credentials`). */
+bool annotations_credentials_ok(const char *v);
+
 /* Parse "os/arch[/variant]" list (comma-separated). Returns 0 or -1 with err. */
 int annotations_parse_platforms(const char *value, platform **out, size_t *n, tp_err *err);
 void platforms_free(platform *p, size_t n);

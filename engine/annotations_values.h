@@ -72,9 +72,6 @@ platform *annotations_platforms_copy(const platform *p, size_t n);
 bool annotations_match_spec_ok(const char *v);
 /* "a/b": both parts non-empty, no further '/' (n bytes of s). */
 bool annotations_ns_name_ok(const char *s, size_t n);
-/* Credential sources argocd-image-updater accepts: pullsecret:ns/name, secret:ns/name#field,
- * env:VAR, ext:/absolute/path. */
-bool annotations_credentials_ok(const char *v);
 /* The candidate closest to word by edit distance (a byte inserted, deleted or replaced, or two
  * neighbours swapped), when it is close enough to be a typo of it: 1 edit for words of up to 4
  * bytes, 2 up to 12, 3 beyond. NULL when none is, or word is longer than 64 bytes (no key is).

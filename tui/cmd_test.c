@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "annotations.h"
-#include "annotations_values.h"
 #include "config.h"
 #include "imageref.h"
 #include "registry/registry.h"
