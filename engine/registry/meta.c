@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "registry/internal.h"
+#include "timefmt.h"
 
 typedef void (*meta_fn)(void *ud, const meta_record *rec, const tp_err *err);
 
@@ -45,7 +46,7 @@ typedef struct meta_op {
     tp_err err;
     bool found; /* an image for a wanted platform was seen */
     bool has_created;
-    int64_t created_ns;
+    tp_time created;
     char *os, *arch, *variant;
     struct meta_op *next;
 } meta_op;
@@ -226,7 +227,7 @@ static void blob_done(reg_call *call, http_response *resp, const tp_err *err)
         return;
     }
     char *created = json_str(root, "created");
-    if (created && registry_parse_time(created, &f->rec.created_ns) == 0)
+    if (created && timefmt_parse(created, strlen(created), &f->rec.created) == 0)
         f->rec.has_created = true;
     free(created);
     f->rec.os = json_str(root, "os");
@@ -333,7 +334,7 @@ static void op_finish(meta_op *op)
         .digest = op->digest,
         .platform_match = op->found,
         .has_created = op->has_created,
-        .created_ns = op->created_ns,
+        .created = op->created,
         .os = op->os,
         .arch = op->arch,
         .variant = op->variant,
@@ -346,9 +347,9 @@ static void op_finish(meta_op *op)
 static void take_image(meta_op *op, const meta_record *rec)
 {
     op->found = true;
-    if (rec->has_created && (!op->has_created || rec->created_ns > op->created_ns)) {
+    if (rec->has_created && (!op->has_created || timefmt_compare(rec->created, op->created) > 0)) {
         op->has_created = true;
-        op->created_ns = rec->created_ns;
+        op->created = rec->created;
         free(op->os);
         free(op->arch);
         free(op->variant);
