@@ -143,7 +143,7 @@ static void meta_cb(void *ud, const registry_image_meta *meta, const tp_err *err
     } else {
         ti->digest = xstrdup(meta->digest);
         ti->has_created = meta->has_created;
-        ti->created_ns = meta->created_ns;
+        ti->created = meta->created;
     }
     op_finished(c);
 }

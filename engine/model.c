@@ -208,7 +208,7 @@ model_tag model_image_tag(const model_image *img, size_t i, char *reason, size_t
     return (model_tag){
         .name = info->name,
         .digest = info->digest,
-        .created_ns = info->created_ns,
+        .created = info->created,
         .has_created = info->has_created,
         .eligible = tv.eligible,
         .candidate = (ptrdiff_t)i == v->candidate,

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "timefmt.h"
+
 /* DESIGN §4. The order is the order the console sorts states in (most urgent first is done
  * by the console's own sort key, not by this enum). */
 typedef enum image_state {
@@ -34,7 +36,7 @@ const char *model_state_text(image_state state);
 typedef struct model_tag {
     const char *name;
     const char *digest; /* NULL when unknown */
-    int64_t created_ns; /* valid when has_created */
+    tp_time created;    /* valid when has_created */
     bool has_created;
     bool eligible;
     bool candidate;

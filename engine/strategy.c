@@ -67,8 +67,7 @@ strategy_kind strategy_from_name(const char *name, const char **warning)
 
 /* ---- the tag list ---- */
 
-tag_info *tag_list_add(tag_list *list, const char *name, const char *digest, bool has_created,
-                       int64_t created_ns)
+tag_info *tag_list_add(tag_list *list, const char *name, const char *digest, const tp_time *created)
 {
     if (list->count == list->cap) {
         list->cap = list->cap ? list->cap * 2 : 16;
@@ -77,8 +76,8 @@ tag_info *tag_list_add(tag_list *list, const char *name, const char *digest, boo
     tag_info *t = &list->items[list->count++];
     t->name = xstrdup(name);
     t->digest = xstrdup(digest);
-    t->has_created = has_created;
-    t->created_ns = has_created ? created_ns : 0;
+    t->has_created = created != NULL;
+    t->created = created ? *created : (tp_time){0, 0};
     return t;
 }
 
@@ -98,135 +97,6 @@ void tag_list_free(tag_list *list)
     free(list->items);
     list->items = NULL;
     list->count = list->cap = 0;
-}
-
-/* ---- RFC 3339 ---- */
-
-#define NS_PER_SEC 1000000000LL
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
-static bool is_leap(int64_t y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int days_in_month(int64_t y, int m)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && is_leap(y) ? 29 : days[m - 1];
-}
-
-/* Exactly n decimal digits at *p. */
-static bool take_number(const char **p, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        char c = (*p)[i];
-        if (c < '0' || c > '9')
-            return false;
-        v = v * 10 + (c - '0');
-    }
-    *p += n;
-    *out = v;
-    return true;
-}
-
-static bool take_char(const char **p, const char *choices)
-{
-    if (**p && strchr(choices, **p)) {
-        (*p)++;
-        return true;
-    }
-    return false;
-}
-
-int strategy_parse_rfc3339(const char *s, int64_t *out_ns)
-{
-    const char *p = s;
-    int year, month, day, hour, minute, second;
-    if (!take_number(&p, 4, &year) || !take_char(&p, "-") || !take_number(&p, 2, &month) ||
-        !take_char(&p, "-") || !take_number(&p, 2, &day) || !take_char(&p, "Tt") ||
-        !take_number(&p, 2, &hour) || !take_char(&p, ":") || !take_number(&p, 2, &minute) ||
-        !take_char(&p, ":") || !take_number(&p, 2, &second))
-        return -1;
-    if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 ||
-        minute > 59 || second > 59)
-        return -1;
-    int64_t frac_ns = 0;
-    if (*p == '.') {
-        p++;
-        int digits = 0;
-        for (; *p >= '0' && *p <= '9'; p++, digits++)
-            if (digits < 9) /* like Go, digits past nanoseconds are read and dropped */
-                frac_ns = frac_ns * 10 + (*p - '0');
-        if (digits == 0)
-            return -1;
-        for (int i = digits; i < 9; i++)
-            frac_ns *= 10;
-    }
-    int offset_sec = 0;
-    if (take_char(&p, "Zz")) {
-        offset_sec = 0;
-    } else if (*p == '+' || *p == '-') {
-        int sign_mul = *p == '-' ? -1 : 1;
-        p++;
-        int oh, om;
-        if (!take_number(&p, 2, &oh) || !take_char(&p, ":") || !take_number(&p, 2, &om) ||
-            oh > 23 || om > 59)
-            return -1;
-        offset_sec = sign_mul * (oh * 3600 + om * 60);
-    } else {
-        return -1;
-    }
-    if (*p != '\0')
-        return -1;
-    int64_t secs =
-        days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset_sec;
-    int64_t ns;
-    if (__builtin_mul_overflow(secs, NS_PER_SEC, &ns) || __builtin_add_overflow(ns, frac_ns, &ns))
-        return -1; /* outside 1677..2262, what nanoseconds in 64 bits can say */
-    *out_ns = ns;
-    return 0;
-}
-
-void strategy_format_rfc3339(int64_t ns, char *buf, size_t len)
-{
-    int64_t secs = ns / NS_PER_SEC;
-    if (ns % NS_PER_SEC < 0)
-        secs--; /* floor, so times before 1970 keep their second */
-    int64_t days = secs / 86400, rem = secs % 86400;
-    if (rem < 0) {
-        rem += 86400;
-        days--;
-    }
-    int64_t year;
-    int month, day;
-    civil_from_days(days, &year, &month, &day);
-    snprintf(buf, len, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)year, month, day,
-             (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
 }
 
 /* ---- tags files ---- */
@@ -266,12 +136,12 @@ static int parse_tag_line(char *line, tag_list *out, tp_err *err)
     if (!*fields[0])
         return tp_err_set(err, "no tag before the tab");
     bool has_created = n_fields > 1 && *fields[1];
-    int64_t created_ns = 0;
-    if (has_created && strategy_parse_rfc3339(fields[1], &created_ns) < 0)
+    tp_time created = {0, 0};
+    if (has_created && timefmt_parse(fields[1], strlen(fields[1]), &created) < 0)
         return tp_err_set(err, "created '%.64s' is not an RFC 3339 time like 2024-05-01T10:00:00Z",
                           fields[1]);
     const char *digest = n_fields > 2 && *fields[2] ? fields[2] : NULL;
-    tag_list_add(out, fields[0], digest, has_created, created_ns);
+    tag_list_add(out, fields[0], digest, has_created ? &created : NULL);
     return 0;
 }
 
@@ -364,8 +234,8 @@ static bool semver_wins(const tag_list *tags, const semver_version *versions, si
 
 static bool newest_wins(const tag_list *tags, size_t i, size_t best)
 {
-    int64_t a = tags->items[i].created_ns, b = tags->items[best].created_ns;
-    return a > b || (a == b && name_wins(tags, i, best));
+    int c = timefmt_compare(tags->items[i].created, tags->items[best].created);
+    return c > 0 || (c == 0 && name_wins(tags, i, best));
 }
 
 /* The verdict of one tag that passed the filters; returns whether it is eligible. For semver,

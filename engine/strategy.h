@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "tagfilter.h"
+#include "timefmt.h"
 #include "util.h"
 
 typedef enum strategy_kind {
@@ -29,9 +30,9 @@ const char *strategy_name(strategy_kind kind);
 
 /* One tag as the registry (or a tags file) knows it. */
 typedef struct tag_info {
-    char *name;         /* owned */
-    char *digest;       /* "sha256:…" or NULL; owned */
-    int64_t created_ns; /* nanoseconds since the epoch, valid when has_created */
+    char *name;      /* owned */
+    char *digest;    /* "sha256:…" or NULL; owned */
+    tp_time created; /* the image's build date, valid when has_created */
     bool has_created;
 } tag_info;
 
@@ -41,21 +42,15 @@ typedef struct tag_list {
     size_t cap;
 } tag_list;
 
-/* Append a copy of name/digest. */
-tag_info *tag_list_add(tag_list *list, const char *name, const char *digest, bool has_created,
-                       int64_t created_ns);
+/* Append a copy of name/digest; created is NULL when unknown. */
+tag_info *tag_list_add(tag_list *list, const char *name, const char *digest,
+                       const tp_time *created);
 void tag_list_free(tag_list *list);
 
-/* Parse RFC 3339 ("2024-05-01T10:00:00Z", fractional seconds up to ns, "+02:00" offsets).
- * Returns 0 or -1. */
-int strategy_parse_rfc3339(const char *s, int64_t *out_ns);
-/* Format ns since epoch as RFC 3339 UTC with seconds ("2024-05-01T10:00:00Z"). */
-void strategy_format_rfc3339(int64_t ns, char *buf, size_t len);
-
 /* Read a tags file ("-" for stdin) and append its tags to out: one tag a line; optional
- * tab-separated RFC 3339 created and digest columns (either may be empty); blank lines skipped;
- * CRLF accepted; any bytes but NUL. Errors name the file and line; on error out is left as it
- * was (and freed when this call had made it). */
+ * tab-separated RFC 3339 created (timefmt_parse) and digest columns (either may be empty); blank
+ * lines skipped; CRLF accepted; any bytes but NUL. Errors name the file and line; on error out is
+ * left as it was (and freed when this call had made it). */
 int tag_list_read(const char *path_or_dash, tag_list *out, tp_err *err);
 
 /* Why a tag was or was not picked. */

@@ -23,7 +23,7 @@ tag_table *tag_table_of(const strvec *names)
     t->list.cap = names->count;
     t->list.items = names->count ? xmalloc(names->count * sizeof *t->list.items) : NULL;
     for (size_t i = 0; i < names->count; i++)
-        tag_list_add(&t->list, names->items[i], NULL, false, 0);
+        tag_list_add(&t->list, names->items[i], NULL, NULL);
     return t;
 }
 

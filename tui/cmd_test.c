@@ -14,6 +14,7 @@
 #include "registry/registry.h"
 #include "strategy.h"
 #include "tagfilter.h"
+#include "timefmt.h"
 
 typedef struct test_opts {
     const char *image_arg;
@@ -292,8 +293,8 @@ static void print_json(const test_run *run)
         cJSON_AddBoolToObject(item, "eligible", v->eligible);
         add_string(item, "reason", strategy_reason_text(v, reason, sizeof reason));
         if (t->has_created) {
-            char when[64];
-            strategy_format_rfc3339(t->created_ns, when, sizeof when);
+            char when[TIMEFMT_MAX];
+            timefmt_format(t->created, when);
             add_string(item, "created", when);
         }
         if (t->digest)

@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "screen.h"
 #include "text.h"
+#include "timefmt.h"
 
 static const char *dash(const char *s)
 {
@@ -22,10 +22,10 @@ static void detail_created(const model_tag *t, char *out, size_t outsz)
         snprintf(out, outsz, "-");
         return;
     }
-    time_t secs = (time_t)(t->created_ns / 1000000000LL);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    strftime(out, outsz, "%Y-%m-%d %H:%M", &tm);
+    tp_civil c;
+    timefmt_to_civil(t->created, &c);
+    snprintf(out, outsz, "%04lld-%02d-%02d %02d:%02d", (long long)c.year, c.month, c.day, c.hour,
+             c.minute);
 }
 
 /* "sha256:0123456789ab" — enough to tell digests apart on screen. */

@@ -197,15 +197,21 @@ static int record_from_json(const char *text, size_t len, meta_record *rec)
                 rc = -1;
         }
     } else if (cJSON_IsString(kind) && strcmp(kind->valuestring, "image") == 0) {
-        const cJSON *created = cJSON_GetObjectItemCaseSensitive(root, "created_ns");
+        const cJSON *created = cJSON_GetObjectItemCaseSensitive(root, "created");
+        const cJSON *created_ns = cJSON_GetObjectItemCaseSensitive(root, "created_ns");
         if (cJSON_IsString(created)) {
+            const char *when = created->valuestring;
+            if (timefmt_parse(when, strlen(when), &rec->created) < 0)
+                rc = -1;
+            rec->has_created = true;
+        } else if (cJSON_IsString(created_ns)) { /* files written before "created" */
             char *end;
             errno = 0;
-            long long v = strtoll(created->valuestring, &end, 10);
+            long long v = strtoll(created_ns->valuestring, &end, 10);
             if (*end || errno)
                 rc = -1;
             rec->has_created = true;
-            rec->created_ns = v;
+            rec->created = timefmt_from_ns(v);
         }
         rec->os = json_dup(root, "os");
         rec->arch = json_dup(root, "architecture");
@@ -239,9 +245,18 @@ static char *record_to_json(const meta_record *rec)
     } else {
         cJSON_AddStringToObject(root, "kind", "image");
         if (rec->has_created) {
-            char buf[32];
-            snprintf(buf, sizeof buf, "%" PRId64, rec->created_ns);
-            cJSON_AddStringToObject(root, "created_ns", buf);
+            char text[TIMEFMT_MAX];
+            timefmt_format(rec->created, text);
+            cJSON_AddStringToObject(root, "created", text);
+            /* also the old field while it can hold the date, so that an older tagpilot reading
+             * this state dir still sees it (it reads only created_ns) */
+            int64_t ns;
+            if (!__builtin_mul_overflow(rec->created.sec, (int64_t)1000000000, &ns) &&
+                !__builtin_add_overflow(ns, (int64_t)rec->created.nsec, &ns)) {
+                char buf[32];
+                snprintf(buf, sizeof buf, "%" PRId64, ns);
+                cJSON_AddStringToObject(root, "created_ns", buf);
+            }
         }
         if (rec->os)
             cJSON_AddStringToObject(root, "os", rec->os);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "timefmt.h"
 #include "util.h"
 
 typedef struct meta_child {
@@ -20,7 +21,7 @@ typedef struct meta_record {
     bool is_index;
     /* image manifest: from its config blob */
     bool has_created;
-    int64_t created_ns;
+    tp_time created;
     char *os, *arch, *variant; /* owned; may be NULL */
     /* index / manifest list */
     meta_child *children; /* owned */

@@ -1,65 +1,12 @@
 /* registry/fetch: the blocking path `tagpilot test IMAGE` takes — list the tags, then fetch the
- * metadata the strategy needs — and the RFC 3339 reader for config `created` values. */
+ * metadata the strategy needs. */
 #include "registry/registry.h"
 
-#include <ctype.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "imageref.h"
 #include "registry/internal.h"
-
-int registry_parse_time(const char *s, int64_t *out_ns)
-{
-    int y, mo, d, h, mi, sec, n = 0;
-    if (!s || sscanf(s, "%4d-%2d-%2d%*[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
-        n == 0)
-        return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-        return -1;
-    const char *p = s + n;
-    int64_t frac = 0;
-    if (*p == '.') {
-        p++;
-        int digits = 0;
-        while (isdigit((unsigned char)*p)) {
-            if (digits < 9) {
-                frac = frac * 10 + (*p - '0');
-                digits++;
-            }
-            p++;
-        }
-        if (digits == 0)
-            return -1;
-        while (digits++ < 9)
-            frac *= 10;
-    }
-    long offset_s = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int oh, om;
-        if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2)
-            return -1;
-        offset_s = (oh * 3600L + om * 60L) * (*p == '-' ? -1 : 1);
-        p += 6;
-    } else {
-        return -1;
-    }
-    if (*p)
-        return -1;
-    struct tm tm = {.tm_year = y - 1900,
-                    .tm_mon = mo - 1,
-                    .tm_mday = d,
-                    .tm_hour = h,
-                    .tm_min = mi,
-                    .tm_sec = sec};
-    int64_t secs = (int64_t)timegm(&tm) - offset_s;
-    *out_ns = secs * 1000000000LL + frac;
-    return 0;
-}
 
 typedef struct fetch_ctx {
     tp_err err;
@@ -111,7 +58,7 @@ static void on_meta(void *ud, const registry_image_meta *m, const tp_err *err)
         return;
     }
     t->has_created = m->has_created;
-    t->created_ns = m->created_ns;
+    t->created = m->created;
 }
 
 static void on_digest(void *ud, const char *digest, const tp_err *err)
@@ -157,7 +104,7 @@ int registry_fetch_for_test(const registry_fetch_params *p, tag_list *out, tp_er
         goto failed;
     size_t base = out->count;
     for (size_t i = 0; i < ctx.tags.count; i++)
-        tag_list_add(out, ctx.tags.items[i], NULL, false, 0);
+        tag_list_add(out, ctx.tags.items[i], NULL, NULL);
     fetch_item *items = xcalloc(ctx.tags.count ? ctx.tags.count : 1, sizeof *items);
     for (size_t i = 0; i < ctx.tags.count; i++) {
         items[i] = (fetch_item){&ctx, base + i};

@@ -133,7 +133,5 @@ void meta_ops_free(registry_client *c);
 
 /* sha256 of data as "sha256:<hex>" into out[72]. */
 void registry_sha256(const void *data, size_t len, char out[72]);
-/* RFC 3339 with optional fraction and offset to ns since epoch; 0 or -1. */
-int registry_parse_time(const char *s, int64_t *out_ns);
 
 #endif

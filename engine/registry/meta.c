@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "registry/internal.h"
+#include "timefmt.h"
 
 /* Real indexes list a few dozen platforms; each wanted child costs a manifest request, so a
  * hostile index of 100,000 children is refused instead of followed. */
@@ -49,7 +50,7 @@ typedef struct meta_op {
     tp_err err;
     bool found; /* an image for a wanted platform was seen */
     bool has_created;
-    int64_t created_ns;
+    tp_time created;
     char *os, *arch, *variant;
     struct meta_op *next;
 } meta_op;
@@ -230,7 +231,7 @@ static void blob_done(reg_call *call, http_response *resp, const tp_err *err)
         return;
     }
     char *created = json_str(root, "created");
-    if (created && registry_parse_time(created, &f->rec.created_ns) == 0)
+    if (created && timefmt_parse(created, strlen(created), &f->rec.created) == 0)
         f->rec.has_created = true;
     free(created);
     f->rec.os = json_str(root, "os");
@@ -352,7 +353,7 @@ static void op_finish(meta_op *op)
         .digest = op->digest,
         .platform_match = op->found,
         .has_created = op->has_created,
-        .created_ns = op->created_ns,
+        .created = op->created,
         .os = op->os,
         .arch = op->arch,
         .variant = op->variant,
@@ -365,9 +366,9 @@ static void op_finish(meta_op *op)
 static void take_image(meta_op *op, const meta_record *rec)
 {
     op->found = true;
-    if (rec->has_created && (!op->has_created || rec->created_ns > op->created_ns)) {
+    if (rec->has_created && (!op->has_created || timefmt_compare(rec->created, op->created) > 0)) {
         op->has_created = true;
-        op->created_ns = rec->created_ns;
+        op->created = rec->created;
         free(op->os);
         free(op->arch);
         free(op->variant);

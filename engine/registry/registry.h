@@ -134,7 +134,7 @@ typedef struct registry_image_meta {
     const char *digest;              /* the tag's manifest or index digest */
     bool platform_match;             /* false: no image for the wanted platforms (tag ignored) */
     bool has_created;                /* a `created` was found in the chosen image's config */
-    int64_t created_ns;              /* for an index: the newest matching child */
+    tp_time created;                 /* for an index: the newest matching child */
     const char *os, *arch, *variant; /* of the chosen image; variant may be NULL */
 } registry_image_meta;
 

@@ -42,7 +42,7 @@ static void make_tags(tag_list *tags, size_t count)
             snprintf(name, sizeof name, "v%u.%u.%u", major, minor, patch);
         else
             snprintf(name, sizeof name, "%u.%u.%u", major, minor, patch);
-        tag_list_add(tags, name, NULL, false, 0);
+        tag_list_add(tags, name, NULL, NULL);
     }
     /* shuffle: registries list tags in no useful order */
     for (size_t i = count; i > 1; i--) {

@@ -107,6 +107,22 @@ check "digest follows the tag after the image, with its digest" \
 tp test example.com/app --update-strategy digest --tags-file "$T/dated"
 expect_rc 1 "digest without a tag to follow is refused"
 
+# Dates over RFC 3339's whole range: year 1 is what images built without a date carry.
+printf 'undated\t0001-01-01T00:00:00Z\nold\t1900-02-28T00:00:00Z\nleap\t2000-02-29T23:59:60+01:00\n' >"$T/years"
+tp test example.com/app --update-strategy newest-build --tags-file "$T/years" --format json
+check "year 1 sorts oldest (got $(json 'd["candidate"]'))" [ "$RC $(json 'd["candidate"]')" = "0 leap" ]
+check "year 1 reads back as written" \
+    [ "$(json '[t["created"] for t in d["tags"] if t["tag"]=="undated"][0]')" = 0001-01-01T00:00:00Z ]
+check "a leap second reads as the last nanosecond of its minute, in UTC" \
+    [ "$(json '[t["created"] for t in d["tags"] if t["tag"]=="leap"][0]')" = 2000-02-29T22:59:59.999999999Z ]
+printf 'undated\t0001-01-01T00:00:00Z\n' >"$T/year1"
+tp test example.com/app --update-strategy newest-build --tags-file "$T/year1" --format json
+check "a year-1 tag alone is the candidate" [ "$RC $(json 'd["candidate"]')" = "0 undated" ]
+printf 'ok\t2024-02-29T00:00:00Z\nbad\t2023-02-29T00:00:00Z\n' >"$T/feb29"
+tp test example.com/app --update-strategy newest-build --tags-file "$T/feb29"
+expect_rc 1 "Feb 29 of a common year is refused"
+check "naming the line and the date" grep -q "line 2: created '2023-02-29T00:00:00Z' is not an RFC 3339 time" "$ERR"
+
 # Edge cases: empty list, huge list, long and non-UTF-8 tags.
 : >"$T/empty"
 tp test example.com/app --tags-file "$T/empty" --format json

@@ -42,20 +42,20 @@ check "newest-build for linux/amd64 picks v1.2.0-rc1 (got $(j .candidate))" \
     [ "$(j .candidate)" = v1.2.0-rc1 ]
 check "newest-build digest is the tag's manifest digest" [ "$(j .digest)" = "$d_rc" ]
 check "OCI image created read with its fraction" \
-    [ "$(j '.tags[] | select(.tag=="v1.1.0") | .created_ns')" = 1706745600500000000 ]
+    [ "$(j '.tags[] | select(.tag=="v1.1.0") | .created')" = 2024-02-01T00:00:00.5Z ]
 check "manifest list: the amd64 child's created" \
-    [ "$(j '.tags[] | select(.tag=="v2.0.0") | .created_ns')" = 1709251200000000000 ]
+    [ "$(j '.tags[] | select(.tag=="v2.0.0") | .created')" = 2024-03-01T00:00:00Z ]
 check "index tag keeps the index digest" [ "$(j '.tags[] | select(.tag=="v2.0.0") | .digest')" = "$d_v200" ]
 check "arm64-only image is a platform mismatch" [ "$(j '.mismatch | join(",")')" = armonly ]
 
 probe --conf "$CONF" --strategy newest-build --platforms linux/arm64 "$R/team/app"
 check "newest-build for linux/arm64 picks armonly (got $(j .candidate))" [ "$(j .candidate)" = armonly ]
 check "linux/arm64: the arm64 child of v2.0.0" \
-    [ "$(j '.tags[] | select(.tag=="v2.0.0") | .created_ns')" = 1711929600000000000 ]
+    [ "$(j '.tags[] | select(.tag=="v2.0.0") | .created')" = 2024-04-01T00:00:00Z ]
 probe --conf "$CONF" --strategy newest-build --platforms linux/arm/v7 "$R/team/app"
 check "newest-build for linux/arm/v7 picks v2.1.0 (got $(j .candidate))" [ "$(j .candidate)" = v2.1.0 ]
 check "… by its created date with an offset" \
-    [ "$(j '.tags[] | select(.tag=="v2.1.0") | .created_ns')" = 1717192800000000000 ]
+    [ "$(j '.tags[] | select(.tag=="v2.1.0") | .created')" = 2024-05-31T22:00:00Z ]
 probe --conf "$CONF" --strategy newest-build --platforms linux/s390x "$R/team/app"
 check "no image for linux/s390x: no candidate" [ "$RC" = 0 ]
 check "no image for linux/s390x: no candidate (also)" [ "$(j .candidate)" = null ]
@@ -138,6 +138,18 @@ check "tagpilot test digest (also)" [ "$(jq -r .digest "$OUT")" = "$d_v200" ]
 tp test "$R/team/app" --registries-conf-path "$CONF" --update-strategy newest-build \
     --platforms linux/arm64 --format json
 check "tagpilot test --platforms" [ "$(jq -r .candidate "$OUT")" = armonly ]
+# Images built without a date carry Go's zero time (year 1): a date all the same, the oldest.
+reg_push image team/dates undated --created 0001-01-01T00:00:00Z >/dev/null
+reg_push image team/dates dated --created 1999-12-31T23:59:59+01:00 >/dev/null
+tp test "$R/team/dates" --registries-conf-path "$CONF" --update-strategy newest-build --format json
+check "year 1 created from a config blob: newest-build picks the dated image (got $(jq -r .candidate "$OUT"))" \
+    [ "$(jq -r .candidate "$OUT")" = dated ]
+check "year 1 created from a config blob reads back as written" \
+    [ "$(jq -r '.tags[] | select(.tag=="undated") | .created' "$OUT")" = 0001-01-01T00:00:00Z ]
+tp test "$R/team/dates" --registries-conf-path "$CONF" --update-strategy newest-build \
+    --ignore-tags dated --format json
+check "year 1 created is eligible on its own (got $(jq -r .candidate "$OUT"))" \
+    [ "$(jq -r .candidate "$OUT")" = undated ]
 tp test "$R/team/many" --registries-conf-path "$CONF" --format json
 check "tagpilot test lists 1200 tags" [ "$(jq '.tags | length' "$OUT")" = 1200 ]
 finish

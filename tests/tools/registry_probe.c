@@ -19,6 +19,7 @@
 #include "imageref.h"
 #include "registry/registry.h"
 #include "strategy.h"
+#include "timefmt.h"
 
 static cJSON *stats_json(const registry_stats *s)
 {
@@ -260,9 +261,9 @@ int main(int argc, char **argv)
                 if (tags.items[i].digest)
                     cJSON_AddStringToObject(t, "digest", tags.items[i].digest);
                 if (tags.items[i].has_created) {
-                    char buf[64];
-                    snprintf(buf, sizeof buf, "%lld", (long long)tags.items[i].created_ns);
-                    cJSON_AddStringToObject(t, "created_ns", buf);
+                    char buf[TIMEFMT_MAX];
+                    timefmt_format(tags.items[i].created, buf);
+                    cJSON_AddStringToObject(t, "created", buf);
                 }
                 cJSON_AddItemToArray(arr, t);
             }

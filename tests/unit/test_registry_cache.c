@@ -31,7 +31,7 @@ TestSuite(registry_cache, .init = make_tmp, .fini = remove_tmp);
 static void put_samples(meta_cache *mc)
 {
     meta_record img = {.has_created = true,
-                       .created_ns = 1714557600123456789LL,
+                       .created = {1714557600, 123456789},
                        .os = "linux",
                        .arch = "arm",
                        .variant = "v7"};
@@ -49,7 +49,7 @@ static void check_samples(meta_cache *mc)
     const meta_record *r = meta_cache_get(mc, D_IMAGE);
     cr_assert_not_null(r);
     cr_assert(!r->is_index && r->has_created);
-    cr_assert_eq(r->created_ns, 1714557600123456789LL);
+    cr_assert(r->created.sec == 1714557600 && r->created.nsec == 123456789);
     cr_assert_str_eq(r->os, "linux");
     cr_assert_str_eq(r->arch, "arm");
     cr_assert_str_eq(r->variant, "v7");
@@ -123,7 +123,7 @@ Test(registry_cache, many_entries_grow_the_table)
     char digest[72];
     for (int i = 0; i < 5000; i++) {
         snprintf(digest, sizeof digest, "sha256:%064x", i);
-        meta_record r = {.has_created = true, .created_ns = i};
+        meta_record r = {.has_created = true, .created = {i, 0}};
         meta_cache_put(mc, digest, &r);
     }
     cr_assert_eq(meta_cache_count(mc), 5000);
@@ -131,41 +131,75 @@ Test(registry_cache, many_entries_grow_the_table)
         snprintf(digest, sizeof digest, "sha256:%064x", i);
         const meta_record *r = meta_cache_get(mc, digest);
         cr_assert_not_null(r);
-        cr_assert_eq(r->created_ns, i);
+        cr_assert_eq(r->created.sec, i);
     }
     meta_cache_free(mc);
 }
 
-struct time_case {
-    const char *text;
-    int rc;
-    int64_t ns;
-};
-
-Test(registry_cache, config_created_times)
+/* Files on disk say `created` in RFC 3339 (any year, to the nanosecond) and, while it fits,
+ * the old `created_ns` too; files from before `created` are still read. */
+static void write_record(const char *digest, const char *json)
 {
-    static const struct time_case cases[] = {
-        {"2024-05-01T10:00:00Z", 0, 1714557600000000000LL},
-        {"2024-05-01T10:00:00.123456789Z", 0, 1714557600123456789LL},
-        {"2024-05-01T10:00:00.5Z", 0, 1714557600500000000LL},
-        {"2024-05-01T12:00:00+02:00", 0, 1714557600000000000LL},
-        {"2024-05-01T07:30:00-02:30", 0, 1714557600000000000LL},
-        /* more than 9 fractional digits: cut to nanoseconds */
-        {"2024-05-01T10:00:00.1234567891Z", 0, 1714557600123456789LL},
-        {"1970-01-01T00:00:00Z", 0, 0},
-        {"2024-05-01", -1, 0},
-        {"2024-05-01T10:00:00", -1, 0},
-        {"2024-13-01T10:00:00Z", -1, 0},
-        {"2024-05-01T10:00:00.Z", -1, 0},
-        {"2024-05-01T10:00:00Zjunk", -1, 0},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        int64_t ns = -1;
-        int rc = registry_parse_time(cases[i].text, &ns);
-        cr_assert_eq(rc, cases[i].rc, "rc of %s", cases[i].text);
-        if (rc == 0)
-            cr_assert_eq(ns, cases[i].ns, "%s: got %lld", cases[i].text, (long long)ns);
-    }
+    char *dir = xasprintf("%s/registry/meta/sha256", statedir);
+    char *cmd = xasprintf("mkdir -p '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+    char *path = xasprintf("%s/%s.json", dir, digest + 7);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(json, f);
+    fclose(f);
+    free(path);
+    free(cmd);
+    free(dir);
+}
+
+static char *read_record(const char *digest)
+{
+    char *path = xasprintf("%s/registry/meta/sha256/%s.json", statedir, digest + 7);
+    strbuf sb = {0};
+    tp_err err;
+    cr_assert_eq(file_read_all(path, NULL, &sb, &err), 0, "%s", err.msg);
+    free(path);
+    return strbuf_take(&sb);
+}
+
+Test(registry_cache, created_on_disk_any_year)
+{
+    meta_cache *mc = meta_cache_new(statedir);
+    meta_record zero = {.has_created = true, .created = {-62135596800, 0}, .os = "linux"};
+    meta_record now = {.has_created = true, .created = {1714557600, 500000000}, .os = "linux"};
+    meta_cache_put(mc, D_IMAGE, &zero);
+    meta_cache_put(mc, D_CHILD, &now);
+    meta_cache_free(mc);
+    char *text = read_record(D_IMAGE);
+    cr_expect_str_eq(text,
+                     "{\"kind\":\"image\",\"created\":\"0001-01-01T00:00:00Z\",\"os\":\"linux\"}");
+    free(text);
+    text = read_record(D_CHILD);
+    cr_expect_str_eq(text, "{\"kind\":\"image\",\"created\":\"2024-05-01T10:00:00.5Z\","
+                           "\"created_ns\":\"1714557600500000000\",\"os\":\"linux\"}");
+    free(text);
+    mc = meta_cache_new(statedir);
+    const meta_record *r = meta_cache_get(mc, D_IMAGE);
+    cr_assert_not_null(r);
+    cr_expect(r->has_created && r->created.sec == -62135596800 && r->created.nsec == 0);
+    r = meta_cache_get(mc, D_CHILD);
+    cr_assert_not_null(r);
+    cr_expect(r->has_created && r->created.sec == 1714557600 && r->created.nsec == 500000000);
+    meta_cache_free(mc);
+}
+
+Test(registry_cache, reads_the_old_created_ns)
+{
+    write_record(D_IMAGE, "{\"kind\":\"image\",\"created_ns\":\"-1500000000\",\"os\":\"linux\"}");
+    write_record(D_CHILD, "{\"kind\":\"image\",\"created\":\"2024-02-30T00:00:00Z\"}");
+    meta_cache *mc = meta_cache_new(statedir);
+    const meta_record *r = meta_cache_get(mc, D_IMAGE);
+    cr_assert_not_null(r);
+    cr_expect(r->has_created && r->created.sec == -2 && r->created.nsec == 500000000, "%lld.%d",
+              (long long)r->created.sec, (int)r->created.nsec);
+    cr_expect_null(meta_cache_get(mc, D_CHILD), "an invalid date is a corrupt file: a miss");
+    meta_cache_free(mc);
 }
 
 Test(registry_cache, sha256_hex)

@@ -1,5 +1,5 @@
 /* strategy: candidate selection and the reason every other tag gets, as argocd-image-updater
- * would pick; RFC 3339 times; tags files. */
+ * would pick; tags files. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,79 +68,6 @@ Test(strategy, canonical_names)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cr_expect_str_eq(strategy_name(cases[i].kind), cases[i].name);
         cr_expect_eq(strategy_from_name(cases[i].name, NULL), cases[i].kind);
-    }
-}
-
-/* ---- RFC 3339 ---- */
-
-typedef struct time_case {
-    const char *text;
-    bool ok;
-    int64_t ns;
-} time_case;
-
-Test(strategy, rfc3339_parse_table)
-{
-    static const time_case cases[] = {
-        {"1970-01-01T00:00:00Z", true, 0},
-        {"2024-05-01T10:00:00Z", true, 1714557600000000000},
-        {"2024-05-01t10:00:00z", true, 1714557600000000000},
-        {"2024-05-01T12:00:00+02:00", true, 1714557600000000000},
-        {"2024-05-01T05:30:00-04:30", true, 1714557600000000000},
-        {"2024-03-01T12:00:00.5+02:00", true, 1709287200500000000},
-        {"2024-03-01T10:00:00.5Z", true, 1709287200500000000},
-        {"2024-03-01T10:00:00.123456789Z", true, 1709287200123456789},
-        {"2024-03-01T10:00:00.1234567891Z", true, 1709287200123456789}, /* past ns: dropped */
-        {"2024-02-29T00:00:00Z", true, 1709164800000000000},
-        {"1969-12-31T23:59:59Z", true, -1000000000},
-        {"2262-04-11T23:47:16.854775807Z", true, INT64_MAX},
-        {"2262-04-11T23:47:16.854775808Z", false, 0}, /* one past 64-bit nanoseconds */
-        {"2300-01-01T00:00:00Z", false, 0},
-        {"2023-02-29T00:00:00Z", false, 0},
-        {"2024-04-31T00:00:00Z", false, 0},
-        {"2024-13-01T00:00:00Z", false, 0},
-        {"2024-00-01T00:00:00Z", false, 0},
-        {"2024-05-01T24:00:00Z", false, 0},
-        {"2024-05-01T10:60:00Z", false, 0},
-        {"2024-05-01T10:00:60Z", false, 0},
-        {"2024-05-01T10:00:00", false, 0},
-        {"2024-05-01 10:00:00Z", false, 0},
-        {"2024-05-01T10:00:00.Z", false, 0},
-        {"2024-05-01T10:00:00+2:00", false, 0},
-        {"2024-05-01T10:00:00+24:00", false, 0},
-        {"2024-05-01T10:00:00Zjunk", false, 0},
-        {"2024-5-01T10:00:00Z", false, 0},
-        {"", false, 0},
-        {"yesterday", false, 0},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        int64_t ns = 42;
-        int rc = strategy_parse_rfc3339(cases[i].text, &ns);
-        cr_expect_eq(rc, cases[i].ok ? 0 : -1, "parse('%s') = %d", cases[i].text, rc);
-        if (cases[i].ok && rc == 0)
-            cr_expect_eq(ns, cases[i].ns, "%s: got %lld", cases[i].text, (long long)ns);
-    }
-}
-
-Test(strategy, rfc3339_format_table)
-{
-    static const struct {
-        int64_t ns;
-        const char *text;
-    } cases[] = {
-        {0, "1970-01-01T00:00:00Z"},
-        {1714557600000000000, "2024-05-01T10:00:00Z"},
-        {1714557600999999999, "2024-05-01T10:00:00Z"}, /* whole seconds, not rounded */
-        {1709164800000000000, "2024-02-29T00:00:00Z"},
-        {-1, "1969-12-31T23:59:59Z"},
-        {-1000000000, "1969-12-31T23:59:59Z"},
-        {946684800000000000, "2000-01-01T00:00:00Z"},
-        {INT64_MAX, "2262-04-11T23:47:16Z"},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char buf[64];
-        strategy_format_rfc3339(cases[i].ns, buf, sizeof buf);
-        cr_expect_str_eq(buf, cases[i].text, "%lld", (long long)cases[i].ns);
     }
 }
 
@@ -236,13 +163,12 @@ Test(strategy, tags_file_columns)
     cr_assert_eq(l.count, 4);
     static const struct {
         const char *name, *digest;
-        bool has_created;
-        int64_t created_ns;
+        const char *created; /* as timefmt_format writes it, or NULL */
     } want[] = {
-        {"a", "sha256:abc", true, 1704067200000000000},
-        {"b", NULL, true, 1709287200500000000},
-        {"c", "sha256:def", false, 0},
-        {"d", NULL, false, 0},
+        {"a", "sha256:abc", "2024-01-01T00:00:00Z"},
+        {"b", NULL, "2024-03-01T10:00:00.5Z"},
+        {"c", "sha256:def", NULL},
+        {"d", NULL, NULL},
     };
     for (size_t i = 0; i < 4; i++) {
         cr_expect_str_eq(l.items[i].name, want[i].name);
@@ -250,8 +176,12 @@ Test(strategy, tags_file_columns)
             cr_expect_str_eq(l.items[i].digest, want[i].digest);
         else
             cr_expect_null(l.items[i].digest, "%s", want[i].name);
-        cr_expect_eq(l.items[i].has_created, want[i].has_created, "%s", want[i].name);
-        cr_expect_eq(l.items[i].created_ns, want[i].created_ns, "%s", want[i].name);
+        cr_expect_eq(l.items[i].has_created, want[i].created != NULL, "%s", want[i].name);
+        if (want[i].created) {
+            char text[TIMEFMT_MAX];
+            timefmt_format(l.items[i].created, text);
+            cr_expect_str_eq(text, want[i].created, "%s", want[i].name);
+        }
     }
     tag_list_free(&l);
     unlink(path);
@@ -282,13 +212,14 @@ Test(strategy, tag_list_add_copies)
     tag_list l = {0};
     char name[16] = "v1.0.0", digest[16] = "sha256:aa";
     for (int i = 0; i < 40; i++) /* past the first growth */
-        tag_list_add(&l, name, i == 0 ? digest : NULL, i == 0, 7);
+        tag_list_add(&l, name, i == 0 ? digest : NULL, i == 0 ? &(tp_time){7, 8} : NULL);
     name[0] = 'X';
     digest[0] = 'X';
     cr_expect_eq(l.count, 40);
     cr_expect_str_eq(l.items[0].name, "v1.0.0");
     cr_expect_str_eq(l.items[0].digest, "sha256:aa");
-    cr_expect_eq(l.items[0].created_ns, 7);
+    cr_expect(l.items[0].has_created && l.items[0].created.sec == 7 &&
+              l.items[0].created.nsec == 8);
     cr_expect_null(l.items[1].digest);
     cr_expect_eq(l.items[1].has_created, false);
     tag_list_free(&l);
@@ -429,6 +360,23 @@ static const select_case select_cases[] = {
      DATED,
      "c",
      {OLDER, OLDER, "candidate", "no build date known"}},
+    {"newest-build: years 0000, 0001 (no build date, as Go writes it) and 9999 are dates",
+     STRATEGY_NEWEST_BUILD,
+     NULL,
+     {{"undated", "0001-01-01T00:00:00Z", NULL},
+      {"far", "9999-12-31T23:59:59Z", NULL},
+      {"zero", "0000-01-01T00:00:00Z", NULL},
+      {"now", "2024-05-01T10:00:00Z", NULL}},
+     "far",
+     {OLDER, "candidate", OLDER, OLDER}},
+    {"newest-build: year 0001 is older than any real date",
+     STRATEGY_NEWEST_BUILD,
+     NULL,
+     {{"z-undated", "0001-01-01T00:00:00Z", NULL},
+      {"a-epoch", "1970-01-01T00:00:00Z", NULL},
+      {"a-old", "1900-01-01T00:00:00Z", NULL}},
+     "a-epoch",
+     {OLDER, "candidate", OLDER}},
     {"newest-build: nothing dated, no candidate",
      STRATEGY_NEWEST_BUILD,
      NULL,
@@ -466,10 +414,11 @@ static const select_case select_cases[] = {
 static void fill(tag_list *l, const tag_spec *specs)
 {
     for (size_t i = 0; i < MAX_TAGS && specs[i].name; i++) {
-        int64_t ns = 0;
+        tp_time created = {0, 0};
         if (specs[i].created)
-            cr_assert_eq(strategy_parse_rfc3339(specs[i].created, &ns), 0, "%s", specs[i].created);
-        tag_list_add(l, specs[i].name, specs[i].digest, specs[i].created != NULL, ns);
+            cr_assert_eq(timefmt_parse(specs[i].created, strlen(specs[i].created), &created), 0,
+                         "%s", specs[i].created);
+        tag_list_add(l, specs[i].name, specs[i].digest, specs[i].created ? &created : NULL);
     }
 }
 
@@ -531,9 +480,9 @@ Test(strategy, select_empty_list)
 Test(strategy, duplicate_tags_last_wins)
 {
     tag_list l = {0};
-    tag_list_add(&l, "1.0.0", NULL, false, 0);
-    tag_list_add(&l, "0.1.0", NULL, false, 0);
-    tag_list_add(&l, "1.0.0", NULL, false, 0);
+    tag_list_add(&l, "1.0.0", NULL, NULL);
+    tag_list_add(&l, "0.1.0", NULL, NULL);
+    tag_list_add(&l, "1.0.0", NULL, NULL);
     strategy_params params = {.kind = STRATEGY_SEMVER};
     strategy_result r;
     cr_assert_eq(strategy_select(&params, &l, &r, NULL), 0);
@@ -559,7 +508,7 @@ Test(strategy, select_failures_table)
         {STRATEGY_DIGEST, "  ", "digest strategy needs a tag to follow: write image:<tag>"},
     };
     tag_list l = {0};
-    tag_list_add(&l, "v1.0.0", NULL, false, 0);
+    tag_list_add(&l, "v1.0.0", NULL, NULL);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         strategy_params params = {.kind = cases[i].kind, .constraint = cases[i].constraint};
         strategy_result r;
@@ -589,7 +538,7 @@ Test(strategy, hundred_thousand_tags)
         unsigned v[3] = {5 + next_random(&state) % 45, next_random(&state) % 50,
                          next_random(&state) % 50};
         snprintf(name, sizeof name, "%u.%u.%u", v[0], v[1], v[2]);
-        tag_list_add(&l, name, NULL, false, 0);
+        tag_list_add(&l, name, NULL, NULL);
         bool higher = v[0] != best[0]   ? v[0] > best[0]
                       : v[1] != best[1] ? v[1] > best[1]
                                         : v[2] > best[2];
@@ -609,7 +558,7 @@ Test(strategy, hundred_thousand_tags)
                                           "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
                                           "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"};
     for (size_t i = 0; i < sizeof planted / sizeof planted[0]; i++)
-        tag_list_add(&l, planted[i], NULL, false, 0);
+        tag_list_add(&l, planted[i], NULL, NULL);
     cr_assert_eq(l.count, 100000);
     cr_assert_eq(strlen(l.items[99999].name), 128);
 
@@ -642,10 +591,10 @@ Test(strategy, long_tags_keep_every_byte)
     snprintf(too_long, sizeof too_long, "v3.0.0-a%0121d", 7); /* one byte past the grammar */
     cr_assert(strlen(pre_zero) == 128 && strlen(alnum) == 128 && strlen(too_long) == 129);
     tag_list l = {0};
-    tag_list_add(&l, pre_zero, NULL, false, 0);
-    tag_list_add(&l, "v1.0.0", NULL, false, 0);
-    tag_list_add(&l, too_long, NULL, false, 0);
-    tag_list_add(&l, alnum, NULL, false, 0);
+    tag_list_add(&l, pre_zero, NULL, NULL);
+    tag_list_add(&l, "v1.0.0", NULL, NULL);
+    tag_list_add(&l, too_long, NULL, NULL);
+    tag_list_add(&l, alnum, NULL, NULL);
     const char *star[] = {NOT_SEMVER, "candidate", INVALID, "pre-release excluded by '*'"};
     strategy_params params = {.kind = STRATEGY_SEMVER};
     expect_selection("128-character tags", &params, &l, "v1.0.0", star);
@@ -680,12 +629,12 @@ Test(strategy, invalid_tags_never_win)
         "v9.9.9\t",
     };
     tag_list l = {0};
-    tag_list_add(&l, "v1.0.0", "sha256:11", true, 100);
-    tag_list_add(&l, "v1.1.0", "sha256:22", true, 200);
+    tag_list_add(&l, "v1.0.0", "sha256:11", &(tp_time){100, 0});
+    tag_list_add(&l, "v1.1.0", "sha256:22", &(tp_time){200, 0});
     size_t n_hostile = sizeof hostile / sizeof hostile[0];
     for (size_t i = 0; i < n_hostile; i++)
-        tag_list_add(&l, hostile[i], "sha256:99", true, 900 + (int64_t)i);
-    tag_list_add(&l, huge, "sha256:99", true, 999);
+        tag_list_add(&l, hostile[i], "sha256:99", &(tp_time){900 + (int64_t)i, 0});
+    tag_list_add(&l, huge, "sha256:99", &(tp_time){999, 0});
     static const strategy_kind kinds[] = {STRATEGY_SEMVER, STRATEGY_NEWEST_BUILD,
                                           STRATEGY_ALPHABETICAL};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {

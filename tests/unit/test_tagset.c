@@ -71,9 +71,9 @@ Test(tagset, newest_build_dates_and_platforms_round_trip)
     const char *names[] = {"a", "b", "c", "d"};
     tag_table *t = table_of(names, 4);
     t->list.items[0].has_created = true;
-    t->list.items[0].created_ns = 1000;
+    t->list.items[0].created = (tp_time){1000, 0};
     t->list.items[1].has_created = true;
-    t->list.items[1].created_ns = 3000;
+    t->list.items[1].created = (tp_time){1000, 3000};
     t->list.items[1].digest = xstrdup("sha256:bbbb");
     strategy_params p = {STRATEGY_NEWEST_BUILD, NULL, NULL};
     strategy_result r = {0};
@@ -100,7 +100,7 @@ Test(tagset, newest_build_dates_and_platforms_round_trip)
     model_tag tb = model_image_tag(img, 1, buf, sizeof buf);
     cr_expect_str_eq(tb.name, "b");
     cr_expect_str_eq(tb.digest, "sha256:bbbb");
-    cr_expect(tb.has_created && tb.created_ns == 3000);
+    cr_expect(tb.has_created && tb.created.sec == 1000 && tb.created.nsec == 3000);
     cr_expect(tb.candidate && tb.eligible);
     cr_expect_str_eq(tb.reason, "candidate");
     model_tag ta = model_image_tag(img, 0, NULL, 0);
