@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,50 @@ static bool looks_numeric(const char *v)
     return whole;
 }
 
+/* The code point of the valid n-byte UTF-8 sequence at s. */
+static uint32_t code_point(const unsigned char *s, size_t n)
+{
+    static const unsigned char lead_bits[] = {0, 0x7F, 0x1F, 0x0F, 0x07};
+    uint32_t cp = s[0] & lead_bits[n];
+    for (size_t i = 1; i < n; i++)
+        cp = (cp << 6) | (s[i] & 0x3F);
+    return cp;
+}
+
+/* Does libyaml read this character, written as itself inside quotes, as itself? Not the C0 and
+ * C1 controls or DEL (its reader refuses them), not NEL, LS and PS (line breaks: they fold to a
+ * space), not the BOM or U+FFFE/U+FFFF. Those need an escape in double quotes. */
+static bool yaml_literal(uint32_t cp)
+{
+    if (cp < 0x80)
+        return cp >= 0x20 && cp != 0x7F;
+    return cp >= 0xA0 && cp != 0x2028 && cp != 0x2029 && cp != 0xFEFF && cp != 0xFFFE &&
+           cp != 0xFFFF;
+}
+
+/* Valid UTF-8 made of yaml_literal characters only. */
+static bool all_literal(const char *v)
+{
+    for (const unsigned char *p = (const unsigned char *)v; *p;) {
+        size_t n = utf8_sequence_length(p);
+        if (!n || !yaml_literal(code_point(p, n)))
+            return false;
+        p += n;
+    }
+    return true;
+}
+
+static bool utf8_valid(const char *v)
+{
+    for (const unsigned char *p = (const unsigned char *)v; *p;) {
+        size_t n = utf8_sequence_length(p);
+        if (!n)
+            return false;
+        p += n;
+    }
+    return true;
+}
+
 /* Would a plain scalar end early or mean something else to the parser (not the type)? */
 static bool plain_breaks_syntax(const char *v, bool in_flow)
 {
@@ -67,10 +112,7 @@ static bool plain_breaks_syntax(const char *v, bool in_flow)
         return true;
     if (in_flow && strpbrk(v, ",[]{}"))
         return true;
-    for (const char *p = v; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            return true;
-    return false;
+    return !all_literal(v);
 }
 
 bool yamledit_needs_quotes(const char *v, bool in_flow)
@@ -85,11 +127,15 @@ bool yamledit_needs_quotes(const char *v, bool in_flow)
     return looks_numeric(v);
 }
 
+/* Double-quoted, with an escape for every character YAML would not read back as itself. A byte
+ * that is not valid UTF-8 has no escape of its own: it is written as \xNN, which reads back as
+ * U+00NN (yamledit_scalar refuses such values). */
 static void render_double(strbuf *sb, const char *v)
 {
     strbuf_putc(sb, '"');
-    for (const char *p = v; *p; p++) {
-        unsigned char c = (unsigned char)*p;
+    for (const unsigned char *p = (const unsigned char *)v; *p;) {
+        size_t n = utf8_sequence_length(p);
+        uint32_t c = n ? code_point(p, n) : *p;
         if (c == '"' || c == '\\') {
             strbuf_putc(sb, '\\');
             strbuf_putc(sb, (char)c);
@@ -97,11 +143,14 @@ static void render_double(strbuf *sb, const char *v)
             strbuf_puts(sb, "\\n");
         } else if (c == '\t') {
             strbuf_puts(sb, "\\t");
-        } else if (c < 0x20 || c == 0x7f) {
-            strbuf_printf(sb, "\\x%02x", c);
+        } else if (n && yaml_literal(c)) {
+            strbuf_append(sb, (const char *)p, n);
+        } else if (c <= 0xFF) {
+            strbuf_printf(sb, "\\x%02x", (unsigned)c);
         } else {
-            strbuf_putc(sb, (char)c);
+            strbuf_printf(sb, "\\u%04x", (unsigned)c);
         }
+        p += n ? n : 1;
     }
     strbuf_putc(sb, '"');
 }
@@ -109,11 +158,7 @@ static void render_double(strbuf *sb, const char *v)
 static char *render(const char *value, ynode_style style, bool in_flow)
 {
     strbuf sb = {0};
-    bool printable = true;
-    for (const char *p = value; *p; p++)
-        if ((unsigned char)*p < 0x20)
-            printable = false;
-    if (style == YSTYLE_SINGLE && printable) {
+    if (style == YSTYLE_SINGLE && all_literal(value)) {
         strbuf_putc(&sb, '\'');
         for (const char *p = value; *p; p++) {
             if (*p == '\'')
@@ -170,6 +215,9 @@ int yamledit_scalar(const char *buf, size_t len, const ynode *node, const char *
         return tp_err_set(err, "line %zu: expected a single value, found a %s", node->line,
                           node->kind == YNODE_MAP ? "map" : "list");
     }
+    if (!utf8_valid(value))
+        return tp_err_set(err, "line %zu: the new value is not valid UTF-8, which YAML cannot hold",
+                          node->line);
     size_t start =
         node->kind == YNODE_SCALAR ? skip_properties(buf, node->start, node->end) : node->start;
     out->start = start;
@@ -180,8 +228,9 @@ int yamledit_scalar(const char *buf, size_t len, const ynode *node, const char *
         out->text = xstrdup(value);
     else
         out->text = yamledit_render(value, style);
-    /* An empty value ("tag:") has an empty span right after the colon. */
-    if (start == node->end && start > 0 && buf[start - 1] == ':') {
+    /* An empty value ("tag:", "tag: !!str") has an empty span right after the colon or the
+     * property: keep them apart, or the value would become part of them. */
+    if (start == node->end && start > 0 && !isspace((unsigned char)buf[start - 1])) {
         char *spaced = xasprintf(" %s", out->text);
         free(out->text);
         out->text = spaced;

@@ -22,14 +22,17 @@ typedef struct yamledit_edit {
 bool yamledit_needs_quotes(const char *value, bool in_flow);
 
 /* `value` as YAML text in `style`: plain when it can be (else double-quoted), single-quoted with
- * '' escapes, or double-quoted with backslash escapes. Returns a new string. */
+ * '' escapes, or double-quoted with backslash escapes — also for the characters YAML would not
+ * read back as themselves (controls, NEL/LS/PS, BOM), which need double quotes. Returns a new
+ * string. */
 char *yamledit_render(const char *value, ynode_style style);
 /* The same for a value written in block context (a new file), where "[1]" inside is plain. */
 char *yamledit_render_block(const char *value);
 
 /* The edit that makes the scalar `node` (parsed from buf) read `value`, keeping its quote style
  * and any &anchor or !tag in front of it. An alias (*name) is replaced by the value itself, so
- * only this key changes. Block scalars (| and >) and collections are refused with a message. */
+ * only this key changes. Block scalars (| and >), collections and a value that is not valid
+ * UTF-8 (YAML text cannot hold it) are refused with a message. */
 int yamledit_scalar(const char *buf, size_t len, const ynode *node, const char *value,
                     yamledit_edit *out, tp_err *err);
 

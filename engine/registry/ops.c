@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "registry/internal.h"
 
@@ -194,6 +195,61 @@ static void tags_finish(registry_client *c, tags_entry *e)
     free(w);
 }
 
+int registry_parse_tags(const char *body, size_t len, size_t max_tags, const char *registry,
+                        const char *repo, strvec *tags, tp_err *err)
+{
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    const cJSON *list = root ? cJSON_GetObjectItemCaseSensitive(root, "tags") : NULL;
+    if (!root || !cJSON_IsObject(root) || (list && !cJSON_IsArray(list) && !cJSON_IsNull(list))) {
+        cJSON_Delete(root);
+        return tp_err_set(err, "registry %s: tags list for %s is not valid JSON", registry, repo);
+    }
+    const cJSON *items = cJSON_IsArray(list) ? list : NULL;
+    const cJSON *t;
+    cJSON_ArrayForEach(t, items)
+    {
+        if (!cJSON_IsString(t))
+            continue;
+        if (tags->count >= max_tags) {
+            cJSON_Delete(root);
+            return tp_err_set(err,
+                              "registry %s: %s has more than %zu tags — tagpilot stops there to "
+                              "bound memory",
+                              registry, repo, max_tags);
+        }
+        strvec_push(tags, t->valuestring);
+    }
+    cJSON_Delete(root);
+    return 0;
+}
+
+int registry_next_page(const char *link, const char *url, const char *registry, const char *repo,
+                       char **next, tp_err *err)
+{
+    *next = http_link_next(link, url);
+    if (!*next)
+        return 0;
+    /* The next request carries the registry's credentials, which go only to its own origin. */
+    char *from = http_url_origin(url), *to = http_url_origin(*next);
+    bool same_origin = from && to && strcasecmp(from, to) == 0;
+    int rc = 0;
+    if (str_eq(*next, url))
+        rc = tp_err_set(err, "registry %s: tags list of %s: pagination does not advance", registry,
+                        repo);
+    else if (!same_origin)
+        rc = tp_err_set(err,
+                        "registry %s: tags list of %s: the next page is on another server "
+                        "(%.100s) — refused, it would get this registry's credentials",
+                        registry, repo, to ? to : "no origin");
+    free(from);
+    free(to);
+    if (rc < 0) {
+        free(*next);
+        *next = NULL;
+    }
+    return rc;
+}
+
 static void tags_page_done(reg_call *call, http_response *resp, const tp_err *err);
 
 static void tags_fetch_page(registry_client *c, tags_entry *e, const char *url)
@@ -218,33 +274,13 @@ static void tags_page_done(reg_call *call, http_response *resp, const tp_err *er
         registry_status_error(call, resp->status, "tags list", &e->err);
         goto failed;
     }
-    cJSON *root = cJSON_ParseWithLength(resp->body, resp->body_len);
-    const cJSON *tags = root ? cJSON_GetObjectItemCaseSensitive(root, "tags") : NULL;
-    if (!root || !cJSON_IsObject(root) || (tags && !cJSON_IsArray(tags) && !cJSON_IsNull(tags))) {
-        cJSON_Delete(root);
-        tp_err_set(&e->err, "registry %s: tags list for %s is not valid JSON", e->host->name,
-                   e->repo);
+    if (registry_parse_tags(resp->body, resp->body_len, c->opts.max_tags, e->host->name, e->repo,
+                            &e->tags, &e->err) < 0)
         goto failed;
-    }
-    const cJSON *t;
-    const cJSON *list = cJSON_IsArray(tags) ? tags : NULL;
-    cJSON_ArrayForEach(t, list)
-    {
-        if (!cJSON_IsString(t))
-            continue;
-        if (e->tags.count >= c->opts.max_tags) {
-            cJSON_Delete(root);
-            tp_err_set(&e->err,
-                       "registry %s: %s has more than %zu tags — tagpilot stops there to bound "
-                       "memory",
-                       e->host->name, e->repo, c->opts.max_tags);
-            goto failed;
-        }
-        strvec_push(&e->tags, t->valuestring);
-    }
-    cJSON_Delete(root);
-    char *next = http_link_next(resp->link, call->url);
-    if (next && (str_eq(next, call->url) || e->pages > c->opts.max_tags)) {
+    char *next = NULL;
+    if (registry_next_page(resp->link, call->url, e->host->name, e->repo, &next, &e->err) < 0)
+        goto failed;
+    if (next && e->pages > c->opts.max_tags) {
         free(next);
         tp_err_set(&e->err, "registry %s: tags list of %s: pagination does not advance",
                    e->host->name, e->repo);

@@ -86,6 +86,15 @@ Test(registry_auth, malformed_challenges)
     }
 }
 
+/* Found by fuzz_auth: a challenge past the room, read into scratch, leaked its realm when a
+ * later parameter was malformed (LeakSanitizer fails this test if it comes back). */
+Test(registry_auth, malformed_challenge_past_the_room)
+{
+    auth_challenge ch[4];
+    cr_assert_eq(auth_parse_challenges("N,e,k,m,B realm=,l=\"", ch, 4), -1);
+    cr_assert_eq(auth_parse_challenges("A, B, Bearer realm=\"r\", scope=\"s", ch, 2), -1);
+}
+
 Test(registry_auth, more_challenges_than_room)
 {
     auth_challenge ch[1];

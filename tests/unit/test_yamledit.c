@@ -106,6 +106,18 @@ Test(yamledit, quoting)
         {"v1", YSTYLE_SINGLE, "'v1'"},
         {"it's", YSTYLE_SINGLE, "'it''s'"},
         {"1.10", YSTYLE_SINGLE, "'1.10'"},
+        /* found by fuzz_yamledit: characters YAML would not read back as themselves */
+        {"a\x01"
+         "b",
+         YSTYLE_PLAIN, "\"a\\x01b\""},
+        {"a\x01"
+         "b",
+         YSTYLE_SINGLE, "\"a\\x01b\""},
+        {"v1\xc2\x85x", YSTYLE_PLAIN, "\"v1\\x85x\""},        /* NEL, a line break */
+        {"v1\xe2\x80\xa8x", YSTYLE_SINGLE, "\"v1\\u2028x\""}, /* LS, a line break */
+        {"\xef\xbb\xbfv1", YSTYLE_PLAIN, "\"\\ufeffv1\""},    /* BOM */
+        {"caf\xc3\xa9", YSTYLE_PLAIN, "caf\xc3\xa9"},
+        {"caf\xc3\xa9", YSTYLE_SINGLE, "'caf\xc3\xa9'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char *got = yamledit_render(cases[i].value, cases[i].style);
@@ -116,7 +128,21 @@ Test(yamledit, quoting)
 
 Test(yamledit, rendered_values_read_back)
 {
-    static const char *values[] = {"1.10", "yes", "a: b", "it's", "x\"y", "", "~", "-1"};
+    static const char *values[] = {"1.10",
+                                   "yes",
+                                   "a: b",
+                                   "it's",
+                                   "x\"y",
+                                   "",
+                                   "~",
+                                   "-1",
+                                   "a\x01"
+                                   "b\x7f",
+                                   "v1\xc2\x85x",
+                                   "v\xe2\x80\xa9",
+                                   "\xef\xbb\xbfv1",
+                                   "\xc2\x80\xc2\x9f",
+                                   "caf\xc3\xa9 \xf0\x9f\x9a\x80"};
     static const ynode_style styles[] = {YSTYLE_PLAIN, YSTYLE_SINGLE, YSTYLE_DOUBLE};
     for (size_t i = 0; i < sizeof values / sizeof *values; i++)
         for (size_t s = 0; s < 3; s++) {
@@ -146,6 +172,11 @@ Test(yamledit, refusals_and_errors)
     cr_assert_eq(yamledit_set_path(text, strlen(text), "v.yaml", 0, "nope.tag", "x", &out, &err),
                  -1);
     cr_assert(strstr(err.msg, "v.yaml: no key 'nope.tag'"), "%s", err.msg);
+    /* found by fuzz_yamledit: such a value made a file libyaml refuses */
+    cr_assert_eq(yamledit_set_path(text, strlen(text), "v.yaml", 0, "m.x", "v1\xff", &out, &err),
+                 -1);
+    cr_assert_str_eq(err.msg, "v.yaml: m.x: line 4: the new value is not valid UTF-8, which YAML "
+                              "cannot hold");
     const char *bad = "a: [1,\n";
     cr_assert_eq(yamledit_set_path(bad, strlen(bad), "bad.yaml", 0, "a", "x", &out, &err), -1);
     cr_assert(strncmp(err.msg, "bad.yaml:", 9) == 0, "%s", err.msg);
@@ -185,6 +216,9 @@ Test(yamledit, tags_and_anchors_kept)
         {"tag:\n", "tag", "v1", "tag: v1\n"},
         {"a:\n  tag:\n  b: 2\n", "a.tag", "v1", "a:\n  tag: v1\n  b: 2\n"},
         {"tag: # c\n", "tag", "v1", "tag: v1 # c\n"},
+        /* found by fuzz_yamledit: an empty value after a property took the value into it */
+        {"tag: !!str\nb: 1\n", "tag", "v1", "tag: !!str v1\nb: 1\n"},
+        {"tag: &t\nb: *t\n", "tag", "v1", "tag: &t v1\nb: *t\n"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         strbuf out = {0};
