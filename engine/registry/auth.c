@@ -181,8 +181,10 @@ int auth_parse_token_response(const char *body, size_t len, char **token, long *
     int rc = -1;
     if (cJSON_IsString(t) && t->valuestring[0]) {
         *token = xstrdup(t->valuestring);
-        long e = cJSON_IsNumber(exp) ? (long)exp->valuedouble : 60;
-        *expires_in_s = e < 60 ? 60 : e;
+        /* Bounded before the conversion: a huge (or NaN) double is undefined as a long, and the
+         * client adds the lifetime to a millisecond clock. A day is plenty to cache a token. */
+        double e = cJSON_IsNumber(exp) ? exp->valuedouble : 60;
+        *expires_in_s = !(e >= 60) ? 60 : e > 86400 ? 86400 : (long)e;
         rc = 0;
     }
     cJSON_Delete(root);

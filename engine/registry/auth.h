@@ -33,7 +33,8 @@ void auth_challenge_free(auth_challenge *c);
 const auth_challenge *auth_pick(const auth_challenge *list, size_t n);
 
 /* Parse a token endpoint response: {"token"|"access_token", "expires_in", "issued_at"}.
- * *token is owned by the caller; *expires_in_s is at least 60. Returns 0 or -1. */
+ * *token is owned by the caller; *expires_in_s is between 60 and 86400 (a day). Returns 0 or
+ * -1. */
 int auth_parse_token_response(const char *body, size_t len, char **token, long *expires_in_s);
 
 /* Cache of bearer tokens keyed by "registry|scope". */

@@ -4,7 +4,8 @@
  * or an alias — what write-back edits; keys are never edited), parse the result again: it
  * parses, the edited node reads back as the new value, and every other node is unchanged
  * (kind, style, anchor, value). yamledit may refuse an edit with a message; it may not produce
- * text that says something else. The new value also goes to ynode_path as a path. */
+ * text that says something else. A valid UTF-8 value, rendered in every style into new text,
+ * reads back as itself. The new value also goes to ynode_path as a path. */
 #include "fuzz.h"
 #include "manifest/yamledit.h"
 #include "util.h"
@@ -68,6 +69,43 @@ static void same_node(const ynode *a, const ynode *b, size_t i)
                  a->value ? a->value : "", b->value ? b->value : "");
 }
 
+/* What write-back writes into new text (yamledit_render for an existing file's flow or block
+ * context, yamledit_render_block for a new .argocd-source file) reads back as the value. */
+static void rendered_reads_back(const char *value)
+{
+    static const ynode_style styles[] = {YSTYLE_PLAIN, YSTYLE_SINGLE, YSTYLE_DOUBLE};
+    for (size_t i = 0; i <= 3; i++) {
+        char *r = i < 3 ? yamledit_render(value, styles[i]) : yamledit_render_block(value);
+        for (int flow = 0; flow <= (i < 3); flow++) {
+            char *text = xasprintf(flow ? "k: [%s]\n" : "k: %s\n", r);
+            ydoc doc;
+            tp_err err;
+            fuzz_require(yamldoc_parse(text, strlen(text), "new.yaml", &doc, &err) == 0,
+                         "'%s' rendered as %s does not parse: %s", value, r, err.msg);
+            const ynode *n = ynode_get(doc.roots[0], "k");
+            if (flow)
+                n = n && n->kind == YNODE_SEQ && n->n_children == 1 ? n->children[0] : NULL;
+            fuzz_require(n && n->kind == YNODE_SCALAR && n->value_len == strlen(value) &&
+                             memcmp(n->value, value, n->value_len) == 0,
+                         "'%s' rendered as %s reads back otherwise", value, r);
+            yamldoc_free(&doc);
+            free(text);
+        }
+        free(r);
+    }
+}
+
+static bool valid_utf8(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = utf8_sequence_length(p);
+        if (!n)
+            return false;
+        p += n;
+    }
+    return true;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -76,6 +114,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *yaml;
     size_t yaml_len;
     char *value = fuzz_split(data + 1, size - 1, '\n', &yaml, &yaml_len);
+    if (valid_utf8(value))
+        rendered_reads_back(value);
     char *buf = fuzz_exact(yaml, yaml_len);
     ydoc doc;
     tp_err err;

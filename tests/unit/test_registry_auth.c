@@ -116,6 +116,12 @@ static const struct token_case token_cases[] = {
     {"{\"access_token\":\"xyz\"}", 0, "xyz", 60},
     /* lifetimes below a minute are raised to one, as argocd-image-updater does */
     {"{\"token\":\"abc\",\"access_token\":\"other\",\"expires_in\":5}", 0, "abc", 60},
+    /* found through fuzz_auth: a huge lifetime was undefined as a long and overflowed the
+     * millisecond clock; longer than a day is cached for a day */
+    {"{\"token\":\"abc\",\"expires_in\":1e300}", 0, "abc", 86400},
+    {"{\"token\":\"abc\",\"expires_in\":100000000000000000}", 0, "abc", 86400},
+    {"{\"token\":\"abc\",\"expires_in\":-1e300}", 0, "abc", 60},
+    {"{\"token\":\"abc\",\"expires_in\":3600.9}", 0, "abc", 3600},
     {"{\"token\":\"\"}", -1, NULL, 0},
     {"not json", -1, NULL, 0},
     {"[]", -1, NULL, 0},
