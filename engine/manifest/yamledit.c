@@ -110,7 +110,8 @@ static bool plain_breaks_syntax(const char *v, bool in_flow)
         return true;
     if (strstr(v, ": ") || strstr(v, " #") || strpbrk(v, "\n\r\t"))
         return true;
-    if (in_flow && strpbrk(v, ",[]{}"))
+    /* in flow context libyaml also refuses ':' before '?' ("a:?b") */
+    if (in_flow && (strpbrk(v, ",[]{}") || strstr(v, ":?")))
         return true;
     return !all_literal(v);
 }

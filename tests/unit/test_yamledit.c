@@ -117,6 +117,7 @@ Test(yamledit, quoting)
         {"v1\xe2\x80\xa8x", YSTYLE_SINGLE, "\"v1\\u2028x\""}, /* LS, a line break */
         {"\xef\xbb\xbfv1", YSTYLE_PLAIN, "\"\\ufeffv1\""},    /* BOM */
         {"caf\xc3\xa9", YSTYLE_PLAIN, "caf\xc3\xa9"},
+        {"true:?x", YSTYLE_PLAIN, "\"true:?x\""}, /* found by fuzz_yamledit: breaks flow context */
         {"caf\xc3\xa9", YSTYLE_SINGLE, "'caf\xc3\xa9'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -142,16 +143,20 @@ Test(yamledit, rendered_values_read_back)
                                    "v\xe2\x80\xa9",
                                    "\xef\xbb\xbfv1",
                                    "\xc2\x80\xc2\x9f",
-                                   "caf\xc3\xa9 \xf0\x9f\x9a\x80"};
+                                   "caf\xc3\xa9 \xf0\x9f\x9a\x80",
+                                   "true:?x"};
     static const ynode_style styles[] = {YSTYLE_PLAIN, YSTYLE_SINGLE, YSTYLE_DOUBLE};
     for (size_t i = 0; i < sizeof values / sizeof *values; i++)
-        for (size_t s = 0; s < 3; s++) {
-            char *r = yamledit_render(values[i], styles[s]);
-            char *text = xasprintf("k: %s\n", r);
+        for (size_t s = 0; s < 6; s++) { /* each style in block and in flow context */
+            char *r = yamledit_render(values[i], styles[s % 3]);
+            char *text = xasprintf(s < 3 ? "k: %s\n" : "k: [%s]\n", r);
             ydoc doc;
             tp_err err = {{0}};
-            cr_assert_eq(yamldoc_parse(text, strlen(text), "t", &doc, &err), 0, "%s", err.msg);
+            cr_assert_eq(yamldoc_parse(text, strlen(text), "t", &doc, &err), 0, "%s: %s", text,
+                         err.msg);
             const ynode *n = ynode_get(doc.roots[0], "k");
+            if (s >= 3)
+                n = n->children[0];
             cr_assert_str_eq(ynode_str(n), values[i], "'%s' rendered %s", values[i], r);
             cr_assert(n->style != YSTYLE_PLAIN || !ynode_is_null(n));
             yamldoc_free(&doc);
