@@ -177,6 +177,11 @@ Test(yamledit, refusals_and_errors)
     cr_assert_eq(yamledit_set_path(text, strlen(text), "v.yaml", 0, "nope.tag", "x", &out, &err),
                  -1);
     cr_assert(strstr(err.msg, "v.yaml: no key 'nope.tag'"), "%s", err.msg);
+    /* found by fuzz_yamledit: an implicit null value has no place to write to */
+    const char *implicit = "a: {b, c: 1}\n";
+    cr_assert_eq(yamledit_set_path(implicit, strlen(implicit), "v.yaml", 0, "a.b", "x", &out, &err),
+                 -1);
+    cr_assert_str_eq(err.msg, "v.yaml: a.b: line 1: a key without ':' has no value to replace");
     /* found by fuzz_yamledit: such a value made a file libyaml refuses */
     cr_assert_eq(yamledit_set_path(text, strlen(text), "v.yaml", 0, "m.x", "v1\xff", &out, &err),
                  -1);
