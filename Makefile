@@ -1,11 +1,13 @@
 # tagpilot — build, test, demo, bench.
 #   make          build ./tagpilot (installs missing Debian packages first when root)
-#   make check    build with ASan+UBSan and run every test
+#   make check    build with ASan+UBSan and run every test (and replay the fuzz corpora)
+#   make fuzz     build the libFuzzer targets and run each for FUZZ_SECONDS (default 60)
 #   make demo     open the console on a local registry and git repository it seeds
 #   make bench    measure speed side by side with skopeo
 #   make format   clang-format the sources
 
 BUILD   ?= build
+comma   := ,
 PREFIX  ?= /usr/local
 CC      ?= cc
 PKGS    := ncursesw libcurl libcjson libgit2 yaml-0.1 libpcre2-8 libcrypto
@@ -45,7 +47,19 @@ ASN_TUI_LIB := $(filter-out $(ASN)/tui/main.o $(ASN)/tui/cmd_%.o,$(ASN_TUI))
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(ASN)/tests/%)
 TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(ASN)/tools/%)
 
-.PHONY: all check plans demo bench format install clean deps _tagpilot _check_build _bench_tools
+# libFuzzer targets (clang only): each tests/fuzz/fuzz_<name>.c against the engine compiled a
+# third time, with libFuzzer's coverage and ASan+UBSan, into build/fuzz/.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+FUZZ         := $(BUILD)/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g
+FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ)/%)
+FUZZ_ENGINE  := $(ENGINE_SRC:%.c=$(FUZZ)/%.o)
+
+.PHONY: all check plans fuzz demo bench format install clean deps _tagpilot _check_build _bench_tools \
+	_fuzz_build
 
 all:
 	@sh tests/lib/deps.sh build
@@ -79,21 +93,41 @@ $(ASN)/tools/%: $(ASN)/tests/tools/%.o $(ASN_ENGINE)
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS)
 
-_check_build: $(ASN)/tagpilot $(UNIT_BIN) $(TOOL_BIN)
+_check_build: $(ASN)/tagpilot $(UNIT_BIN) $(TOOL_BIN) $(FUZZ_BIN)
 
 # Every test, under ASan+UBSan. tests/run.sh fails on any sanitizer report, which Criterion
-# alone would count as a pass. TESTS=pattern narrows the run (e.g. TESTS=semver).
+# alone would count as a pass. TESTS=pattern narrows the run (e.g. TESTS=semver). The fuzz
+# targets are built too and replay their seed corpus and every regression input.
 check:
 	@sh tests/lib/deps.sh check
 	@$(MAKE) --no-print-directory $(PARALLEL) TP_INNER=1 _check_build
-	@TAGPILOT=$(ASN)/tagpilot UNIT_DIR=$(ASN)/tests TOOL_DIR=$(ASN)/tools sh tests/run.sh $(TESTS)
+	@TAGPILOT=$(ASN)/tagpilot UNIT_DIR=$(ASN)/tests TOOL_DIR=$(ASN)/tools FUZZ_DIR=$(FUZZ) \
+		sh tests/run.sh $(TESTS)
+
+# `make fuzz` runs each target in turn for FUZZ_SECONDS from its seed corpus, copied to a scratch
+# folder so that the committed corpus does not grow; what it finds lands in
+# build/fuzz/findings/<name>/. FUZZ_TARGETS=time,semver picks some.
+$(FUZZ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(CFLAGS_COMMON) -c -o $@ $<
+
+$(FUZZ)/fuzz_%: $(FUZZ)/tests/fuzz/fuzz_%.o $(FUZZ_ENGINE)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+
+_fuzz_build: $(FUZZ_BIN)
+
+fuzz:
+	@sh tests/lib/deps.sh fuzz
+	@$(MAKE) --no-print-directory $(PARALLEL) TP_INNER=1 _fuzz_build
+	@FUZZ_DIR=$(FUZZ) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(subst $(comma), ,$(FUZZ_TARGETS))
 
 # Record how many checks each suite ran as its plan (tests/plans), after adding or removing
 # checks on purpose: review the diff.
 plans:
 	@sh tests/lib/deps.sh check
 	@$(MAKE) --no-print-directory $(PARALLEL) TP_INNER=1 _check_build
-	@TP_WRITE_PLANS=1 TAGPILOT=$(ASN)/tagpilot UNIT_DIR=$(ASN)/tests TOOL_DIR=$(ASN)/tools sh tests/run.sh $(TESTS)
+	@TP_WRITE_PLANS=1 TAGPILOT=$(ASN)/tagpilot UNIT_DIR=$(ASN)/tests TOOL_DIR=$(ASN)/tools \
+		FUZZ_DIR=$(FUZZ) sh tests/run.sh $(TESTS)
 
 demo:
 	@sh tests/lib/deps.sh demo
@@ -116,7 +150,7 @@ $(BUILD)/bench/%: $(REL)/tests/bench/%.o $(REL_ENGINE)
 	$(CC) $(OPT) -o $@ $^ $(PKG_LIBS)
 
 format:
-	clang-format -i $(ENGINE_SRC) $(TUI_SRC) $(UNIT_SRC) $(TOOL_SRC) $(shell find engine tui tests -name '*.h')
+	clang-format -i $(ENGINE_SRC) $(TUI_SRC) $(UNIT_SRC) $(TOOL_SRC) $(FUZZ_SRC) $(shell find engine tui tests -name '*.h')
 
 install: all
 	install -D -m 0755 tagpilot $(DESTDIR)$(PREFIX)/bin/tagpilot

@@ -334,6 +334,8 @@ static int parse_sources(const cfg_ctx *c, const ynode *v, tp_config *cfg)
         return 0;
     if (!seq || seq->kind != YNODE_SEQ)
         return cfg_fail(c, v, "sources", "expected a list of sources");
+    if (cfg->sources) /* a second `sources:` key: one list, or the first would silently go */
+        return cfg_fail(c, v, "sources", "given twice (write one list)");
     cfg->sources = xcalloc(seq->n_children, sizeof *cfg->sources);
     for (size_t i = 0; i < seq->n_children; i++) {
         cfg->n_sources++;

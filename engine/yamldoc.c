@@ -42,6 +42,10 @@ typedef struct anchor_entry {
     const ynode *node;
 } anchor_entry;
 
+/* Deeper nesting is refused: the tree is freed (and walked by its readers) recursively, and a
+ * hostile file of a few hundred kilobytes of '[' would otherwise overflow the stack. */
+#define YAMLDOC_MAX_DEPTH 256
+
 typedef struct builder {
     mark_cursor cursor;
     ynode **stack; /* open collections */
@@ -164,6 +168,10 @@ static int handle_event(builder *b, ydoc *doc, yaml_event_t *ev, tp_err *err)
     case YAML_SEQUENCE_START_EVENT:
     case YAML_MAPPING_START_EVENT: {
         bool seq = ev->type == YAML_SEQUENCE_START_EVENT;
+        if (b->depth >= YAMLDOC_MAX_DEPTH)
+            return tp_err_set(err, "%s:%zu:%zu: nested deeper than %d levels", doc->name,
+                              ev->start_mark.line + 1, ev->start_mark.column + 1,
+                              YAMLDOC_MAX_DEPTH);
         const yaml_char_t *anchor =
             seq ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor;
         n = node_new(b, seq ? YNODE_SEQ : YNODE_MAP, ev->start_mark, ev->end_mark, anchor);
@@ -261,11 +269,15 @@ const ynode *ynode_key(const ynode *map, const char *key)
     return NULL;
 }
 
-static const ynode *map_get(const ynode *map, const char *key, int depth)
+/* budget: maps a lookup may still visit. Merge keys can name the map they are in, several times
+ * ("&a {<<: [*a, *a, *a]}"): without a bound on the visits, not just the depth, one lookup would
+ * take exponential time. */
+static const ynode *map_get(const ynode *map, const char *key, int depth, unsigned *budget)
 {
     map = ynode_deref(map);
-    if (!map || map->kind != YNODE_MAP || depth > 16)
+    if (!map || map->kind != YNODE_MAP || depth > 16 || *budget == 0)
         return NULL;
+    (*budget)--;
     const ynode *merge = NULL;
     for (size_t i = 0; i + 1 < map->n_children; i += 2) {
         const ynode *k = ynode_deref(map->children[i]);
@@ -278,10 +290,10 @@ static const ynode *map_get(const ynode *map, const char *key, int depth)
     }
     /* "<<: *base" merge keys: a map or a list of maps, earlier ones win. */
     if (merge && merge->kind == YNODE_MAP)
-        return map_get(merge, key, depth + 1);
+        return map_get(merge, key, depth + 1, budget);
     if (merge && merge->kind == YNODE_SEQ)
         for (size_t i = 0; i < merge->n_children; i++) {
-            const ynode *v = map_get(merge->children[i], key, depth + 1);
+            const ynode *v = map_get(merge->children[i], key, depth + 1, budget);
             if (v)
                 return v;
         }
@@ -290,7 +302,8 @@ static const ynode *map_get(const ynode *map, const char *key, int depth)
 
 const ynode *ynode_get(const ynode *map, const char *key)
 {
-    return map_get(map, key, 0);
+    unsigned budget = 1024;
+    return map_get(map, key, 0, &budget);
 }
 
 const char *ynode_str(const ynode *n)

@@ -1,8 +1,8 @@
 #!/bin/sh
-# Run every test: the Criterion unit binaries, then the shell suites in tests/e2e and
-# tests/integration (each prints TAP "ok"/"not ok" lines). A sanitizer report anywhere in a
-# suite's output fails that suite even when its own runner called it a pass.
-# Env: TAGPILOT (the ASan binary), UNIT_DIR, TOOL_DIR. Arg: optional substring filter.
+# Run every test: the Criterion unit binaries, the fuzz targets' corpus replay, then the shell
+# suites in tests/e2e and tests/integration (each prints TAP "ok"/"not ok" lines). A sanitizer
+# report anywhere in a suite's output fails that suite even when its own runner called it a pass.
+# Env: TAGPILOT (the ASan binary), UNIT_DIR, TOOL_DIR, FUZZ_DIR. Arg: optional substring filter.
 # Ends with "N passed, N failed".
 # Every suite has a plan in tests/plans: the number of checks it means to run. A suite that runs
 # more or fewer (a loop that ran empty, an early exit, a check lost in an edit) fails; one with
@@ -81,6 +81,17 @@ for bin in "${UNIT_DIR:-build/asan/tests}"/test_*; do
     case $bin in *"$filter"*) ;; *) continue ;; esac
     suites=$((suites + 1))
     run_suite "unit/$(basename "$bin")" "$bin" --tap=@TAP@ --jobs=2
+done
+
+# Every fuzz target replays its seed corpus and regression inputs (tests/fuzz/replay.sh). The
+# list comes from the sources, so a target that was not built fails rather than being skipped.
+export FUZZ_DIR=$(cd "${FUZZ_DIR:-build/fuzz}" 2>/dev/null && pwd || echo "${FUZZ_DIR:-build/fuzz}")
+for src in "$root"/tests/fuzz/fuzz_*.c; do
+    [ -f "$src" ] || continue
+    name=$(basename "$src" .c)
+    case $name in *"$filter"*) ;; *) continue ;; esac
+    suites=$((suites + 1))
+    run_suite "fuzz/$name" sh "$root/tests/fuzz/replay.sh" "${name#fuzz_}"
 done
 
 # A check that cannot fail is a defect: refuse `check … && …` lines before running anything.

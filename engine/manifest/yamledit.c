@@ -221,6 +221,15 @@ static size_t skip_properties(const char *buf, size_t pos, size_t end)
     return pos;
 }
 
+/* Is the empty value at pos written after "key:" or "-"? An implicit one ("{a}", "? a") has
+ * no place for text: writing there would change the key. */
+static bool after_indicator(const char *buf, size_t pos)
+{
+    while (pos > 0 && (buf[pos - 1] == ' ' || buf[pos - 1] == '\t'))
+        pos--;
+    return pos > 0 && (buf[pos - 1] == ':' || buf[pos - 1] == '-');
+}
+
 int yamledit_scalar(const char *buf, size_t len, const ynode *node, const char *value,
                     yamledit_edit *out, tp_err *err)
 {
@@ -241,6 +250,8 @@ int yamledit_scalar(const char *buf, size_t len, const ynode *node, const char *
     }
     size_t start =
         node->kind == YNODE_SCALAR ? skip_properties(buf, node->start, node->end) : node->start;
+    if (start == node->end && start == node->start && !after_indicator(buf, start))
+        return tp_err_set(err, "line %zu: a key without ':' has no value to replace", node->line);
     out->start = start;
     out->end = node->end;
     /* An explicit tag (!!str 1.0) fixes the type, so a plain value only needs to parse. */
@@ -249,8 +260,9 @@ int yamledit_scalar(const char *buf, size_t len, const ynode *node, const char *
         tp_err_prefix(err, "line %zu", node->line);
         return -1;
     }
-    /* An empty value ("tag:") has an empty span right after the colon. */
-    if (start == node->end && start > 0 && buf[start - 1] == ':') {
+    /* An empty value ("tag:", "tag: !!str") has an empty span right after the colon or the
+     * property: keep them apart, or the value would become part of them. */
+    if (start == node->end && start > 0 && !isspace((unsigned char)buf[start - 1])) {
         char *spaced = xasprintf(" %s", out->text);
         free(out->text);
         out->text = spaced;

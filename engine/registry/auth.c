@@ -117,11 +117,8 @@ int auth_parse_challenges(const char *header, auth_challenge *out, size_t max)
             q = skip_ows(q) + 1; /* '=' */
             q = skip_ows(q);
             char *value = read_value(&q);
-            if (!value) {
-                if (c != &scratch)
-                    n++;
-                goto bad;
-            }
+            if (!value)
+                goto bad_counted; /* frees what a challenge past max had read */
             char **slot = NULL;
             if (nlen == 5 && strncasecmp(name, "realm", 5) == 0)
                 slot = &c->realm;

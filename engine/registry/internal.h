@@ -127,7 +127,31 @@ void ops_begin_cycle(registry_client *c);
  * behalf of another operation. */
 void ops_tag_digest(registry_client *c, const imageref *ref, const char *tag, bool verified,
                     registry_digest_cb cb, void *ud, bool counted);
+/* One page of a tags list: append the body's tags to *tags, failing once it would pass
+ * max_tags or when the body is not a tags/list object. Messages name registry and repo. */
+int registry_parse_tags(const char *body, size_t len, size_t max_tags, const char *registry,
+                        const char *repo, strvec *tags, tp_err *err);
+/* The page after url from its Link header into *next (a new string; NULL on the last page).
+ * -1 when it would not advance, or when it is on another origin (scheme, host and port) than
+ * url: the request would carry this registry's credentials there. */
+int registry_next_page(const char *link, const char *url, const char *registry, const char *repo,
+                       char **next, tp_err *err);
 /* meta.c */
+typedef enum manifest_kind {
+    MANIFEST_INDEX,    /* an index or manifest list: rec->children filled */
+    MANIFEST_IMAGE,    /* an image manifest: its config blob's digest in config_digest */
+    MANIFEST_SCHEMA1,  /* Docker schema 1, which tagpilot does not read */
+    MANIFEST_UNKNOWN,  /* JSON, but neither */
+    MANIFEST_INVALID,  /* not JSON */
+    MANIFEST_TOO_MANY, /* an index listing more children than tagpilot follows */
+} manifest_kind;
+/* What a (verified) manifest body says. Index children without a sha256 digest are left out.
+ * rec is filled, never reset: start from a zeroed record and free it with meta_record_free. */
+manifest_kind meta_parse_manifest(const char *body, size_t len, meta_record *rec,
+                                  char config_digest[72]);
+/* A config blob's created (timefmt_parse; left unset when it does not parse), os, architecture
+ * and variant into rec (zeroed before). -1 when the body is not a JSON object. */
+int meta_parse_config(const char *body, size_t len, meta_record *rec);
 void meta_ops_init(registry_client *c);
 void meta_ops_free(registry_client *c);
 

@@ -215,6 +215,24 @@ static bool body_verified(reg_call *call, http_response *resp, const tp_err *err
     return false;
 }
 
+int meta_parse_config(const char *body, size_t len, meta_record *rec)
+{
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    if (!root || !cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return -1;
+    }
+    char *created = json_str(root, "created");
+    if (created && timefmt_parse(created, strlen(created), &rec->created) == 0)
+        rec->has_created = true;
+    free(created);
+    rec->os = json_str(root, "os");
+    rec->arch = json_str(root, "architecture");
+    rec->variant = json_str(root, "variant");
+    cJSON_Delete(root);
+    return 0;
+}
+
 static void blob_done(reg_call *call, http_response *resp, const tp_err *err)
 {
     meta_fetch *f = call->ud;
@@ -222,23 +240,57 @@ static void blob_done(reg_call *call, http_response *resp, const tp_err *err)
     tp_err e;
     if (!body_verified(call, resp, err, false))
         return;
-    cJSON *root = cJSON_ParseWithLength(resp->body, resp->body_len);
-    if (!root || !cJSON_IsObject(root)) {
-        cJSON_Delete(root);
+    if (meta_parse_config(resp->body, resp->body_len, &f->rec) < 0) {
         tp_err_set(&e, "registry %s: config blob %s of %s is not valid JSON", f->host->name,
                    f->config_digest, f->repo);
         fetch_finish(c, f, &e);
         return;
     }
-    char *created = json_str(root, "created");
-    if (created && timefmt_parse(created, strlen(created), &f->rec.created) == 0)
-        f->rec.has_created = true;
-    free(created);
-    f->rec.os = json_str(root, "os");
-    f->rec.arch = json_str(root, "architecture");
-    f->rec.variant = json_str(root, "variant");
-    cJSON_Delete(root);
     fetch_finish(c, f, NULL);
+}
+
+manifest_kind meta_parse_manifest(const char *body, size_t len, meta_record *rec,
+                                  char config_digest[72])
+{
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    const cJSON *manifests = root ? cJSON_GetObjectItemCaseSensitive(root, "manifests") : NULL;
+    const cJSON *config = root ? cJSON_GetObjectItemCaseSensitive(root, "config") : NULL;
+    const cJSON *schema = root ? cJSON_GetObjectItemCaseSensitive(root, "schemaVersion") : NULL;
+    manifest_kind kind = root ? MANIFEST_UNKNOWN : MANIFEST_INVALID;
+    if (cJSON_IsArray(manifests) && cJSON_GetArraySize(manifests) > MAX_INDEX_CHILDREN) {
+        kind = MANIFEST_TOO_MANY;
+    } else if (cJSON_IsArray(manifests)) {
+        rec->is_index = true;
+        int n = cJSON_GetArraySize(manifests);
+        rec->children = n > 0 ? xcalloc((size_t)n, sizeof *rec->children) : NULL;
+        const cJSON *m;
+        cJSON_ArrayForEach(m, manifests)
+        {
+            char *d = json_str(m, "digest");
+            if (!registry_digest_valid(d)) {
+                free(d);
+                continue; /* not sha256: nothing tagpilot can verify */
+            }
+            meta_child *ch = &rec->children[rec->n_children++];
+            ch->digest = d;
+            const cJSON *p = cJSON_GetObjectItemCaseSensitive(m, "platform");
+            ch->os = json_str(p, "os");
+            ch->arch = json_str(p, "architecture");
+            ch->variant = json_str(p, "variant");
+        }
+        kind = MANIFEST_INDEX;
+    } else {
+        char *cfg = cJSON_IsObject(config) ? json_str(config, "digest") : NULL;
+        if (cfg && registry_digest_valid(cfg)) {
+            snprintf(config_digest, 72, "%s", cfg);
+            kind = MANIFEST_IMAGE;
+        } else if (cJSON_IsNumber(schema) && schema->valueint == 1) {
+            kind = MANIFEST_SCHEMA1;
+        }
+        free(cfg);
+    }
+    cJSON_Delete(root);
+    return kind;
 }
 
 static void manifest_done(reg_call *call, http_response *resp, const tp_err *err)
@@ -248,61 +300,31 @@ static void manifest_done(reg_call *call, http_response *resp, const tp_err *err
     tp_err e;
     if (!body_verified(call, resp, err, true))
         return;
-    cJSON *root = cJSON_ParseWithLength(resp->body, resp->body_len);
-    const cJSON *manifests = root ? cJSON_GetObjectItemCaseSensitive(root, "manifests") : NULL;
-    const cJSON *config = root ? cJSON_GetObjectItemCaseSensitive(root, "config") : NULL;
-    const cJSON *schema = root ? cJSON_GetObjectItemCaseSensitive(root, "schemaVersion") : NULL;
-    if (cJSON_IsArray(manifests) && cJSON_GetArraySize(manifests) > MAX_INDEX_CHILDREN) {
-        tp_err_set(&e,
-                   "registry %s: index %s of %s lists %d manifests — more than tagpilot reads "
-                   "(%d)",
-                   f->host->name, f->digest, f->repo, cJSON_GetArraySize(manifests),
-                   MAX_INDEX_CHILDREN);
-        cJSON_Delete(root);
-        fetch_finish(c, f, &e);
-        return;
-    }
-    if (cJSON_IsArray(manifests)) {
-        f->rec.is_index = true;
-        int n = cJSON_GetArraySize(manifests);
-        f->rec.children = n > 0 ? xcalloc((size_t)n, sizeof *f->rec.children) : NULL;
-        const cJSON *m;
-        cJSON_ArrayForEach(m, manifests)
-        {
-            char *d = json_str(m, "digest");
-            if (!registry_digest_valid(d)) {
-                free(d);
-                continue; /* not sha256: nothing tagpilot can verify */
-            }
-            meta_child *ch = &f->rec.children[f->rec.n_children++];
-            ch->digest = d;
-            const cJSON *p = cJSON_GetObjectItemCaseSensitive(m, "platform");
-            ch->os = json_str(p, "os");
-            ch->arch = json_str(p, "architecture");
-            ch->variant = json_str(p, "variant");
-        }
-        cJSON_Delete(root);
+    manifest_kind kind = meta_parse_manifest(resp->body, resp->body_len, &f->rec, f->config_digest);
+    switch (kind) {
+    case MANIFEST_INDEX:
         fetch_finish(c, f, NULL);
         return;
-    }
-    char *cfg = cJSON_IsObject(config) ? json_str(config, "digest") : NULL;
-    if (cfg && registry_digest_valid(cfg)) {
-        snprintf(f->config_digest, sizeof f->config_digest, "%s", cfg);
-        free(cfg);
-        cJSON_Delete(root);
+    case MANIFEST_IMAGE: {
         char *url = xasprintf("%s/v2/%s/blobs/%s", f->host->key, f->repo, f->config_digest);
         registry_call(c, f->host, f->repo, CALL_BLOB, "GET", url, blob_done, f);
         free(url);
         return;
     }
-    free(cfg);
-    if (cJSON_IsNumber(schema) && schema->valueint == 1)
+    case MANIFEST_TOO_MANY:
+        tp_err_set(&e, "registry %s: index %s of %s lists more manifests than tagpilot reads (%d)",
+                   f->host->name, f->digest, f->repo, MAX_INDEX_CHILDREN);
+        break;
+    case MANIFEST_SCHEMA1:
         tp_err_set(&e, "registry %s: %s@%s is a schema 1 manifest, which tagpilot does not read",
                    f->host->name, f->repo, f->digest);
-    else
+        break;
+    case MANIFEST_UNKNOWN:
+    case MANIFEST_INVALID:
         tp_err_set(&e, "registry %s: manifest %s of %s is %s", f->host->name, f->digest, f->repo,
-                   root ? "neither an image nor an index" : "not valid JSON");
-    cJSON_Delete(root);
+                   kind == MANIFEST_INVALID ? "not valid JSON" : "neither an image nor an index");
+        break;
+    }
     fetch_finish(c, f, &e);
 }
 

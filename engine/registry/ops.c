@@ -205,16 +205,6 @@ static void tags_finish(registry_client *c, tags_entry *e)
     free(w);
 }
 
-static void tags_page_done(reg_call *call, http_response *resp, const tp_err *err);
-
-static void tags_fetch_page(registry_client *c, tags_entry *e, const char *url)
-{
-    e->pages++;
-    e->bytes += strlen(url);
-    strmap_put(&e->page_urls, url, (void *)(uintptr_t)e->pages);
-    registry_call(c, e->host, e->repo, CALL_TAGS, "GET", url, tags_page_done, e);
-}
-
 /* cJSON turns the escape \u0000 into a NUL byte that ends the C string early, so that
  * "v9.9.9\u0000x" would arrive as the valid-looking "v9.9.9". Spell it \u2400 (the visible
  * symbol for NUL) instead: same length, and the tag stays what it is, invalid. */
@@ -243,23 +233,78 @@ static void keep_tag(strvec *tags, const char *name)
     free(cut);
 }
 
-/* The next page, or an error: it must stay on the registry's origin (the request carries its
- * credentials), must not be a page already asked (a loop), and must fit the bounds. */
-static int tags_check_next(registry_client *c, tags_entry *e, const char *next,
-                           const char *this_url)
+int registry_parse_tags(const char *body, size_t len, size_t max_tags, const char *registry,
+                        const char *repo, strvec *tags, tp_err *err)
 {
-    if (!http_same_origin(next, e->host->key)) {
-        char *origin = http_url_origin(next);
-        char *shown = registry_shown(origin ? origin : next);
-        tp_err_set(&e->err, "registry %s: tags list of %s: next page on another origin %s refused",
-                   e->host->name, e->repo, shown);
+    /* A copy to spell \u0000 out in (see spell_out_nul_escapes). */
+    char *text = xstrndup(body ? body : "", len);
+    spell_out_nul_escapes(text, len);
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    free(text);
+    const cJSON *list = root ? cJSON_GetObjectItemCaseSensitive(root, "tags") : NULL;
+    if (!root || !cJSON_IsObject(root) || (list && !cJSON_IsArray(list) && !cJSON_IsNull(list))) {
+        cJSON_Delete(root);
+        return tp_err_set(err, "registry %s: tags list for %s is not valid JSON", registry, repo);
+    }
+    const cJSON *items = cJSON_IsArray(list) ? list : NULL;
+    const cJSON *t;
+    cJSON_ArrayForEach(t, items)
+    {
+        if (!cJSON_IsString(t))
+            continue;
+        if (tags->count >= max_tags) {
+            cJSON_Delete(root);
+            return tp_err_set(err,
+                              "registry %s: %s has more than %zu tags — tagpilot stops there to "
+                              "bound memory",
+                              registry, repo, max_tags);
+        }
+        keep_tag(tags, t->valuestring);
+    }
+    cJSON_Delete(root);
+    return 0;
+}
+
+int registry_next_page(const char *link, const char *url, const char *registry, const char *repo,
+                       char **next, tp_err *err)
+{
+    *next = http_link_next(link, url);
+    if (!*next)
+        return 0;
+    int rc = 0;
+    /* The next request carries the registry's credentials, which go only to its own origin. */
+    if (!http_same_origin(*next, url)) {
+        char *origin = http_url_origin(*next);
+        char *shown = registry_shown(origin ? origin : *next);
+        rc = tp_err_set(err, "registry %s: tags list of %s: next page on another origin %s refused",
+                        registry, repo, shown);
         free(shown);
         free(origin);
-        return -1;
+    } else if (str_eq(*next, url)) {
+        rc = tp_err_set(err, "registry %s: tags list of %s: pagination does not advance", registry,
+                        repo);
     }
-    if (str_eq(next, this_url))
-        return tp_err_set(&e->err, "registry %s: tags list of %s: pagination does not advance",
-                          e->host->name, e->repo);
+    if (rc < 0) {
+        free(*next);
+        *next = NULL;
+    }
+    return rc;
+}
+
+static void tags_page_done(reg_call *call, http_response *resp, const tp_err *err);
+
+static void tags_fetch_page(registry_client *c, tags_entry *e, const char *url)
+{
+    e->pages++;
+    e->bytes += strlen(url);
+    strmap_put(&e->page_urls, url, (void *)(uintptr_t)e->pages);
+    registry_call(c, e->host, e->repo, CALL_TAGS, "GET", url, tags_page_done, e);
+}
+
+/* The next page (on the registry's origin, advancing: registry_next_page), or an error: it must
+ * not be a page already asked (a loop), and must fit the bounds. */
+static int tags_check_next(registry_client *c, tags_entry *e, const char *next)
+{
     uintptr_t page = (uintptr_t)strmap_get(&e->page_urls, next);
     if (page)
         return tp_err_set(&e->err,
@@ -302,34 +347,13 @@ static void tags_page_done(reg_call *call, http_response *resp, const tp_err *er
                    e->host->name, e->repo, c->opts.max_list_bytes, e->pages);
         goto failed;
     }
-    spell_out_nul_escapes(resp->body, resp->body_len);
-    cJSON *root = cJSON_ParseWithLength(resp->body, resp->body_len);
-    const cJSON *tags = root ? cJSON_GetObjectItemCaseSensitive(root, "tags") : NULL;
-    if (!root || !cJSON_IsObject(root) || (tags && !cJSON_IsArray(tags) && !cJSON_IsNull(tags))) {
-        cJSON_Delete(root);
-        tp_err_set(&e->err, "registry %s: tags list for %s is not valid JSON", e->host->name,
-                   e->repo);
+    if (registry_parse_tags(resp->body, resp->body_len, c->opts.max_tags, e->host->name, e->repo,
+                            &e->tags, &e->err) < 0)
         goto failed;
-    }
-    const cJSON *t;
-    const cJSON *list = cJSON_IsArray(tags) ? tags : NULL;
-    cJSON_ArrayForEach(t, list)
-    {
-        if (!cJSON_IsString(t))
-            continue;
-        if (e->tags.count >= c->opts.max_tags) {
-            cJSON_Delete(root);
-            tp_err_set(&e->err,
-                       "registry %s: %s has more than %zu tags — tagpilot stops there to bound "
-                       "memory",
-                       e->host->name, e->repo, c->opts.max_tags);
-            goto failed;
-        }
-        keep_tag(&e->tags, t->valuestring);
-    }
-    cJSON_Delete(root);
-    char *next = http_link_next(resp->link, call->url);
-    if (next && tags_check_next(c, e, next, call->url) < 0) {
+    char *next = NULL;
+    if (registry_next_page(resp->link, call->url, e->host->name, e->repo, &next, &e->err) < 0)
+        goto failed;
+    if (next && tags_check_next(c, e, next) < 0) {
         free(next);
         goto failed;
     }

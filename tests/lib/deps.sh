@@ -1,8 +1,9 @@
 #!/bin/sh
 # Make sure what tagpilot needs is installed, installing the missing Debian packages with apt-get
-# when run as root. Usage: deps.sh build|check|demo|bench
+# when run as root. Usage: deps.sh build|check|fuzz|demo|bench
 #   build: the libraries (found through pkg-config) and a C compiler
-#   check: build + Criterion and the real services the tests start
+#   fuzz:  build + clang with libFuzzer (the fuzz targets, tests/fuzz/)
+#   check: build + fuzz + Criterion and the real services the tests start
 #   demo:  build + the registry, git and tmux the demo starts
 #   bench: check + skopeo
 set -eu
@@ -26,6 +27,22 @@ need_pc libgit2 libgit2-dev
 need_pc yaml-0.1 libyaml-dev
 need_pc libpcre2-8 libpcre2-dev
 need_pc libcrypto libssl-dev
+# clang, and the runtime -fsanitize=fuzzer links (Debian ships it apart from the compiler)
+need_fuzzer() {
+    if ! command -v clang >/dev/null 2>&1; then
+        missing="$missing clang libclang-rt-dev"
+        return
+    fi
+    probe=$(mktemp -d)
+    printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return (int)(d && n) * 0; }\n' \
+        >"$probe/probe.c"
+    clang -fsanitize=fuzzer,address,undefined -o "$probe/probe" "$probe/probe.c" >/dev/null 2>&1 ||
+        missing="$missing libclang-rt-dev"
+    rm -rf "$probe"
+}
+case $mode in
+check | bench | fuzz) need_fuzzer ;;
+esac
 case $mode in
 check | bench)
     need_pc criterion libcriterion-dev

@@ -96,6 +96,9 @@ Test(config, errors_name_file_line_and_key)
         {"state-dir: [a]\n", "tagpilot.yaml:1: state-dir: expected a text value"},
         {"- a\n", "tagpilot.yaml:1: expected a map"},
         {"sources: [\n", "tagpilot.yaml:2:"},
+        /* found by fuzz_config: the second list overran the first's array */
+        {"sources:\n  - dir: /a\nsources:\n  - dir: /b\n  - dir: /c\n",
+         "tagpilot.yaml:4: sources: given twice (write one list)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         tp_config c;

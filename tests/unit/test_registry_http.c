@@ -1,7 +1,9 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "registry/http.h"
+#include "registry/internal.h"
 
 struct link_case {
     const char *link;
@@ -14,7 +16,7 @@ static const struct link_case link_cases[] = {
     {"</v2/team/app/tags/list?last=v9&n=100>; rel=\"next\"",
      "http://127.0.0.1:5000/v2/team/app/tags/list?n=100",
      "http://127.0.0.1:5000/v2/team/app/tags/list?last=v9&n=100"},
-    /* an absolute URL (some registries point at another host) */
+    /* an absolute URL, here on another host: registry_next_page refuses to follow it */
     {"<https://cdn.example/v2/a/tags/list?last=x>; rel=\"next\"",
      "https://r.example/v2/a/tags/list", "https://cdn.example/v2/a/tags/list?last=x"},
     /* relative to the request's path */
@@ -105,4 +107,61 @@ Test(registry_http, arbitrary_link_headers_are_safe)
         link[n] = '\0';
         free(http_link_next(link, "https://r.example/v2/a/tags/list?n=1"));
     }
+}
+
+/* The next tags page of registry_next_page (ops.c): found by fuzz_link, a Link to another
+ * origin was followed, carrying this registry's credentials there. */
+Test(registry_http, next_page_stays_on_the_registry)
+{
+    static const struct {
+        const char *link, *url, *next, *error;
+    } cases[] = {
+        {"</v2/a/tags/list?p=2>; rel=\"next\"", "https://r.example/v2/a/tags/list",
+         "https://r.example/v2/a/tags/list?p=2", NULL},
+        {"<HTTPS://R.example/v2/a/tags/list?p=2>; rel=\"next\"", "https://r.example/v2/a/tags/list",
+         "HTTPS://R.example/v2/a/tags/list?p=2", NULL},
+        {"<https://cdn.example/v2/a/tags/list?last=x>; rel=\"next\"",
+         "https://r.example/v2/a/tags/list", NULL,
+         "registry r.example: tags list of a: next page on another origin https://cdn.example "
+         "refused"},
+        {"<https://r.example:444/v2/a/tags/list?p=2>; rel=\"next\"",
+         "https://r.example/v2/a/tags/list", NULL, "origin https://r.example:444 refused"},
+        {"<http://r.example/v2/a/tags/list?p=2>; rel=\"next\"", "https://r.example/v2/a/tags/list",
+         NULL, "origin http://r.example refused"},
+        {"</v2/a/tags/list>; rel=\"next\"", "https://r.example/v2/a/tags/list", NULL,
+         "registry r.example: tags list of a: pagination does not advance"},
+        {"</v2/a/tags/list?p=1>; rel=\"prev\"", "https://r.example/v2/a/tags/list", NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *next = (char *)"unset";
+        tp_err err = {{0}};
+        int rc = registry_next_page(cases[i].link, cases[i].url, "r.example", "a", &next, &err);
+        cr_expect_eq(rc, cases[i].error ? -1 : 0, "case %zu: %s", i, err.msg);
+        if (cases[i].next)
+            cr_expect_str_eq(next, cases[i].next, "case %zu", i);
+        else
+            cr_expect_null(next, "case %zu: %s", i, next);
+        if (cases[i].error)
+            cr_expect(strstr(err.msg, cases[i].error), "case %zu: %s", i, err.msg);
+        free(next);
+    }
+}
+
+Test(registry_http, tags_page_bodies)
+{
+    strvec tags = {0};
+    tp_err err = {{0}};
+    const char *body = "{\"name\":\"a\",\"tags\":[\"v1\",2,null,\"v2\"]}";
+    cr_assert_eq(registry_parse_tags(body, strlen(body), 3, "r", "a", &tags, &err), 0);
+    cr_expect_eq(tags.count, 2);
+    cr_expect_str_eq(tags.items[1], "v2");
+    cr_expect_eq(registry_parse_tags(body, strlen(body), 3, "r", "a", &tags, &err), -1);
+    cr_expect_str_eq(err.msg, "registry r: a has more than 3 tags — tagpilot stops there to bound "
+                              "memory");
+    const char *null_tags = "{\"tags\":null}";
+    cr_expect_eq(registry_parse_tags(null_tags, strlen(null_tags), 3, "r", "a", &tags, &err), 0);
+    cr_expect_eq(registry_parse_tags("[]", 2, 3, "r", "a", &tags, &err), -1);
+    cr_expect_str_eq(err.msg, "registry r: tags list for a is not valid JSON");
+    cr_expect_eq(registry_parse_tags("{\"tags\":\"v1\"}", 13, 3, "r", "a", &tags, &err), -1);
+    strvec_free(&tags);
 }

@@ -1,4 +1,6 @@
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "yamldoc.h"
@@ -91,5 +93,44 @@ Test(yamldoc, nulls_and_paths)
     cr_assert_null(ynode_path(doc.roots[0], "list[2]"));
     cr_assert_null(ynode_path(doc.roots[0], "list[x]"));
     cr_assert_null(ynode_path(doc.roots[0], "a.b"));
+    yamldoc_free(&doc);
+}
+
+/* A file of a few hundred kilobytes of '[' overflowed the stack when its tree was freed: nesting
+ * past 256 levels is refused. */
+Test(yamldoc, deep_nesting_refused)
+{
+    size_t levels = 200000;
+    char *text = malloc(2 * levels + 8);
+    size_t n = 0;
+    n += (size_t)sprintf(text, "a: ");
+    memset(text + n, '[', levels);
+    memset(text + n + levels, ']', levels);
+    n += 2 * levels;
+    ydoc doc;
+    tp_err err = {{0}};
+    cr_assert_eq(yamldoc_parse(text, n, "deep.yaml", &doc, &err), -1);
+    free(text);
+    /* the 256th level is the 255th '[' under the top map */
+    cr_assert_str_eq(err.msg, "deep.yaml:1:259: nested deeper than 256 levels");
+    text = malloc(600);
+    n = (size_t)sprintf(text, "a: ");
+    memset(text + n, '[', 255);
+    memset(text + n + 255, ']', 255);
+    n += 510;
+    cr_assert_eq(yamldoc_parse(text, n, "deep.yaml", &doc, &err), 0, "%s", err.msg);
+    yamldoc_free(&doc);
+    free(text);
+}
+
+/* Merge keys that name their own map several times: a lookup visits a bounded number of maps
+ * instead of exponentially many (this one took hours before). */
+Test(yamldoc, merge_cycles_end, .timeout = 10)
+{
+    ydoc doc = parse_ok("a: &a {x: 1, <<: [*a, *a, *a, *a, *a, *a, *a, *a]}\n");
+    const ynode *a = ynode_get(doc.roots[0], "a");
+    cr_assert_str_eq(ynode_str(ynode_get(a, "x")), "1");
+    cr_assert_null(ynode_get(a, "missing"));
+    cr_assert_null(ynode_path(doc.roots[0], "a.missing.deeper"));
     yamldoc_free(&doc);
 }
