@@ -186,16 +186,24 @@ char *yamledit_render_block(const char *value)
     return render(value, YSTYLE_PLAIN, false);
 }
 
-/* Skip "&anchor" and "!tag" properties written before a node's text. */
-static size_t skip_properties(const char *buf, size_t pos, size_t end)
+/* Skip the "&anchor" (the node's own, whose name ends it: "&a:x" is the anchor "a" and the text
+ * ":x") and "!tag" (which a blank must end) properties written before a node's text. */
+static size_t skip_properties(const char *buf, size_t pos, size_t end, const char *anchor)
 {
-    while (pos < end && (buf[pos] == '&' || buf[pos] == '!')) {
-        while (pos < end && !isspace((unsigned char)buf[pos]))
-            pos++;
+    for (;;) {
+        if (pos < end && buf[pos] == '&' && anchor) {
+            size_t n = 1 + strlen(anchor);
+            pos = n < end - pos ? pos + n : end;
+            anchor = NULL;
+        } else if (pos < end && buf[pos] == '!') {
+            while (pos < end && !isspace((unsigned char)buf[pos]))
+                pos++;
+        } else {
+            return pos;
+        }
         while (pos < end && isspace((unsigned char)buf[pos]))
             pos++;
     }
-    return pos;
 }
 
 /* Is the empty value at pos written after "key:" or "-"? An implicit one ("{a}", "? a") has
@@ -228,8 +236,9 @@ int yamledit_scalar(const char *buf, size_t len, const ynode *node, const char *
     if (!utf8_valid(value))
         return tp_err_set(err, "line %zu: the new value is not valid UTF-8, which YAML cannot hold",
                           node->line);
-    size_t start =
-        node->kind == YNODE_SCALAR ? skip_properties(buf, node->start, node->end) : node->start;
+    size_t start = node->kind == YNODE_SCALAR
+                       ? skip_properties(buf, node->start, node->end, node->anchor)
+                       : node->start;
     if (start == node->end && start == node->start && !after_indicator(buf, start))
         return tp_err_set(err, "line %zu: a key without ':' has no value to replace", node->line);
     out->start = start;
@@ -241,8 +250,10 @@ int yamledit_scalar(const char *buf, size_t len, const ynode *node, const char *
     else
         out->text = yamledit_render(value, style);
     /* An empty value ("tag:", "tag: !!str") has an empty span right after the colon or the
-     * property: keep them apart, or the value would become part of them. */
-    if (start == node->end && start > 0 && !isspace((unsigned char)buf[start - 1])) {
+     * property, and an anchor may touch its text ("&a:x"): keep them apart, or the value would
+     * become part of them. */
+    bool touching = start == node->end || start > node->start;
+    if (touching && start > 0 && !isspace((unsigned char)buf[start - 1])) {
         char *spaced = xasprintf(" %s", out->text);
         free(out->text);
         out->text = spaced;

@@ -229,6 +229,9 @@ Test(yamledit, tags_and_anchors_kept)
         /* found by fuzz_yamledit: an empty value after a property took the value into it */
         {"tag: !!str\nb: 1\n", "tag", "v1", "tag: !!str v1\nb: 1\n"},
         {"tag: &t\nb: *t\n", "tag", "v1", "tag: &t v1\nb: *t\n"},
+        /* found by fuzz_yamledit: an anchor ends with its name, not at a blank */
+        {"tag: &t:x\n", "tag", "v1", "tag: &t v1\n"},
+        {"- &t:x\n- *t\n", "[0]", "v1", "- &t v1\n- *t\n"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         strbuf out = {0};
