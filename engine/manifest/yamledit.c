@@ -209,16 +209,24 @@ int yamledit_render(const char *value, ynode_style style, char **out, tp_err *er
     return render(value, style, false, out, err);
 }
 
-/* Skip "&anchor" and "!tag" properties written before a node's text. */
-static size_t skip_properties(const char *buf, size_t pos, size_t end)
+/* Skip the "&anchor" (the node's own, whose name ends it: "&a:x" is the anchor "a" and the text
+ * ":x") and "!tag" (which a blank must end) properties written before a node's text. */
+static size_t skip_properties(const char *buf, size_t pos, size_t end, const char *anchor)
 {
-    while (pos < end && (buf[pos] == '&' || buf[pos] == '!')) {
-        while (pos < end && !isspace((unsigned char)buf[pos]))
-            pos++;
+    for (;;) {
+        if (pos < end && buf[pos] == '&' && anchor) {
+            size_t n = 1 + strlen(anchor);
+            pos = n < end - pos ? pos + n : end;
+            anchor = NULL;
+        } else if (pos < end && buf[pos] == '!') {
+            while (pos < end && !isspace((unsigned char)buf[pos]))
+                pos++;
+        } else {
+            return pos;
+        }
         while (pos < end && isspace((unsigned char)buf[pos]))
             pos++;
     }
-    return pos;
 }
 
 /* Is the empty value at pos written after "key:" or "-"? An implicit one ("{a}", "? a") has
@@ -248,8 +256,9 @@ int yamledit_scalar(const char *buf, size_t len, const ynode *node, const char *
         return tp_err_set(err, "line %zu: expected a single value, found a %s", node->line,
                           node->kind == YNODE_MAP ? "map" : "list");
     }
-    size_t start =
-        node->kind == YNODE_SCALAR ? skip_properties(buf, node->start, node->end) : node->start;
+    size_t start = node->kind == YNODE_SCALAR
+                       ? skip_properties(buf, node->start, node->end, node->anchor)
+                       : node->start;
     if (start == node->end && start == node->start && !after_indicator(buf, start))
         return tp_err_set(err, "line %zu: a key without ':' has no value to replace", node->line);
     out->start = start;
@@ -261,8 +270,10 @@ int yamledit_scalar(const char *buf, size_t len, const ynode *node, const char *
         return -1;
     }
     /* An empty value ("tag:", "tag: !!str") has an empty span right after the colon or the
-     * property: keep them apart, or the value would become part of them. */
-    if (start == node->end && start > 0 && !isspace((unsigned char)buf[start - 1])) {
+     * property, and an anchor may touch its text ("&a:x"): keep them apart, or the value would
+     * become part of them. */
+    bool touching = start == node->end || start > node->start;
+    if (touching && start > 0 && !isspace((unsigned char)buf[start - 1])) {
         char *spaced = xasprintf(" %s", out->text);
         free(out->text);
         out->text = spaced;
