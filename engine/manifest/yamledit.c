@@ -215,6 +215,31 @@ static bool after_indicator(const char *buf, size_t pos)
     return pos > 0 && (buf[pos - 1] == ':' || buf[pos - 1] == '-');
 }
 
+/* libyaml reads some text differently around a quoted scalar than around a plain one (a tab
+ * opening a later line is swallowed by a plain scalar, an error after a quoted one): an edit
+ * whose result does not parse is refused rather than written. */
+static int still_parses(const char *buf, size_t len, const ynode *node, yamledit_edit *e,
+                        tp_err *err)
+{
+    strbuf after = {0};
+    strbuf_append(&after, buf, e->start);
+    strbuf_puts(&after, e->text);
+    strbuf_append(&after, buf + e->end, len - e->end);
+    ydoc doc;
+    tp_err why;
+    int rc = yamldoc_parse(after.data, after.len, "", &doc, &why);
+    strbuf_free(&after);
+    if (rc == 0) {
+        yamldoc_free(&doc);
+        return 0;
+    }
+    free(e->text);
+    e->text = NULL;
+    /* why.msg starts with the empty name: ":LINE:COL: problem" */
+    return tp_err_set(err, "line %zu: the file would not parse after this edit (%s)", node->line,
+                      why.msg[0] == ':' ? why.msg + 1 : why.msg);
+}
+
 int yamledit_scalar(const char *buf, size_t len, const ynode *node, const char *value,
                     yamledit_edit *out, tp_err *err)
 {
@@ -258,7 +283,7 @@ int yamledit_scalar(const char *buf, size_t len, const ynode *node, const char *
         free(out->text);
         out->text = spaced;
     }
-    return 0;
+    return still_parses(buf, len, node, out, err);
 }
 
 static int edit_cmp(const void *a, const void *b)

@@ -177,6 +177,16 @@ Test(yamledit, refusals_and_errors)
     cr_assert_eq(yamledit_set_path(text, strlen(text), "v.yaml", 0, "nope.tag", "x", &out, &err),
                  -1);
     cr_assert(strstr(err.msg, "v.yaml: no key 'nope.tag'"), "%s", err.msg);
+    /* found by fuzz_yamledit: a tab opening a later line parses after a plain value only */
+    const char *tabbed = "tag: 1.9\n \t# note\n";
+    cr_assert_eq(yamledit_set_path(tabbed, strlen(tabbed), "v.yaml", 0, "tag", "1.9.1", &out, &err),
+                 0, "%s", err.msg);
+    cr_assert_str_eq(out.data, "tag: 1.9.1\n \t# note\n");
+    cr_assert_eq(yamledit_set_path(tabbed, strlen(tabbed), "v.yaml", 0, "tag", "1.10", &out, &err),
+                 -1);
+    cr_assert_str_eq(err.msg, "v.yaml: tag: line 1: the file would not parse after this edit "
+                              "(2:2: found character that cannot start any token while "
+                              "scanning for the next token)");
     /* found by fuzz_yamledit: an implicit null value has no place to write to */
     const char *implicit = "a: {b, c: 1}\n";
     cr_assert_eq(yamledit_set_path(implicit, strlen(implicit), "v.yaml", 0, "a.b", "x", &out, &err),
