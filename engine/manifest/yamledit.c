@@ -206,13 +206,16 @@ static size_t skip_properties(const char *buf, size_t pos, size_t end, const cha
     }
 }
 
-/* Is the empty value at pos written after "key:" or "-"? An implicit one ("{a}", "? a") has
- * no place for text: writing there would change the key. */
+/* Is the empty value at pos written after "key:" or a "-" item? An implicit one ("{a}",
+ * "? a", "? a-") has no place for text: writing there would change the key. */
 static bool after_indicator(const char *buf, size_t pos)
 {
     while (pos > 0 && (buf[pos - 1] == ' ' || buf[pos - 1] == '\t'))
         pos--;
-    return pos > 0 && (buf[pos - 1] == ':' || buf[pos - 1] == '-');
+    if (pos > 0 && buf[pos - 1] == ':')
+        return true;
+    /* a '-' that starts an item, not one that ends a key */
+    return pos > 0 && buf[pos - 1] == '-' && (pos == 1 || isspace((unsigned char)buf[pos - 2]));
 }
 
 /* libyaml reads some text differently around a quoted scalar than around a plain one (a tab

@@ -188,6 +188,11 @@ Test(yamledit, refusals_and_errors)
                               "(2:2: found character that cannot start any token while "
                               "scanning for the next token)");
     /* found by fuzz_yamledit: an implicit null value has no place to write to */
+    const char *implicit_dash = "? b-"; /* the value's empty span is right after the '-' */
+    cr_assert_eq(
+        yamledit_set_path(implicit_dash, strlen(implicit_dash), "v.yaml", 0, "b-", "x", &out, &err),
+        -1);
+    cr_assert_str_eq(err.msg, "v.yaml: b-: line 2: a key without ':' has no value to replace");
     const char *implicit = "a: {b, c: 1}\n";
     cr_assert_eq(yamledit_set_path(implicit, strlen(implicit), "v.yaml", 0, "a.b", "x", &out, &err),
                  -1);
@@ -242,6 +247,7 @@ Test(yamledit, tags_and_anchors_kept)
         /* found by fuzz_yamledit: an anchor ends with its name, not at a blank */
         {"tag: &t:x\n", "tag", "v1", "tag: &t v1\n"},
         {"- &t:x\n- *t\n", "[0]", "v1", "- &t v1\n- *t\n"},
+        {"-\n- b\n", "[0]", "v1", "- v1\n- b\n"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         strbuf out = {0};
