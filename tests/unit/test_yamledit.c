@@ -259,3 +259,27 @@ Test(yamledit, tags_and_anchors_kept)
         strbuf_free(&out);
     }
 }
+
+/* Found by fuzz_yamledit: "? a:" ends the key's own map and the outer value at one byte, so the
+ * text written there would fill the inner value. yamledit checks each edit by reading the
+ * result back, and refuses one that would change anything else. */
+Test(yamledit, edits_are_read_back)
+{
+    const char *text = "?\n ;-:";
+    ydoc doc;
+    tp_err err = {{0}};
+    cr_assert_eq(yamldoc_parse(text, strlen(text), "t", &doc, &err), 0, "%s", err.msg);
+    const ynode *outer_value = doc.roots[0]->children[1];
+    yamledit_edit e;
+    cr_assert_eq(yamledit_scalar(text, strlen(text), outer_value, "v1", &e, &err), -1);
+    cr_assert_str_eq(err.msg, "line 3: the file would not read the same after this edit");
+    cr_assert_null(e.text);
+    const ynode *inner_value = doc.roots[0]->children[0]->children[1];
+    cr_assert_eq(yamledit_scalar(text, strlen(text), inner_value, "v1", &e, &err), 0, "%s",
+                 err.msg);
+    strbuf out = {0};
+    cr_assert_eq(yamledit_apply(text, strlen(text), &e, 1, &out, &err), 0);
+    cr_assert_str_eq(out.data, "?\n ;-: v1");
+    strbuf_free(&out);
+    yamldoc_free(&doc);
+}
