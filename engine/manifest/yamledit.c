@@ -229,13 +229,111 @@ static size_t skip_properties(const char *buf, size_t pos, size_t end, const cha
     }
 }
 
-/* Is the empty value at pos written after "key:" or "-"? An implicit one ("{a}", "? a") has
- * no place for text: writing there would change the key. */
+/* Is the empty value at pos written after "key:" or a "-" item? An implicit one ("{a}",
+ * "? a", "? a-") has no place for text: writing there would change the key. */
 static bool after_indicator(const char *buf, size_t pos)
 {
     while (pos > 0 && (buf[pos - 1] == ' ' || buf[pos - 1] == '\t'))
         pos--;
-    return pos > 0 && (buf[pos - 1] == ':' || buf[pos - 1] == '-');
+    if (pos > 0 && buf[pos - 1] == ':')
+        return true;
+    /* a '-' that starts an item, not one that ends a key */
+    return pos > 0 && buf[pos - 1] == '-' && (pos == 1 || isspace((unsigned char)buf[pos - 2]));
+}
+
+/* Every node of a parse, pre-order, documents in order (an empty document as NULL). */
+typedef struct node_list {
+    const ynode **items;
+    size_t count, cap;
+} node_list;
+
+static void node_list_add(node_list *l, const ynode *n)
+{
+    if (l->count == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->items = xrealloc(l->items, l->cap * sizeof *l->items);
+    }
+    l->items[l->count++] = n;
+    for (size_t i = 0; n && i < n->n_children; i++)
+        node_list_add(l, n->children[i]);
+}
+
+static void node_list_of(node_list *l, const ydoc *doc)
+{
+    for (size_t i = 0; i < doc->n_roots; i++)
+        node_list_add(l, doc->roots[i]);
+}
+
+static bool same_node(const ynode *a, const ynode *b)
+{
+    if (!a || !b)
+        return a == b;
+    return a->kind == b->kind && a->style == b->style && a->n_children == b->n_children &&
+           str_same(a->anchor, b->anchor) && a->value_len == b->value_len &&
+           (!a->value_len || memcmp(a->value, b->value, a->value_len) == 0);
+}
+
+/* Does the text after the edit say what the text before said, but `value` at `node`? libyaml
+ * reads some text differently around a quoted scalar than around a plain one (a tab opening a
+ * later line is swallowed by a plain scalar, an error after a quoted one), and an empty value
+ * can share its place with another ("? a:" ends a key and its value at one byte): rather than
+ * write a file that parses otherwise, or not at all, the edit is refused. */
+static int edit_verified(const char *buf, size_t len, const ynode *node, const char *value,
+                         const yamledit_edit *e, tp_err *err)
+{
+    strbuf after = {0};
+    strbuf_append(&after, buf, e->start);
+    strbuf_puts(&after, e->text);
+    strbuf_append(&after, buf + e->end, len - e->end);
+    ydoc old_doc, new_doc;
+    tp_err why;
+    node_list old_nodes = {0}, new_nodes = {0};
+    int rc = 0;
+    if (yamldoc_parse(buf, len, "", &old_doc, &why) != 0) {
+        strbuf_free(&after);
+        return tp_err_set(err, "line %zu: the text does not parse (%s)", node->line,
+                          why.msg[0] == ':' ? why.msg + 1 : why.msg);
+    }
+    node_list_of(&old_nodes, &old_doc);
+    size_t at = 0, matches = 0;
+    for (size_t i = 0; i < old_nodes.count; i++) {
+        const ynode *n = old_nodes.items[i];
+        if (n && n->kind == node->kind && n->start == node->start && n->end == node->end &&
+            n->line == node->line && n->column == node->column) {
+            at = i;
+            matches++;
+        }
+    }
+    if (matches != 1) {
+        rc = tp_err_set(err,
+                        "line %zu: this value cannot be told apart from another written at "
+                        "the same place",
+                        node->line);
+    } else if (yamldoc_parse(after.data, after.len, "", &new_doc, &why) != 0) {
+        /* why.msg starts with the empty name: ":LINE:COL: problem" */
+        rc = tp_err_set(err, "line %zu: the file would not parse after this edit (%s)", node->line,
+                        why.msg[0] == ':' ? why.msg + 1 : why.msg);
+    } else {
+        node_list_of(&new_nodes, &new_doc);
+        bool same = new_nodes.count == old_nodes.count;
+        for (size_t i = 0; same && i < old_nodes.count; i++) {
+            const ynode *o = old_nodes.items[i], *n = new_nodes.items[i];
+            if (i != at)
+                same = same_node(o, n);
+            else
+                same = n && n->kind == YNODE_SCALAR && str_same(n->anchor, o->anchor) &&
+                       n->value_len == strlen(value) && memcmp(n->value, value, n->value_len) == 0;
+        }
+        if (!same)
+            rc = tp_err_set(err, "line %zu: the file would not read the same after this edit",
+                            node->line);
+        yamldoc_free(&new_doc);
+    }
+    free(new_nodes.items);
+    free(old_nodes.items);
+    yamldoc_free(&old_doc);
+    strbuf_free(&after);
+    return rc;
 }
 
 int yamledit_scalar(const char *buf, size_t len, const ynode *node, const char *value,
@@ -277,6 +375,11 @@ int yamledit_scalar(const char *buf, size_t len, const ynode *node, const char *
         char *spaced = xasprintf(" %s", out->text);
         free(out->text);
         out->text = spaced;
+    }
+    if (edit_verified(buf, len, node, value, out, err) < 0) {
+        free(out->text);
+        out->text = NULL;
+        return -1;
     }
     return 0;
 }

@@ -30,7 +30,9 @@ int yamledit_render(const char *value, ynode_style style, char **out, tp_err *er
 
 /* The edit that makes the scalar `node` (parsed from buf) read `value`, keeping its quote style
  * and any &anchor or !tag in front of it. An alias (*name) is replaced by the value itself, so
- * only this key changes. Block scalars (| and >) and collections are refused with a message. */
+ * only this key changes. Block scalars (| and >), collections, a value that is not valid UTF-8
+ * (YAML text cannot hold it) and an edit after which the text would not parse are refused with
+ * a message. */
 int yamledit_scalar(const char *buf, size_t len, const ynode *node, const char *value,
                     yamledit_edit *out, tp_err *err);
 
