@@ -3,6 +3,7 @@
 #   make check    build with ASan+UBSan and run every test
 #   make demo     open the console on a local registry and git repository it seeds
 #   make bench    measure speed side by side with skopeo
+#   make mutants  plant each bug of tests/mutants/ and check that a suite catches it (MUTANTS=pattern)
 #   make format   clang-format the sources
 
 BUILD   ?= build
@@ -45,7 +46,7 @@ ASN_TUI_LIB := $(filter-out $(ASN)/tui/main.o $(ASN)/tui/cmd_%.o,$(ASN_TUI))
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(ASN)/tests/%)
 TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(ASN)/tools/%)
 
-.PHONY: all check demo bench format install clean deps _tagpilot _check_build _bench_tools
+.PHONY: all check mutants demo bench format install clean deps _tagpilot _check_build _bench_tools
 
 all:
 	@sh tests/lib/deps.sh build
@@ -87,6 +88,13 @@ check:
 	@sh tests/lib/deps.sh check
 	@$(MAKE) --no-print-directory $(PARALLEL) TP_INNER=1 _check_build
 	@TAGPILOT=$(ASN)/tagpilot UNIT_DIR=$(ASN)/tests TOOL_DIR=$(ASN)/tools sh tests/run.sh $(TESTS)
+
+# The mutation check, not part of check: every tests/mutants/*.patch is applied in turn to a
+# scratch copy of the tree (built once, seeded from $(BUILD)/asan), the suites its header names
+# run, and it must make one of them fail (docs/testing.md). MUTANTS=pattern runs a subset.
+mutants:
+	@sh tests/lib/deps.sh check
+	@BUILD='$(BUILD)' MUTANTS='$(MUTANTS)' sh tests/mutants/run.sh
 
 demo:
 	@sh tests/lib/deps.sh demo
