@@ -61,7 +61,7 @@ for p in "$root"/tests/mutants/[0-9]*.patch; do
         echo "mutants: $name has no '# suites:' line" >&2
         exit 2
     fi
-    patches="$patches $p"
+    patches="$patches $name"
 done
 if [ -z "$patches" ]; then
     echo "mutants: no patch matches MUTANTS='${MUTANTS:-}'" >&2
@@ -107,7 +107,7 @@ fi
 
 # ---- baseline: every named suite passes without a mutant ----
 if [ "${MUTANTS_BASELINE:-1}" != 0 ]; then
-    suites=$(for p in $patches; do header "$p" suites; done | tr ' ' '\n' | sed '/^$/d' | sort -u)
+    suites=$(for n in $patches; do header "$tree/tests/mutants/$n.patch" suites; done | tr ' ' '\n' | sed '/^$/d' | sort -u)
     echo "mutants: baseline ($(echo "$suites" | wc -l) suites without a mutant)"
     for s in $suites; do
         if ! run_suite "$s" "$logdir/baseline-$s.log"; then
@@ -121,8 +121,8 @@ fi
 # ---- the mutants ----
 total=0 killed=0 survived=0 equivalent=0 stale=0 broken=0
 survivors=""
-for p in $patches; do
-    name=$(basename "$p" .patch)
+for name in $patches; do
+    p=$tree/tests/mutants/$name.patch # the copy's: editing tests/mutants/ meanwhile changes nothing
     log=$logdir/$name.log
     : >"$log"
     total=$((total + 1))
