@@ -38,5 +38,9 @@ wait_screen $s 'Cancel' >/dev/null
 press $s y
 check "approving again after the refusal writes" wait_screen $s 'written \(commit [0-9a-f]+'
 check "one commit" [ "$(commits)" = $((n0 + 1)) ]
+# The refusal was a failed result: its message must have been freed (LeakSanitizer would make the
+# exit code 86 and write its report to the console's stderr).
 press $s q
+check "q quits with exit code 0" wait_screen $s 'console exited rc=0'
+console_stop $s
 finish

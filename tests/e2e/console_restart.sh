@@ -52,6 +52,8 @@ check "once the source read fails, the last run's rows are gone" \
 check "and the header no longer claims them" sh -c "! tmux capture-pane -p -t $s | grep -q 'as the last run left them'"
 check "it says a source is in error instead" wait_screen $s 'source error: l shows the log'
 press $s q
+check "q quits with exit code 0" wait_screen $s 'console exited rc=0'
+console_stop $s
 
 # The source readable again and the registry frozen mid-answer: the rows read are the saved
 # ones (the failed read above did not replace them with an empty table) until this cycle has
@@ -69,4 +71,6 @@ check "answered, the cycle decides them and the mark goes" wait_screen $s 'engin
 check "no row is claimed as the last run's" sh -c "! tmux capture-pane -p -t $s | grep -q 'last run'"
 check "bookstore waits again" wait_screen $s '^bookstore .*v1\.0\.0 .*v1\.0\.1 .*update'
 press $s q
+check "q quits with exit code 0" wait_screen $s 'console exited rc=0'
+console_stop $s
 finish
