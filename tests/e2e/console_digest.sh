@@ -46,8 +46,8 @@ press $s q
 check "q quits with exit code 0" wait_screen $s 'console exited rc=0'
 console_stop $s
 
-# Under the digest strategy the tag stays and the digest moves: the dialog binds the digest it
-# showed, not the one the engine's next cycle found while the dialog was open.
+# Under the digest strategy the tag stays and the digest moves; the engine verifies the followed
+# tag's digest with a GET each cycle that finds it changed.
 d1=$(reg_push image team/stable main --created 2030-01-01T00:00:00Z)
 stable_app() {
     mkdir -p charts/stable
@@ -60,15 +60,34 @@ stable_app() {
     argocd-image-updater.argoproj.io/s.helm.image-tag: image.tag" >apps/stable.yaml
 }
 cluster_commit "$C" "a digest-strategy app" stable_app || not_ok "commit the digest-strategy app"
-sed -i 's/^interval: .*/interval: 2s/' "$C/tagpilot.yaml" # the engine keeps scanning
 n1=$(commits)
-s=moving
+
+# No new scan: the approval's own re-read sees the move (not the answer the cycle verified).
+s=moved
 console_start $s 120 40 -- --config "$C/tagpilot.yaml"
 wait_screen $s '^stable .*update' || not_ok "the console offers stable's digest"
 press $s / && type_text $s stable && press $s Enter
 press $s a
 check "the dialog shows the digest it would write" wait_screen $s "\\+  tag: main@$d1"
 d2=$(reg_push image team/stable main --created 2031-01-01T00:00:00Z)
+press $s y
+check "a followed tag that moved since the scan is refused" wait_screen $s 'moved'
+sleep 1
+check "and nothing was written" [ "$(commits)" = "$n1" ]
+press $s q
+check "q quits with exit code 0" wait_screen $s 'console exited rc=0'
+console_stop $s
+
+# The engine scanning on: the dialog binds the digest it showed, not the one the engine's next
+# cycle found while the dialog was open.
+sed -i 's/^interval: .*/interval: 2s/' "$C/tagpilot.yaml"
+s=moving
+console_start $s 120 40 -- --config "$C/tagpilot.yaml"
+wait_screen $s '^stable .*update' || not_ok "the console offers stable's digest again"
+press $s / && type_text $s stable && press $s Enter
+press $s a
+check "the dialog shows the digest it would write now" wait_screen $s "\\+  tag: main@$d2"
+d3=$(reg_push image team/stable main --created 2032-01-01T00:00:00Z)
 # Two cycles end after the push (the header's "cycle Ns ago" goes back to 0 twice), so one began
 # after it: the engine has verified the new digest meanwhile.
 cycle_ends() { wait_screen $s 'cycle [1-9][0-9]*s ago' && wait_screen $s 'cycle 0s ago'; }
@@ -76,7 +95,7 @@ cycle_ends && cycle_ends || not_ok "the engine keeps scanning under the dialog"
 press $s y
 check "approving after the digest moved under the dialog is refused" wait_screen $s 'moved'
 sleep 1
-check "and nothing was written ($d2 was never shown)" [ "$(commits)" = "$n1" ]
+check "and nothing was written ($d3 was never shown)" [ "$(commits)" = "$n1" ]
 press $s q
 check "q quits with exit code 0" wait_screen $s 'console exited rc=0'
 console_stop $s
