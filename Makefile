@@ -4,6 +4,7 @@
 #   make fuzz     build the libFuzzer targets and run each for FUZZ_SECONDS (default 60)
 #   make demo     open the console on a local registry and git repository it seeds
 #   make bench    measure speed side by side with skopeo
+#   make mutants  plant each bug of tests/mutants/ and check that a suite catches it (MUTANTS=pattern)
 #   make format   clang-format the sources
 
 BUILD   ?= build
@@ -58,7 +59,7 @@ FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ)/%)
 FUZZ_ENGINE  := $(ENGINE_SRC:%.c=$(FUZZ)/%.o)
 
-.PHONY: all check plans fuzz demo bench format install clean deps _tagpilot _check_build _bench_tools \
+.PHONY: all check plans fuzz mutants demo bench format install clean deps _tagpilot _check_build _bench_tools \
 	_fuzz_build
 
 all:
@@ -128,6 +129,13 @@ plans:
 	@$(MAKE) --no-print-directory $(PARALLEL) TP_INNER=1 _check_build
 	@TP_WRITE_PLANS=1 TAGPILOT=$(ASN)/tagpilot UNIT_DIR=$(ASN)/tests TOOL_DIR=$(ASN)/tools \
 		FUZZ_DIR=$(FUZZ) sh tests/run.sh $(TESTS)
+
+# The mutation check, not part of check: every tests/mutants/*.patch is applied in turn to a
+# scratch copy of the tree (built once, seeded from $(BUILD)/asan), the suites its header names
+# run, and it must make one of them fail (docs/testing.md). MUTANTS=pattern runs a subset.
+mutants:
+	@sh tests/lib/deps.sh check
+	@BUILD='$(BUILD)' MUTANTS='$(MUTANTS)' sh tests/mutants/run.sh
 
 demo:
 	@sh tests/lib/deps.sh demo

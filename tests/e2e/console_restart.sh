@@ -52,6 +52,7 @@ check "once the source read fails, the last run's rows are gone" \
 check "and the header no longer claims them" sh -c "! tmux capture-pane -p -t $s | grep -q 'as the last run left them'"
 check "it says a source is in error instead" wait_screen $s 'source error: l shows the log'
 press $s q
+check "q quits with exit code 0" wait_screen $s 'console exited rc=0'
 console_stop $s
 
 # q while a fetch hangs: the console ends at once, not when git.timeout (30 s) runs out.
@@ -84,5 +85,6 @@ check "answered, the cycle decides them and the mark goes" wait_screen $s 'engin
 check "no row is claimed as the last run's" sh -c "! tmux capture-pane -p -t $s | grep -q 'last run'"
 check "bookstore waits again" wait_screen $s '^bookstore .*v1\.0\.0 .*v1\.0\.1 .*update'
 press $s q
+check "q quits with exit code 0" wait_screen $s 'console exited rc=0'
 console_stop $s
 finish

@@ -185,6 +185,12 @@ check "a skipped candidate is held" [ "$(field bookstore state) $(field bookstor
 reg_push image $B v1.0.3 >/dev/null
 t run --once --dry-run --format json
 check "a newer candidate is offered again" [ "$(field bookstore state) $(field bookstore candidate)" = "update-available v1.0.3" ]
+# The digest the operator names is the one checked, not the one the engine's own scan found
+# (here the scan's is right: only the operator's differs).
+t approve bookstore --digest "sha256:$(printf '0%.0s' $(seq 64))"
+expect_rc 1 "approval bound to a digest v1.0.3 never had is refused"
+check "naming the digest the operator saw" grep -q "moved from sha256:000000000000" "$ERR"
+check "nothing was written for it" [ "$(commits)" = "$n2" ]
 
 # A second writer is told; readers still read.
 "$TAGPILOT" run --config "$CFG" --interval 1h >"$TAP_TMP/daemon.log" 2>&1 &

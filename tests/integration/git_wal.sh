@@ -2,8 +2,8 @@
 # Hard stops around a push, through the real binary against git-http-backend behind lighttpd
 # (a wrapper CGI misbehaves on purpose, then runs the real backend):
 #   - another writer wins the race, before our push ("non-fast-forward") and during it ("failed
-#     to update ref"): tagpilot re-reads, re-plans and pushes again; the journal and the commit
-#     name the tag it really replaced;
+#     to update ref"), or the server says "fetch first": tagpilot re-reads, re-plans and pushes
+#     again; the journal and the commit name the tag it really replaced;
 #   - SIGKILL while the server holds a push, after it landed and before: the next start
 #     reconciles the intent record with the remote, so history names the commit that landed
 #     and never one that did not;
@@ -40,11 +40,24 @@ case "\$REQUEST_METHOD \$PATH_INFO \$QUERY_STRING" in
     hold-after) : >"$R/mode"; \$real >"$R/resp"; touch "$R/landed"; sleep 60; cat "$R/resp"; exit 0 ;;
     hold-before) : >"$R/mode"; touch "$R/holding"; sleep 60; exit 1 ;;
     fill-after) : >"$R/mode"; \$real >"$R/resp"; sh "$R/fill.sh"; cat "$R/resp"; exit 0 ;;
+    fetch-first) : >"$R/mode"; exec /usr/bin/python3 "$R/fetchfirst.py" ;;
     esac ;;
 esac
 exec \$real
 SH
 chmod +x "$R/backend.sh"
+# "fetch first" is how git's own client words a branch that moved; no receive-pack sends it as a
+# ref's status, so for that one the wrapper answers in the backend's place (report-status in
+# side band 1, as libgit2 negotiates it), after reading the push it refuses.
+cat >"$R/fetchfirst.py" <<'PY'
+import sys
+sys.stdin.buffer.read()
+def pkt(b):
+    return b"%04x" % (len(b) + 4) + b
+status = pkt(b"unpack ok\n") + pkt(b"ng refs/heads/main fetch first\n") + b"0000"
+sys.stdout.buffer.write(b"Content-Type: application/x-git-receive-pack-result\r\n"
+                        b"Cache-Control: no-cache\r\n\r\n" + pkt(b"\x01" + status) + b"0000")
+PY
 TOKEN=tok-wal-5e2d
 GITHTTP_BACKEND=$R/backend.sh githttp_start "$C" bot "$TOKEN" || { not_ok "lighttpd starts"; finish; exit 1; }
 URL=$GITHTTP_URL/config.git
@@ -116,6 +129,17 @@ expect_rc 0 "pin succeeds after the server refused with 'failed to update ref'"
 check "main has v1.0.1 again: $(src_tag)" [ "$(src_tag)" = v1.0.1 ]
 check "the journal names the tag really replaced: $(last_record "$TAP_TMP/state/journal.jsonl" from)" \
     [ "$(last_record "$TAP_TMP/state/journal.jsonl" from)" = v1.0.0-hotfix2 ]
+t unpin bookstore
+
+# 2b. The server refuses with "fetch first": the same retry on a fresh fetch.
+t rollback bookstore v1.0.0
+echo fetch-first >"$R/mode"
+t pin bookstore v1.0.1
+expect_rc 0 "pin succeeds after the server refused with 'fetch first'"
+check "main has v1.0.1 once more: $(src_tag)" [ "$(src_tag)" = v1.0.1 ]
+op=$(last_record "$TAP_TMP/state/journal.jsonl" op)
+check "two intents for that pin: the refused push and the retry" \
+    [ "$(grep -c "\"result\":\"intent\".*\"op\":\"$op\"" "$TAP_TMP/state/journal.jsonl")" = 2 ]
 t unpin bookstore
 
 # 3. SIGKILL while the server holds a push that has landed: the restart records it.

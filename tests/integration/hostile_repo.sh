@@ -53,6 +53,10 @@ hostile() { # the attacker's commit
         "    argocd-image-updater.argoproj.io/write-back-target: helmvalues:/../outside/charts/stolen/values.yaml" |
         sed 's|path: charts/target|path: charts/leak|' >apps/target.yaml
     cluster_app evil "e=$REG_HOST/$B:~1.0" "" | sed 's|name: evil|name: ../../evil|' >apps/evil.yaml
+    # a namespace that is no Kubernetes name (it would name .argocd-source-<ns>_<app>.yaml), on
+    # an app that could otherwise be written
+    cp -r charts/bookstore charts/nsapp
+    cluster_app nsapp "n=$REG_HOST/$B:~1.0" "" | sed 's|^  namespace: argocd|  namespace: team/sub|' >apps/nsapp.yaml
     # links in the Applications folder: two loops and a file outside
     ln -s . apps/loop1
     ln -s .. apps/loop2
@@ -84,6 +88,9 @@ check "target: '..' in a write-back target is refused: $(field target error)" \
     sh -c "printf '%s' \"\$1\" | grep -q \"write-back-target helmvalues .*'..' would leave the repository\"" - "$(field target error)"
 check "a name that is no Kubernetes name is an error for its app" \
     grep -q "metadata.name '../../evil' is not a valid Kubernetes name" "$OUT"
+check "a namespace that is no Kubernetes name is an error for its app" \
+    grep -q "metadata.namespace 'team/sub' is not a valid Kubernetes name" "$OUT"
+check "and that app is not written: $(field nsapp state)" [ "$(field nsapp state)" = error ]
 check "nor is the Application outside the repository read" [ "$(field outsider state)" = absent ]
 tp run --once --dry-run --config "$CFG"
 check "links in the Applications folder are named, not followed" \

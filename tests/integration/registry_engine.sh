@@ -1,8 +1,9 @@
 #!/bin/sh
 # The engine (`tagpilot run --once`) against hostile registries, beside a good one (Debian's
 # docker-registry): a registry that never answers holds only its own images, and only until the
-# cycle deadline; tags outside the grammar are never candidates; the digest the digest strategy
-# offers is verified, and costs a GET only when it changed. Applications come from a folder
+# cycle deadline; tags outside the grammar are never candidates; allow-tags and ignore-tags hold
+# the engine's pick, also for images sharing a repository's tag list; the digest the digest
+# strategy offers is verified, and costs a GET only when it changed. Applications come from a folder
 # (source `dir`), their current tags from plain manifests in a git repository.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TP_ROOT/tests/lib/registry.sh"
@@ -26,8 +27,8 @@ manifests() { # METHOD REPOSITORY: how many, once the log has stopped growing
 D=$TAP_TMP/cluster
 mkdir -p "$D/seed" "$D/apps"
 git init -q --bare -b main "$D/config.git"
-# app NAME IMAGE-LIST CURRENT-IMAGE [STRATEGY]: an Application in $D/apps whose plain manifest
-# (in the git repository) runs CURRENT-IMAGE
+# app NAME IMAGE-LIST CURRENT-IMAGE [STRATEGY [ANNOTATION-LINES]]: an Application in $D/apps
+# whose plain manifest (in the git repository) runs CURRENT-IMAGE
 app() {
     mkdir -p "$D/seed/plain-$1"
     printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: %s\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: %s\n' \
@@ -42,6 +43,7 @@ metadata:
     argocd-image-updater.argoproj.io/image-list: $2
     argocd-image-updater.argoproj.io/write-back-method: git
     argocd-image-updater.argoproj.io/app.update-strategy: ${4:-semver}
+${5:-}
 spec:
   source:
     repoURL: file://$D/config.git
@@ -51,6 +53,11 @@ Y
 }
 zero=sha256:$(printf '0%.0s' $(seq 64))
 app good "app=$R/team/good" "$R/team/good:v1.0.0"
+# The same repository under filters: one tag list, three selections.
+app allowing "app=$R/team/good" "$R/team/good:v1.0.0" semver \
+    "    argocd-image-updater.argoproj.io/app.allow-tags: regexp:^v1\\.0\\."
+app ignoring "app=$R/team/good" "$R/team/good:v1.0.0" semver \
+    "    argocd-image-updater.argoproj.io/app.ignore-tags: v1.1.*"
 app stalled "app=$F/fault/stall" "$F/fault/stall:v1.0.0"
 app badsemver "app=$F/fault/badtags" "$F/fault/badtags:v1.0.0"
 app badalpha "app=$F/fault/badtags" "$F/fault/badtags:v1.0.0" alphabetical
@@ -89,6 +96,11 @@ check "naming its registry and the deadline (got: $(field stalled error))" \
 check "the good registry's image gets its candidate" [ "$(field good candidate)" = v1.1.0 ]
 check "… and waits for approval" [ "$(field good state)" = update-available ]
 check "the same fault server's other repositories answered in time" [ "$(field lie state)" = update-available ]
+check "allow-tags holds the pick: allowing keeps v1.0.0 (got $(field allowing candidate))" \
+    [ "$(field allowing candidate)" = v1.0.0 ]
+check "… up to date" [ "$(field allowing state)" = up-to-date ]
+check "ignore-tags too: ignoring keeps v1.0.0 (got $(field ignoring candidate))" \
+    [ "$(field ignoring candidate)" = v1.0.0 ]
 
 # Pagination through the engine: 1,200 tags in pages of at most 500 (the server caps n=1000);
 # the last tag is on the third page.

@@ -72,6 +72,7 @@ bg deepjson "$F/fault/deepjson"
 bg deepindex --strategy newest-build "$F/fault/deepindex"
 bg wrongdigest --strategy newest-build "$F/fault/wrongdigest"
 bg wrongdigest_digest --strategy digest --constraint v1 "$F/fault/wrongdigest"
+bg badblob --strategy newest-build "$F/fault/badblob"
 bg manytags --max-tags 50 "$F/fault/manytags"
 bg e429once --strategy newest-build "$F/fault/e429once"
 bg refused "127.0.0.1:1/fault/anything"
@@ -103,6 +104,9 @@ claimed=sha256:$(printf 'a%.0s' $(seq 64))
 expect wrongdigest_digest 8000 "manifest of fault/wrongdigest:v1: body SHA-256 is sha256:"
 check "… naming the claimed digest too" grep -qF "Docker-Content-Digest $claimed — refusing it" "$TAP_TMP/bg.wrongdigest_digest.err"
 check "… and printing no digest" [ ! -s "$TAP_TMP/bg.wrongdigest_digest.out" ]
+# A config blob is verified too: its `created` decides newest-build.
+expect badblob 8000 "of fault/badblob has SHA-256 sha256:"
+check "… and no forged date is used or printed" [ ! -s "$TAP_TMP/bg.badblob.out" ]
 expect manytags 8000 "fault/manytags has more than 50 tags"
 expect refused 8000 "cannot connect" 127.0.0.1:1
 

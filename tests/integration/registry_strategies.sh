@@ -104,6 +104,13 @@ probe --conf "$CONF" --state "$STATE" --strategy newest-build "$R/team/app"
 check "warm newest-build over indexes: no manifest or config GET" \
     [ "$(stat manifest_gets)/$(stat blob_gets)" = 0/0 ]
 check "warm newest-build over indexes: the same candidate" [ "$(j .candidate)" = v1.2.0-rc1 ]
+# Two wanted platforms: an index counts its newest matching child (v2.0.0: amd64 2024-03-01 listed
+# first, arm64 2024-04-01), cold and warm (warm, the children answer in the index's order).
+for run in cold warm; do
+    probe --conf "$CONF" --state "$STATE" --strategy newest-build --platforms linux/amd64,linux/arm64 "$R/team/app"
+    check "$run, linux/amd64 and linux/arm64: v2.0.0 is as new as its arm64 child" \
+        [ "$(j '.tags[] | select(.tag=="v2.0.0") | .created_ns')" = 1711929600000000000 ]
+done
 
 # politeness: `limit: 8` requests/s (burst 8) spreads a cold newest-build check of team/app
 # (about 24 requests) over two seconds or more

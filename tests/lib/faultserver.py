@@ -34,6 +34,8 @@ The repository name picks the fault (every path under /v2/<name>/…):
   fault/deepjson    a tags list nested 100,000 arrays deep
   fault/deepindex   tag v1 is an index nested 100,000 arrays deep (its digest is honest)
   fault/wrongdigest tag v1's manifest body does not match its Docker-Content-Digest
+  fault/badblob     tag v1's manifest is honest, but its config blob's body is another config
+                    (a later `created`) than the digest the manifest names
   fault/headlie     HEAD of tag v1 claims another digest; GET is honest
   fault/ok          a well-behaved repository with tag v1
 Faults behind Basic auth (user tagpilot, password s3cret-faults; a 401 without it):
@@ -62,6 +64,7 @@ MANIFEST = json.dumps({"schemaVersion": 2,
                                   "digest": CONFIG_DIGEST, "size": len(CONFIG)},
                        "layers": []}).encode()
 GOOD_DIGEST = "sha256:" + hashlib.sha256(MANIFEST).hexdigest()
+FORGED_CONFIG = b'{"architecture":"amd64","os":"linux","created":"2031-01-01T00:00:00Z"}'
 CLAIMED = "sha256:" + "a" * 64
 LIE = "sha256:" + "b" * 64
 DEEP_INDEX = b'{"schemaVersion":2,"manifests":' + b"[" * 100000 + b"]" * 100000 + b"}"
@@ -245,7 +248,8 @@ class Handler(BaseHTTPRequestHandler):
                               dict(json_ct, **{"RateLimit-Limit": "100;w=21600",
                                                "RateLimit-Remaining": "76;w=21600"}))
         if p.endswith("/blobs/" + CONFIG_DIGEST):
-            return self.reply(200, CONFIG, {"Content-Type": "application/octet-stream"})
+            body = FORGED_CONFIG if fault == "badblob" else CONFIG
+            return self.reply(200, body, {"Content-Type": "application/octet-stream"})
         if "/manifests/" in p:
             ref = p.rsplit("/", 1)[1]
             ct = {"Content-Type": "application/vnd.oci.image.manifest.v1+json"}

@@ -73,6 +73,19 @@ Test(lastrun, round_trip_keeps_every_field_and_the_order)
     struct stat st;
     cr_assert_eq(stat(path, &st), 0);
     cr_expect_eq(st.st_mode & 0777, 0600, "mode %o", st.st_mode & 0777);
+    /* Strict JSON for any reader: a control character inside a string is escaped (cJSON reads
+     * it raw, jq and Python refuse the file). The only raw ones are the newlines between rows. */
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f);
+    int ch, newlines = 0;
+    long at = 0;
+    while ((ch = fgetc(f)) != EOF) {
+        cr_expect(ch >= 0x20 || ch == '\n', "raw control byte 0x%02x at offset %ld", ch, at);
+        newlines += ch == '\n';
+        at++;
+    }
+    fclose(f);
+    cr_expect_eq(newlines, 4, "one newline before each row and two at the end, got %d", newlines);
     free(path);
 
     lastrun lr;

@@ -144,3 +144,30 @@ Test(manifest, split_image)
         free(digest);
     }
 }
+
+/* An image written in a manifest is this image only when it names the same registry and
+ * repository; Docker Hub's spellings of one image are one image. */
+Test(manifest, image_matches_registry_and_repository)
+{
+    static const struct {
+        const char *written, *ref;
+        bool same;
+    } cases[] = {
+        {"team/app:v1", "docker.io/team/app", true},
+        {"docker.io/team/app", "team/app", true},
+        {"index.docker.io/team/app@sha256:00", "team/app", true},
+        {"docker.io/library/nginx:1.25", "nginx", true},
+        {"ghcr.io/team/app:v1", "team/app", false},
+        {"team/app", "ghcr.io/team/app", false},
+        {"127.0.0.1:5001/team/app", "127.0.0.1:5000/team/app", false},
+        {"ghcr.io/team/app-two", "ghcr.io/team/app", false},
+        {"ghcr.io/other/app", "ghcr.io/team/app", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        imageref ref;
+        cr_assert_eq(imageref_parse(cases[i].ref, &ref, NULL), 0, "case %zu", i);
+        cr_expect_eq(manifest_image_matches(cases[i].written, &ref), cases[i].same,
+                     "case %zu: '%s' against %s", i, cases[i].written, cases[i].ref);
+        imageref_free(&ref);
+    }
+}

@@ -148,6 +148,12 @@ Test(registry_creds, docker_config)
     registry_creds_free(&c);
     cr_assert_eq(registry_creds_resolve(NULL, "example.com", 0, &c, &err), 0);
     cr_assert_null(c.username);
+    /* a host is matched whole: ghcr.io's credentials never go to a host that starts with it */
+    cr_assert_eq(registry_creds_resolve(NULL, "ghcr.io.evil.example", 0, &c, &err), 0, "%s",
+                 err.msg);
+    cr_assert_null(c.username, "ghcr.io's user went to ghcr.io.evil.example");
+    cr_assert_eq(registry_creds_resolve(NULL, "127.0.0.1:50000", 0, &c, &err), 0, "%s", err.msg);
+    cr_assert_null(c.username);
     /* "nocolon" is not user:password */
     cr_assert_eq(registry_creds_resolve(NULL, "127.0.0.1:5000", 0, &c, &err), -1);
     cr_assert(strstr(err.msg, "is not base64 of user:password"), "%s", err.msg);

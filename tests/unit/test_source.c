@@ -319,6 +319,40 @@ Test(source, nameless_applications_are_named_by_where_they_are)
     yamldoc_free(&doc);
 }
 
+/* A folder source reads files through real folders only: a folder on the way that is a link to
+ * somewhere outside is not followed, whatever is behind it. */
+Test(source, dir_tree_never_reads_through_a_linked_folder)
+{
+    char dir[] = "/tmp/tp-dirlink-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    sh("mkdir -p %s/repo/charts/real %s/outside && printf 'tag: secret\\n' >%s/outside/values.yaml",
+       dir);
+    sh("printf 'tag: v1\\n' >%s/repo/charts/real/values.yaml", dir);
+    char *link = xasprintf("%s/repo/charts/link", dir), *target = xasprintf("%s/outside", dir);
+    cr_assert_eq(symlink(target, link), 0);
+    char *root = xasprintf("%s/repo", dir);
+    tp_err err = {{0}};
+    repotree *tree = repotree_open_dir(root, &err);
+    cr_assert_not_null(tree, "%s", err.msg);
+    strbuf text = {0};
+    cr_expect_eq(repotree_read(tree, "charts/real/values.yaml", &text, &err), 0, "%s", err.msg);
+    cr_expect_eq(repotree_read(tree, "charts/link/values.yaml", &text, &err), -1,
+                 "read through the link: '%s'", text.data ? text.data : "");
+    cr_expect(strstr(err.msg, "charts/link/values.yaml: a symbolic link (or under one)"), "%s",
+              err.msg);
+    cr_expect_eq(repotree_kind_of(tree, "charts/link/values.yaml"), REPOTREE_SYMLINK);
+    strvec files = {0};
+    cr_expect_eq(repotree_list_yaml(tree, "charts/link", &files, NULL, &err), -1);
+    cr_expect_eq(files.count, 0);
+    strvec_free(&files);
+    strbuf_free(&text);
+    repotree_free(tree);
+    free(root);
+    free(link);
+    free(target);
+    sh("rm -rf %s", dir);
+}
+
 /* Paths from a repository stay inside it: cleaned, or refused with what they were. */
 Test(source, repopath_clean_confines)
 {

@@ -49,3 +49,33 @@ Test(strmap, many_keys_and_churn)
     cr_assert_eq(strmap_get(&m, key), &values[19999]);
     strmap_free(&m);
 }
+
+/* Replacing a key must find it behind tombstones: an insert that stopped at the first
+ * tombstone of its probe chain would store the key a second time. */
+Test(strmap, replace_behind_tombstones_keeps_one_entry)
+{
+    strmap m = {0};
+    static int old_values[1000], new_values[1000];
+    char key[32];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(key, sizeof key, "team-%d/web", i);
+        strmap_put(&m, key, &old_values[i]);
+    }
+    for (int i = 0; i < 1000; i += 2) {
+        snprintf(key, sizeof key, "team-%d/web", i);
+        strmap_remove(&m, key);
+    }
+    for (int i = 1; i < 1000; i += 2) {
+        snprintf(key, sizeof key, "team-%d/web", i);
+        cr_assert_eq(strmap_put(&m, key, &new_values[i]), &old_values[i],
+                     "%s: replacing returns the old value", key);
+    }
+    cr_assert_eq(m.count, 500, "each key once (count %zu)", m.count);
+    for (int i = 1; i < 1000; i += 2) {
+        snprintf(key, sizeof key, "team-%d/web", i);
+        cr_assert_eq(strmap_remove(&m, key), &new_values[i], "%s", key);
+        cr_assert_null(strmap_get(&m, key), "%s: gone after its removal", key);
+    }
+    cr_assert_eq(m.count, 0);
+    strmap_free(&m);
+}

@@ -454,3 +454,39 @@ Test(writeback, argocd_source_kustomize_form, .init = setup, .fini = teardown)
     writeback_change_free(&c);
     app_free(&app);
 }
+
+/* A helm values edit changes only the tag's bytes: the repository line stays as written when it
+ * names the same image in another spelling (docker.io/library/nginx for nginx). */
+Test(writeback, helmvalues_keeps_the_name_as_written)
+{
+    char dir[] = "/tmp/tp-wb-name-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char *cmd = xasprintf("mkdir -p %s/charts/web && printf 'apiVersion: v2\\nname: web\\n"
+                          "version: 0.1.0\\n' >%s/charts/web/Chart.yaml && printf 'image:\\n"
+                          "  repository: docker.io/library/nginx\\n  tag: 1.25.0\\n' "
+                          ">%s/charts/web/values.yaml",
+                          dir, dir, dir);
+    cr_assert_eq(system(cmd), 0);
+    free(cmd);
+    repotree *tree = folder_tree(dir);
+    argo_app app =
+        make_app("    argocd-image-updater.argoproj.io/image-list: web=nginx\n"
+                 "    argocd-image-updater.argoproj.io/write-back-target: helmvalues\n"
+                 "    argocd-image-updater.argoproj.io/web.helm.image-name: image.repository\n"
+                 "    argocd-image-updater.argoproj.io/web.helm.image-tag: image.tag\n",
+                 "charts/web");
+    image_update u = {&app.settings.images[0], "1.25.0", "1.25.1"};
+    writeback_change c;
+    tp_err err = {{0}};
+    cr_assert_eq(writeback_plan_in(&app, tree, &u, 1, NULL, &c, &err), 0, "%s", err.msg);
+    cr_assert_eq(c.n_files, 1);
+    cr_expect_eq(lines_changed(&c.files[0]), 1, "%s", c.diff);
+    cr_expect_str_eq(c.files[0].after, "image:\n  repository: docker.io/library/nginx\n"
+                                       "  tag: 1.25.1\n");
+    writeback_change_free(&c);
+    app_free(&app);
+    repotree_free(tree);
+    cmd = xasprintf("rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
+    free(cmd);
+}

@@ -51,6 +51,19 @@ Test(yamldoc, anchors_aliases_and_merge)
     yamldoc_free(&doc);
 }
 
+/* "<<: [*a, *b]": for a key both define, the earlier map wins (YAML's merge key spec); keys
+ * of the map itself win over both. */
+Test(yamldoc, merge_list_earlier_map_wins)
+{
+    ydoc doc = parse_ok("a: &a\n  tag: from-a\n  pull: IfNotPresent\n"
+                        "b: &b\n  tag: from-b\n  pull: Always\n  repo: from-b\n"
+                        "web:\n  <<: [*a, *b]\n  pull: Never\n");
+    cr_assert_str_eq(ynode_str(ynode_path(doc.roots[0], "web.tag")), "from-a");
+    cr_assert_str_eq(ynode_str(ynode_path(doc.roots[0], "web.repo")), "from-b");
+    cr_assert_str_eq(ynode_str(ynode_path(doc.roots[0], "web.pull")), "Never");
+    yamldoc_free(&doc);
+}
+
 Test(yamldoc, multi_document_and_lines)
 {
     ydoc doc = parse_ok("kind: A\n---\n---\nkind: B\nx:\n  y: 1\n");

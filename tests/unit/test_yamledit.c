@@ -186,6 +186,27 @@ Test(yamledit, several_edits_in_one_file)
     yamldoc_free(&doc);
 }
 
+/* Two edits of the same bytes (one image listed twice, say) are refused, never spliced into
+ * each other; nothing is produced and both edits' texts are freed. */
+Test(yamledit, overlapping_edits_refused)
+{
+    const char *text = "a: 1.0.0\nb: x\n";
+    ydoc doc;
+    cr_assert_eq(yamldoc_parse(text, strlen(text), "t", &doc, NULL), 0);
+    const ynode *a = ynode_get(doc.roots[0], "a");
+    yamledit_edit e[2];
+    cr_assert_eq(yamledit_scalar(text, strlen(text), a, "2.0.0", &e[0], NULL), 0);
+    cr_assert_eq(yamledit_scalar(text, strlen(text), a, "3.0.0", &e[1], NULL), 0);
+    strbuf out = {0};
+    tp_err err = {{0}};
+    cr_assert_eq(yamledit_apply(text, strlen(text), e, 2, &out, &err), -1);
+    cr_assert_str_eq(err.msg, "overlapping edits at byte 3");
+    cr_assert_null(out.data);
+    cr_assert_null(e[0].text);
+    cr_assert_null(e[1].text);
+    yamldoc_free(&doc);
+}
+
 /* Properties in front of the value stay; only the value's bytes change. */
 Test(yamledit, tags_and_anchors_kept)
 {
