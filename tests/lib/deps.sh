@@ -82,8 +82,8 @@ missing=$(printf '%s\n' $missing | sort -u | tr '\n' ' ')
 [ -z "${missing# }" ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then
-    echo "tagpilot needs these Debian packages:$missing" >&2
-    echo "install them as root: apt-get install$missing" >&2
+    echo "tagpilot needs these Debian packages: $missing" >&2
+    echo "install them as root: apt-get install $missing" >&2
     exit 1
 fi
 echo "installing missing Debian packages:$missing" >&2
