@@ -33,7 +33,9 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
 endif
 
-CFLAGS_COMMON = $(STD) $(WARN) -Iengine -Itui $(PKG_CFLAGS) -MMD -MP
+# The engine sees only its own headers; the console and the tests see both (the include check
+# in tests/layers.sh holds the engine's own layers apart).
+CFLAGS_COMMON = $(STD) $(WARN) -Iengine $(if $(filter engine/%,$<),,-Itui) $(PKG_CFLAGS) -MMD -MP
 
 REL := $(BUILD)/rel
 ASN := $(BUILD)/asan

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "imageref.h"
-#include "strategy.h"
-#include "tagfilter.h"
+#include "select/imageref.h"
+#include "select/strategy.h"
+#include "select/tagfilter.h"
 #include "annotations_values.h"
 #include "util.h"
 

@@ -9,8 +9,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "imageref.h"
-#include "strategy.h"
+#include "select/imageref.h"
+#include "select/strategy.h"
+#include "types.h"
 #include "util.h"
 
 #define ANNOTATION_PREFIX   "argocd-image-updater.argoproj.io/"
@@ -39,10 +40,6 @@ typedef enum approval_policy {
     APPROVAL_MANUAL,
     APPROVAL_AUTO,
 } approval_policy;
-
-typedef struct platform {
-    char *os, *arch, *variant; /* variant may be NULL */
-} platform;
 
 /* Settings for one tracked image (owned). */
 typedef struct image_settings {

@@ -6,7 +6,7 @@
 
 #include "annotations.h"
 #include "annotations_values.h"
-#include "imageref.h"
+#include "select/imageref.h"
 #include "util.h"
 
 const struct annotation_option annotation_options[OPT_COUNT] = {

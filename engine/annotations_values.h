@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #include "annotations.h"
-#include "imageref.h"
+#include "select/imageref.h"
 
 /* ---- keys (annotations_keys.c) ---- */
 

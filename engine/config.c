@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "source/giturl.h"
+#include "giturl.h"
 #include "yamldoc.h"
 
 /* Context for one file being checked: messages name the file and the line. */

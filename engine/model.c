@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "model_build.h"
-#include "tagset.h"
+#include "select/tagset.h"
 #include "util.h"
 
 static const struct {

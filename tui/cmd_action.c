@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "engine.h"
+#include "core/engine.h"
 
 static const struct {
     const char *name;

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "engine.h"
+#include "core/engine.h"
 
 static const char run_help[] =
     "usage: tagpilot run [--once] [--dry-run] [--interval 2m] [--approval manual|auto]\n"

@@ -10,10 +10,10 @@
 
 #include "annotations.h"
 #include "config.h"
-#include "imageref.h"
+#include "select/imageref.h"
 #include "registry/registry.h"
-#include "strategy.h"
-#include "tagfilter.h"
+#include "select/strategy.h"
+#include "select/tagfilter.h"
 #include "timefmt.h"
 
 typedef struct test_opts {

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "dialog.h"
-#include "engine.h"
+#include "core/engine.h"
 #include "filter.h"
 #include "keys.h"
 #include "model.h"

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "console.h"
-#include "engine.h"
+#include "core/engine.h"
 #include "screen.h"
 
 /* A signal handler can reach only static storage: the write end of the self-pipe, and whether

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "engine.h"
+#include "core/engine.h"
 #include "keys.h"
 #include "util.h"
 

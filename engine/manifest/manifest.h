@@ -17,7 +17,7 @@
 #include "source/app.h"
 #include "source/gitrepo.h"
 #include "source/repotree.h"
-#include "imageref.h"
+#include "select/imageref.h"
 #include "util.h"
 #include "yamldoc.h"
 

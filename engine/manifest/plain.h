@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "imageref.h"
+#include "select/imageref.h"
 #include "yamldoc.h"
 
 /* Called for each `image:` scalar naming ref's repository; return non-zero to stop. */

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "state/statedir.h"
+#include "statedir.h"
 
 #define META_DIR      "registry/meta/sha256"
 #define META_MAX_SIZE 65535 /* a record is a few hundred bytes; anything larger is not ours */

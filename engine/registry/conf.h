@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "imageref.h"
+#include "select/imageref.h"
 #include "util.h"
 
 typedef struct registry_conf_entry {

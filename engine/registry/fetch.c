@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "imageref.h"
+#include "select/imageref.h"
 #include "registry/internal.h"
 
 typedef struct fetch_ctx {

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "imageref.h"
+#include "select/imageref.h"
 #include "registry/internal.h"
 #include "strmap.h"
 

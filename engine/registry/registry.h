@@ -21,11 +21,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "annotations.h"
-#include "imageref.h"
+#include "select/imageref.h"
 #include "registry/conf.h"
-#include "strategy.h"
-#include "tagfilter.h"
+#include "select/strategy.h"
+#include "types.h"
+#include "select/tagfilter.h"
 #include "util.h"
 
 typedef struct registry_client registry_client;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "source/giturl.h"
+#include "giturl.h"
 #include "source/gitrepo.h"
 #include "util.h"
 

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "state/statedir.h"
+#include "statedir.h"
 
 #define JOURNAL_FILE "journal.jsonl"
 #define CORRUPT_FILE "journal.corrupt"

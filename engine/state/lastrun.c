@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "state/statedir.h"
+#include "statedir.h"
 
 #define LASTRUN_FILE    "last-run.json"
 #define LASTRUN_VERSION 2 /* 1 wrote seconds as decimals, which a locale could comma */

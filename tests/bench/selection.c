@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "strategy.h"
+#include "select/strategy.h"
 #include "util.h"
 
 static double now_ms(void)

@@ -3,7 +3,7 @@
  * same reference. An image-list never loses an entry silently: each is either an item or an
  * error. */
 #include "fuzz.h"
-#include "imageref.h"
+#include "select/imageref.h"
 #include "util.h"
 
 static void same_ref(const imageref *a, const imageref *b, const char *text)

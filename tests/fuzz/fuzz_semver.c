@@ -2,7 +2,7 @@
  * version on each further line. Versions order totally (reflexive, antisymmetric, transitive);
  * a parsed version points into its own text; a constraint keeps its text. */
 #include "fuzz.h"
-#include "semver.h"
+#include "select/semver.h"
 #include "util.h"
 
 #define MAX_VERSIONS 16

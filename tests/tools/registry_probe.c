@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "imageref.h"
+#include "select/imageref.h"
 #include "registry/registry.h"
-#include "strategy.h"
+#include "select/strategy.h"
 #include "timefmt.h"
 
 static cJSON *stats_json(const registry_stats *s)

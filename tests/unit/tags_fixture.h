@@ -6,7 +6,7 @@
 #include <criterion/criterion.h>
 
 #include "model_build.h"
-#include "tagset.h"
+#include "select/tagset.h"
 
 static inline void fixture_tags(model_block *b, const char *const *names, size_t n,
                                 const char *constraint)

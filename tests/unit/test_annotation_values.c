@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "annotations.h"
-#include "tagfilter.h"
+#include "select/tagfilter.h"
 
 /* The tables write annotations as {key, value}: the key's line is 0 unless a test is about
  * lines. */

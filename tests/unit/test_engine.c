@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "engine.h"
+#include "core/engine.h"
 
 static char state[] = "/tmp/tp-engine-XXXXXX";
 

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "imageref.h"
+#include "select/imageref.h"
 
 #define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define D256  "sha256:" HEX64

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "imageref.h"
+#include "select/imageref.h"
 #include "registry/registry.h"
 
 /* The client's life cycle without a registry: submitting, freeing mid-flight, waking up. Real

@@ -1,7 +1,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "imageref.h"
+#include "select/imageref.h"
 #include "registry/conf.h"
 
 static const char full_conf[] = "registries:\n"

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "semver.h"
+#include "select/semver.h"
 
 typedef struct parse_case {
     const char *in;

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "source/gitcred.h"
-#include "source/giturl.h"
+#include "giturl.h"
 #include "source/repotree.h"
 #include "source/gitrepo.h"
 #include "source/source.h"

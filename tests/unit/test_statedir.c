@@ -14,7 +14,7 @@
 #include "registry/cache.h"
 #include "state/journal.h"
 #include "state/lastrun.h"
-#include "state/statedir.h"
+#include "statedir.h"
 
 static char top[64];
 static char *secret; /* a root-only file outside the state dir: what a planted link aims at */

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "strategy.h"
+#include "select/strategy.h"
 
 /* ---- names ---- */
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tagfilter.h"
+#include "select/tagfilter.h"
 
 typedef struct filter_case {
     const char *allow;

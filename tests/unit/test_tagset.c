@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "model_build.h"
-#include "tagset.h"
+#include "select/tagset.h"
 
 static tag_table *table_of(const char *const *names, size_t n)
 {

@@ -16,10 +16,10 @@
 #include "state/decisions.h"
 #include "state/lastrun.h"
 #include "state/journal.h"
-#include "strategy.h"
+#include "select/strategy.h"
 #include "strmap.h"
-#include "tagfilter.h"
-#include "tagset.h"
+#include "select/tagfilter.h"
+#include "select/tagset.h"
 
 #define ENGINE_LOG_KEEP 500
 

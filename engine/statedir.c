@@ -1,4 +1,4 @@
-#include "state/statedir.h"
+#include "statedir.h"
 
 #include <dirent.h>
 #include <errno.h>

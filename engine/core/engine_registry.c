@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
-#include "imageref.h"
+#include "select/imageref.h"
 
 typedef struct op_ctx {
     engine *e;

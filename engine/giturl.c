@@ -1,4 +1,4 @@
-#include "source/giturl.h"
+#include "giturl.h"
 
 #include <ctype.h>
 #include <stdbool.h>
