@@ -9,7 +9,7 @@
 #include "registry/auth.h"
 #include "registry/cache.h"
 #include "registry/creds.h"
-#include "registry/http.h"
+#include "net/http.h"
 #include "registry/ratelimit.h"
 #include "registry/registry.h"
 

@@ -5,7 +5,7 @@
 #include <strings.h>
 
 #include "fuzz.h"
-#include "registry/http.h"
+#include "net/http.h"
 #include "registry/internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -13,12 +13,13 @@ import sys
 FORBIDDEN = {
     "base": {"core", "registry", "writeback", "source", "state", "manifest"},
     "select": {"core", "registry", "writeback", "source", "state", "manifest"},
-    "registry": {"core", "writeback", "source", "state", "manifest"},
+    "registry": {"core", "writeback", "source", "state", "manifest", "kube"},
     "state": {"core", "registry", "writeback", "source"},
     "writeback": {"core", "registry"},
     "source": {"core", "registry", "writeback"},
     "manifest": {"core", "registry", "writeback"},
-    "kube": {"core", "writeback", "source", "state", "manifest"},
+    "net": {"core", "select", "registry", "writeback", "source", "state", "manifest", "kube"},
+    "kube": {"core", "select", "registry", "writeback", "source", "state", "manifest"},
     "core": set(),
 }
 # No engine file may reach the console or ncurses.

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "registry/http.h"
+#include "net/http.h"
 #include "registry/internal.h"
 
 struct link_case {

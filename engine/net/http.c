@@ -1,5 +1,5 @@
 /* registry/http: curl_multi driver with classified failures. */
-#include "registry/http.h"
+#include "net/http.h"
 
 #include <curl/curl.h>
 #include <ctype.h>
