@@ -70,13 +70,36 @@ const char *config_state_dir(const tp_config *cfg, tp_err *err)
     return NULL;
 }
 
+void config_source_copy(config_source *dst, const config_source *src)
+{
+    *dst = *src;
+    dst->url = xstrdup(src->url);
+    dst->branch = xstrdup(src->branch);
+    dst->path = xstrdup(src->path ? src->path : "");
+    dst->kube.kubeconfig = xstrdup(src->kube.kubeconfig);
+    dst->kube.context = xstrdup(src->kube.context);
+    dst->kube.selector = xstrdup(src->kube.selector);
+    dst->kube.namespaces = (strvec){0};
+    for (size_t i = 0; i < src->kube.namespaces.count; i++)
+        strvec_push(&dst->kube.namespaces, src->kube.namespaces.items[i]);
+}
+
+void config_source_clear(config_source *src)
+{
+    free(src->url);
+    free(src->branch);
+    free(src->path);
+    free(src->kube.kubeconfig);
+    free(src->kube.context);
+    free(src->kube.selector);
+    strvec_free(&src->kube.namespaces);
+    *src = (config_source){0};
+}
+
 void config_free(tp_config *cfg)
 {
-    for (size_t i = 0; i < cfg->n_sources; i++) {
-        free(cfg->sources[i].url);
-        free(cfg->sources[i].branch);
-        free(cfg->sources[i].path);
-    }
+    for (size_t i = 0; i < cfg->n_sources; i++)
+        config_source_clear(&cfg->sources[i]);
     free(cfg->sources);
     free(cfg->file);
     free(cfg->registries_conf);
@@ -276,11 +299,98 @@ static void apply_single_credentials(cfg_ctx *c, tp_config *cfg)
     }
 }
 
+/* "kubeconfig: ~/.kube/config" may be a ':' list, as $KUBECONFIG is: each part resolved. */
+static char *resolve_path_list(const char *list, const char *base_dir)
+{
+    strbuf sb = {0};
+    const char *p = list;
+    for (;;) {
+        const char *colon = strchr(p, ':');
+        size_t n = colon ? (size_t)(colon - p) : strlen(p);
+        if (n) {
+            char *part = xstrndup(p, n);
+            char *abs = config_resolve_path(part, base_dir);
+            if (sb.len)
+                strbuf_append(&sb, ":", 1);
+            strbuf_append(&sb, abs, strlen(abs));
+            free(abs);
+            free(part);
+        }
+        if (!colon)
+            break;
+        p = colon + 1;
+    }
+    return strbuf_take(&sb);
+}
+
+/* A namespace name: an RFC 1123 label (lower-case alphanumerics and '-', at most 63). */
+static bool namespace_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+            return false;
+    return true;
+}
+
+/* The map under `kubernetes:` (empty or null: every default). */
+static int parse_kube(const cfg_ctx *c, const ynode *v, config_kube *k)
+{
+    const ynode *m = ynode_deref(v);
+    if (!m || (m->kind == YNODE_SCALAR && ynode_is_null(m)))
+        return 0;
+    if (m->kind != YNODE_MAP)
+        return cfg_fail(c, v, "sources.kubernetes",
+                        "expected a map (kubeconfig, context, namespaces, selector) or nothing");
+    for (size_t i = 0; i + 1 < m->n_children; i += 2) {
+        const ynode *kn = m->children[i], *val = m->children[i + 1];
+        const char *key = ynode_str(kn);
+        char label[96];
+        snprintf(label, sizeof label, "sources.kubernetes.%s", key ? key : "?");
+        if (str_eq(key, "kubeconfig")) {
+            const char *s;
+            if (want_scalar(c, val, label, &s))
+                return -1;
+            free(k->kubeconfig);
+            k->kubeconfig = resolve_path_list(s, c->base_dir);
+        } else if (str_eq(key, "context")) {
+            if (set_string(c, val, label, &k->context))
+                return -1;
+        } else if (str_eq(key, "selector")) {
+            if (set_string(c, val, label, &k->selector))
+                return -1;
+        } else if (str_eq(key, "namespaces")) {
+            const ynode *seq = ynode_deref(val);
+            if (!seq || seq->kind != YNODE_SEQ || !seq->n_children)
+                return cfg_fail(c, val, label, "expected a list of namespaces, or [\"*\"]");
+            strvec_free(&k->namespaces);
+            for (size_t j = 0; j < seq->n_children; j++) {
+                const char *ns;
+                if (want_scalar(c, seq->children[j], label, &ns))
+                    return -1;
+                if (!str_eq(ns, "*") && !namespace_valid(ns))
+                    return cfg_fail(c, seq->children[j], label, "'%s' is not a namespace name", ns);
+                strvec_push(&k->namespaces, ns);
+            }
+            for (size_t j = 0; j < k->namespaces.count; j++)
+                if (str_eq(k->namespaces.items[j], "*") && k->namespaces.count > 1)
+                    return cfg_fail(c, val, label, "\"*\" means every namespace: write it alone");
+        } else {
+            return cfg_fail(c, kn, label,
+                            "unknown key (use kubeconfig, context, namespaces, selector)");
+        }
+    }
+    return 0;
+}
+
 static int parse_source(const cfg_ctx *c, const ynode *item, config_source *src)
 {
     const ynode *m = ynode_deref(item);
     if (!m || m->kind != YNODE_MAP)
-        return cfg_fail(c, item, "sources", "each source is a map with 'git:' or 'dir:'");
+        return cfg_fail(c, item, "sources",
+                        "each source is a map with 'git:', 'dir:' or 'kubernetes:'");
     src->line = item->line;
     bool have_kind = false;
     for (size_t i = 0; i + 1 < m->n_children; i += 2) {
@@ -288,9 +398,16 @@ static int parse_source(const cfg_ctx *c, const ynode *item, config_source *src)
         const char *key = ynode_str(k);
         char label[64];
         snprintf(label, sizeof label, "sources.%s", key ? key : "?");
-        if (str_eq(key, "git") || str_eq(key, "dir")) {
+        if (str_eq(key, "kubernetes")) {
             if (have_kind)
-                return cfg_fail(c, k, label, "a source is either 'git:' or 'dir:', not both");
+                return cfg_fail(c, k, label, "a source is one of 'git:', 'dir:', 'kubernetes:'");
+            have_kind = true;
+            src->kind = CONFIG_SOURCE_KUBERNETES;
+            if (parse_kube(c, v, &src->kube))
+                return -1;
+        } else if (str_eq(key, "git") || str_eq(key, "dir")) {
+            if (have_kind)
+                return cfg_fail(c, k, label, "a source is one of 'git:', 'dir:', 'kubernetes:'");
             have_kind = true;
             const char *s;
             if (want_scalar(c, v, label, &s))
@@ -315,9 +432,13 @@ static int parse_source(const cfg_ctx *c, const ynode *item, config_source *src)
         }
     }
     if (!have_kind)
-        return cfg_fail(c, item, "sources", "a source needs 'git: URL' or 'dir: FOLDER'");
-    if (src->kind == CONFIG_SOURCE_DIR && src->branch)
+        return cfg_fail(c, item, "sources",
+                        "a source needs 'git: URL', 'dir: FOLDER' or 'kubernetes:'");
+    if (src->kind != CONFIG_SOURCE_GIT && src->branch)
         return cfg_fail(c, item, "sources.branch", "only a git source has a branch");
+    if (src->kind == CONFIG_SOURCE_KUBERNETES && src->path)
+        return cfg_fail(c, item, "sources.path",
+                        "a kubernetes source has no path (use namespaces and selector)");
     if (!src->path)
         src->path = xstrdup("");
     /* "apps/" and "apps" mean the same folder. */

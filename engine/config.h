@@ -13,17 +13,32 @@
 typedef enum config_source_kind {
     CONFIG_SOURCE_GIT,
     CONFIG_SOURCE_DIR,
+    CONFIG_SOURCE_KUBERNETES,
 } config_source_kind;
+
+/* A `kubernetes:` source's settings (owned strings). */
+typedef struct config_kube {
+    char *kubeconfig;  /* path or ':' list (absolute, "~" expanded); NULL: $KUBECONFIG, then
+                          ~/.kube/config, then the pod's service account */
+    char *context;     /* NULL: current-context */
+    strvec namespaces; /* empty: [argocd-namespace]; "*" alone: every namespace */
+    char *selector;    /* label selector, or NULL */
+} config_kube;
 
 /* One entry of `sources:` (owned strings). */
 typedef struct config_source {
     config_source_kind kind;
-    char *url;    /* git: URL (file://, http(s)://, ssh://, scp-like) or absolute local path;
-                     dir: absolute folder */
-    char *branch; /* git: branch to read, NULL = the remote's default branch */
-    char *path;   /* folder inside the repository / dir holding the manifests; "" = its root */
-    size_t line;  /* line of the entry in the config file, for messages */
+    char *url;        /* git: URL (file://, http(s)://, ssh://, scp-like) or absolute local path;
+                         dir: absolute folder */
+    char *branch;     /* git: branch to read, NULL = the remote's default branch */
+    char *path;       /* folder inside the repository / dir holding the manifests; "" = its root */
+    size_t line;      /* line of the entry in the config file, for messages */
+    config_kube kube; /* kubernetes: the cluster and what to read there (url, branch NULL) */
 } config_source;
+
+/* Deep copy / release of one source entry. */
+void config_source_copy(config_source *dst, const config_source *src);
+void config_source_clear(config_source *src);
 
 /* One git.credentials entry: the spec offered to remotes under url (owned strings). */
 typedef struct config_git_cred {

@@ -52,9 +52,9 @@ typedef enum kube_status {
 
 /* A resource collection: group "" for the core API. */
 typedef struct kube_resource {
-    const char *group;    /* "argoproj.io", "" */
-    const char *version;  /* "v1alpha1", "v1" */
-    const char *plural;   /* "applications", "secrets" */
+    const char *group;      /* "argoproj.io", "" */
+    const char *version;    /* "v1alpha1", "v1" */
+    const char *plural;     /* "applications", "secrets" */
     const char *namespace_; /* NULL or "*": every namespace */
 } kube_resource;
 

@@ -8,10 +8,7 @@
 app_source *source_new(const config_source *cfg, const source_env *env)
 {
     app_source *src = xcalloc(1, sizeof *src);
-    src->cfg = *cfg;
-    src->cfg.url = xstrdup(cfg->url);
-    src->cfg.branch = xstrdup(cfg->branch);
-    src->cfg.path = xstrdup(cfg->path ? cfg->path : "");
+    config_source_copy(&src->cfg, cfg);
     src->env = *env;
     if (cfg->kind == CONFIG_SOURCE_GIT) {
         src->ops = &source_git_ops;
@@ -32,9 +29,7 @@ void source_free(app_source *src)
     if (!src)
         return;
     source_close(src);
-    free(src->cfg.url);
-    free(src->cfg.branch);
-    free(src->cfg.path);
+    config_source_clear(&src->cfg);
     free(src->label);
     free(src);
 }

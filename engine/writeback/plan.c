@@ -9,6 +9,7 @@
 #include "manifest/plain.h"
 #include "manifest/yamledit.h"
 #include "writeback.h"
+#include "writeback/values.h"
 #include "writeback/argocd_source.h"
 
 /* The files touched so far, with their current planned content. */
@@ -332,36 +333,15 @@ static int plan_argocd_source(const argo_app *app, file_set *fs, const image_upd
     int rc = f ? 0 : -1;
     strbuf out = {0};
     if (rc == 0 && helm) {
-        argocd_param *params = xcalloc(2 * n + 1, sizeof *params);
+        argocd_param *params;
         strvec owned = {0};
-        size_t np = 0;
-        for (size_t i = 0; i < n; i++) {
-            helm_keys k = manifest_helm_keys(u[i].image);
-            if (k.spec) {
-                char *v = name_tag(u[i].image->ref.short_name, u[i].new_tag);
-                strvec_push(&owned, v);
-                free(v);
-                params[np++] = (argocd_param){k.spec, owned.items[owned.count - 1]};
-            } else {
-                params[np++] = (argocd_param){k.name, u[i].image->ref.short_name};
-                params[np++] = (argocd_param){k.tag, u[i].new_tag};
-            }
-        }
+        size_t np = writeback_helm_params(u, n, &params, &owned);
         rc = argocd_source_helm(f->after, f->after_len, rel, params, np, &out, err);
         free(params);
         strvec_free(&owned);
     } else if (rc == 0) {
         strvec entries = {0};
-        for (size_t i = 0; i < n; i++) {
-            const image_settings *img = u[i].image;
-            char *e = img->kustomize_image_name &&
-                              !manifest_image_matches(img->kustomize_image_name, &img->ref)
-                          ? xasprintf("%s=%s:%s", img->kustomize_image_name, img->ref.short_name,
-                                      u[i].new_tag)
-                          : name_tag(img->ref.short_name, u[i].new_tag);
-            strvec_push(&entries, e);
-            free(e);
-        }
+        writeback_kustomize_entries(u, n, &entries);
         rc = argocd_source_kustomize(f->after, f->after_len, rel,
                                      (const char *const *)entries.items, entries.count, &out, err);
         strvec_free(&entries);

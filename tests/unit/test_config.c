@@ -249,3 +249,59 @@ Test(config, no_home_means_no_default_state_dir)
     config_free(&c);
     unsetenv("XDG_STATE_HOME");
 }
+
+Test(config, kubernetes_source)
+{
+    setenv("HOME", "/home/op", 1);
+    tp_config c;
+    tp_err err = {{0}};
+    const char *text = "sources:\n"
+                       "  - kubernetes:\n"
+                       "      kubeconfig: ~/.kube/config:kube/extra\n"
+                       "      context: prod\n"
+                       "      namespaces: [argocd, team-a]\n"
+                       "      selector: team=payments\n"
+                       "  - kubernetes:\n"
+                       "  - kubernetes: {namespaces: ['*']}\n";
+    cr_assert_eq(parse(text, &c, &err), 0, "%s", err.msg);
+    cr_assert_eq(c.n_sources, 3);
+    const config_kube *k = &c.sources[0].kube;
+    cr_assert_eq(c.sources[0].kind, CONFIG_SOURCE_KUBERNETES);
+    cr_assert_str_eq(k->kubeconfig, "/home/op/.kube/config:/etc/tp/kube/extra",
+                     "each part of the list resolved");
+    cr_assert_str_eq(k->context, "prod");
+    cr_assert_eq(k->namespaces.count, 2);
+    cr_assert_str_eq(k->namespaces.items[1], "team-a");
+    cr_assert_str_eq(k->selector, "team=payments");
+    cr_assert_eq(c.sources[1].kind, CONFIG_SOURCE_KUBERNETES, "an empty entry: every default");
+    cr_assert_null(c.sources[1].kube.kubeconfig);
+    cr_assert_eq(c.sources[1].kube.namespaces.count, 0);
+    cr_assert_str_eq(c.sources[2].kube.namespaces.items[0], "*");
+    config_source copy;
+    config_source_copy(&copy, &c.sources[0]);
+    cr_assert_str_eq(copy.kube.namespaces.items[0], "argocd");
+    cr_assert_str_eq(copy.kube.context, "prod");
+    config_source_clear(&copy);
+    config_free(&c);
+}
+
+Test(config, kubernetes_source_errors)
+{
+    const char *bad[][2] = {
+        {"sources:\n  - kubernetes: {path: apps}\n", "unknown key"},
+        {"sources:\n  - kubernetes:\n    path: apps\n", "a kubernetes source has no path"},
+        {"sources:\n  - kubernetes: {namespaces: [Argo_CD]}\n", "'Argo_CD' is not a namespace"},
+        {"sources:\n  - kubernetes: {namespaces: ['*', argocd]}\n", "write it alone"},
+        {"sources:\n  - kubernetes: {namespaces: []}\n", "expected a list of namespaces"},
+        {"sources:\n  - kubernetes: prod\n", "expected a map"},
+        {"sources:\n  - kubernetes:\n    git: x\n", "one of 'git:', 'dir:', 'kubernetes:'"},
+        {"sources:\n  - kubernetes:\n    branch: main\n", "only a git source has a branch"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        tp_config c;
+        tp_err err = {{0}};
+        cr_assert_eq(parse(bad[i][0], &c, &err), -1, "accepted: %s", bad[i][0]);
+        cr_assert(strstr(err.msg, bad[i][1]), "%s: got %s", bad[i][0], err.msg);
+        cr_assert(strstr(err.msg, "tagpilot.yaml:"), "names the file and line: %s", err.msg);
+    }
+}

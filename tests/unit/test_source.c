@@ -27,7 +27,7 @@ static const argo_app *find_app(const app_list *l, const char *name)
 Test(source, dir_reads_applications_and_skips_other_kinds)
 {
     char *dir = cluster_dir();
-    config_source cfg = {CONFIG_SOURCE_DIR, dir, NULL, "apps", 1};
+    config_source cfg = {.kind = CONFIG_SOURCE_DIR, dir, NULL, "apps", .line = 1};
     source_env env = {{.state_dir = "/tmp/tp-unused-state"}};
     app_source *src = source_new(&cfg, &env);
     cr_assert_str_eq(src->ops->kind, "dir");
@@ -77,7 +77,7 @@ Test(source, dir_reads_applications_and_skips_other_kinds)
 
 Test(source, dir_missing_folder_is_an_error)
 {
-    config_source cfg = {CONFIG_SOURCE_DIR, "/nonexistent/tp", NULL, "", 1};
+    config_source cfg = {.kind = CONFIG_SOURCE_DIR, "/nonexistent/tp", NULL, "", .line = 1};
     source_env env = {{.state_dir = "/tmp"}};
     app_source *src = source_new(&cfg, &env);
     app_list list = {0};
@@ -88,7 +88,7 @@ Test(source, dir_missing_folder_is_an_error)
     source_free(src);
 
     char *dir = cluster_dir();
-    config_source sub = {CONFIG_SOURCE_DIR, dir, NULL, "no-such-path", 1};
+    config_source sub = {.kind = CONFIG_SOURCE_DIR, dir, NULL, "no-such-path", .line = 1};
     src = source_new(&sub, &env);
     cr_assert_eq(source_list_apps(src, &list, &err), -1);
     cr_assert(strstr(err.msg, "no-such-path"), "%s", err.msg);
@@ -116,8 +116,11 @@ Test(source, urls_shown_without_credentials)
         cr_assert_str_eq(got, cases[i].want, "case %zu", i);
         free(got);
     }
-    config_source cfg = {CONFIG_SOURCE_GIT, "https://bot:s3cret@git.example.com/x.git", "main",
-                         "apps", 1};
+    config_source cfg = {.kind = CONFIG_SOURCE_GIT,
+                         "https://bot:s3cret@git.example.com/x.git",
+                         "main",
+                         "apps",
+                         .line = 1};
     source_env env = {{.state_dir = "/tmp"}};
     app_source *src = source_new(&cfg, &env);
     cr_assert_str_eq(src->label, "git https://git.example.com/x.git@main:apps");
