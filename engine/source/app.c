@@ -101,8 +101,18 @@ int app_from_node(const ynode *root, const char *file, argo_app *out)
     const ynode *src = ynode_path(root, "spec.source");
     if (!src) {
         const ynode *sources = ynode_deref(ynode_path(root, "spec.sources"));
-        if (sources && sources->kind == YNODE_SEQ && sources->n_children)
-            src = sources->children[0]; /* multi-source: the first one holds the manifests */
+        /* Multi-source: the first source that is Helm or Kustomize holds the images (the one
+         * an argocd write-back patches, writeback/argocd_patch), else the first. */
+        for (size_t i = 0; sources && sources->kind == YNODE_SEQ && i < sources->n_children;
+             i++) {
+            const ynode *s = sources->children[i];
+            if (ynode_get(s, "helm") || ynode_get(s, "chart") || ynode_get(s, "kustomize")) {
+                src = s;
+                break;
+            }
+        }
+        if (!src && sources && sources->kind == YNODE_SEQ && sources->n_children)
+            src = sources->children[0];
     }
     if (!src) {
         if (!out->error)
@@ -169,6 +179,9 @@ void app_free(argo_app *app)
     free(app->helm_params);
     strvec_free(&app->kustomize_images);
     free(app->error);
+    free(app->object_json);
+    free(app->resource_version);
+    strvec_free(&app->live_images);
     *app = (argo_app){0};
 }
 

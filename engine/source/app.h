@@ -35,6 +35,11 @@ typedef struct argo_app {
     size_t n_helm_params;
     strvec kustomize_images; /* spec.source.kustomize.images entries */
     char *error;             /* why this Application cannot be used, or NULL */
+    /* Read from a cluster (source/kube): NULL otherwise. */
+    struct kube_client *cluster; /* the source's client for the engine thread (borrowed) */
+    char *object_json;           /* the object as the API server returned it */
+    char *resource_version;      /* metadata.resourceVersion */
+    strvec live_images;          /* status.summary.images: what runs now */
 } argo_app;
 
 /* Applications from one source, and the errors of files that could not be read. */
