@@ -360,7 +360,7 @@ static int open_registry(engine *e, tp_err *err)
 
 static void open_sources(engine *e)
 {
-    source_env env = {gitrepo_opts_from(e->cfg)};
+    source_env env = {gitrepo_opts_from(e->cfg), e->cfg->argocd_namespace};
     e->sources = xcalloc(e->cfg->n_sources ? e->cfg->n_sources : 1, sizeof *e->sources);
     strbuf label = {0};
     for (size_t i = 0; i < e->cfg->n_sources; i++) {

@@ -29,6 +29,8 @@ void source_free(app_source *src)
     if (!src)
         return;
     source_close(src);
+    if (src->ops && src->ops->destroy)
+        src->ops->destroy(src);
     config_source_clear(&src->cfg);
     free(src->label);
     free(src);
@@ -38,6 +40,8 @@ int source_open(app_source *src, tp_err *err)
 {
     if (src->ops->open(src, err))
         return -1;
+    if (src->cfg.kind == CONFIG_SOURCE_KUBERNETES)
+        return 0; /* no files: the objects are the source */
     /* The folder the Applications are in must be there now, so that reading them cannot fail
      * for want of it (the engine lets go of the last read once the source has opened). */
     repotree_kind kind = repotree_kind_of(src->tree, src->cfg.path);
@@ -53,7 +57,7 @@ int source_open(app_source *src, tp_err *err)
 
 int source_list_apps(app_source *src, app_list *out, tp_err *err)
 {
-    if (!src->tree && source_open(src, err))
+    if ((!src->tree || src->cfg.kind == CONFIG_SOURCE_KUBERNETES) && source_open(src, err))
         return -1;
     if (src->ops->list_apps(src, out, err)) {
         tp_err_prefix(err, "source %s", src->label);
@@ -92,7 +96,7 @@ static void dir_close(app_source *src)
     (void)src;
 }
 
-const source_ops source_dir_ops = {"dir", dir_open, tree_list, dir_close};
+const source_ops source_dir_ops = {"dir", dir_open, tree_list, dir_close, NULL, NULL};
 
 /* --- git --- */
 
@@ -116,4 +120,9 @@ static void git_close(app_source *src)
     src->impl = NULL;
 }
 
-const source_ops source_git_ops = {"git", git_open, tree_list, git_close};
+const source_ops source_git_ops = {"git", git_open, tree_list, git_close, NULL, NULL};
+
+int source_wake_fd(app_source *src)
+{
+    return src->ops && src->ops->wake_fd ? src->ops->wake_fd(src) : -1;
+}

@@ -1,6 +1,6 @@
-/* source: where Applications come from. One small interface — open, list_apps, close — with a
- * `git` implementation (a cached clone at a branch) and a `dir` one (a local folder). A `kube`
- * source can be added as another ops table without touching the engine. */
+/* source: where Applications come from. One small interface — open, list_apps, close, wake_fd —
+ * with a `git` implementation (a cached clone at a branch), a `dir` one (a local folder) and a
+ * `kubernetes` one (a cluster's Applications, watched: source/kube.c). */
 #ifndef TP_SOURCE_H
 #define TP_SOURCE_H
 
@@ -21,11 +21,17 @@ typedef struct source_ops {
     int (*list_apps)(app_source *src, app_list *out, tp_err *err);
     /* Release what open took (the source can be opened again). */
     void (*close)(app_source *src);
+    /* Release what lives from one open to the source's end (a cluster's watchers); NULL: none. */
+    void (*destroy)(app_source *src);
+    /* A descriptor that turns readable when the source changed on its own (a watched cluster),
+     * so the engine reads it again at once; -1 or a NULL op: only the interval tells. */
+    int (*wake_fd)(app_source *src);
 } source_ops;
 
 /* Shared settings for every source (borrowed). */
 typedef struct source_env {
-    gitrepo_opts git; /* the clone cache and git.credentials */
+    gitrepo_opts git;             /* the clone cache and git.credentials */
+    const char *argocd_namespace; /* a kubernetes source's namespace when none is configured */
 } source_env;
 
 struct app_source {
@@ -39,6 +45,10 @@ struct app_source {
 
 extern const source_ops source_git_ops;
 extern const source_ops source_dir_ops;
+/* source/kube.c: Applications from a cluster, kept current by watching them. */
+extern const source_ops source_kube_ops;
+/* "kubernetes prod namespaces argocd selector team=a": the source in messages. */
+char *source_kube_label(const config_kube *k);
 
 /* A source for one config entry (copies cfg; env strings must outlive it). */
 app_source *source_new(const config_source *cfg, const source_env *env);
@@ -49,5 +59,7 @@ void source_free(app_source *src); /* closes it first */
 int source_open(app_source *src, tp_err *err);
 int source_list_apps(app_source *src, app_list *out, tp_err *err);
 void source_close(app_source *src);
+/* The source's wake descriptor (see source_ops.wake_fd), or -1. */
+int source_wake_fd(app_source *src);
 
 #endif

@@ -28,7 +28,7 @@ Test(source, dir_reads_applications_and_skips_other_kinds)
 {
     char *dir = cluster_dir();
     config_source cfg = {.kind = CONFIG_SOURCE_DIR, dir, NULL, "apps", .line = 1};
-    source_env env = {{.state_dir = "/tmp/tp-unused-state"}};
+    source_env env = {.git = {.state_dir = "/tmp/tp-unused-state"}};
     app_source *src = source_new(&cfg, &env);
     cr_assert_str_eq(src->ops->kind, "dir");
     app_list list = {0};
@@ -78,7 +78,7 @@ Test(source, dir_reads_applications_and_skips_other_kinds)
 Test(source, dir_missing_folder_is_an_error)
 {
     config_source cfg = {.kind = CONFIG_SOURCE_DIR, "/nonexistent/tp", NULL, "", .line = 1};
-    source_env env = {{.state_dir = "/tmp"}};
+    source_env env = {.git = {.state_dir = "/tmp"}};
     app_source *src = source_new(&cfg, &env);
     app_list list = {0};
     tp_err err = {{0}};
@@ -121,7 +121,7 @@ Test(source, urls_shown_without_credentials)
                          "main",
                          "apps",
                          .line = 1};
-    source_env env = {{.state_dir = "/tmp"}};
+    source_env env = {.git = {.state_dir = "/tmp"}};
     app_source *src = source_new(&cfg, &env);
     cr_assert_str_eq(src->label, "git https://git.example.com/x.git@main:apps");
     cr_assert_str_eq(src->ops->kind, "git");
