@@ -77,7 +77,8 @@ static int host_creds(registry_client *c, reg_host *h, const char *repo, tp_err 
     if (!h->creds_loaded) {
         tp_err e;
         const char *host_name = str_eq(h->name, "docker.io") ? "docker.io" : h->name;
-        if (registry_creds_resolve(h->creds_spec, host_name, 10000, &h->creds, &e) < 0)
+        if (registry_creds_resolve(h->creds_spec, host_name, 10000, &c->opts.secrets, &h->creds,
+                                   &e) < 0)
             h->creds_error = xstrdup(e.msg);
         h->creds_loaded = true;
         h->creds_loaded_ms = now;

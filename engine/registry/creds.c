@@ -198,6 +198,51 @@ static bool is_docker_hub(const char *host)
            str_eq(host, "index.docker.io");
 }
 
+/* The `auths` entry for host in a docker config (config.json, or a pull secret's
+ * .dockerconfigjson), into out; nothing found leaves out empty. label names the file or Secret
+ * in messages. */
+static int auths_lookup(const char *json, size_t len, const char *label, const char *host,
+                        registry_creds *out, tp_err *err)
+{
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    if (!root)
+        return tp_err_set(err, "%s: not valid JSON", label);
+    int rc = 0;
+    const cJSON *auths = cJSON_GetObjectItemCaseSensitive(root, "auths");
+    const cJSON *item;
+    cJSON_ArrayForEach(item, auths)
+    {
+        char key_host[256];
+        auth_key_host(item->string ? item->string : "", key_host, sizeof key_host);
+        if (!str_eq(key_host, host) && !(is_docker_hub(host) && is_docker_hub(key_host)))
+            continue;
+        const cJSON *auth = cJSON_GetObjectItemCaseSensitive(item, "auth");
+        const cJSON *user = cJSON_GetObjectItemCaseSensitive(item, "username");
+        const cJSON *pass = cJSON_GetObjectItemCaseSensitive(item, "password");
+        if (cJSON_IsString(auth) && auth->valuestring[0]) {
+            size_t plen;
+            unsigned char *plain = registry_base64_decode(auth->valuestring, &plen);
+            if (!plain || memchr(plain, '\0', plen) || registry_creds_split((char *)plain, out) < 0)
+                rc = tp_err_set(err, "%s: auths entry '%s': 'auth' is not base64 of user:password",
+                                label, item->string);
+            if (plain) {
+                memset(plain, 0, plen);
+                free(plain);
+            }
+        } else if (cJSON_IsString(user) && cJSON_IsString(pass)) {
+            out->username = xstrdup(user->valuestring);
+            out->password = xstrdup(pass->valuestring);
+        } else {
+            continue; /* e.g. only a credsStore helper: not supported, stay anonymous */
+        }
+        if (rc == 0)
+            out->source = xstrdup(label);
+        break;
+    }
+    cJSON_Delete(root);
+    return rc;
+}
+
 static int docker_config_lookup(const char *host, registry_creds *out, tp_err *err)
 {
     char *path;
@@ -219,56 +264,83 @@ static int docker_config_lookup(const char *host, registry_creds *out, tp_err *e
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && sb.len < (1u << 22))
         strbuf_append(&sb, chunk, n);
     fclose(f);
-    cJSON *root = sb.data ? cJSON_ParseWithLength(sb.data, sb.len) : NULL;
+    char *label = xasprintf("docker config %s", path);
+    int rc = auths_lookup(sb.data ? sb.data : "", sb.len, label, host, out, err);
     if (sb.data)
         memset(sb.data, 0, sb.len);
     strbuf_free(&sb);
-    if (!root) {
-        tp_err_set(err, "docker config %s: not valid JSON", path);
-        free(path);
-        return -1;
-    }
-    int rc = 0;
-    const cJSON *auths = cJSON_GetObjectItemCaseSensitive(root, "auths");
-    const cJSON *item;
-    cJSON_ArrayForEach(item, auths)
-    {
-        char key_host[256];
-        auth_key_host(item->string ? item->string : "", key_host, sizeof key_host);
-        if (!str_eq(key_host, host) && !(is_docker_hub(host) && is_docker_hub(key_host)))
-            continue;
-        const cJSON *auth = cJSON_GetObjectItemCaseSensitive(item, "auth");
-        const cJSON *user = cJSON_GetObjectItemCaseSensitive(item, "username");
-        const cJSON *pass = cJSON_GetObjectItemCaseSensitive(item, "password");
-        if (cJSON_IsString(auth) && auth->valuestring[0]) {
-            size_t len;
-            unsigned char *plain = registry_base64_decode(auth->valuestring, &len);
-            if (!plain || memchr(plain, '\0', len) || registry_creds_split((char *)plain, out) < 0)
-                rc = tp_err_set(err,
-                                "docker config %s: auths entry '%s': 'auth' is not "
-                                "base64 of user:password",
-                                path, item->string);
-            if (plain) {
-                memset(plain, 0, len);
-                free(plain);
-            }
-        } else if (cJSON_IsString(user) && cJSON_IsString(pass)) {
-            out->username = xstrdup(user->valuestring);
-            out->password = xstrdup(pass->valuestring);
-        } else {
-            continue; /* e.g. only a credsStore helper: not supported, stay anonymous */
-        }
-        if (rc == 0)
-            out->source = xasprintf("docker config %s", path);
-        break;
-    }
-    cJSON_Delete(root);
+    free(label);
     free(path);
     return rc;
 }
 
+/* A Kubernetes name (RFC 1123): what a Secret's namespace and name must be. */
+static bool kube_name_ok(const char *s, size_t n)
+{
+    if (n == 0 || n > 253)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+              s[i] == '.'))
+            return false;
+    return true;
+}
+
+/* pullsecret:NS/NAME (a kubernetes.io/dockerconfigjson Secret: its auths entry for host) and
+ * secret:NS/NAME#FIELD (the field holds user:password), read through secrets. */
+static int secret_lookup(const char *spec, const char *host, const registry_secret_reader *secrets,
+                         registry_creds *out, tp_err *err)
+{
+    bool pull = str_starts_with(spec, "pullsecret:");
+    const char *ref = spec + (pull ? strlen("pullsecret:") : strlen("secret:"));
+    const char *slash = strchr(ref, '/');
+    const char *hash = strchr(ref, '#');
+    if (!slash || (hash && hash < slash))
+        return tp_err_set(err, "credentials '%s': expected %s", spec,
+                          pull ? "pullsecret:NAMESPACE/NAME" : "secret:NAMESPACE/NAME#FIELD");
+    if (pull == (hash != NULL))
+        return tp_err_set(err, "credentials '%s': expected %s", spec,
+                          pull ? "pullsecret:NAMESPACE/NAME (no #field)"
+                               : "secret:NAMESPACE/NAME#FIELD");
+    size_t name_len = hash ? (size_t)(hash - slash - 1) : strlen(slash + 1);
+    if (!kube_name_ok(ref, (size_t)(slash - ref)) || !kube_name_ok(slash + 1, name_len) ||
+        (hash && !hash[1]))
+        return tp_err_set(err, "credentials '%s': not a Kubernetes namespace/name", spec);
+    if (!secrets || !secrets->read)
+        return tp_err_set(err,
+                          "credentials '%s' are read from the cluster, and no kubernetes source "
+                          "is configured — add one, or use env:VAR, ext:/script or your docker "
+                          "config.json",
+                          spec);
+    char *ns = xstrndup(ref, (size_t)(slash - ref));
+    char *name = xstrndup(slash + 1, name_len);
+    const char *field = pull ? ".dockerconfigjson" : hash + 1;
+    tp_err why = {{0}};
+    char *value = secrets->read(secrets->ud, ns, name, field, &why);
+    int rc = 0;
+    if (!value) {
+        rc = tp_err_set(err, "credentials '%s': %s", spec, why.msg);
+    } else if (pull) {
+        char *label = xasprintf("pull secret %s/%s", ns, name);
+        rc = auths_lookup(value, strlen(value), label, host, out, err);
+        if (rc == 0 && !out->username)
+            rc = tp_err_set(err, "credentials '%s': the Secret has no auths entry for %s", spec,
+                            host);
+        free(label);
+    } else if (registry_creds_split(value, out) < 0) {
+        rc = tp_err_set(err, "credentials '%s': field %s is not user:password", spec, field);
+    }
+    if (value) {
+        memset(value, 0, strlen(value));
+        free(value);
+    }
+    free(ns);
+    free(name);
+    return rc;
+}
+
 int registry_creds_resolve(const char *spec, const char *host, long ext_timeout_ms,
-                           registry_creds *out, tp_err *err)
+                           const registry_secret_reader *secrets, registry_creds *out, tp_err *err)
 {
     memset(out, 0, sizeof *out);
     if (!spec || !*spec) {
@@ -307,10 +379,13 @@ int registry_creds_resolve(const char *spec, const char *host, long ext_timeout_
             return -1;
         }
     } else if (str_starts_with(spec, "pullsecret:") || str_starts_with(spec, "secret:")) {
-        return tp_err_set(err,
-                          "credentials '%s' need a Kubernetes source, which tagpilot does not "
-                          "have yet — use env:VAR, ext:/script or your docker config.json",
-                          spec);
+        if (secret_lookup(spec, host, secrets, out, err) < 0) {
+            registry_creds_free(out);
+            return -1;
+        }
+        if (!out->source)
+            out->source = xstrdup(spec);
+        return 0;
     } else {
         return tp_err_set(err,
                           "credentials '%s': unknown kind (expected env:, ext:, pullsecret: or "

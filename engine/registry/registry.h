@@ -24,6 +24,7 @@
 #include "select/imageref.h"
 #include "registry/conf.h"
 #include "select/strategy.h"
+#include "registry/creds.h"
 #include "types.h"
 #include "select/tagfilter.h"
 #include "util.h"
@@ -31,28 +32,29 @@
 typedef struct registry_client registry_client;
 
 typedef struct registry_options {
-    const char *state_dir;       /* NULL: metadata cached in memory only; borrowed */
-    const registries_conf *conf; /* NULL: every registry inferred; borrowed, must outlive */
-    const char *credentials;     /* overrides conf/docker config for every registry
-                                    (`test --credentials`); NULL: none; borrowed */
-    long connect_timeout_ms;     /* 0: 10 000 */
-    long total_timeout_ms;       /* per request; 0: 30 000 */
-    long low_speed_bytes;        /* cut a transfer slower than this (bytes/s)... 0: 1024 */
-    long low_speed_seconds;      /* ...for this long; 0: 10 */
-    size_t max_body;             /* bytes per response; 0: 8 MiB */
-    size_t max_tags;             /* per repository; 0: 100 000 */
-    size_t max_list_bytes;       /* response bytes (and page URLs) over all pages of one tag
-                                    listing; 0: 32 MiB */
-    int max_per_registry;        /* requests in flight per registry; 0: 10 */
-    int max_retries;             /* extra attempts on 429/5xx; 0: 2; -1: none */
-    long max_retry_wait_ms;      /* a Retry-After longer than this is an error; 0: 10 000 */
-    long tag_digest_ttl_ms;      /* how long tag -> digest answers are trusted; 0: for the
-                                    current cycle only (see registry_client_begin_cycle) */
-    long cycle_deadline_ms;      /* how long each registry has to answer everything asked of it
-                                    in a cycle, from registry_client_begin_cycle (or the client's
-                                    creation); then what it still owes fails with "registry X: no
-                                    answer within N s this cycle". 0: $TAGPILOT_REGISTRY_DEADLINE_MS
-                                    when set (tests), else 120 000; -1: none */
+    const char *state_dir;          /* NULL: metadata cached in memory only; borrowed */
+    const registries_conf *conf;    /* NULL: every registry inferred; borrowed, must outlive */
+    const char *credentials;        /* overrides conf/docker config for every registry
+                                       (`test --credentials`); NULL: none; borrowed */
+    long connect_timeout_ms;        /* 0: 10 000 */
+    long total_timeout_ms;          /* per request; 0: 30 000 */
+    long low_speed_bytes;           /* cut a transfer slower than this (bytes/s)... 0: 1024 */
+    long low_speed_seconds;         /* ...for this long; 0: 10 */
+    size_t max_body;                /* bytes per response; 0: 8 MiB */
+    size_t max_tags;                /* per repository; 0: 100 000 */
+    size_t max_list_bytes;          /* response bytes (and page URLs) over all pages of one tag
+                                       listing; 0: 32 MiB */
+    int max_per_registry;           /* requests in flight per registry; 0: 10 */
+    int max_retries;                /* extra attempts on 429/5xx; 0: 2; -1: none */
+    long max_retry_wait_ms;         /* a Retry-After longer than this is an error; 0: 10 000 */
+    long tag_digest_ttl_ms;         /* how long tag -> digest answers are trusted; 0: for the
+                                       current cycle only (see registry_client_begin_cycle) */
+    long cycle_deadline_ms;         /* how long each registry has to answer everything asked of it
+                                       in a cycle, from registry_client_begin_cycle (or the client's
+                                       creation); then what it still owes fails with "registry X: no
+                                       answer within N s this cycle". 0: $TAGPILOT_REGISTRY_DEADLINE_MS
+                                       when set (tests), else 120 000; -1: none */
+    registry_secret_reader secrets; /* pullsecret:/secret: credentials; {NULL}: none */
 } registry_options;
 
 /* Counters since the client was created, for tests, `make bench` and the console. */

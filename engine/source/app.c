@@ -103,8 +103,7 @@ int app_from_node(const ynode *root, const char *file, argo_app *out)
         const ynode *sources = ynode_deref(ynode_path(root, "spec.sources"));
         /* Multi-source: the first source that is Helm or Kustomize holds the images (the one
          * an argocd write-back patches, writeback/argocd_patch), else the first. */
-        for (size_t i = 0; sources && sources->kind == YNODE_SEQ && i < sources->n_children;
-             i++) {
+        for (size_t i = 0; sources && sources->kind == YNODE_SEQ && i < sources->n_children; i++) {
             const ynode *s = sources->children[i];
             if (ynode_get(s, "helm") || ynode_get(s, "chart") || ynode_get(s, "kustomize")) {
                 src = s;

@@ -40,7 +40,7 @@ Test(registry_creds, env_spec)
     setenv("TP_TEST_CREDS", "alice:pa:ss", 1);
     registry_creds c;
     tp_err err;
-    cr_assert_eq(registry_creds_resolve("env:TP_TEST_CREDS", "ghcr.io", 0, &c, &err), 0);
+    cr_assert_eq(registry_creds_resolve("env:TP_TEST_CREDS", "ghcr.io", 0, NULL, &c, &err), 0);
     cr_assert_str_eq(c.username, "alice");
     cr_assert_str_eq(c.password, "pa:ss"); /* split at the first ':' */
     cr_assert_str_eq(c.source, "env:TP_TEST_CREDS");
@@ -60,8 +60,13 @@ Test(registry_creds, bad_specs_say_why_without_the_secret)
         {"env:TP_TEST_UNSET", "credentials 'env:TP_TEST_UNSET': environment variable TP_TEST_UNSET "
                               "is not set"},
         {"env:TP_TEST_NOCOLON", "credentials 'env:TP_TEST_NOCOLON': value is not user:password"},
-        {"pullsecret:argocd/regcred", "need a Kubernetes source"},
-        {"secret:argocd/creds#token", "need a Kubernetes source"},
+        {"pullsecret:argocd/regcred", "no kubernetes source is configured"},
+        {"secret:argocd/creds#token", "no kubernetes source is configured"},
+        {"pullsecret:regcred", "expected pullsecret:NAMESPACE/NAME"},
+        {"pullsecret:argocd/regcred#x", "(no #field)"},
+        {"secret:argocd/creds", "expected secret:NAMESPACE/NAME#FIELD"},
+        {"secret:Argo/creds#f", "not a Kubernetes namespace/name"},
+        {"secret:argocd/creds#", "not a Kubernetes namespace/name"},
         {"ext:relative/script.sh", "the script path must be absolute"},
         {"ext:/nonexistent/script", "cannot run /nonexistent/script"},
         {"vault:foo", "unknown kind"},
@@ -69,7 +74,7 @@ Test(registry_creds, bad_specs_say_why_without_the_secret)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         registry_creds c;
         tp_err err = {{0}};
-        cr_assert_eq(registry_creds_resolve(cases[i].spec, "ghcr.io", 0, &c, &err), -1, "%s",
+        cr_assert_eq(registry_creds_resolve(cases[i].spec, "ghcr.io", 0, NULL, &c, &err), -1, "%s",
                      cases[i].spec);
         cr_assert(strstr(err.msg, cases[i].message), "want «%s» in «%s»", cases[i].message,
                   err.msg);
@@ -84,7 +89,7 @@ Test(registry_creds, ext_script)
     char *spec = xasprintf("ext:%s", ok);
     registry_creds c;
     tp_err err;
-    cr_assert_eq(registry_creds_resolve(spec, "ghcr.io", 0, &c, &err), 0, "%s", err.msg);
+    cr_assert_eq(registry_creds_resolve(spec, "ghcr.io", 0, NULL, &c, &err), 0, "%s", err.msg);
     cr_assert_str_eq(c.username, "bob");
     cr_assert_str_eq(c.password, "hunter2");
     registry_creds_free(&c);
@@ -93,7 +98,7 @@ Test(registry_creds, ext_script)
 
     char *bad = write_file("bad.sh", "#!/bin/sh\necho 'hunter2'\n", 0700);
     spec = xasprintf("ext:%s", bad);
-    cr_assert_eq(registry_creds_resolve(spec, "ghcr.io", 0, &c, &err), -1);
+    cr_assert_eq(registry_creds_resolve(spec, "ghcr.io", 0, NULL, &c, &err), -1);
     cr_assert(strstr(err.msg, "script output is not user:password"), "%s", err.msg);
     cr_assert_null(strstr(err.msg, "hunter2"));
     free(spec);
@@ -101,7 +106,7 @@ Test(registry_creds, ext_script)
 
     char *fails = write_file("fails.sh", "#!/bin/sh\nexit 3\n", 0700);
     spec = xasprintf("ext:%s", fails);
-    cr_assert_eq(registry_creds_resolve(spec, "ghcr.io", 0, &c, &err), -1);
+    cr_assert_eq(registry_creds_resolve(spec, "ghcr.io", 0, NULL, &c, &err), -1);
     cr_assert(strstr(err.msg, "script failed (exit 3)"), "%s", err.msg);
     free(spec);
     free(fails);
@@ -113,7 +118,7 @@ Test(registry_creds, ext_script_timeout_kills_it)
     char *spec = xasprintf("ext:%s", slow);
     registry_creds c;
     tp_err err;
-    cr_assert_eq(registry_creds_resolve(spec, "ghcr.io", 300, &c, &err), -1);
+    cr_assert_eq(registry_creds_resolve(spec, "ghcr.io", 300, NULL, &c, &err), -1);
     cr_assert(strstr(err.msg, "did not finish within"), "%s", err.msg);
     free(spec);
     free(slow);
@@ -134,28 +139,29 @@ Test(registry_creds, docker_config)
     setenv("DOCKER_CONFIG", tmpdir, 1);
     registry_creds c;
     tp_err err;
-    cr_assert_eq(registry_creds_resolve(NULL, "docker.io", 0, &c, &err), 0, "%s", err.msg);
+    cr_assert_eq(registry_creds_resolve(NULL, "docker.io", 0, NULL, &c, &err), 0, "%s", err.msg);
     cr_assert_str_eq(c.username, "carol");
     cr_assert_str_eq(c.password, "pw1");
     cr_assert(strstr(c.source, "docker config"), "%s", c.source);
     registry_creds_free(&c);
-    cr_assert_eq(registry_creds_resolve(NULL, "ghcr.io", 0, &c, &err), 0);
+    cr_assert_eq(registry_creds_resolve(NULL, "ghcr.io", 0, NULL, &c, &err), 0);
     cr_assert_str_eq(c.username, "dave");
     registry_creds_free(&c);
     /* an entry without credentials (a credsStore helper) stays anonymous */
-    cr_assert_eq(registry_creds_resolve(NULL, "quay.io", 0, &c, &err), 0);
+    cr_assert_eq(registry_creds_resolve(NULL, "quay.io", 0, NULL, &c, &err), 0);
     cr_assert_null(c.username);
     registry_creds_free(&c);
-    cr_assert_eq(registry_creds_resolve(NULL, "example.com", 0, &c, &err), 0);
+    cr_assert_eq(registry_creds_resolve(NULL, "example.com", 0, NULL, &c, &err), 0);
     cr_assert_null(c.username);
     /* a host is matched whole: ghcr.io's credentials never go to a host that starts with it */
-    cr_assert_eq(registry_creds_resolve(NULL, "ghcr.io.evil.example", 0, &c, &err), 0, "%s",
+    cr_assert_eq(registry_creds_resolve(NULL, "ghcr.io.evil.example", 0, NULL, &c, &err), 0, "%s",
                  err.msg);
     cr_assert_null(c.username, "ghcr.io's user went to ghcr.io.evil.example");
-    cr_assert_eq(registry_creds_resolve(NULL, "127.0.0.1:50000", 0, &c, &err), 0, "%s", err.msg);
+    cr_assert_eq(registry_creds_resolve(NULL, "127.0.0.1:50000", 0, NULL, &c, &err), 0, "%s",
+                 err.msg);
     cr_assert_null(c.username);
     /* "nocolon" is not user:password */
-    cr_assert_eq(registry_creds_resolve(NULL, "127.0.0.1:5000", 0, &c, &err), -1);
+    cr_assert_eq(registry_creds_resolve(NULL, "127.0.0.1:5000", 0, NULL, &c, &err), -1);
     cr_assert(strstr(err.msg, "is not base64 of user:password"), "%s", err.msg);
     unsetenv("DOCKER_CONFIG");
 }
@@ -165,7 +171,7 @@ Test(registry_creds, no_docker_config_is_anonymous)
     setenv("DOCKER_CONFIG", tmpdir, 1); /* empty folder */
     registry_creds c;
     tp_err err;
-    cr_assert_eq(registry_creds_resolve(NULL, "ghcr.io", 0, &c, &err), 0);
+    cr_assert_eq(registry_creds_resolve(NULL, "ghcr.io", 0, NULL, &c, &err), 0);
     cr_assert_null(c.username);
     unsetenv("DOCKER_CONFIG");
 }
@@ -188,4 +194,56 @@ Test(registry_creds, base64_round_trip)
     }
     size_t n;
     cr_assert_null(registry_base64_decode("not*base64", &n));
+}
+
+/* A cluster's Secrets as the engine would read them: a table, and a count of reads. */
+static int secret_reads;
+static char *fake_secret(void *ud, const char *ns, const char *name, const char *field, tp_err *err)
+{
+    (void)ud;
+    secret_reads++;
+    if (str_eq(ns, "argocd") && str_eq(name, "regcred") && str_eq(field, ".dockerconfigjson"))
+        /* "robot:s3cret" */
+        return xstrdup("{\"auths\":{\"other.example\":{\"auth\":\"eDp5\"},"
+                       "\"https://ghcr.io/v1/\":{\"auth\":\"cm9ib3Q6czNjcmV0\"}}}");
+    if (str_eq(ns, "argocd") && str_eq(name, "creds") && str_eq(field, "pair"))
+        return xstrdup("bot:hunter2");
+    if (str_eq(ns, "argocd") && str_eq(name, "creds") && str_eq(field, "token"))
+        return xstrdup("justasecretvalue");
+    tp_err_set(err, "cannot get secrets in namespace %s: forbidden", ns);
+    return NULL;
+}
+
+Test(registry_creds, secrets_from_the_cluster)
+{
+    registry_secret_reader reader = {fake_secret, NULL};
+    registry_creds c;
+    tp_err err = {{0}};
+    cr_assert_eq(
+        registry_creds_resolve("pullsecret:argocd/regcred", "ghcr.io", 0, &reader, &c, &err), 0,
+        "%s", err.msg);
+    cr_assert_str_eq(c.username, "robot", "the auths entry for this registry, not another's");
+    cr_assert_str_eq(c.password, "s3cret");
+    cr_assert_str_eq(c.source, "pull secret argocd/regcred");
+    registry_creds_free(&c);
+    cr_assert_eq(
+        registry_creds_resolve("secret:argocd/creds#pair", "ghcr.io", 0, &reader, &c, &err), 0,
+        "%s", err.msg);
+    cr_assert_str_eq(c.username, "bot");
+    cr_assert_str_eq(c.password, "hunter2");
+    registry_creds_free(&c);
+    /* No entry for the host; a field that is not user:password; a Secret we may not read. */
+    cr_assert_eq(
+        registry_creds_resolve("pullsecret:argocd/regcred", "quay.io", 0, &reader, &c, &err), -1);
+    cr_assert(strstr(err.msg, "no auths entry for quay.io"), "%s", err.msg);
+    cr_assert_eq(
+        registry_creds_resolve("secret:argocd/creds#token", "quay.io", 0, &reader, &c, &err), -1);
+    cr_assert(strstr(err.msg, "field token is not user:password"), "%s", err.msg);
+    cr_assert_null(strstr(err.msg, "justasecretvalue"), "secret leaked: %s", err.msg);
+    cr_assert_eq(registry_creds_resolve("secret:kube-system/x#f", "quay.io", 0, &reader, &c, &err),
+                 -1);
+    cr_assert(strstr(err.msg, "credentials 'secret:kube-system/x#f': cannot get secrets in "
+                              "namespace kube-system: forbidden"),
+              "%s", err.msg);
+    cr_assert_null(c.username);
 }
