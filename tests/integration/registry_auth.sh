@@ -75,8 +75,8 @@ DOCKER_CONFIG=$TAP_TMP/docker probe --conf "$CONF" "$R/team/app"
 check "basic: \$DOCKER_CONFIG/config.json auths used by default" [ "$RC" = 0 ]
 probe --conf "$CONF" --credentials pullsecret:argocd/regcred "$R/team/app"
 check "basic: pullsecret: fails (exit 1)" [ "$RC" = 1 ]
-check "basic: pullsecret: says it needs a Kubernetes source" \
-    grep -q "credentials 'pullsecret:argocd/regcred' need a Kubernetes source" "$ERR"
+check "basic: pullsecret: without a cluster says where it would be read from" \
+    grep -q "credentials 'pullsecret:argocd/regcred' are read from the cluster, and no kubernetes source is configured" "$ERR"
 probe --conf "$CONF" --credentials env:TP_UNSET_VAR "$R/team/app"
 check "basic: an unset variable is named" [ "$RC" = 1 ]
 check "basic: an unset variable is named (also)" grep -q "TP_UNSET_VAR is not set" "$ERR"
