@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "image_check.h"
 #include "select/imageref.h"
 
 typedef struct op_ctx {
@@ -41,10 +42,10 @@ static void op_finished(op_ctx *c)
 }
 
 /* An image whose tags carry its own metadata (newest-build dates, the digest strategy's followed
- * digest) has a table of its own; the others share their repository's. */
+ * digest) has a table of its own; the others share their repository's, and their selections. */
 static bool needs_own_table(const tracked *t)
 {
-    return t->image->strategy == STRATEGY_NEWEST_BUILD || t->image->strategy == STRATEGY_DIGEST;
+    return strategy_needs(t->image->strategy) != STRATEGY_NEEDS_TAGS;
 }
 
 /* What makes two selections over a shared table the same: the table itself (a key exists only
@@ -122,60 +123,11 @@ static void image_done(engine *e, tracked *t)
     e->scan_done++;
 }
 
-static void meta_cb(void *ud, const registry_image_meta *meta, const tp_err *err)
-{
-    op_ctx *c = ud;
-    tag_info *ti = &c->t->tags->list.items[c->tag_index];
-    if (err) {
-        if (!c->t->failed)
-            image_fail(c->t, "%s", err->msg);
-    } else if (!meta->platform_match) {
-        strvec_push(&c->t->platform_mismatch, ti->name);
-    } else {
-        ti->digest = xstrdup(meta->digest);
-        ti->has_created = meta->has_created;
-        ti->created = meta->created;
-    }
-    op_finished(c);
-}
-
-static void tag_digest_cb(void *ud, const char *digest, const tp_err *err)
-{
-    op_ctx *c = ud;
-    if (err) {
-        if (!c->t->failed)
-            image_fail(c->t, "%s", err->msg);
-    } else {
-        c->t->tags->list.items[c->tag_index].digest = xstrdup(digest);
-    }
-    op_finished(c);
-}
-
-/* The digest strategy writes "tag@digest", so the digest it offers must be verified (a GET and
- * the SHA-256 of the body). A HEAD each cycle tells whether the followed tag moved; only a
- * digest not already known to be good — the one git has, the one verified last cycle — costs
- * the GET. */
-static void followed_head_cb(void *ud, const char *digest, const tp_err *err)
-{
-    op_ctx *c = ud;
-    tracked *t = c->t;
-    if (err) {
-        tag_digest_cb(ud, NULL, err);
-        return;
-    }
-    bool known = str_eq(digest, t->current_digest) ||
-                 (str_eq(t->hint_tag, t->image->constraint) && str_eq(digest, t->hint_digest));
-    if (known)
-        tag_digest_cb(ud, digest, NULL);
-    else
-        registry_tag_digest(c->e->tags.registry, &t->image->ref, t->image->constraint,
-                            tag_digest_cb, c);
-}
-
 /* The repository's table: last cycle's when the registry lists the same tags (so everything
  * built on it stays shared), else a new one that replaces it. */
-static tag_table *shared_table(engine *e, const char *repository, const strvec *names)
+static tag_table *shared_table(void *ctx, const char *repository, const strvec *names)
 {
+    engine *e = ctx;
     tag_table *known = strmap_get(&e->tags.tables, repository);
     if (known && tag_table_same_names(known, names))
         return tag_table_ref(known);
@@ -184,34 +136,38 @@ static tag_table *shared_table(engine *e, const char *repository, const strvec *
     return fresh;
 }
 
-static void tags_cb(void *ud, const strvec *tags, const tp_err *err)
+static void check_done(void *ud, image_check *check)
 {
     op_ctx *c = ud;
-    engine *e = c->e;
     tracked *t = c->t;
-    if (err) {
+    tag_table *tags = image_check_tags(check);
+    t->tags = tags ? tag_table_ref(tags) : NULL;
+    const strvec *mismatch = image_check_platform_mismatch(check);
+    for (size_t i = 0; i < mismatch->count; i++)
+        strvec_push(&t->platform_mismatch, mismatch->items[i]);
+    const tp_err *err = image_check_error(check);
+    if (err && !t->failed)
         image_fail(t, "%s", err->msg);
-        op_finished(c);
-        return;
-    }
-    const image_settings *img = t->image;
-    t->tags = needs_own_table(t) ? tag_table_of(tags) : shared_table(e, img->ref.name, tags);
-    const tag_list *list = &t->tags->list;
-    if (img->strategy == STRATEGY_NEWEST_BUILD) {
-        for (size_t i = 0; i < list->count; i++)
-            if (imageref_tag_valid(list->items[i].name) &&
-                tagfilter_check(t->filter, list->items[i].name, NULL) == TAGFILTER_ALLOWED)
-                registry_image_metadata(e->tags.registry, &img->ref, list->items[i].name,
-                                        img->platforms, img->n_platforms, meta_cb,
-                                        ctx_new(e, t, i));
-    } else if (img->strategy == STRATEGY_DIGEST && img->constraint &&
-               imageref_tag_valid(img->constraint)) {
-        for (size_t i = 0; i < list->count; i++)
-            if (strcmp(list->items[i].name, img->constraint) == 0)
-                registry_tag_digest_head(e->tags.registry, &img->ref, img->constraint,
-                                         followed_head_cb, ctx_new(e, t, i));
-    }
     op_finished(c);
+}
+
+static void start_check(engine *e, tracked *t)
+{
+    const image_settings *img = t->image;
+    image_check_params p = {
+        .ref = &img->ref,
+        .strategy = img->strategy,
+        .constraint = img->constraint,
+        .filter = t->filter,
+        .platforms = img->platforms,
+        .n_platforms = img->n_platforms,
+        /* git's digest and the one verified last cycle need no GET again */
+        .known_digest = {t->current_digest,
+                         str_eq(t->hint_tag, img->constraint) ? t->hint_digest : NULL},
+        .table_for = shared_table,
+        .table_ctx = e,
+    };
+    t->check = image_check_start(e->tags.registry, &p, check_done, ctx_new(e, t, 0));
 }
 
 void engine_ask_registries(engine *e)
@@ -244,7 +200,7 @@ void engine_ask_registries(engine *e)
             e->scan_done++;
             continue;
         }
-        registry_list_tags(e->tags.registry, &img->ref, tags_cb, ctx_new(e, t, 0));
+        start_check(e, t);
     }
     tp_err err = {{0}};
     if (engine_drive_registry(e, &err) < 0) {

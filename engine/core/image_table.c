@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "image_check.h"
 #include "select/strategy.h"
 
 void awaiting_merge_free(awaiting_merge *m)
@@ -51,6 +52,7 @@ void image_clear(tracked *t)
     model_block_unref(t->block);
     model_block_unref(t->shown);
     awaiting_merge_free(t->merge);
+    image_check_free(t->check);
     *t = (tracked){0};
 }
 

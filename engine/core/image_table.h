@@ -67,6 +67,7 @@ typedef struct tracked {
     bool from_last_run; /* block is the last run's row, not yet decided again */
     /* Owned; NULL unless a write waits on another branch, carried from cycle to cycle. */
     awaiting_merge *merge;
+    struct image_check *check; /* this cycle's registry check, NULL before */
 } tracked;
 
 /* The cycle's images, sorted by app and alias, and what outlives a cycle about them. */
