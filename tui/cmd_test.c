@@ -10,9 +10,12 @@
 
 #include "annotations.h"
 #include "config.h"
+#include "core/image_check.h"
 #include "select/imageref.h"
+#include "registry/conf.h"
 #include "registry/registry.h"
 #include "select/strategy.h"
+#include "select/tagset.h"
 #include "select/tagfilter.h"
 #include "timefmt.h"
 
@@ -39,7 +42,7 @@ typedef struct test_run {
     tagfilter *filter;
     platform *platforms;
     size_t n_platforms;
-    tag_list tags;
+    tag_table *tags; /* from the registry or a tags file */
     strategy_result result;
     strvec platform_mismatch; /* newest-build tags with no image for the platforms */
     strvec warnings;
@@ -178,23 +181,57 @@ static int parse_options(int argc, char **argv, test_opts *o, int *code)
     return 0;
 }
 
-/* Tags from the registry. */
-static int cmd_test_fetch_registry(const test_opts *o, test_run *run, tag_list *out, tp_err *err)
+static void check_done(void *ud, image_check *c)
 {
-    /* Metadata for newest-build (created, digest) and the followed tag's digest for digest;
-     * no disk cache: `test` leaves the state dir alone. */
-    registry_fetch_params params = {
+    (void)c;
+    *(bool *)ud = true;
+}
+
+/* Tags from the registry, asked as the engine asks them (image_check): the listing, then what
+ * the strategy needs. No disk cache: `test` leaves the state dir alone. */
+static int fetch_registry(const test_opts *o, test_run *run, tp_err *err)
+{
+    registries_conf conf = {0};
+    bool have_conf = false;
+    if (o->registries_conf) {
+        if (registries_conf_load(o->registries_conf, &conf, err) < 0)
+            return -1;
+        have_conf = true;
+    }
+    registry_options opts = {0};
+    opts.conf = have_conf ? &conf : NULL;
+    opts.credentials = o->credentials;
+    registry_client *client = registry_client_new(&opts, err);
+    if (!client) {
+        registries_conf_free(&conf);
+        return -1;
+    }
+    image_check_params p = {
         .ref = &run->entry->ref,
         .strategy = run->kind,
         .constraint = run->constraint,
         .filter = run->filter,
         .platforms = run->platforms,
         .n_platforms = run->n_platforms,
-        .credentials = o->credentials,
-        .registries_conf_path = o->registries_conf,
-        .platform_mismatch = &run->platform_mismatch,
     };
-    return registry_fetch_for_test(&params, out, err);
+    bool done = false;
+    image_check *check = image_check_start(client, &p, check_done, &done);
+    int rc = registry_client_run(client, err);
+    if (rc == 0 && image_check_error(check)) {
+        *err = *image_check_error(check);
+        rc = -1;
+    } else if (rc == 0 && done) {
+        run->tags = tag_table_ref(image_check_tags(check));
+        const strvec *mismatch = image_check_platform_mismatch(check);
+        for (size_t i = 0; i < mismatch->count; i++)
+            strvec_push(&run->platform_mismatch, mismatch->items[i]);
+    } else if (rc == 0) {
+        rc = tp_err_set(err, "registry: the check of %s did not finish", run->entry->ref.name);
+    }
+    image_check_free(check);
+    registry_client_free(client);
+    registries_conf_free(&conf);
+    return rc;
 }
 
 static int prepare(const test_opts *o, test_run *run, tp_err *err)
@@ -233,15 +270,16 @@ static int prepare(const test_opts *o, test_run *run, tp_err *err)
         return -1;
 
     if (o->tags_file) {
-        if (tag_list_read(o->tags_file, &run->tags, err) < 0)
+        run->tags = tag_table_new();
+        if (tag_list_read(o->tags_file, &run->tags->list, err) < 0)
             return -1;
-    } else if (cmd_test_fetch_registry(o, run, &run->tags, err) < 0) {
+    } else if (fetch_registry(o, run, err) < 0) {
         return -1;
     }
     strategy_params params = {run->kind, run->constraint, run->filter};
-    if (strategy_select(&params, &run->tags, &run->result, err) < 0)
+    if (strategy_select(&params, &run->tags->list, &run->result, err) < 0)
         return -1;
-    strategy_mark_platform_mismatch(&run->result, &run->tags, &run->platform_mismatch);
+    strategy_mark_platform_mismatch(&run->result, &run->tags->list, &run->platform_mismatch);
     return 0;
 }
 
@@ -250,7 +288,7 @@ static void run_free(test_run *run)
     image_list_free(&run->images);
     tagfilter_free(run->filter);
     platforms_free(run->platforms, run->n_platforms);
-    tag_list_free(&run->tags);
+    tag_table_unref(run->tags);
     strategy_result_free(&run->result);
     strvec_free(&run->platform_mismatch);
     strvec_free(&run->warnings);
@@ -258,7 +296,7 @@ static void run_free(test_run *run)
 
 static const tag_info *candidate_of(const test_run *run)
 {
-    return run->result.candidate >= 0 ? &run->tags.items[run->result.candidate] : NULL;
+    return run->result.candidate >= 0 ? &run->tags->list.items[run->result.candidate] : NULL;
 }
 
 static void add_string(cJSON *obj, const char *key, const char *value)
@@ -287,7 +325,7 @@ static void print_json(const test_run *run)
     char reason[512];
     for (size_t i = 0; i < run->result.count; i++) {
         const tag_verdict *v = &run->result.verdicts[i];
-        const tag_info *t = &run->tags.items[v->index];
+        const tag_info *t = &run->tags->list.items[v->index];
         cJSON *item = cJSON_CreateObject();
         add_string(item, "tag", t->name);
         cJSON_AddBoolToObject(item, "eligible", v->eligible);
@@ -322,7 +360,7 @@ static void print_group(const test_run *run, int group, size_t width)
         if (g != group)
             continue;
         /* Escaped before padding, so the columns count what is shown. */
-        char *name = str_printable(run->tags.items[v->index].name);
+        char *name = str_printable(run->tags->list.items[v->index].name);
         cli_line(stdout, "  %-*s  %-9s  %s", (int)width, name, labels[g],
                  g == 0 ? "" : strategy_reason_text(v, reason, sizeof reason));
         free(name);
@@ -342,13 +380,13 @@ static void print_text(const test_run *run)
         cli_line(stdout, "candidate   %s%s%s", cand->name, cand->digest ? "@" : "",
                  cand->digest ? cand->digest : "");
     } else {
-        printf("candidate   none (%zu tags, none eligible)\n", run->tags.count);
+        printf("candidate   none (%zu tags, none eligible)\n", run->tags->list.count);
     }
     if (!run->result.count)
         return;
     size_t width = 3;
-    for (size_t i = 0; i < run->tags.count && width < 40; i++) {
-        size_t len = strlen(run->tags.items[i].name);
+    for (size_t i = 0; i < run->tags->list.count && width < 40; i++) {
+        size_t len = strlen(run->tags->list.items[i].name);
         width = len > width ? (len > 40 ? 40 : len) : width;
     }
     printf("\n  %-*s  %-9s  %s\n", (int)width, "TAG", "VERDICT", "REASON");

@@ -101,6 +101,10 @@ void console_init(console *c, bool read_only, bool ascii)
     c->read_only = read_only;
     c->ascii = ascii;
     theme_builtin(&c->theme);
+    const view_ops *all[] = {&view_apps_ops, &view_detail_ops, &view_help_ops, &view_log_ops};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        if (all[i]->state_new)
+            c->view_state[all[i]->kind] = all[i]->state_new();
     c->views[0] = &view_apps_ops;
     c->depth = 1;
     c->dirty = true;
@@ -114,10 +118,10 @@ void console_free(console *c)
     free(c->sel_app);
     free(c->sel_alias);
     strbuf_free(&c->filter_text);
-    free(c->detail_app);
-    free(c->detail_alias);
-    styled_clear(&c->detail);
-    styled_clear(&c->help);
+    const view_ops *all[] = {&view_apps_ops, &view_detail_ops, &view_help_ops, &view_log_ops};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        if (all[i]->state_free)
+            all[i]->state_free(c->view_state[all[i]->kind]);
     dialog_clear(&c->dialog);
     strvec_free(&c->theme_dirs);
     memset(c, 0, sizeof *c);
@@ -159,7 +163,7 @@ const model_image *console_current_image(const console *c)
     if (!c->snap)
         return NULL;
     if (console_top_view(c) == &view_detail_ops)
-        return model_find(c->snap, c->detail_app, c->detail_alias);
+        return view_detail_image(c);
     if (c->selected < c->rows.count)
         return c->snap->images[c->rows.index[c->selected]];
     return NULL;
@@ -243,7 +247,7 @@ static void console_filter_key(console *c, key_event ev)
     if (key_is(ev, '\n') || key_is(ev, '\r') || key_is(ev, KEY_ENTER)) {
         c->filter_editing = false;
         console_select(c, 0);
-        c->table_top = 0;
+        view_apps_scroll_top(c);
         if (c->filter)
             console_status(c, false, "%zu of %zu match /%s%s (Esc clears)", c->rows.count,
                            c->snap ? c->snap->n_images : 0, filter_pattern(c->filter),

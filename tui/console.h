@@ -20,8 +20,15 @@
 
 typedef struct console console;
 
+/* Each view owns its state (tig's model): a struct its file declares, made when the console
+ * starts and freed with it; the console keeps one slot per kind and knows nothing inside. */
+typedef enum view_kind { VIEW_APPS, VIEW_DETAIL, VIEW_HELP, VIEW_LOG, VIEW_KINDS } view_kind;
+
 typedef struct view_ops {
     const char *name;
+    view_kind kind;
+    void *(*state_new)(void); /* NULL: the view keeps no state */
+    void (*state_free)(void *state);
     /* Draw into screen rows [top, top + height). */
     void (*draw)(console *c, int top, int height);
     /* An action from the key table (or ACT_NONE with the raw key); true when used. */
@@ -34,6 +41,13 @@ extern const view_ops view_apps_ops;
 extern const view_ops view_detail_ops;
 extern const view_ops view_help_ops;
 extern const view_ops view_log_ops; /* a pane under the table, not on the stack */
+
+/* The apps view starts from the top of the table again (a new filter). */
+void view_apps_scroll_top(console *c);
+/* Show app/alias in the detail view (pushed by the caller). */
+void view_detail_show(console *c, const char *app, const char *alias);
+/* The image the detail view shows, NULL when it is gone from the snapshot. */
+const model_image *view_detail_image(const console *c);
 
 /* Lines with a role each, for the scrolling views (detail, help). */
 typedef struct styled_lines {
@@ -76,18 +90,11 @@ struct console {
     filter_expr *filter; /* NULL when none */
     rows_sort sort;
     size_t selected;           /* index into rows */
-    size_t table_top;          /* first row on screen */
     char *sel_app, *sel_alias; /* the selection's identity, kept across snapshots */
     bool filter_editing;
     strbuf filter_text; /* what is being typed after '/' */
 
-    /* the detail view */
-    char *detail_app, *detail_alias;
-    styled_lines detail;
-    int detail_cols; /* the width the detail was built for: long lines wrap to it */
-    /* the help view */
-    styled_lines help;
-
+    void *view_state[VIEW_KINDS]; /* each view's own, by kind (view_*.c) */
     const view_ops *views[CONSOLE_MAX_VIEWS];
     int depth;
     bool show_log;

@@ -113,23 +113,30 @@ static void apps_draw_row(console *c, int y, const int *w, const model_image *im
     screen_put(c, y, x, w[COL_AGE], base, buf);
 }
 
+/* The apps view's own state; the table it shows (rows, filter, selection) is the console's,
+ * shared with the dialogs and the filter prompt. */
+typedef struct apps_state {
+    size_t top; /* first row on screen */
+} apps_state;
+
 static void apps_draw(console *c, int top, int height)
 {
+    apps_state *st = c->view_state[VIEW_APPS];
     if (height < 2)
         return;
     int body = height - 1; /* the column titles take one line */
     size_t n = c->rows.count;
     if (c->selected >= n)
         c->selected = n ? n - 1 : 0;
-    if (c->selected < c->table_top)
-        c->table_top = c->selected;
-    if (c->selected >= c->table_top + (size_t)body)
-        c->table_top = c->selected - (size_t)body + 1;
-    if (c->table_top + (size_t)body > n)
-        c->table_top = n > (size_t)body ? n - (size_t)body : 0;
+    if (c->selected < st->top)
+        st->top = c->selected;
+    if (c->selected >= st->top + (size_t)body)
+        st->top = c->selected - (size_t)body + 1;
+    if (st->top + (size_t)body > n)
+        st->top = n > (size_t)body ? n - (size_t)body : 0;
 
     int w[NCOLS];
-    apps_widths(c, c->table_top, (size_t)body, COLS, w);
+    apps_widths(c, st->top, (size_t)body, COLS, w);
     screen_fill(c, top, 0, COLS, ROLE_COLUMNS);
     for (int k = 0, x = 0; k < NCOLS; x += w[k] + 1, k++)
         screen_put(c, top, x, w[k], ROLE_COLUMNS, col_titles[k]);
@@ -150,8 +157,8 @@ static void apps_draw(console *c, int top, int height)
     }
     int64_t now = console_now_ns();
     int cursor_y = top + 1;
-    for (int j = 0; j < body && c->table_top + (size_t)j < n; j++) {
-        size_t i = c->table_top + (size_t)j;
+    for (int j = 0; j < body && st->top + (size_t)j < n; j++) {
+        size_t i = st->top + (size_t)j;
         bool selected = i == c->selected;
         apps_draw_row(c, top + 1 + j, w, c->snap->images[c->rows.index[i]], selected, now);
         if (selected)
@@ -193,11 +200,7 @@ static bool apps_handle(console *c, key_action action, key_event ev)
         const model_image *img = console_current_image(c);
         if (!img)
             return true;
-        free(c->detail_app);
-        free(c->detail_alias);
-        c->detail_app = xstrdup(img->app);
-        c->detail_alias = xstrdup(img->alias);
-        c->detail.top = 0;
+        view_detail_show(c, img->app, img->alias);
         console_push_view(c, &view_detail_ops);
         return true;
     }
@@ -229,4 +232,15 @@ static bool apps_handle(console *c, key_action action, key_event ev)
 }
 
 /* No reload: console_set_snapshot rebuilds the rows this view draws. */
-const view_ops view_apps_ops = {"apps", apps_draw, apps_handle, NULL};
+static void *apps_state_new(void)
+{
+    return xcalloc(1, sizeof(apps_state));
+}
+
+void view_apps_scroll_top(console *c)
+{
+    ((apps_state *)c->view_state[VIEW_APPS])->top = 0;
+}
+
+const view_ops view_apps_ops = {"apps",      VIEW_APPS, apps_state_new, free, apps_draw,
+                                apps_handle, NULL};

@@ -11,6 +11,18 @@
 #include "text.h"
 #include "timefmt.h"
 
+/* The detail view's own state: which image it shows, and its lines. */
+typedef struct detail_state {
+    char *app, *alias;
+    styled_lines lines;
+    int cols; /* the width the lines were built for: long lines wrap to it */
+} detail_state;
+
+static detail_state *state_of(console *c)
+{
+    return c->view_state[VIEW_DETAIL];
+}
+
 static const char *dash(const char *s)
 {
     return s && *s ? s : "-";
@@ -74,7 +86,8 @@ static void detail_wrapped(styled_lines *l, theme_role role, const char *label, 
 
 static void detail_build(console *c, const model_image *img)
 {
-    styled_lines *l = &c->detail;
+    detail_state *st = state_of(c);
+    styled_lines *l = &st->lines;
     size_t keep_top = l->top;
     styled_clear(l);
     l->top = keep_top;
@@ -87,7 +100,7 @@ static void detail_build(console *c, const model_image *img)
         styled_add(l, img->state == STATE_ERROR ? ROLE_STATE_ERROR : ROLE_ROW, "why        %s",
                    img->detail);
     /* the app's annotations: a typo that does nothing is said where the operator looks */
-    c->detail_cols = COLS;
+    st->cols = COLS;
     if (img->warnings) {
         char *copy = xstrdup(img->warnings);
         for (char *save, *line = strtok_r(copy, "\n", &save); line;
@@ -186,11 +199,12 @@ static void detail_build(console *c, const model_image *img)
 
 static void detail_refresh(console *c)
 {
-    const model_image *img = c->snap ? model_find(c->snap, c->detail_app, c->detail_alias) : NULL;
+    detail_state *st = state_of(c);
+    const model_image *img = c->snap ? model_find(c->snap, st->app, st->alias) : NULL;
     if (!img) {
-        styled_clear(&c->detail);
-        styled_add(&c->detail, ROLE_STATE_ERROR, "%s/%s is no longer tracked (q goes back)",
-                   dash(c->detail_app), dash(c->detail_alias));
+        styled_clear(&st->lines);
+        styled_add(&st->lines, ROLE_STATE_ERROR, "%s/%s is no longer tracked (q goes back)",
+                   dash(st->app), dash(st->alias));
         return;
     }
     detail_build(c, img);
@@ -249,15 +263,50 @@ bool view_scroll_handle(console *c, styled_lines *l, key_action action)
 
 static void detail_draw(console *c, int top, int height)
 {
-    if (c->detail_cols != COLS) /* resized: wrap again */
+    detail_state *st = state_of(c);
+    if (st->cols != COLS) /* resized: wrap again */
         detail_refresh(c);
-    view_scroll_draw(c, &c->detail, top, height);
+    view_scroll_draw(c, &st->lines, top, height);
 }
 
 static bool detail_handle(console *c, key_action action, key_event ev)
 {
+    detail_state *st = state_of(c);
     (void)ev;
-    return view_scroll_handle(c, &c->detail, action);
+    return view_scroll_handle(c, &st->lines, action);
 }
 
-const view_ops view_detail_ops = {"detail", detail_draw, detail_handle, detail_refresh};
+static void *detail_state_new(void)
+{
+    return xcalloc(1, sizeof(detail_state));
+}
+
+static void detail_state_free(void *state)
+{
+    detail_state *st = state;
+    if (!st)
+        return;
+    free(st->app);
+    free(st->alias);
+    styled_clear(&st->lines);
+    free(st);
+}
+
+void view_detail_show(console *c, const char *app, const char *alias)
+{
+    detail_state *st = state_of(c);
+    free(st->app);
+    free(st->alias);
+    st->app = xstrdup(app);
+    st->alias = xstrdup(alias);
+    st->lines.top = 0;
+}
+
+const model_image *view_detail_image(const console *c)
+{
+    const detail_state *st = c->view_state[VIEW_DETAIL];
+    return c->snap ? model_find(c->snap, st->app, st->alias) : NULL;
+}
+
+const view_ops view_detail_ops = {"detail",    VIEW_DETAIL,   detail_state_new, detail_state_free,
+                                  detail_draw, detail_handle, detail_refresh};

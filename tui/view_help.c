@@ -4,9 +4,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The help view's own state. */
+typedef struct help_state {
+    styled_lines lines;
+} help_state;
+
+static styled_lines *lines_of(console *c)
+{
+    return &((help_state *)c->view_state[VIEW_HELP])->lines;
+}
+
 static void help_refresh(console *c)
 {
-    styled_lines *l = &c->help;
+    styled_lines *l = lines_of(c);
     size_t keep_top = l->top;
     styled_clear(l);
     l->top = keep_top;
@@ -38,13 +48,28 @@ static void help_refresh(console *c)
 
 static void help_draw(console *c, int top, int height)
 {
-    view_scroll_draw(c, &c->help, top, height);
+    view_scroll_draw(c, lines_of(c), top, height);
 }
 
 static bool help_handle(console *c, key_action action, key_event ev)
 {
     (void)ev;
-    return view_scroll_handle(c, &c->help, action);
+    return view_scroll_handle(c, lines_of(c), action);
 }
 
-const view_ops view_help_ops = {"help", help_draw, help_handle, help_refresh};
+static void *help_state_new(void)
+{
+    return xcalloc(1, sizeof(help_state));
+}
+
+static void help_state_free(void *state)
+{
+    help_state *h = state;
+    if (!h)
+        return;
+    styled_clear(&h->lines);
+    free(h);
+}
+
+const view_ops view_help_ops = {"help",    VIEW_HELP,   help_state_new, help_state_free,
+                                help_draw, help_handle, help_refresh};

@@ -28,4 +28,4 @@ static bool log_handle(console *c, key_action action, key_event ev)
     return false;
 }
 
-const view_ops view_log_ops = {"log", log_draw, log_handle, NULL};
+const view_ops view_log_ops = {"log", VIEW_LOG, NULL, NULL, log_draw, log_handle, NULL};

@@ -26,7 +26,7 @@ void engine_wake_consumer(engine *e)
 {
     char byte = 1;
     /* Non-blocking: a full pipe already means "wake up". */
-    if (write(e->wake_pipe[1], &byte, 1) < 0 && errno != EAGAIN) {
+    if (write(e->inbox.wake_pipe[1], &byte, 1) < 0 && errno != EAGAIN) {
         /* nothing sensible to do: the consumer polls again on its own timer */
     }
 }
@@ -53,37 +53,6 @@ void engine_log(engine *e, const char *fmt, ...)
     e->log_total++;
 }
 
-void tracked_mark_dirty(tracked *t)
-{
-    if (!t->block)
-        return;
-    model_block_unref(t->shown);
-    t->shown = t->block;
-    t->block = NULL;
-}
-
-void tracked_set_detail(tracked *t, const char *fmt, ...)
-{
-    free(t->detail);
-    t->detail = NULL;
-    if (fmt) {
-        strbuf sb = {0};
-        va_list ap;
-        va_start(ap, fmt);
-        strbuf_vprintf(&sb, fmt, ap);
-        va_end(ap);
-        t->detail = strbuf_take(&sb);
-    }
-    tracked_mark_dirty(t);
-}
-
-void tracked_fail(tracked *t, const char *fmt, const char *arg)
-{
-    t->failed = true;
-    t->state = STATE_ERROR;
-    tracked_set_detail(t, fmt, arg);
-}
-
 void engine_post_result(engine *e, uint64_t id, engine_cmd_kind kind, bool ok, const char *commit,
                         const char *fmt, ...)
 {
@@ -94,13 +63,14 @@ void engine_post_result(engine *e, uint64_t id, engine_cmd_kind kind, bool ok, c
     va_end(ap);
     engine_result r = {id, kind, ok, strbuf_take(&sb), commit && *commit ? xstrdup(commit) : NULL};
     engine_log(e, "%s %s", ok ? "done:" : "refused:", r.message);
-    pthread_mutex_lock(&e->lock);
-    if (e->n_results == e->cap_results) {
-        e->cap_results = e->cap_results ? e->cap_results * 2 : 8;
-        e->results = xrealloc(e->results, e->cap_results * sizeof *e->results);
+    pthread_mutex_lock(&e->inbox.lock);
+    if (e->inbox.n_results == e->inbox.cap_results) {
+        e->inbox.cap_results = e->inbox.cap_results ? e->inbox.cap_results * 2 : 8;
+        e->inbox.results =
+            xrealloc(e->inbox.results, e->inbox.cap_results * sizeof *e->inbox.results);
     }
-    e->results[e->n_results++] = r;
-    pthread_mutex_unlock(&e->lock);
+    e->inbox.results[e->inbox.n_results++] = r;
+    pthread_mutex_unlock(&e->inbox.lock);
     engine_wake_consumer(e);
 }
 
@@ -113,71 +83,22 @@ static void drain_fd(int fd)
 
 bool engine_stop_requested(engine *e)
 {
-    pthread_mutex_lock(&e->lock);
-    bool stop = e->stop_requested;
-    pthread_mutex_unlock(&e->lock);
+    pthread_mutex_lock(&e->inbox.lock);
+    bool stop = e->inbox.stop_requested;
+    pthread_mutex_unlock(&e->inbox.lock);
     return stop;
-}
-
-size_t engine_live_op_add(engine *e, void *ctx)
-{
-    if (e->n_live_ops == e->cap_live_ops) {
-        e->cap_live_ops = e->cap_live_ops ? e->cap_live_ops * 2 : 64;
-        e->live_ops = xrealloc(e->live_ops, e->cap_live_ops * sizeof *e->live_ops);
-    }
-    e->live_ops[e->n_live_ops] = ctx;
-    return e->n_live_ops++;
-}
-
-void engine_live_op_done(engine *e, size_t slot)
-{
-    e->live_ops[slot] = NULL;
-    /* All called back: start the table over, so it does not grow across cycles. */
-    while (e->n_live_ops && !e->live_ops[e->n_live_ops - 1])
-        e->n_live_ops--;
-}
-
-void engine_cancel_registry(engine *e)
-{
-    registry_client_free(e->registry); /* cancels without calling back */
-    for (size_t i = 0; i < e->n_live_ops; i++)
-        free(e->live_ops[i]);
-    e->n_live_ops = 0;
-    tp_err err = {{0}};
-    e->registry = registry_client_new(&e->registry_opts, &err);
-    if (!e->registry)
-        engine_log(e, "error: %s", err.msg);
-}
-
-int engine_drive_registry(engine *e, tp_err *err)
-{
-    if (!e->registry)
-        return tp_err_set(err, "no registry client");
-    while (registry_client_outstanding(e->registry) > 0) {
-        if (engine_stop_requested(e)) {
-            engine_cancel_registry(e);
-            return tp_err_set(err, "engine stopping");
-        }
-        /* Commands wait for the scan; a stop interrupts it through registry_client_wakeup.
-         * (The command pipe stays out of this poll: nothing drains it here.) */
-        if (registry_client_perform(e->registry, 1000, NULL, 0, err) < 0) {
-            engine_cancel_registry(e);
-            return -1;
-        }
-    }
-    return 0;
 }
 
 static struct pending_command *pop_command(engine *e)
 {
-    pthread_mutex_lock(&e->lock);
-    struct pending_command *c = e->queue;
+    pthread_mutex_lock(&e->inbox.lock);
+    struct pending_command *c = e->inbox.queue;
     if (c) {
-        e->queue = c->next;
-        if (!e->queue)
-            e->queue_tail = NULL;
+        e->inbox.queue = c->next;
+        if (!e->inbox.queue)
+            e->inbox.queue_tail = NULL;
     }
-    pthread_mutex_unlock(&e->lock);
+    pthread_mutex_unlock(&e->inbox.lock);
     return c;
 }
 
@@ -243,22 +164,22 @@ static void *engine_main(void *arg)
         run_commands(e);
         if (e->opts.once && scanned) {
             /* Done once the caller has said (engine_wait) that it queued everything. */
-            pthread_mutex_lock(&e->lock);
-            bool done = e->wait_called && !e->queue;
-            pthread_mutex_unlock(&e->lock);
+            pthread_mutex_lock(&e->inbox.lock);
+            bool done = e->inbox.wait_called && !e->inbox.queue;
+            pthread_mutex_unlock(&e->inbox.lock);
             if (done)
                 break;
         }
-        struct pollfd pfd = {e->cmd_pipe[0], POLLIN, 0};
+        struct pollfd pfd = {e->inbox.cmd_pipe[0], POLLIN, 0};
         if (poll(&pfd, 1, sleep_ms(e)) > 0)
-            drain_fd(e->cmd_pipe[0]);
+            drain_fd(e->inbox.cmd_pipe[0]);
     }
     e->phase = ENGINE_STOPPED;
     engine_publish(e);
-    pthread_mutex_lock(&e->lock);
-    e->finished = true;
-    pthread_cond_broadcast(&e->idle_cond);
-    pthread_mutex_unlock(&e->lock);
+    pthread_mutex_lock(&e->inbox.lock);
+    e->inbox.finished = true;
+    pthread_cond_broadcast(&e->inbox.idle_cond);
+    pthread_mutex_unlock(&e->inbox.lock);
     return NULL;
 }
 
@@ -271,49 +192,39 @@ static int make_pipe(int fds[2], tp_err *err)
 
 static void engine_free(engine *e)
 {
-    for (size_t i = 0; i < e->n_images; i++)
-        tracked_clear(&e->images[i]);
-    free(e->images);
-    strmap_free(&e->by_key);
-    strmap_free(&e->last_states);
-    strmap_free(&e->warned);
+    image_table_free(&e->table);
+    strmap_free(&e->src.warned);
     engine_drop_preview(e);
     engine_drop_hints(e);
-    engine_prune_tagsets(e, true);
-    for (size_t i = 0; i < e->n_apps_lists; i++)
-        app_list_free(&e->apps[i]);
-    free(e->apps);
-    for (size_t i = 0; i < e->n_sources; i++)
-        source_free(e->sources[i]);
-    free(e->sources);
-    free(e->sources_label);
-    free(e->source_error);
-    registry_client_free(e->registry);
-    for (size_t i = 0; i < e->n_live_ops; i++)
-        free(e->live_ops[i]);
-    free(e->live_ops);
-    if (e->have_rconf)
-        registries_conf_free(&e->rconf);
+    for (size_t i = 0; i < e->src.n_apps_lists; i++)
+        app_list_free(&e->src.apps[i]);
+    free(e->src.apps);
+    for (size_t i = 0; i < e->src.n; i++)
+        source_free(e->src.list[i]);
+    free(e->src.list);
+    free(e->src.label);
+    free(e->src.error);
+    engine_tags_free(e);
     engine_history_free(e);
-    decisions_free(&e->dec);
-    journal_close(e->journal);
+    decisions_free(&e->records.dec);
+    journal_close(e->records.journal);
     strvec_free(&e->log);
-    model_snapshot_unref(e->current);
-    for (size_t i = 0; i < e->n_results; i++)
-        engine_result_clear(&e->results[i]);
-    free(e->results);
+    model_snapshot_unref(e->inbox.current);
+    for (size_t i = 0; i < e->inbox.n_results; i++)
+        engine_result_clear(&e->inbox.results[i]);
+    free(e->inbox.results);
     struct pending_command *c;
     while ((c = pop_command(e)))
         free_command(c);
     for (int i = 0; i < 2; i++) {
-        if (e->wake_pipe[i] >= 0)
-            close(e->wake_pipe[i]);
-        if (e->cmd_pipe[i] >= 0)
-            close(e->cmd_pipe[i]);
+        if (e->inbox.wake_pipe[i] >= 0)
+            close(e->inbox.wake_pipe[i]);
+        if (e->inbox.cmd_pipe[i] >= 0)
+            close(e->inbox.cmd_pipe[i]);
     }
-    free(e->identity);
-    pthread_mutex_destroy(&e->lock);
-    pthread_cond_destroy(&e->idle_cond);
+    free(e->records.identity);
+    pthread_mutex_destroy(&e->inbox.lock);
+    pthread_cond_destroy(&e->inbox.idle_cond);
     free(e);
 }
 
@@ -323,52 +234,37 @@ static int open_state(engine *e, tp_err *err)
     journal_mode mode =
         e->opts.read_only || e->opts.dry_run ? JOURNAL_READ_ONLY : JOURNAL_READ_WRITE;
     const char *dir = config_state_dir(e->cfg, err);
-    if (!dir || journal_open(dir, mode, &e->journal, err) < 0)
+    if (!dir || journal_open(dir, mode, &e->records.journal, err) < 0)
         return -1;
-    for (size_t i = 0; i < journal_warnings(e->journal)->count; i++)
-        engine_log(e, "warning: %s", journal_warnings(e->journal)->items[i]);
+    for (size_t i = 0; i < journal_warnings(e->records.journal)->count; i++)
+        engine_log(e, "warning: %s", journal_warnings(e->records.journal)->items[i]);
     /* A writer repairs what it was warned about: valid records into a fresh file, the bad
      * lines kept aside in journal.corrupt. */
-    if (mode == JOURNAL_READ_WRITE && journal_warnings(e->journal)->count) {
+    if (mode == JOURNAL_READ_WRITE && journal_warnings(e->records.journal)->count) {
         tp_err cerr = {{0}};
-        if (journal_compact(e->journal, &cerr) < 0)
+        if (journal_compact(e->records.journal, &cerr) < 0)
             engine_log(e, "warning: %s", cerr.msg);
         else
             engine_log(e, "journal repaired: bad lines moved to journal.corrupt");
     }
-    decisions_rebuild(&e->dec, e->journal);
-    e->intents_pending = true; /* engine_reconcile looks on the first cycle */
-    for (size_t i = 0; i < journal_count(e->journal); i++)
+    decisions_rebuild(&e->records.dec, e->records.journal);
+    e->records.intents_pending = true; /* engine_reconcile looks on the first cycle */
+    for (size_t i = 0; i < journal_count(e->records.journal); i++)
         engine_history_index(e, i);
     return 0;
-}
-
-static int open_registry(engine *e, tp_err *err)
-{
-    if (e->cfg->registries_conf) {
-        if (registries_conf_load(e->cfg->registries_conf, &e->rconf, err) < 0)
-            return -1;
-        e->have_rconf = true;
-    }
-    registry_options ro = {0};
-    ro.state_dir = e->cfg->state_dir;
-    ro.conf = e->have_rconf ? &e->rconf : NULL;
-    e->registry_opts = ro;
-    e->registry = registry_client_new(&ro, err);
-    return e->registry ? 0 : -1;
 }
 
 static void open_sources(engine *e)
 {
     source_env env = {gitrepo_opts_from(e->cfg), e->cfg->argocd_namespace};
-    e->sources = xcalloc(e->cfg->n_sources ? e->cfg->n_sources : 1, sizeof *e->sources);
+    e->src.list = xcalloc(e->cfg->n_sources ? e->cfg->n_sources : 1, sizeof *e->src.list);
     strbuf label = {0};
     for (size_t i = 0; i < e->cfg->n_sources; i++) {
-        e->sources[i] = source_new(&e->cfg->sources[i], &env);
-        strbuf_printf(&label, "%s%s", i ? ", " : "", e->sources[i]->label);
+        e->src.list[i] = source_new(&e->cfg->sources[i], &env);
+        strbuf_printf(&label, "%s%s", i ? ", " : "", e->src.list[i]->label);
     }
-    e->n_sources = e->cfg->n_sources;
-    e->sources_label = strbuf_take(&label);
+    e->src.n = e->cfg->n_sources;
+    e->src.label = strbuf_take(&label);
 }
 
 engine *engine_start(const engine_options *opts, tp_err *err)
@@ -376,14 +272,16 @@ engine *engine_start(const engine_options *opts, tp_err *err)
     engine *e = xcalloc(1, sizeof *e);
     e->opts = *opts;
     e->cfg = opts->config;
-    e->wake_pipe[0] = e->wake_pipe[1] = e->cmd_pipe[0] = e->cmd_pipe[1] = -1;
+    e->inbox.wake_pipe[0] = e->inbox.wake_pipe[1] = e->inbox.cmd_pipe[0] = e->inbox.cmd_pipe[1] =
+        -1;
     e->phase = ENGINE_STARTING;
-    e->identity = journal_identity();
+    engine_write_methods_init(e);
+    e->records.identity = journal_identity();
     gitnet_resume(); /* a stopped engine cancelled the process's git transfers */
-    pthread_mutex_init(&e->lock, NULL);
-    pthread_cond_init(&e->idle_cond, NULL);
-    if (make_pipe(e->wake_pipe, err) < 0 || make_pipe(e->cmd_pipe, err) < 0 ||
-        open_state(e, err) < 0 || open_registry(e, err) < 0) {
+    pthread_mutex_init(&e->inbox.lock, NULL);
+    pthread_cond_init(&e->inbox.idle_cond, NULL);
+    if (make_pipe(e->inbox.wake_pipe, err) < 0 || make_pipe(e->inbox.cmd_pipe, err) < 0 ||
+        open_state(e, err) < 0 || engine_open_registry(e, err) < 0) {
         engine_free(e);
         return NULL;
     }
@@ -403,20 +301,20 @@ engine *engine_start(const engine_options *opts, tp_err *err)
 static void poke_engine(engine *e)
 {
     char byte = 1;
-    if (write(e->cmd_pipe[1], &byte, 1) < 0 && errno != EAGAIN) {
+    if (write(e->inbox.cmd_pipe[1], &byte, 1) < 0 && errno != EAGAIN) {
         /* the engine also wakes on its own timer */
     }
-    if (e->registry)
-        registry_client_wakeup(e->registry);
+    if (e->tags.registry)
+        registry_client_wakeup(e->tags.registry);
 }
 
 void engine_stop(engine *e)
 {
     if (!e)
         return;
-    pthread_mutex_lock(&e->lock);
-    e->stop_requested = true;
-    pthread_mutex_unlock(&e->lock);
+    pthread_mutex_lock(&e->inbox.lock);
+    e->inbox.stop_requested = true;
+    pthread_mutex_unlock(&e->inbox.lock);
     poke_engine(e);
     /* A git transfer in flight ends now rather than at its timeout; a push cut this way left
      * its intent in the journal and is reconciled on the next start. */
@@ -428,36 +326,36 @@ void engine_stop(engine *e)
 
 void engine_finish_when_idle(engine *e)
 {
-    pthread_mutex_lock(&e->lock);
-    e->wait_called = true;
-    pthread_mutex_unlock(&e->lock);
+    pthread_mutex_lock(&e->inbox.lock);
+    e->inbox.wait_called = true;
+    pthread_mutex_unlock(&e->inbox.lock);
     poke_engine(e);
 }
 
 void engine_wait(engine *e)
 {
     engine_finish_when_idle(e);
-    pthread_mutex_lock(&e->lock);
-    while (!e->finished)
-        pthread_cond_wait(&e->idle_cond, &e->lock);
-    pthread_mutex_unlock(&e->lock);
+    pthread_mutex_lock(&e->inbox.lock);
+    while (!e->inbox.finished)
+        pthread_cond_wait(&e->inbox.idle_cond, &e->inbox.lock);
+    pthread_mutex_unlock(&e->inbox.lock);
 }
 
 int engine_wake_fd(const engine *e)
 {
-    return e->wake_pipe[0];
+    return e->inbox.wake_pipe[0];
 }
 
 void engine_drain_wake(engine *e)
 {
-    drain_fd(e->wake_pipe[0]);
+    drain_fd(e->inbox.wake_pipe[0]);
 }
 
 model_snapshot *engine_snapshot(engine *e)
 {
-    pthread_mutex_lock(&e->lock);
-    model_snapshot *s = e->current ? model_snapshot_ref(e->current) : NULL;
-    pthread_mutex_unlock(&e->lock);
+    pthread_mutex_lock(&e->inbox.lock);
+    model_snapshot *s = e->inbox.current ? model_snapshot_ref(e->inbox.current) : NULL;
+    pthread_mutex_unlock(&e->inbox.lock);
     return s;
 }
 
@@ -470,31 +368,32 @@ uint64_t engine_submit(engine *e, const engine_command *cmd)
     c->tag = xstrdup(cmd->tag);
     c->policy = xstrdup(cmd->policy);
     c->digest = xstrdup(cmd->digest);
-    pthread_mutex_lock(&e->lock);
-    c->id = ++e->next_id;
-    if (e->queue_tail)
-        e->queue_tail->next = c;
+    pthread_mutex_lock(&e->inbox.lock);
+    c->id = ++e->inbox.next_id;
+    if (e->inbox.queue_tail)
+        e->inbox.queue_tail->next = c;
     else
-        e->queue = c;
-    e->queue_tail = c;
+        e->inbox.queue = c;
+    e->inbox.queue_tail = c;
     uint64_t id = c->id;
-    pthread_mutex_unlock(&e->lock);
+    pthread_mutex_unlock(&e->inbox.lock);
     poke_engine(e);
     return id;
 }
 
 size_t engine_take_results(engine *e, engine_result *out, size_t max)
 {
-    pthread_mutex_lock(&e->lock);
-    size_t n = e->n_results < max ? e->n_results : max;
+    pthread_mutex_lock(&e->inbox.lock);
+    size_t n = e->inbox.n_results < max ? e->inbox.n_results : max;
     if (n == 0) { /* results may still be NULL: memcpy must not see it */
-        pthread_mutex_unlock(&e->lock);
+        pthread_mutex_unlock(&e->inbox.lock);
         return 0;
     }
-    memcpy(out, e->results, n * sizeof *out);
-    memmove(e->results, e->results + n, (e->n_results - n) * sizeof *e->results);
-    e->n_results -= n;
-    pthread_mutex_unlock(&e->lock);
+    memcpy(out, e->inbox.results, n * sizeof *out);
+    memmove(e->inbox.results, e->inbox.results + n,
+            (e->inbox.n_results - n) * sizeof *e->inbox.results);
+    e->inbox.n_results -= n;
+    pthread_mutex_unlock(&e->inbox.lock);
     return n;
 }
 

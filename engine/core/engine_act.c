@@ -11,10 +11,10 @@ int engine_record(engine *e, const journal_record *rec, tp_err *err)
 {
     if (e->opts.dry_run)
         return 0;
-    if (journal_append(e->journal, rec, err) < 0)
+    if (journal_append(e->records.journal, rec, err) < 0)
         return -1;
-    size_t index = journal_count(e->journal) - 1;
-    decisions_apply(&e->dec, journal_get(e->journal, index));
+    size_t index = journal_count(e->records.journal) - 1;
+    decisions_apply(&e->records.dec, journal_get(e->records.journal, index));
     engine_history_index(e, index);
     return 0;
 }
@@ -23,22 +23,13 @@ static tracked *find_tracked(engine *e, const struct pending_command *c, tp_err 
 {
     if (!c->app)
         return tp_err_set(err, "%s needs APP[/ALIAS]", engine_cmd_name(c->kind)), NULL;
-    tracked *found = NULL;
     size_t matches = 0;
-    for (size_t i = 0; i < e->n_images; i++) {
-        tracked *t = &e->images[i];
-        if (strcmp(t->app->name, c->app) != 0)
-            continue;
-        if (c->alias && !str_eq(t->image->alias, c->alias))
-            continue;
-        found = t;
-        matches++;
-    }
+    tracked *found = image_table_find(&e->table, c->app, c->alias, &matches);
     if (!found)
         return tp_err_set(err, "no tracked image %s%s%s%s%s%s", c->app, c->alias ? "/" : "",
                           c->alias ? c->alias : "",
-                          e->source_error ? " (reading the sources failed: " : "",
-                          e->source_error ? e->source_error : "", e->source_error ? ")" : ""),
+                          e->src.error ? " (reading the sources failed: " : "",
+                          e->src.error ? e->src.error : "", e->src.error ? ")" : ""),
                NULL;
     if (matches > 1)
         return tp_err_set(err, "%s tracks %zu images: say which, as %s/ALIAS", c->app, matches,
@@ -65,12 +56,12 @@ static void digest_now_cb(void *ud, const char *digest, const tp_err *err)
 static char *digest_now(engine *e, const tracked *t, const char *tag, tp_err *err)
 {
     char *digest = NULL;
-    if (!e->registry)
+    if (!e->tags.registry)
         return tp_err_set(err, "no registry client"), NULL;
     /* The client answers tag -> digest from this cycle's cache; an approval must see where the
      * tag points now, so start a new cycle of the client's caches first. */
-    registry_client_begin_cycle(e->registry);
-    registry_tag_digest(e->registry, &t->image->ref, tag, digest_now_cb, &digest);
+    registry_client_begin_cycle(e->tags.registry);
+    registry_tag_digest(e->tags.registry, &t->image->ref, tag, digest_now_cb, &digest);
     if (engine_drive_registry(e, err) < 0)
         return NULL;
     if (!digest)
@@ -88,15 +79,13 @@ static void act_write(engine *e, const struct pending_command *c, tracked *t, co
     char *from = NULL;
     bool digest_moves = digest && t->image->strategy == STRATEGY_DIGEST;
     if (!str_eq(tag, t->current) || (digest_moves && !str_eq(digest, t->current_digest))) {
-        t->state = STATE_WRITING;
-        tracked_mark_dirty(t);
+        image_writing(t);
         engine_publish(e);
     }
     write_request req = {action, tag, digest, trailer_name};
     int rc = engine_write_and_record(e, t, &req, commit, &from, &err);
     if (rc < 0) {
-        t->state = STATE_ERROR;
-        tracked_set_detail(t, "%s", err.msg);
+        image_write_failed(t, err.msg);
         engine_post_result(e, c->id, c->kind, false, NULL, "%s/%s: %s", t->app->name,
                            t->image->alias, err.msg);
         free(from);
@@ -114,18 +103,7 @@ static void act_write(engine *e, const struct pending_command *c, tracked *t, co
         engine_post_result(e, c->id, c->kind, true, NULL, "%s/%s: %s %s (git already has it%s)",
                            t->app->name, t->image->alias, action, tag, where);
     free(where);
-    if (!t->merge) { /* else the branch the tag is read from has it only after the merge */
-        free(t->current);
-        t->current = xstrdup(tag);
-        if (digest) {
-            free(t->current_digest);
-            t->current_digest = xstrdup(digest);
-        }
-    }
-    engine_decide(e, t);
-    if (rc == 1 && t->state == STATE_UP_TO_DATE)
-        t->state = STATE_WRITTEN;
-    tracked_mark_dirty(t);
+    image_written(t, &e->records.dec, tag, digest, rc == 1);
     free(from);
 }
 
@@ -134,12 +112,12 @@ static void act_approve(engine *e, const struct pending_command *c, tracked *t)
     if (t->state == STATE_PINNED) {
         engine_post_result(e, c->id, c->kind, false, NULL, "%s/%s is pinned at %s: unpin it first",
                            t->app->name, t->image->alias,
-                           decisions_pin(&e->dec, t->app->name, t->image->alias));
+                           decisions_pin(&e->records.dec, t->app->name, t->image->alias));
         return;
     }
     /* An image whose write failed keeps its candidate (the error is the write's, not the
      * image's: engine_execute refuses those): it may be approved again. */
-    bool retry = t->state == STATE_ERROR && t->candidate && !tracked_same_as_current(t);
+    bool retry = t->state == STATE_ERROR && t->candidate && !image_same_as_current(t);
     if (t->state != STATE_UPDATE_AVAILABLE && t->state != STATE_HELD && !retry) {
         engine_post_result(e, c->id, c->kind, false, NULL, "%s/%s has no update to approve (%s)",
                            t->app->name, t->image->alias, model_state_name(t->state));
@@ -159,10 +137,8 @@ static void act_approve(engine *e, const struct pending_command *c, tracked *t)
         engine_post_result(e, c->id, c->kind, false, NULL, "%s", err.msg);
         return;
     }
-    if (bound && strcmp(bound, now) != 0) {
-        char *why =
-            xasprintf("%s moved from %.19s… to %.19s… since it was checked; review it again",
-                      t->candidate, bound, now);
+    char *why = image_digest_moved(t, c->digest, now);
+    if (why) {
         journal_record rec = {.action = "approve",
                               .app = (char *)t->app->name,
                               .alias = (char *)t->image->alias,
@@ -174,10 +150,7 @@ static void act_approve(engine *e, const struct pending_command *c, tracked *t)
         tp_err jerr = {{0}};
         if (engine_record(e, &rec, &jerr) < 0)
             engine_log(e, "error: %s", jerr.msg);
-        free(t->candidate_digest);
-        t->candidate_digest = xstrdup(now);
-        t->state = STATE_UPDATE_AVAILABLE;
-        tracked_set_detail(t, "%s", why);
+        image_candidate_moved(t, now, why);
         engine_post_result(e, c->id, c->kind, false, NULL, "%s/%s: approval refused: %s",
                            t->app->name, t->image->alias, why);
         free(why);
@@ -194,7 +167,7 @@ static void act_pin(engine *e, const struct pending_command *c, tracked *t, bool
 {
     const char *tag = c->tag;
     if (!tag && rollback)
-        tag = decisions_previous(&e->dec, t->app->name, t->image->alias);
+        tag = decisions_previous(&e->records.dec, t->app->name, t->image->alias);
     if (!tag) {
         engine_post_result(e, c->id, c->kind, false, NULL,
                            rollback ? "%s/%s: no earlier tag is recorded to roll back to; "
@@ -239,7 +212,7 @@ static void act_record_only(engine *e, const struct pending_command *c, tracked 
         engine_post_result(e, c->id, c->kind, false, NULL, "%s", err.msg);
         return;
     }
-    engine_decide(e, t);
+    image_decide(t, &e->records.dec);
     engine_post_result(e, c->id, c->kind, true, NULL, "%s/%s: %s%s%s", t->app->name,
                        t->image->alias, action, tag ? " " : "", tag ? tag : "");
 }
@@ -279,9 +252,9 @@ void engine_execute(engine *e, const struct pending_command *c)
             return;
         }
     case CMD_SHUTDOWN:
-        pthread_mutex_lock(&e->lock);
-        e->stop_requested = true;
-        pthread_mutex_unlock(&e->lock);
+        pthread_mutex_lock(&e->inbox.lock);
+        e->inbox.stop_requested = true;
+        pthread_mutex_unlock(&e->inbox.lock);
         {
             engine_post_result(e, c->id, c->kind, true, NULL, "shutting down");
             return;
@@ -299,9 +272,9 @@ void engine_execute(engine *e, const struct pending_command *c)
             engine_post_result(e, c->id, c->kind, false, NULL, "%s", err.msg);
             return;
         }
-        for (size_t i = 0; i < e->n_images; i++)
-            if (strcmp(e->images[i].app->name, c->app) == 0)
-                tracked_mark_dirty(&e->images[i]);
+        for (size_t i = 0; i < e->table.n_images; i++)
+            if (strcmp(e->table.images[i].app->name, c->app) == 0)
+                image_mark_dirty(&e->table.images[i]);
         {
             engine_post_result(e, c->id, c->kind, true, NULL, "%s: policy %s", c->app, c->policy);
             return;
@@ -335,7 +308,7 @@ void engine_execute(engine *e, const struct pending_command *c)
         return;
     }
     case CMD_UNPIN:
-        if (!decisions_pin(&e->dec, t->app->name, t->image->alias)) {
+        if (!decisions_pin(&e->records.dec, t->app->name, t->image->alias)) {
             engine_post_result(e, c->id, c->kind, false, NULL, "%s/%s is not pinned", t->app->name,
                                t->image->alias);
             return;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "image_table.h"
 #include "model_build.h"
 #include "registry/registry.h"
 #include "source/app.h"
@@ -20,64 +21,19 @@
 #include "strmap.h"
 #include "select/tagfilter.h"
 #include "select/tagset.h"
+#include "source/repotree.h"
+#include "writeback/writeback.h"
 
-#define ENGINE_LOG_KEEP 500
-
-/* A write that went to another branch than the one the current tag is read from (git-branch
- * base:target): the tag is there, waiting for a merge. While it is the candidate it is not
- * written again (each cycle would otherwise push nothing and record a write). Kept while the
- * process runs; a new candidate, the tag reaching the base, or a restart ends it. */
-typedef struct awaiting_merge {
-    char *tag, *digest; /* what was written (digest NULL unless the digest strategy) */
-    char *branch;       /* where it is: the push branch */
-    char *base;         /* the branch it waits to be merged into */
-} awaiting_merge;
-
-/* One tracked image: an (application, alias) pair, rebuilt every cycle. Engine thread only. */
-typedef struct tracked {
-    char *key;                   /* "app\x1falias" */
-    const argo_app *app;         /* in engine->apps */
-    const image_settings *image; /* in app->settings */
-    char *current;               /* tag in git now, NULL when unknown */
-    char *current_digest;        /* when git pins one */
-    tagfilter *filter;
-    tag_table *tags;          /* this cycle's listing: shared by the repository's images, or the
-                                 image's own when it needs per-tag metadata; NULL before */
-    tag_verdicts *verdicts;   /* the selection over tags; NULL before */
-    strvec platform_mismatch; /* newest-build tags with no image for the platforms */
-    char *candidate;          /* NULL: none */
-    char *candidate_digest;   /* digest the candidate tag pointed at when checked */
-    char *hint_tag;           /* last cycle's candidate and its digest: the same candidate */
-    char *hint_digest;        /* needs no HEAD again (approve re-checks before writing) */
-    image_state state;
-    char *detail;         /* error text or why; NULL */
-    model_text *warnings; /* the app's annotation warnings, one reference per image; NULL */
-    int64_t last_check_ns;
-    char *diff;         /* what writing the candidate would commit */
-    char *target;       /* where a write goes, for the console */
-    int pending;        /* registry operations in flight for it */
-    bool failed;        /* error already recorded; skip the rest */
-    bool selected;      /* candidate chosen this cycle */
-    model_block *block; /* last published form, NULL when it changed since */
-    model_block *shown; /* when block is NULL: the form published before (reused if the
-                           change left its strings alone), or NULL */
-    bool from_last_run; /* block is the last run's row, not yet decided again */
-    /* Owned; NULL unless a write waits on another branch, carried from cycle to cycle. */
-    awaiting_merge *merge;
-} tracked;
+#define ENGINE_LOG_KEEP      500
+#define ENGINE_WRITE_METHODS (WRITEBACK_GIT + 1) /* one per writeback_method */
 
 typedef struct preview_hint { /* one allocation */
     const char *digest;       /* in tag's storage, after it */
     char tag[];
 } preview_hint;
 
-struct engine {
-    engine_options opts;
-    const tp_config *cfg;
-    pthread_t thread;
-    bool thread_started;
-
-    /* Shared with the consumer, under lock. */
+/* engine.c: what the engine shares with its consumer, under lock. */
+typedef struct engine_inbox {
     pthread_mutex_t lock;
     pthread_cond_t idle_cond; /* signalled when a --once engine has finished */
     model_snapshot *current;
@@ -91,52 +47,96 @@ struct engine {
     bool finished;
     int wake_pipe[2]; /* engine -> consumer */
     int cmd_pipe[2];  /* consumer -> engine */
+} engine_inbox;
 
-    /* Engine thread only. */
+/* engine_registry.c: the registry client, the operations in flight, and the tag tables and
+ * selections images share across cycles. */
+typedef struct engine_tags {
     registry_client *registry;
     registry_options registry_opts; /* to make a fresh client after a cancel */
     void **live_ops;                /* registry callback contexts not yet called back */
     size_t n_live_ops, cap_live_ops;
     registries_conf rconf;
     bool have_rconf;
+    strmap tables;     /* repository name -> tag_table*: the last listing of each */
+    strmap selections; /* selection key -> tag_verdicts*: verdicts any image may share */
+} engine_tags;
+
+/* engine_act.c and engine_write.c: the journal and what is built from it. */
+typedef struct engine_records {
     journal *journal;
     decisions dec;
-    strmap history; /* "app\x1falias" -> struct history_list* (journal indexes) */
-    app_source **sources;
-    size_t n_sources;
-    char *sources_label;
-    char *source_error; /* why the last read of a source failed, or NULL */
-    app_list *apps;     /* one per source, from the last cycle */
+    strmap history;       /* "app\x1falias" -> struct history_list* (journal indexes) */
+    bool intents_pending; /* the journal may hold intents without an outcome (engine_reconcile) */
+    char *identity;       /* "user@host" for trailers */
+} engine_records;
+
+/* engine_scan.c: the sources and what the last read of them gave. */
+typedef struct engine_sources {
+    app_source **list;
+    size_t n;
+    char *label;
+    char *error;    /* why the last read of a source failed, or NULL */
+    app_list *apps; /* one per source, from the last cycle */
     size_t n_apps_lists;
-    tracked *images; /* sorted by app, alias */
-    size_t n_images;
-    strmap by_key;      /* key -> tracked* */
-    strmap last_states; /* key -> state + 1, to log changes only */
-    strmap warned;      /* app name -> hash of the warnings last logged, for apps with some */
-    /* The last run's table (last-run.json), published until the first cycle has read the
-     * sources; its candidates and digests are that cycle's hints. */
-    model_block **preview;
-    size_t n_preview;
-    strmap preview_by_key;    /* key -> model_block* in preview */
-    strmap preview_hints;     /* key -> preview_hint*: where the last run's candidate pointed */
-    int64_t preview_saved_ns; /* 0: no last run; the preview grows as the sources are read */
-    size_t preview_apps;      /* of the app list being read, how many are in the preview */
-    bool preview_unsorted;    /* rows were added since the last sort */
-    int64_t last_run_ns;      /* the saved table's time, while rows from it are shown */
+    strmap warned; /* app name -> hash of the warnings last logged, for apps with some */
     size_t files_done, files_total; /* progress reading the sources (first cycle) */
     size_t files_base;              /* files in the sources read before this one */
     int64_t progress_published_ns;
-    strmap tag_tables; /* repository name -> tag_table*: the last listing of each */
-    strmap selections; /* selection key -> tag_verdicts*: verdicts any image may share */
-    strvec log;        /* ring of the last ENGINE_LOG_KEEP lines */
+} engine_sources;
+
+/* engine_publish.c: the last run's table (last-run.json), published until the first cycle has
+ * read the sources; its candidates and digests are that cycle's hints. */
+typedef struct engine_preview {
+    model_block **blocks;
+    size_t n;
+    strmap by_key;       /* key -> model_block* in blocks */
+    strmap hints;        /* key -> preview_hint*: where the last run's candidate pointed */
+    int64_t saved_ns;    /* 0: no last run; the preview grows as the sources are read */
+    size_t apps;         /* of the app list being read, how many are in the preview */
+    bool unsorted;       /* rows were added since the last sort */
+    int64_t last_run_ns; /* the saved table's time, while rows from it are shown */
+} engine_preview;
+
+/* Ways of writing an image's new tag (write-back-method), behind one interface: git commits to
+ * the Application's repository; argocd (patching the Application) needs a Kubernetes source. */
+typedef struct write_method {
+    const char *name;
+    /* Where a write goes, for the console (owned by the caller). */
+    char *(*target)(const argo_app *app, const tp_config *cfg);
+    /* Why this method cannot write for app (-1 with err), checked before anything is planned;
+     * NULL: it always can. */
+    int (*usable)(const argo_app *app, tp_err *err);
+    /* The diff a write would commit, from the tree the scan read; NULL: none to show. */
+    int (*plan)(const argo_app *app, repotree *tree, const image_update *u,
+                const writeback_opts *wo, writeback_change *out, tp_err *err);
+    /* Write (calling wo->before_push before anything leaves), as writeback_apply. */
+    int (*apply)(const argo_app *app, const image_update *u, const writeback_opts *wo,
+                 writeback_result *res, tp_err *err);
+} write_method;
+
+struct engine {
+    engine_options opts;
+    const tp_config *cfg;
+    pthread_t thread;
+    bool thread_started;
+    engine_inbox inbox;
+    engine_tags tags;
+    engine_records records;
+    engine_sources src;
+    engine_preview preview;
+    image_table table;
+    /* Indexed by write_back_method; engine_start fills them (a test may put its own). */
+    const write_method *write_methods[ENGINE_WRITE_METHODS];
+
+    /* Engine thread only. */
+    strvec log; /* ring of the last ENGINE_LOG_KEEP lines */
     uint64_t log_total;
     uint64_t generation;
     engine_phase phase;
     size_t scan_done;
     int64_t last_cycle_ns, next_cycle_ns;
     bool refresh_requested;
-    bool intents_pending; /* the journal may hold intents without an outcome (engine_reconcile) */
-    char *identity;       /* "user@host" for trailers */
 };
 
 /* engine.c */
@@ -148,19 +148,6 @@ bool engine_stop_requested(engine *e);
 int64_t engine_now_ns(void);
 void engine_post_result(engine *e, uint64_t id, engine_cmd_kind kind, bool ok, const char *commit,
                         const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-void tracked_mark_dirty(tracked *t);
-void tracked_set_detail(tracked *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* t is in error for this cycle (fmt takes one %s, arg); the rest of the cycle skips it. */
-void tracked_fail(tracked *t, const char *fmt, const char *arg);
-/* Run the registry client until nothing is outstanding (commands wait meanwhile). On failure or
- * a stop, everything outstanding is cancelled (engine_cancel_registry) before it returns -1. */
-int engine_drive_registry(engine *e, tp_err *err);
-/* Drop every outstanding registry operation without calling it back: a fresh client, and the
- * contexts the callbacks would have freed are freed here. */
-void engine_cancel_registry(engine *e);
-/* Register / forget a callback context (engine_registry's op_ctx), so a cancel can free it. */
-size_t engine_live_op_add(engine *e, void *ctx);
-void engine_live_op_done(engine *e, size_t slot);
 
 /* engine_publish.c */
 /* A new snapshot of the table for the consumer (blocks built for images that changed). */
@@ -183,19 +170,27 @@ model_text *engine_app_warnings(const argo_app *app);
 
 /* engine_scan.c */
 void engine_scan(engine *e);
-void engine_decide(engine *e, tracked *t);
+/* The image's approval policy under this engine's options and config (image_policy). */
 approval_policy engine_policy_of(const engine *e, const tracked *t);
-void tracked_clear(tracked *t);
-void awaiting_merge_free(awaiting_merge *m);
 
 /* engine_registry.c */
 /* Ask for every tracked image's tags (and digests, metadata as needed) and select candidates;
  * returns when every answer is in or the cycle is cut short. */
 void engine_ask_registries(engine *e);
-/* The candidate is what git has now (tag, and digest where git pins one). */
-bool tracked_same_as_current(const tracked *t);
 /* Drop the shared tag tables and verdict sets no image uses any more (all: every one). */
 void engine_prune_tagsets(engine *e, bool all);
+/* The registry client from the config's registries.conf; engine_tags_free frees it all. */
+int engine_open_registry(engine *e, tp_err *err);
+void engine_tags_free(engine *e);
+/* Run the registry client until nothing is outstanding (commands wait meanwhile). On failure or
+ * a stop, everything outstanding is cancelled (engine_cancel_registry) before it returns -1. */
+int engine_drive_registry(engine *e, tp_err *err);
+/* Drop every outstanding registry operation without calling it back: a fresh client, and the
+ * contexts the callbacks would have freed are freed here. */
+void engine_cancel_registry(engine *e);
+/* Register / forget a callback context (engine_registry's op_ctx), so a cancel can free it. */
+size_t engine_live_op_add(engine *e, void *ctx);
+void engine_live_op_done(engine *e, size_t slot);
 
 /* engine_act.c */
 struct pending_command;
@@ -223,6 +218,8 @@ int engine_write_and_record(engine *e, tracked *t, const write_request *req, cha
 /* Settle the journal's intents that have no outcome, by asking their remotes whether the commit
  * landed (a writer only; one that cannot be reached stays for the next call). */
 void engine_reconcile(engine *e);
+/* The write-back methods an engine starts with. */
+void engine_write_methods_init(engine *e);
 
 struct pending_command {
     struct pending_command *next;

@@ -14,14 +14,14 @@ typedef struct history_list {
 
 void engine_history_index(engine *e, size_t record_index)
 {
-    const journal_record *r = journal_get(e->journal, record_index);
+    const journal_record *r = journal_get(e->records.journal, record_index);
     if (!r || !r->app)
         return;
     char *key = xasprintf("%s\x1f%s", r->app, r->alias ? r->alias : "");
-    history_list *h = strmap_get(&e->history, key);
+    history_list *h = strmap_get(&e->records.history, key);
     if (!h) {
         h = xcalloc(1, sizeof *h);
-        strmap_put(&e->history, key, h);
+        strmap_put(&e->records.history, key, h);
     }
     free(key);
     if (h->count == h->cap) {
@@ -41,14 +41,14 @@ static void free_history(const char *key, void *value, void *ctx)
 
 void engine_history_free(engine *e)
 {
-    strmap_each(&e->history, free_history, NULL);
-    strmap_free(&e->history);
+    strmap_each(&e->records.history, free_history, NULL);
+    strmap_free(&e->records.history);
 }
 
 static const history_list *history_of(engine *e, const char *app, const char *alias)
 {
     char *key = xasprintf("%s\x1f%s", app, alias ? alias : "");
-    const history_list *h = e->journal ? strmap_get(&e->history, key) : NULL;
+    const history_list *h = e->records.journal ? strmap_get(&e->records.history, key) : NULL;
     free(key);
     return h;
 }
@@ -61,7 +61,7 @@ static size_t history_bytes(engine *e, const history_list *h)
     size_t events = h ? h->count * sizeof(model_event) : 0;
     size_t bytes = (events + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
     for (size_t i = 0; h && i < h->count; i++) {
-        const journal_record *r = journal_get(e->journal, h->records[i]);
+        const journal_record *r = journal_get(e->records.journal, h->records[i]);
         const char *fields[] = {EVENT_FIELDS(r)};
         for (size_t k = 0; k < sizeof fields / sizeof *fields; k++)
             bytes += model_str_size(fields[k]);
@@ -73,7 +73,7 @@ static void copy_history(engine *e, model_block *b, const history_list *h)
 {
     model_event *ev = model_block_history(b, h ? h->count : 0);
     for (size_t i = 0; h && i < h->count; i++) {
-        const journal_record *r = journal_get(e->journal, h->records[i]);
+        const journal_record *r = journal_get(e->records.journal, h->records[i]);
         const char *fields[] = {EVENT_FIELDS(r)};
         const char **dst[] = {&ev[i].time, &ev[i].user,   &ev[i].action, &ev[i].from,
                               &ev[i].to,   &ev[i].commit, &ev[i].result, &ev[i].detail};
@@ -140,8 +140,8 @@ static model_block *build_block(engine *e, tracked *t)
         t->current,
         t->candidate,
         t->candidate_digest,
-        decisions_pin(&e->dec, app, img->alias),
-        decisions_previous(&e->dec, app, img->alias),
+        decisions_pin(&e->records.dec, app, img->alias),
+        decisions_previous(&e->records.dec, app, img->alias),
         t->detail,
         t->target,
         t->diff,
@@ -217,8 +217,8 @@ static model_block *build_preview_block(engine *e, const lastrun_row *r)
         r->current,
         r->candidate,
         r->candidate_digest,
-        decisions_pin(&e->dec, r->app, r->alias),
-        decisions_previous(&e->dec, r->app, r->alias),
+        decisions_pin(&e->records.dec, r->app, r->alias),
+        decisions_previous(&e->records.dec, r->app, r->alias),
         r->detail,
     };
     const char **out[] = {&m.app,      &m.alias,   &m.image,     &m.strategy,         &m.constraint,
@@ -237,11 +237,11 @@ void engine_build_preview(engine *e)
 {
     lastrun lr;
     lastrun_load(e->cfg->state_dir, &lr);
-    e->preview = xmalloc((lr.n ? lr.n : 1) * sizeof *e->preview);
+    e->preview.blocks = xmalloc((lr.n ? lr.n : 1) * sizeof *e->preview.blocks);
     for (size_t i = 0; i < lr.n; i++) {
         const lastrun_row *r = &lr.rows[i];
-        e->preview[i] = build_preview_block(e, r);
-        strmap_put(&e->preview_by_key, r->key, e->preview[i]);
+        e->preview.blocks[i] = build_preview_block(e, r);
+        strmap_put(&e->preview.by_key, r->key, e->preview.blocks[i]);
         bool seen = r->candidate && r->candidate_digest;
         if (seen || (r->hint_tag && r->hint_digest)) {
             const char *tag = seen ? r->candidate : r->hint_tag;
@@ -250,11 +250,11 @@ void engine_build_preview(engine *e)
             preview_hint *h = xmalloc(sizeof *h + tag_len + strlen(digest) + 1);
             memcpy(h->tag, tag, tag_len);
             h->digest = strcpy(h->tag + tag_len, digest);
-            strmap_put(&e->preview_hints, r->key, h);
+            strmap_put(&e->preview.hints, r->key, h);
         }
     }
-    e->n_preview = lr.n;
-    e->preview_saved_ns = e->last_run_ns = lr.saved_ns; /* 0 when the file held no rows */
+    e->preview.n = lr.n;
+    e->preview.saved_ns = e->preview.last_run_ns = lr.saved_ns; /* 0 when the file held no rows */
     lastrun_free(&lr);
 }
 
@@ -275,11 +275,12 @@ void engine_preview_add_app(engine *e, const argo_app *app)
         model_block *b = block_for(e, NULL, app->name, img->alias, &f);
         model_block_image(b)->state = STATE_CHECKING;
         model_block_set_warnings(b, warnings);
-        e->preview = xrealloc(e->preview, (e->n_preview + 1) * sizeof *e->preview);
-        e->preview[e->n_preview++] = b;
-        e->preview_unsorted = true;
+        e->preview.blocks =
+            xrealloc(e->preview.blocks, (e->preview.n + 1) * sizeof *e->preview.blocks);
+        e->preview.blocks[e->preview.n++] = b;
+        e->preview.unsorted = true;
         char *key = xasprintf("%s\x1f%s", app->name, img->alias ? img->alias : "");
-        strmap_put(&e->preview_by_key, key, b);
+        strmap_put(&e->preview.by_key, key, b);
         free(key);
     }
     model_text_unref(warnings);
@@ -302,39 +303,39 @@ static void free_hint(const char *key, void *value, void *ctx)
 
 void engine_drop_hints(engine *e)
 {
-    strmap_each(&e->preview_hints, free_hint, NULL);
-    strmap_free(&e->preview_hints);
+    strmap_each(&e->preview.hints, free_hint, NULL);
+    strmap_free(&e->preview.hints);
 }
 
 void engine_drop_preview(engine *e)
 {
-    for (size_t i = 0; i < e->n_preview; i++)
-        model_block_unref(e->preview[i]);
-    free(e->preview);
-    e->preview = NULL;
-    e->n_preview = 0;
-    e->preview_saved_ns = 0;
-    e->preview_unsorted = false;
-    strmap_free(&e->preview_by_key);
+    for (size_t i = 0; i < e->preview.n; i++)
+        model_block_unref(e->preview.blocks[i]);
+    free(e->preview.blocks);
+    e->preview.blocks = NULL;
+    e->preview.n = 0;
+    e->preview.saved_ns = 0;
+    e->preview.unsorted = false;
+    strmap_free(&e->preview.by_key);
 }
 
 void engine_publish(engine *e)
 {
     /* Until the first cycle has read the sources, the table is the last run's. */
-    bool preview = e->n_images == 0 && e->n_preview > 0;
-    if (preview && e->preview_unsorted) { /* snapshots are sorted by app and alias */
-        qsort(e->preview, e->n_preview, sizeof *e->preview, compare_blocks);
-        e->preview_unsorted = false;
+    bool preview = e->table.n_images == 0 && e->preview.n > 0;
+    if (preview && e->preview.unsorted) { /* snapshots are sorted by app and alias */
+        qsort(e->preview.blocks, e->preview.n, sizeof *e->preview.blocks, compare_blocks);
+        e->preview.unsorted = false;
     }
-    size_t n = preview ? e->n_preview : e->n_images;
-    size_t n_last_run = preview && e->preview_saved_ns ? n : 0;
+    size_t n = preview ? e->preview.n : e->table.n_images;
+    size_t n_last_run = preview && e->preview.saved_ns ? n : 0;
     model_block **blocks = xmalloc((n ? n : 1) * sizeof *blocks);
     for (size_t i = 0; i < n; i++) {
         if (preview) {
-            blocks[i] = e->preview[i];
+            blocks[i] = e->preview.blocks[i];
             continue;
         }
-        tracked *t = &e->images[i];
+        tracked *t = &e->table.images[i];
         if (!t->block) {
             t->block = build_block(e, t);
             t->from_last_run = false;
@@ -343,28 +344,28 @@ void engine_publish(engine *e)
         blocks[i] = t->block;
     }
     if (!preview && !n_last_run)
-        e->last_run_ns = 0; /* every row is this run's now */
+        e->preview.last_run_ns = 0; /* every row is this run's now */
     model_rate rates[16];
     size_t n_rates = 0;
     /* Docker Hub is the registry whose rate limit people hit. */
     long remaining;
-    if (e->registry &&
-        registry_client_rate_remaining(e->registry, "registry-1.docker.io", &remaining))
+    if (e->tags.registry &&
+        registry_client_rate_remaining(e->tags.registry, "registry-1.docker.io", &remaining))
         rates[n_rates++] = (model_rate){"docker.io", remaining};
     model_header h = {
         .generation = ++e->generation,
         .phase = e->phase,
         .scan_done = e->scan_done,
-        .scan_total = e->n_images,
-        .last_run_ns = n_last_run ? e->last_run_ns : 0,
+        .scan_total = e->table.n_images,
+        .last_run_ns = n_last_run ? e->preview.last_run_ns : 0,
         .n_last_run = n_last_run,
-        .files_done = e->n_images ? 0 : e->files_done,
-        .files_total = e->n_images ? 0 : e->files_total,
+        .files_done = e->table.n_images ? 0 : e->src.files_done,
+        .files_total = e->table.n_images ? 0 : e->src.files_total,
         .last_cycle_ns = e->last_cycle_ns,
         .next_cycle_ns = e->phase == ENGINE_PAUSED ? 0 : e->next_cycle_ns,
         .read_only = e->opts.read_only,
-        .sources = e->sources_label,
-        .source_error = e->source_error,
+        .sources = e->src.label,
+        .source_error = e->src.error,
         .rates = rates,
         .n_rates = n_rates,
         .log = (const char *const *)e->log.items,
@@ -373,10 +374,10 @@ void engine_publish(engine *e)
     };
     model_snapshot *s = model_snapshot_new(&h, blocks, n);
     free(blocks);
-    pthread_mutex_lock(&e->lock);
-    model_snapshot *old = e->current;
-    e->current = s;
-    pthread_mutex_unlock(&e->lock);
+    pthread_mutex_lock(&e->inbox.lock);
+    model_snapshot *old = e->inbox.current;
+    e->inbox.current = s;
+    pthread_mutex_unlock(&e->inbox.lock);
     model_snapshot_unref(old);
     engine_wake_consumer(e);
 }

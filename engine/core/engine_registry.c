@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "image_check.h"
 #include "select/imageref.h"
 
 typedef struct op_ctx {
@@ -40,19 +41,11 @@ static void op_finished(op_ctx *c)
         image_done(e, t);
 }
 
-bool tracked_same_as_current(const tracked *t)
-{
-    if (t->image->strategy == STRATEGY_DIGEST)
-        return t->current_digest && t->candidate_digest &&
-               strcmp(t->current_digest, t->candidate_digest) == 0;
-    return str_eq(t->candidate, t->current);
-}
-
 /* An image whose tags carry its own metadata (newest-build dates, the digest strategy's followed
- * digest) has a table of its own; the others share their repository's. */
+ * digest) has a table of its own; the others share their repository's, and their selections. */
 static bool needs_own_table(const tracked *t)
 {
-    return t->image->strategy == STRATEGY_NEWEST_BUILD || t->image->strategy == STRATEGY_DIGEST;
+    return strategy_needs(t->image->strategy) != STRATEGY_NEEDS_TAGS;
 }
 
 /* What makes two selections over a shared table the same: the table itself (a key exists only
@@ -73,7 +66,7 @@ static char *selection_key(const tracked *t)
 static void select_candidate(engine *e, tracked *t)
 {
     char *key = needs_own_table(t) ? NULL : selection_key(t);
-    tag_verdicts *known = key ? strmap_get(&e->selections, key) : NULL;
+    tag_verdicts *known = key ? strmap_get(&e->tags.selections, key) : NULL;
     if (known) {
         t->verdicts = tag_verdicts_ref(known);
     } else {
@@ -81,7 +74,7 @@ static void select_candidate(engine *e, tracked *t)
         strategy_result r = {0};
         tp_err err = {{0}};
         if (strategy_select(&p, &t->tags->list, &r, &err) < 0) {
-            tracked_fail(t, "%s", err.msg);
+            image_fail(t, "%s", err.msg);
             free(key);
             return;
         }
@@ -89,13 +82,12 @@ static void select_candidate(engine *e, tracked *t)
         t->verdicts = tag_verdicts_new(t->tags, &r);
         strategy_result_free(&r);
         if (key)
-            strmap_put(&e->selections, key, tag_verdicts_ref(t->verdicts));
+            strmap_put(&e->tags.selections, key, tag_verdicts_ref(t->verdicts));
     }
     free(key);
     if (t->verdicts->candidate >= 0) {
         const tag_info *ti = &t->tags->list.items[t->verdicts->candidate];
-        t->candidate = xstrdup(ti->name);
-        t->candidate_digest = xstrdup(ti->digest);
+        image_set_candidate(t, ti->name, ti->digest);
     }
 }
 
@@ -106,7 +98,7 @@ static void candidate_digest_cb(void *ud, const char *digest, const tp_err *err)
         engine_log(c->e, "warning: %s/%s: digest of %s unknown: %s", c->t->app->name,
                    c->t->image->alias, c->t->candidate, err->msg);
     else
-        c->t->candidate_digest = xstrdup(digest);
+        image_set_candidate_digest(c->t, digest);
     op_finished(c);
 }
 
@@ -118,12 +110,12 @@ static void image_done(engine *e, tracked *t)
         /* An approval binds to the digest the candidate has now, so learn it (one HEAD) for
          * every image an operator may be asked about. */
         if (!t->failed && t->candidate && !t->candidate_digest && str_eq(t->candidate, t->hint_tag))
-            t->candidate_digest = xstrdup(t->hint_digest); /* seen last cycle */
+            image_set_candidate_digest(t, t->hint_digest); /* seen last cycle */
         /* The registry's word (HEAD) is enough here: nothing is written from it, and an
          * approval re-reads the verified digest (engine_act.c, digest_now). */
-        if (!t->failed && t->candidate && !t->candidate_digest && !tracked_same_as_current(t)) {
-            registry_tag_digest_head(e->registry, &t->image->ref, t->candidate, candidate_digest_cb,
-                                     ctx_new(e, t, 0));
+        if (!t->failed && t->candidate && !t->candidate_digest && !image_same_as_current(t)) {
+            registry_tag_digest_head(e->tags.registry, &t->image->ref, t->candidate,
+                                     candidate_digest_cb, ctx_new(e, t, 0));
             return;
         }
     }
@@ -131,109 +123,66 @@ static void image_done(engine *e, tracked *t)
     e->scan_done++;
 }
 
-static void meta_cb(void *ud, const registry_image_meta *meta, const tp_err *err)
-{
-    op_ctx *c = ud;
-    tag_info *ti = &c->t->tags->list.items[c->tag_index];
-    if (err) {
-        if (!c->t->failed)
-            tracked_fail(c->t, "%s", err->msg);
-    } else if (!meta->platform_match) {
-        strvec_push(&c->t->platform_mismatch, ti->name);
-    } else {
-        ti->digest = xstrdup(meta->digest);
-        ti->has_created = meta->has_created;
-        ti->created = meta->created;
-    }
-    op_finished(c);
-}
-
-static void tag_digest_cb(void *ud, const char *digest, const tp_err *err)
-{
-    op_ctx *c = ud;
-    if (err) {
-        if (!c->t->failed)
-            tracked_fail(c->t, "%s", err->msg);
-    } else {
-        c->t->tags->list.items[c->tag_index].digest = xstrdup(digest);
-    }
-    op_finished(c);
-}
-
-/* The digest strategy writes "tag@digest", so the digest it offers must be verified (a GET and
- * the SHA-256 of the body). A HEAD each cycle tells whether the followed tag moved; only a
- * digest not already known to be good — the one git has, the one verified last cycle — costs
- * the GET. */
-static void followed_head_cb(void *ud, const char *digest, const tp_err *err)
-{
-    op_ctx *c = ud;
-    tracked *t = c->t;
-    if (err) {
-        tag_digest_cb(ud, NULL, err);
-        return;
-    }
-    bool known = str_eq(digest, t->current_digest) ||
-                 (str_eq(t->hint_tag, t->image->constraint) && str_eq(digest, t->hint_digest));
-    if (known)
-        tag_digest_cb(ud, digest, NULL);
-    else
-        registry_tag_digest(c->e->registry, &t->image->ref, t->image->constraint, tag_digest_cb, c);
-}
-
 /* The repository's table: last cycle's when the registry lists the same tags (so everything
  * built on it stays shared), else a new one that replaces it. */
-static tag_table *shared_table(engine *e, const char *repository, const strvec *names)
+static tag_table *shared_table(void *ctx, const char *repository, const strvec *names)
 {
-    tag_table *known = strmap_get(&e->tag_tables, repository);
+    engine *e = ctx;
+    tag_table *known = strmap_get(&e->tags.tables, repository);
     if (known && tag_table_same_names(known, names))
         return tag_table_ref(known);
     tag_table *fresh = tag_table_of(names);
-    tag_table_unref(strmap_put(&e->tag_tables, repository, tag_table_ref(fresh)));
+    tag_table_unref(strmap_put(&e->tags.tables, repository, tag_table_ref(fresh)));
     return fresh;
 }
 
-static void tags_cb(void *ud, const strvec *tags, const tp_err *err)
+static void check_done(void *ud, image_check *check)
 {
     op_ctx *c = ud;
-    engine *e = c->e;
     tracked *t = c->t;
-    if (err) {
-        tracked_fail(t, "%s", err->msg);
-        op_finished(c);
-        return;
-    }
-    const image_settings *img = t->image;
-    t->tags = needs_own_table(t) ? tag_table_of(tags) : shared_table(e, img->ref.name, tags);
-    const tag_list *list = &t->tags->list;
-    if (img->strategy == STRATEGY_NEWEST_BUILD) {
-        for (size_t i = 0; i < list->count; i++)
-            if (imageref_tag_valid(list->items[i].name) &&
-                tagfilter_check(t->filter, list->items[i].name, NULL) == TAGFILTER_ALLOWED)
-                registry_image_metadata(e->registry, &img->ref, list->items[i].name, img->platforms,
-                                        img->n_platforms, meta_cb, ctx_new(e, t, i));
-    } else if (img->strategy == STRATEGY_DIGEST && img->constraint &&
-               imageref_tag_valid(img->constraint)) {
-        for (size_t i = 0; i < list->count; i++)
-            if (strcmp(list->items[i].name, img->constraint) == 0)
-                registry_tag_digest_head(e->registry, &img->ref, img->constraint, followed_head_cb,
-                                         ctx_new(e, t, i));
-    }
+    tag_table *tags = image_check_tags(check);
+    t->tags = tags ? tag_table_ref(tags) : NULL;
+    const strvec *mismatch = image_check_platform_mismatch(check);
+    for (size_t i = 0; i < mismatch->count; i++)
+        strvec_push(&t->platform_mismatch, mismatch->items[i]);
+    const tp_err *err = image_check_error(check);
+    if (err && !t->failed)
+        image_fail(t, "%s", err->msg);
     op_finished(c);
+}
+
+static void start_check(engine *e, tracked *t)
+{
+    const image_settings *img = t->image;
+    image_check_params p = {
+        .ref = &img->ref,
+        .strategy = img->strategy,
+        .constraint = img->constraint,
+        .filter = t->filter,
+        .platforms = img->platforms,
+        .n_platforms = img->n_platforms,
+        /* git's digest and the one verified last cycle need no GET again */
+        .known_digest = {t->current_digest,
+                         str_eq(t->hint_tag, img->constraint) ? t->hint_digest : NULL},
+        .table_for = shared_table,
+        .table_ctx = e,
+    };
+    t->check = image_check_start(e->tags.registry, &p, check_done, ctx_new(e, t, 0));
 }
 
 void engine_ask_registries(engine *e)
 {
-    if (!e->registry)
+    if (!e->tags.registry)
         engine_cancel_registry(e); /* a fresh client after an earlier failure */
-    if (!e->registry) {
-        for (size_t i = 0; i < e->n_images; i++)
-            if (!e->images[i].failed)
-                tracked_fail(&e->images[i], "%s", "no registry client (see the log)");
+    if (!e->tags.registry) {
+        for (size_t i = 0; i < e->table.n_images; i++)
+            if (!e->table.images[i].failed)
+                image_fail(&e->table.images[i], "%s", "no registry client (see the log)");
         return;
     }
-    registry_client_begin_cycle(e->registry);
-    for (size_t i = 0; i < e->n_images; i++) {
-        tracked *t = &e->images[i];
+    registry_client_begin_cycle(e->tags.registry);
+    for (size_t i = 0; i < e->table.n_images; i++) {
+        tracked *t = &e->table.images[i];
         if (t->failed) {
             e->scan_done++;
             continue;
@@ -242,7 +191,7 @@ void engine_ask_registries(engine *e)
         t->filter = tagfilter_new(img->allow_tags, (const char *const *)img->ignore_tags.items,
                                   img->ignore_tags.count);
         if (tagfilter_problem(t->filter)) {
-            tracked_fail(t, "%s", tagfilter_problem(t->filter));
+            image_fail(t, "%s", tagfilter_problem(t->filter));
             e->scan_done++;
             continue;
         }
@@ -251,16 +200,83 @@ void engine_ask_registries(engine *e)
             e->scan_done++;
             continue;
         }
-        registry_list_tags(e->registry, &img->ref, tags_cb, ctx_new(e, t, 0));
+        start_check(e, t);
     }
     tp_err err = {{0}};
     if (engine_drive_registry(e, &err) < 0) {
         engine_log(e, "error: registry: %s", err.msg);
         /* What did not finish was cancelled (a fresh client); its images are errors. */
-        for (size_t i = 0; i < e->n_images; i++)
-            if (e->images[i].pending > 0 && !e->images[i].failed)
-                tracked_fail(&e->images[i], "registry: %s", err.msg);
+        for (size_t i = 0; i < e->table.n_images; i++)
+            if (e->table.images[i].pending > 0 && !e->table.images[i].failed)
+                image_fail(&e->table.images[i], "registry: %s", err.msg);
     }
+}
+
+/* ---- the client and its operations in flight ---- */
+
+int engine_open_registry(engine *e, tp_err *err)
+{
+    if (e->cfg->registries_conf) {
+        if (registries_conf_load(e->cfg->registries_conf, &e->tags.rconf, err) < 0)
+            return -1;
+        e->tags.have_rconf = true;
+    }
+    registry_options ro = {0};
+    ro.state_dir = e->cfg->state_dir;
+    ro.conf = e->tags.have_rconf ? &e->tags.rconf : NULL;
+    e->tags.registry_opts = ro;
+    e->tags.registry = registry_client_new(&ro, err);
+    return e->tags.registry ? 0 : -1;
+}
+
+size_t engine_live_op_add(engine *e, void *ctx)
+{
+    if (e->tags.n_live_ops == e->tags.cap_live_ops) {
+        e->tags.cap_live_ops = e->tags.cap_live_ops ? e->tags.cap_live_ops * 2 : 64;
+        e->tags.live_ops =
+            xrealloc(e->tags.live_ops, e->tags.cap_live_ops * sizeof *e->tags.live_ops);
+    }
+    e->tags.live_ops[e->tags.n_live_ops] = ctx;
+    return e->tags.n_live_ops++;
+}
+
+void engine_live_op_done(engine *e, size_t slot)
+{
+    e->tags.live_ops[slot] = NULL;
+    /* All called back: start the table over, so it does not grow across cycles. */
+    while (e->tags.n_live_ops && !e->tags.live_ops[e->tags.n_live_ops - 1])
+        e->tags.n_live_ops--;
+}
+
+void engine_cancel_registry(engine *e)
+{
+    registry_client_free(e->tags.registry); /* cancels without calling back */
+    for (size_t i = 0; i < e->tags.n_live_ops; i++)
+        free(e->tags.live_ops[i]);
+    e->tags.n_live_ops = 0;
+    tp_err err = {{0}};
+    e->tags.registry = registry_client_new(&e->tags.registry_opts, &err);
+    if (!e->tags.registry)
+        engine_log(e, "error: %s", err.msg);
+}
+
+int engine_drive_registry(engine *e, tp_err *err)
+{
+    if (!e->tags.registry)
+        return tp_err_set(err, "no registry client");
+    while (registry_client_outstanding(e->tags.registry) > 0) {
+        if (engine_stop_requested(e)) {
+            engine_cancel_registry(e);
+            return tp_err_set(err, "engine stopping");
+        }
+        /* Commands wait for the scan; a stop interrupts it through registry_client_wakeup.
+         * (The command pipe stays out of this poll: nothing drains it here.) */
+        if (registry_client_perform(e->tags.registry, 1000, NULL, 0, err) < 0) {
+            engine_cancel_registry(e);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 typedef struct prune_ctx {
@@ -281,17 +297,28 @@ void engine_prune_tagsets(engine *e, bool all)
 {
     /* Verdicts first: they hold references to tables. */
     prune_ctx p = {{0}, all, true};
-    strmap_each(&e->selections, find_unused, &p);
+    strmap_each(&e->tags.selections, find_unused, &p);
     for (size_t i = 0; i < p.unused.count; i++)
-        tag_verdicts_unref(strmap_remove(&e->selections, p.unused.items[i]));
+        tag_verdicts_unref(strmap_remove(&e->tags.selections, p.unused.items[i]));
     strvec_free(&p.unused);
     p = (prune_ctx){{0}, all, false};
-    strmap_each(&e->tag_tables, find_unused, &p);
+    strmap_each(&e->tags.tables, find_unused, &p);
     for (size_t i = 0; i < p.unused.count; i++)
-        tag_table_unref(strmap_remove(&e->tag_tables, p.unused.items[i]));
+        tag_table_unref(strmap_remove(&e->tags.tables, p.unused.items[i]));
     strvec_free(&p.unused);
     if (all) {
-        strmap_free(&e->selections);
-        strmap_free(&e->tag_tables);
+        strmap_free(&e->tags.selections);
+        strmap_free(&e->tags.tables);
     }
+}
+
+void engine_tags_free(engine *e)
+{
+    engine_prune_tagsets(e, true);
+    registry_client_free(e->tags.registry);
+    for (size_t i = 0; i < e->tags.n_live_ops; i++)
+        free(e->tags.live_ops[i]);
+    free(e->tags.live_ops);
+    if (e->tags.have_rconf)
+        registries_conf_free(&e->tags.rconf);
 }

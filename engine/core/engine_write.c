@@ -50,17 +50,6 @@ static int record_intent(void *ctx, const writeback_intent *in, tp_err *err)
     return 0;
 }
 
-void awaiting_merge_free(awaiting_merge *m)
-{
-    if (!m)
-        return;
-    free(m->tag);
-    free(m->digest);
-    free(m->branch);
-    free(m->base);
-    free(m);
-}
-
 /* The branch the scan reads the current tag from: targetRevision, or when that names none
  * (empty, HEAD, a Helm chart's version) the remote's default branch, which the plan's base then
  * is (unless git-branch names another base: taken as the one it is read from). */
@@ -114,13 +103,12 @@ int engine_write_and_record(engine *e, tracked *t, const write_request *req, cha
             return -1;
         return 0;
     }
-    if (t->app->settings.writeback != WRITEBACK_GIT)
-        return tp_err_set(err,
-                          "app %s: write-back-method argocd patches the Application in the "
-                          "cluster, which needs a Kubernetes source; use write-back-method git",
-                          t->app->name);
+    const write_method *method = e->write_methods[t->app->settings.writeback];
+    if (method->usable && method->usable(t->app, err) < 0)
+        return -1;
     char *new_tag = digest_moves ? xasprintf("%s@%s", req->tag, req->digest) : xstrdup(req->tag);
-    char *trailer = req->trailer_name ? xasprintf("%s: %s", req->trailer_name, e->identity) : NULL;
+    char *trailer =
+        req->trailer_name ? xasprintf("%s: %s", req->trailer_name, e->records.identity) : NULL;
     char *op = new_op_id();
     intent_ctx ictx = {e, t, req, op};
     image_update u = {t->image, t->current, new_tag};
@@ -137,7 +125,7 @@ int engine_write_and_record(engine *e, tracked *t, const write_request *req, cha
     wo.hook_ctx = &ictx;
     writeback_result res = {0};
     tp_err werr = {{0}};
-    int rc = writeback_apply(t->app, &u, 1, &wo, &res, &werr);
+    int rc = method->apply(t->app, &u, &wo, &res, &werr);
     /* The tag the commit replaced, as read on the tip it was built on. */
     const char *from = res.n_replaced && res.replaced[0] ? res.replaced[0] : t->current;
     rec.from = (char *)from;
@@ -146,7 +134,7 @@ int engine_write_and_record(engine *e, tracked *t, const write_request *req, cha
     rec.branch = res.change.push_branch;
     int out = 0;
     if (rc == GITREPO_UNKNOWN) {
-        e->intents_pending = true;
+        e->records.intents_pending = true;
         /* No outcome is recorded: the intent stands until the remote says (next cycle). */
         out = tp_err_set(err, "%s; whether commit %.12s reached %s is checked on the next cycle",
                          werr.msg, res.commit,
@@ -164,7 +152,7 @@ int engine_write_and_record(engine *e, tracked *t, const write_request *req, cha
         if ((res.commit[0] || !automatic) && engine_record(e, &rec, &jerr) < 0) {
             /* Not acknowledged: the intent record stands, and the next cycle records the
              * outcome from the remote. */
-            e->intents_pending = res.commit[0] != '\0';
+            e->records.intents_pending = res.commit[0] != '\0';
             out = res.commit[0]
                       ? tp_err_set(err,
                                    "written (commit %.12s) but the outcome is not in the "
@@ -193,9 +181,9 @@ int engine_write_and_record(engine *e, tracked *t, const write_request *req, cha
  * record's display form dropped), else the record's. */
 static const char *repo_url_for(engine *e, const journal_record *rec)
 {
-    for (size_t l = 0; l < e->n_apps_lists; l++)
-        for (size_t a = 0; a < e->apps[l].count; a++) {
-            const argo_app *app = &e->apps[l].items[a];
+    for (size_t l = 0; l < e->src.n_apps_lists; l++)
+        for (size_t a = 0; a < e->src.apps[l].count; a++) {
+            const argo_app *app = &e->src.apps[l].items[a];
             const char *url = app_repo_url(app);
             if (!str_eq(app->name, rec->app) || !url)
                 continue;
@@ -261,13 +249,13 @@ static journal_record record_dup(const journal_record *r)
 
 void engine_reconcile(engine *e)
 {
-    if (e->opts.read_only || e->opts.dry_run || !e->journal || !e->intents_pending)
+    if (e->opts.read_only || e->opts.dry_run || !e->records.journal || !e->records.intents_pending)
         return;
     /* Of each op, the last record if it is an intent: its outcome never came. */
     strmap last = {0};
-    size_t n = journal_count(e->journal);
+    size_t n = journal_count(e->records.journal);
     for (size_t i = 0; i < n; i++) {
-        const journal_record *r = journal_get(e->journal, i);
+        const journal_record *r = journal_get(e->records.journal, i);
         if (r->op)
             strmap_put(&last, r->op, (void *)r);
     }
@@ -275,7 +263,7 @@ void engine_reconcile(engine *e)
     journal_record *todo = xcalloc(n + 1, sizeof *todo);
     size_t n_todo = 0;
     for (size_t i = 0; i < n; i++) {
-        const journal_record *r = journal_get(e->journal, i);
+        const journal_record *r = journal_get(e->records.journal, i);
         if (r->op && strmap_get(&last, r->op) == r && str_eq(r->result, "intent") && r->commit &&
             r->branch && r->repo)
             todo[n_todo++] = record_dup(r);
@@ -287,5 +275,5 @@ void engine_reconcile(engine *e)
         journal_record_clear(&todo[i]);
     }
     free(todo);
-    e->intents_pending = !settled;
+    e->records.intents_pending = !settled;
 }

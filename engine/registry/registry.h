@@ -23,10 +23,9 @@
 
 #include "select/imageref.h"
 #include "registry/conf.h"
-#include "select/strategy.h"
 #include "registry/creds.h"
+#include "timefmt.h"
 #include "types.h"
-#include "select/tagfilter.h"
 #include "util.h"
 
 typedef struct registry_client registry_client;
@@ -150,28 +149,5 @@ void registry_image_metadata(registry_client *c, const imageref *ref, const char
 
 /* The host's platform as Go spells it: "linux", "amd64" (variant "v7"/"v8" or NULL). Static. */
 void registry_host_platform(const char **os, const char **arch, const char **variant);
-
-/* ---- `tagpilot test IMAGE` ---- */
-typedef struct registry_fetch_params {
-    const imageref *ref; /* the image (tag ignored) */
-    strategy_kind strategy;
-    const char *constraint;    /* digest strategy: the tag to follow; else ignored */
-    const tagfilter *filter;   /* newest-build: metadata only for allowed tags; may be NULL */
-    const platform *platforms; /* newest-build/digest; n == 0: the host's */
-    size_t n_platforms;
-    const char *credentials;          /* --credentials SPEC, or NULL */
-    const char *registries_conf_path; /* --registries-conf-path, or NULL */
-    const char *state_dir;            /* disk cache; NULL: none */
-    const registry_options *tuning;   /* optional: timeouts and limits (its state_dir, conf and
-                                         credentials are ignored in favour of the fields above) */
-    strvec *platform_mismatch;        /* out, optional: tags with no image for the platforms */
-    registry_stats *stats;            /* out, optional */
-} registry_fetch_params;
-
-/* Blocking: list the repository's tags into out (appended); for newest-build fill created and
- * digest of every allowed valid tag, for digest fill the followed tag's verified digest. Returns 0
- * or -1 with err ("registry …: …"). A newest-build tag whose metadata fails is an error for the
- * whole call (the message names the tag). */
-int registry_fetch_for_test(const registry_fetch_params *p, tag_list *out, tp_err *err);
 
 #endif

@@ -22,6 +22,18 @@ static const char *const kind_names[] = {
     [STRATEGY_DIGEST] = "digest",
 };
 
+strategy_need strategy_needs(strategy_kind kind)
+{
+    switch (kind) {
+    case STRATEGY_NEWEST_BUILD:
+        return STRATEGY_NEEDS_METADATA;
+    case STRATEGY_DIGEST:
+        return STRATEGY_NEEDS_DIGEST;
+    default:
+        return STRATEGY_NEEDS_TAGS;
+    }
+}
+
 const char *strategy_name(strategy_kind kind)
 {
     if ((size_t)kind < sizeof kind_names / sizeof kind_names[0])

@@ -28,6 +28,15 @@ strategy_kind strategy_from_name(const char *name, const char **warning);
 /* Canonical name: "semver", "newest-build", "alphabetical", "digest". */
 const char *strategy_name(strategy_kind kind);
 
+/* What a strategy needs from the registry besides the tag list. */
+typedef enum strategy_need {
+    STRATEGY_NEEDS_TAGS,     /* the names alone: semver, alphabetical */
+    STRATEGY_NEEDS_DIGEST,   /* the followed tag's verified digest: digest */
+    STRATEGY_NEEDS_METADATA, /* each allowed tag's digest, created date and platforms:
+                                newest-build */
+} strategy_need;
+strategy_need strategy_needs(strategy_kind kind);
+
 /* One tag as the registry (or a tags file) knows it. */
 typedef struct tag_info {
     char *name;      /* owned */

@@ -1,9 +1,10 @@
 #!/bin/sh
 # The engine's layers (docs/architecture.md): tests/lib/layers.py finds no forbidden include in
 # the tree, and finds each kind of one when it is planted in a copy: engine -> console or
-# ncurses, select -> registry/writeback/source, registry -> writeback/source/state,
-# state -> registry, writeback -> registry. The engine is compiled without -Itui, so a console
-# header named from the engine does not build either; that is checked through make -n.
+# ncurses, select -> registry/writeback/source, registry -> writeback/source/state and any
+# selection header but imageref.h, state -> registry, writeback -> registry. The engine is
+# compiled without -Itui, so a console header named from the engine does not build either; that
+# is checked through make -n.
 . "$(dirname "$0")/../lib/tap.sh"
 need python3 make
 
@@ -32,6 +33,8 @@ plant engine/select/tagfilter.h '"source/app.h"' 'select -> source'
 plant engine/registry/ops.c '"writeback/writeback.h"' 'registry -> writeback'
 plant engine/registry/registry.h '"source/source.h"' 'registry -> source'
 plant engine/registry/meta.c '"state/journal.h"' 'registry -> state'
+plant engine/registry/registry.h '"select/strategy.h"' 'registry -> select'
+plant engine/registry/ops.c '"select/tagfilter.h"' 'registry -> select'
 plant engine/state/journal.c '"registry/registry.h"' 'state -> registry'
 plant engine/writeback/plan.c '"registry/registry.h"' 'writeback -> registry'
 plant engine/annotations.c '"core/engine.h"' 'base -> core'

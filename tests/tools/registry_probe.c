@@ -5,7 +5,7 @@
  *                  [--platforms os/arch[/v],…] [--timeout-ms N] [--low-speed-s N]
  *                  [--max-tags N] [--max-body N] [--max-list-bytes N] [--retries N]
  *                  [--deadline-ms N] IMAGE
- *       prints {"tags":[{"tag","digest","created"}],"mismatch":[…],"stats":{…}} (fetch_for_test)
+ *       prints {"tags":[{"tag","digest","created"}],"mismatch":[…],"stats":{…}} (one image_check)
  *   registry_probe --dedupe N [--cycles K] … IMAGE
  *       lists IMAGE's tags N times per cycle for K cycles; prints the stats
  *   registry_probe --ping … IMAGE
@@ -16,10 +16,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/image_check.h"
+#include "registry/conf.h"
 #include "select/imageref.h"
 #include "registry/registry.h"
 #include "select/strategy.h"
 #include "timefmt.h"
+
+typedef struct probe_params {
+    const char *registries_conf_path, *credentials, *state_dir, *constraint;
+} probe_params;
+
+static void check_done(void *ud, image_check *c)
+{
+    (void)c;
+    *(bool *)ud = true;
+}
 
 static cJSON *stats_json(const registry_stats *s)
 {
@@ -120,7 +132,7 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     registry_options tuning = {0};
-    registry_fetch_params p = {0};
+    probe_params p = {0};
     const char *strategy = "semver";
     platform *platforms = NULL;
     size_t n_platforms = 0;
@@ -194,19 +206,22 @@ int main(int argc, char **argv)
         return 2;
     }
     int rc = 0;
-    if (dedupe > 0 || ping) {
-        registries_conf conf = {0};
-        if (p.registries_conf_path && registries_conf_load(p.registries_conf_path, &conf, &err)) {
-            fprintf(stderr, "%s\n", err.msg);
-            imageref_free(&ref);
-            return 1;
-        }
-        tuning.conf = p.registries_conf_path ? &conf : NULL;
-        tuning.credentials = p.credentials;
-        tuning.state_dir = p.state_dir;
-        registry_client *c = registry_client_new(&tuning, &err);
+    registries_conf conf = {0};
+    if (p.registries_conf_path && registries_conf_load(p.registries_conf_path, &conf, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        imageref_free(&ref);
+        return 1;
+    }
+    tuning.conf = p.registries_conf_path ? &conf : NULL;
+    tuning.credentials = p.credentials;
+    tuning.state_dir = p.state_dir;
+    registry_client *c = registry_client_new(&tuning, &err);
+    if (!c) {
+        fprintf(stderr, "%s\n", err.msg);
+        rc = 1;
+    } else if (dedupe > 0 || ping) {
         dedupe_ctx d = {0};
-        for (int cy = 0; c && cy < cycles && !d.failed; cy++) {
+        for (int cy = 0; cy < cycles && !d.failed; cy++) {
             if (cy > 0)
                 registry_client_begin_cycle(c);
             if (ping)
@@ -221,7 +236,7 @@ int main(int argc, char **argv)
         if (d.failed) {
             fprintf(stderr, "%s\n", d.err.msg);
             rc = 1;
-        } else if (c) {
+        } else {
             registry_stats st;
             registry_client_stats(c, &st);
             cJSON *o = cJSON_CreateObject();
@@ -232,45 +247,47 @@ int main(int argc, char **argv)
                 cJSON_AddNumberToObject(o, "rate_remaining", (double)remaining);
             cJSON_AddItemToObject(o, "stats", stats_json(&st));
             print_json(o);
-        } else {
-            fprintf(stderr, "%s\n", err.msg);
-            rc = 1;
         }
-        registry_client_free(c);
-        registries_conf_free(&conf);
     } else {
-        strvec mismatch = {0};
-        registry_stats st = {0};
-        tag_list tags = {0};
-        p.ref = &ref;
-        p.strategy = strategy_from_name(strategy, NULL);
-        p.platforms = platforms;
-        p.n_platforms = n_platforms;
-        p.tuning = &tuning;
-        p.platform_mismatch = &mismatch;
-        p.stats = &st;
-        if (registry_fetch_for_test(&p, &tags, &err) < 0) {
-            fprintf(stderr, "%s\n", err.msg);
+        /* One image check, as the engine and `tagpilot test` run it. */
+        image_check_params cp = {
+            .ref = &ref,
+            .strategy = strategy_from_name(strategy, NULL),
+            .constraint = p.constraint,
+            .platforms = platforms,
+            .n_platforms = n_platforms,
+        };
+        bool done = false;
+        image_check *check = image_check_start(c, &cp, check_done, &done);
+        if (registry_client_run(c, &err) < 0 || !done || image_check_error(check)) {
+            fprintf(stderr, "%s\n",
+                    image_check_error(check) ? image_check_error(check)->msg
+                    : done                   ? err.msg
+                                             : "the check did not finish");
             rc = 1;
         } else {
+            const tag_list *tags = &image_check_tags(check)->list;
+            const strvec *mismatch = image_check_platform_mismatch(check);
+            registry_stats st;
+            registry_client_stats(c, &st);
             cJSON *o = cJSON_CreateObject();
             cJSON *arr = cJSON_AddArrayToObject(o, "tags");
-            for (size_t i = 0; i < tags.count; i++) {
+            for (size_t i = 0; i < tags->count; i++) {
                 cJSON *t = cJSON_CreateObject();
-                cJSON_AddStringToObject(t, "tag", tags.items[i].name);
-                if (tags.items[i].digest)
-                    cJSON_AddStringToObject(t, "digest", tags.items[i].digest);
-                if (tags.items[i].has_created) {
+                cJSON_AddStringToObject(t, "tag", tags->items[i].name);
+                if (tags->items[i].digest)
+                    cJSON_AddStringToObject(t, "digest", tags->items[i].digest);
+                if (tags->items[i].has_created) {
                     char buf[TIMEFMT_MAX];
-                    timefmt_format(tags.items[i].created, buf);
+                    timefmt_format(tags->items[i].created, buf);
                     cJSON_AddStringToObject(t, "created", buf);
                 }
                 cJSON_AddItemToArray(arr, t);
             }
-            strategy_params sp = {.kind = p.strategy, .constraint = p.constraint};
+            strategy_params sp = {.kind = cp.strategy, .constraint = cp.constraint};
             strategy_result res;
-            if (strategy_select(&sp, &tags, &res, &err) == 0) {
-                const tag_info *cand = res.candidate >= 0 ? &tags.items[res.candidate] : NULL;
+            if (strategy_select(&sp, tags, &res, &err) == 0) {
+                const tag_info *cand = res.candidate >= 0 ? &tags->items[res.candidate] : NULL;
                 if (cand)
                     cJSON_AddStringToObject(o, "candidate", cand->name);
                 else
@@ -282,14 +299,15 @@ int main(int argc, char **argv)
                 cJSON_AddStringToObject(o, "strategy_error", err.msg);
             }
             cJSON *mm = cJSON_AddArrayToObject(o, "mismatch");
-            for (size_t i = 0; i < mismatch.count; i++)
-                cJSON_AddItemToArray(mm, cJSON_CreateString(mismatch.items[i]));
+            for (size_t i = 0; i < mismatch->count; i++)
+                cJSON_AddItemToArray(mm, cJSON_CreateString(mismatch->items[i]));
             cJSON_AddItemToObject(o, "stats", stats_json(&st));
             print_json(o);
         }
-        tag_list_free(&tags);
-        strvec_free(&mismatch);
+        image_check_free(check);
     }
+    registry_client_free(c);
+    registries_conf_free(&conf);
     for (size_t i = 0; i < n_platforms; i++) {
         free(platforms[i].os);
         free(platforms[i].arch);

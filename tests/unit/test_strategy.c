@@ -786,3 +786,14 @@ Test(strategy, reason_text_table)
     char small[6];
     cr_expect_str_eq(strategy_reason_text(&v, small, sizeof small), "older");
 }
+
+/* What each strategy asks the registry for besides the names: the image check (engine and
+ * `tagpilot test` alike) asks exactly this, and an image that needs more than names gets a tag
+ * table of its own. */
+Test(strategy, needs)
+{
+    cr_assert_eq(strategy_needs(STRATEGY_SEMVER), STRATEGY_NEEDS_TAGS);
+    cr_assert_eq(strategy_needs(STRATEGY_ALPHABETICAL), STRATEGY_NEEDS_TAGS);
+    cr_assert_eq(strategy_needs(STRATEGY_DIGEST), STRATEGY_NEEDS_DIGEST);
+    cr_assert_eq(strategy_needs(STRATEGY_NEWEST_BUILD), STRATEGY_NEEDS_METADATA);
+}
