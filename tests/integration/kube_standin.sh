@@ -181,6 +181,8 @@ check "a watch from before the kept history: one ERROR event with a 410 Expired 
 TOKEN=$(kubeapi_api "$APPS/applications?limit=1" | jq -r .metadata.continue)
 kubeapi_api "$APPS/applications?limit=1&continue=$TOKEN" >"$KOUT"
 check "a continue token gives the next page" [ "$(jq -r '.items[0].metadata.name' "$KOUT")" = catalog ]
+# another writer, then a compaction past the list's resourceVersion (one at it would keep it)
+kubeapi_merge $APPS/namespaces/argocd/applications/catalog '{"metadata":{"labels":{"paged":"yes"}}}' >/dev/null
 kubeapi_ctl compact >/dev/null
 kubeapi_api "$APPS/applications?limit=1&continue=$TOKEN" -w '%{http_code}' -o "$KOUT" >"$TAP_TMP/code"
 check "after a compaction the token answers 410 Expired" \

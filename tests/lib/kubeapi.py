@@ -825,9 +825,6 @@ class Handler(BaseHTTPRequestHandler):
                     cursor = int(rv_text)
                 except ValueError:
                     raise Fail(400, "BadRequest", f'resourceVersion: Invalid value: "{rv_text}"')
-                if cursor < st.floor:
-                    pending = [{"type": "ERROR", "object": expired(
-                        f"too old resource version: {cursor} ({st.floor})").status()}]
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
@@ -848,7 +845,7 @@ class Handler(BaseHTTPRequestHandler):
                     if now >= deadline or st.watch_epoch != epoch:
                         break
                     if not st.stalled:
-                        if cursor < st.floor:  # fell behind the kept history
+                        if cursor < st.floor:  # from before the kept history
                             pending = [{"type": "ERROR", "object": expired(
                                 f"too old resource version: {cursor} ({st.floor})").status()}]
                             break
@@ -901,8 +898,7 @@ class Handler(BaseHTTPRequestHandler):
                     body))))
             if op == "compact":
                 st.history.clear()
-                st.floor = st.rv
-                st.snapshots.clear()
+                st.floor = st.rv  # snapshots older than this now expire
             elif op == "stall":
                 st.stalled = True
             elif op == "resume":
