@@ -59,6 +59,8 @@ check | bench)
     /usr/bin/python3 -c 'import cryptography' 2>/dev/null || missing="$missing python3-cryptography"
     need_cmd skopeo skopeo
     need_cmd jq jq
+    # the real client the Kubernetes stand-in (tests/lib/kubeapi.py) is held to
+    need_cmd kubectl kubernetes-client
     need_cmd strace strace
     [ -x /usr/lib/git-core/git-http-backend ] || missing="$missing git"
     # sshd for the git-over-SSH write-back suite (ssh-keygen and ssh-agent come with it)
