@@ -63,6 +63,13 @@ char *str_printable(const char *s);
  * nothing does. For values that must not start a new line where they go (commit messages). */
 const char *str_line_problem(const char *s);
 
+/* Standard base64 (RFC 4648 with padding) of n bytes; the caller frees. And the reverse: a new
+ * buffer with a NUL after its *out_len bytes, or NULL when text holds a character outside the
+ * alphabet (decoding stops at the first '='). One codec for the registry's and the cluster's
+ * credentials. */
+char *base64_encode(const unsigned char *data, size_t n);
+unsigned char *base64_decode(const char *text, size_t *out_len);
+
 /* Growable byte string; data is always NUL-terminated once anything was appended. */
 typedef struct strbuf {
     char *data;

@@ -78,7 +78,8 @@ run_suite() { # name command... ("@TAP@" in the command becomes a TAP file to re
 
 for bin in "${UNIT_DIR:-build/asan/tests}"/test_*; do
     [ -x "$bin" ] || continue
-    case $bin in *"$filter"*) ;; *) continue ;; esac
+    # the filter matches the suite's name, never the folder it sits in (a worktree's path)
+    case $(basename "$bin") in *"$filter"*) ;; *) continue ;; esac
     suites=$((suites + 1))
     run_suite "unit/$(basename "$bin")" "$bin" --tap=@TAP@ --jobs=2
 done
@@ -100,8 +101,8 @@ run_suite "lint/check-lines" /usr/bin/python3 "$root/tests/lib/lint_suites.py" \
 
 for script in "$root"/tests/e2e/*.sh "$root"/tests/integration/*.sh; do
     [ -f "$script" ] || continue
-    case $script in *"$filter"*) ;; *) continue ;; esac
     suite=$(basename "$(dirname "$script")")/$(basename "$script" .sh)
+    case $suite in *"$filter"*) ;; *) continue ;; esac
     suites=$((suites + 1))
     run_suite "$suite" sh "$script"
 done

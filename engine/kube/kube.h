@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 
 #include "util.h"
 
@@ -25,10 +25,11 @@ typedef struct kube_options {
     const char *context;     /* NULL: current-context */
     long timeout_ms;         /* per request (not a watch); 0: 30 s */
     long connect_timeout_ms; /* 0: 10 s */
+    size_t max_body;         /* bytes of one reply (a list page, an object); 0: 64 MiB */
 } kube_options;
 
-/* Read the configuration and pick the context. Nothing is sent yet. -1 with err naming the file
- * and what is wrong ("~/.kube/config: context \"prod\" not found"). */
+/* Read the configuration and pick the context. Nothing is sent yet. NULL with err naming the
+ * file and what is wrong ("~/.kube/config: context \"prod\" not found"). */
 kube_client *kube_client_new(const kube_options *opts, tp_err *err);
 void kube_client_free(kube_client *c);
 

@@ -1,4 +1,4 @@
-/* registry/http: curl_multi driver with classified failures. */
+/* net/http: curl_multi driver with classified failures. */
 #include "net/http.h"
 
 #include <curl/curl.h>
@@ -18,6 +18,11 @@ struct http_transfer {
     size_t max_body;
     bool too_large;
     bool is_head;
+    http_data_fn on_data; /* streaming: 2xx body chunks go here */
+    void *data_ud;
+    bool aborted;     /* on_data said stop */
+    long cur_status;  /* status line of the response being read (0 before it) */
+    char *trust_hint; /* owned */
     long connect_timeout_ms, total_timeout_ms, low_speed_bytes, low_speed_seconds;
     int max_redirects;
     char *ca_file;
@@ -90,6 +95,7 @@ static void transfer_free(http_driver *d, http_transfer *t)
     response_clear(&t->resp);
     strbuf_free(&t->body);
     free(t->ca_file);
+    free(t->trust_hint);
     free(t);
     d->active--;
 }
@@ -108,10 +114,22 @@ void http_driver_free(http_driver *d)
     curl_global_cleanup();
 }
 
+static bool streaming(const http_transfer *t)
+{
+    return t->on_data && t->cur_status >= 200 && t->cur_status < 300;
+}
+
 static size_t on_body(char *data, size_t size, size_t n, void *ud)
 {
     http_transfer *t = ud;
     size_t len = size * n;
+    if (streaming(t)) {
+        if (!t->on_data(t->data_ud, data, len)) {
+            t->aborted = true;
+            return 0; /* aborts with CURLE_WRITE_ERROR */
+        }
+        return len;
+    }
     if (t->body.len + len > t->max_body) {
         t->too_large = true;
         return 0; /* aborts with CURLE_WRITE_ERROR */
@@ -138,6 +156,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
     size_t len = size * n;
     if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
         headers_clear(&t->resp); /* a new response (redirect, 100-continue) */
+        const char *sp = memchr(data, ' ', len);
+        t->cur_status = sp ? strtol(sp + 1, NULL, 10) : 0;
         return len;
     }
     const char *colon = memchr(data, ':', len);
@@ -171,7 +191,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
     }
     if (name_len == 14 && strncasecmp(data, "content-length", 14) == 0) {
         unsigned long long cl = strtoull(v, NULL, 10);
-        if (!t->is_head && cl > t->max_body) {
+        if (!t->is_head && !streaming(t) && cl > t->max_body) {
             t->too_large = true;
             return 0; /* say no before reading it */
         }
@@ -193,6 +213,10 @@ http_transfer *http_submit(http_driver *d, const http_request_spec *spec, http_d
     t->low_speed_seconds = spec->low_speed_seconds;
     t->max_redirects = spec->max_redirects;
     t->ca_file = xstrdup(spec->ca_file);
+    t->trust_hint =
+        xstrdup(spec->trust_hint ? spec->trust_hint : "set ca_file or insecure in registries.conf");
+    t->on_data = spec->on_data;
+    t->data_ud = spec->data_ud;
     CURL *e = t->easy = curl_easy_init();
     if (!e) {
         fprintf(stderr, "tagpilot: curl_easy_init failed\n");
@@ -206,7 +230,7 @@ http_transfer *http_submit(http_driver *d, const http_request_spec *spec, http_d
     curl_easy_setopt(e, CURLOPT_USERAGENT, "tagpilot/0.1");
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, spec->no_redirects ? 0L : 1L);
     /* Credentials stay with the origin they were meant for: with this off (curl's default, set
      * here so nobody turns it on), curl drops our Authorization header when a redirect leaves
      * the scheme, host and port of the request (tests/integration/registry_origin.sh). */
@@ -225,8 +249,38 @@ http_transfer *http_submit(http_driver *d, const http_request_spec *spec, http_d
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
     if (t->is_head)
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    if (spec->body) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)spec->body_len);
+        curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, spec->body);
+    }
+    /* GET and HEAD are curl's own; any other method is named as it is (with a body set above,
+     * curl would otherwise send POST). */
+    if (!str_eq(spec->method, "GET") && !t->is_head)
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, spec->method);
     if (spec->ca_file)
         curl_easy_setopt(e, CURLOPT_CAINFO, spec->ca_file);
+    if (spec->ca_pem) {
+        /* A blob replaces the CA file; the folder is dropped too, so these CAs alone decide. */
+        struct curl_blob ca = {(void *)spec->ca_pem, spec->ca_pem_len, CURL_BLOB_COPY};
+        curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &ca);
+        curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+    }
+    if (spec->client_cert_pem) {
+        struct curl_blob cert = {(void *)spec->client_cert_pem, spec->client_cert_pem_len,
+                                 CURL_BLOB_COPY};
+        curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &cert);
+        curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+    } else if (spec->client_cert_file) {
+        curl_easy_setopt(e, CURLOPT_SSLCERT, spec->client_cert_file);
+    }
+    if (spec->client_key_pem) {
+        struct curl_blob key = {(void *)spec->client_key_pem, spec->client_key_pem_len,
+                                CURL_BLOB_COPY};
+        curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &key);
+        curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+    } else if (spec->client_key_file) {
+        curl_easy_setopt(e, CURLOPT_SSLKEY, spec->client_key_file);
+    }
     if (spec->insecure) {
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -236,6 +290,13 @@ http_transfer *http_submit(http_driver *d, const http_request_spec *spec, http_d
         t->headers = curl_slist_append(t->headers, h);
         free(h);
     }
+    if (spec->content_type) {
+        char *h = xasprintf("Content-Type: %s", spec->content_type);
+        t->headers = curl_slist_append(t->headers, h);
+        free(h);
+    }
+    if (spec->body) /* no 100-continue round trip */
+        t->headers = curl_slist_append(t->headers, "Expect:");
     if (spec->authorization) {
         char *h = xasprintf("Authorization: %s", spec->authorization);
         t->headers = curl_slist_append(t->headers, h);
@@ -281,15 +342,22 @@ static void classify(http_transfer *t, CURLcode code)
     }
     case CURLE_PEER_FAILED_VERIFICATION:
         r->failure = HTTP_FAIL_TLS;
-        snprintf(
-            r->message, sizeof r->message,
-            "TLS: certificate not trusted — set ca_file or insecure in registries.conf (%.200s)",
-            eb);
+        snprintf(r->message, sizeof r->message, "TLS: certificate not trusted — %.120s (%.200s)",
+                 t->trust_hint, eb);
+        break;
+    case CURLE_SSL_CERTPROBLEM:
+        r->failure = HTTP_FAIL_TLS;
+        snprintf(r->message, sizeof r->message, "TLS: cannot use the client certificate: %.200s",
+                 eb);
         break;
     case CURLE_SSL_CACERT_BADFILE:
         r->failure = HTTP_FAIL_TLS;
-        snprintf(r->message, sizeof r->message, "TLS: cannot read ca_file '%.200s'",
-                 t->ca_file ? t->ca_file : "?");
+        if (t->ca_file)
+            snprintf(r->message, sizeof r->message, "TLS: cannot read ca_file '%.200s'",
+                     t->ca_file);
+        else
+            snprintf(r->message, sizeof r->message, "TLS: cannot read the CA certificates: %.200s",
+                     eb);
         break;
     case CURLE_SSL_CONNECT_ERROR:
         r->failure = HTTP_FAIL_TLS;
@@ -302,6 +370,11 @@ static void classify(http_transfer *t, CURLcode code)
         snprintf(r->message, sizeof r->message, "cannot connect: %.200s", eb);
         break;
     case CURLE_WRITE_ERROR:
+        if (t->aborted) {
+            r->failure = HTTP_FAIL_ABORTED;
+            snprintf(r->message, sizeof r->message, "stopped by the reader");
+            break;
+        }
         if (t->too_large) {
             r->failure = HTTP_FAIL_TOO_LARGE;
             snprintf(r->message, sizeof r->message, "response body larger than %zu bytes",

@@ -1,10 +1,11 @@
-/* registry/http: the curl_multi driver. Many transfers in flight on one thread, connections and
- * TLS sessions reused, HTTP/2 over TLS when the server offers it. Each transfer has connect,
- * total and low-speed timeouts and a body cap; a finished transfer is handed to its callback
- * with the status, the headers the registry client needs and a classified failure text that
- * never contains a credential. */
-#ifndef TP_REGISTRY_HTTP_H
-#define TP_REGISTRY_HTTP_H
+/* net/http: the curl_multi driver every HTTP request goes through (the registry client and the
+ * Kubernetes client). Many transfers in flight on one thread, connections and TLS sessions
+ * reused, HTTP/2 over TLS when the server offers it. Each transfer has connect, total and
+ * low-speed timeouts and a body cap; a finished transfer is handed to its callback with the
+ * status, the headers the clients need and a classified failure text that never contains a
+ * credential. A body may instead be streamed to a callback chunk by chunk (a watch). */
+#ifndef TP_NET_HTTP_H
+#define TP_NET_HTTP_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,19 +15,42 @@
 typedef struct http_driver http_driver;
 typedef struct http_transfer http_transfer;
 
+/* Called with each chunk of a streamed 2xx body, from inside http_driver_perform; return false
+ * to abort the transfer (its callback then sees HTTP_FAIL_ABORTED). */
+typedef bool (*http_data_fn)(void *ud, const char *data, size_t len);
+
 typedef struct http_request_spec {
-    const char *method; /* "GET" or "HEAD" */
+    const char *method; /* "GET", "HEAD", "PATCH", "POST", ... */
     const char *url;
     const char *accept;        /* Accept value, or NULL */
     const char *authorization; /* whole Authorization value, or NULL; never logged */
-    const char *ca_file;       /* trust these CAs, or NULL for the system's */
-    bool insecure;             /* no TLS verification */
-    size_t max_body;           /* bytes; a larger body fails the transfer */
+    const char *body;          /* request body (copied at submit), or NULL for none */
+    size_t body_len;
+    const char *content_type; /* the body's Content-Type, or NULL */
+    const char *ca_file;      /* trust these CAs, or NULL for the system's */
+    const char *ca_pem;       /* or these (PEM in memory, copied): then only these, no system */
+    size_t ca_pem_len;        /*   CA file or folder at all */
+    /* TLS client certificate and key, PEM: from memory (copied at submit) or from files. */
+    const char *client_cert_pem;
+    size_t client_cert_pem_len;
+    const char *client_key_pem;
+    size_t client_key_pem_len;
+    const char *client_cert_file;
+    const char *client_key_file;
+    bool insecure;   /* no TLS verification */
+    size_t max_body; /* bytes; a larger body fails the transfer (a streamed body is not held) */
     long connect_timeout_ms;
     long total_timeout_ms;
     long low_speed_bytes;   /* per second... */
     long low_speed_seconds; /* ...for this long cuts the transfer */
     int max_redirects;
+    bool no_redirects;      /* a 3xx is the response, not followed */
+    const char *trust_hint; /* what an untrusted certificate's message suggests; NULL: the
+                               registry's ("set ca_file or insecure in registries.conf") */
+    /* Streaming: a 2xx body goes to on_data as it arrives instead of into resp->body (left "");
+     * any other status's body is buffered as usual (up to max_body), so errors read the same. */
+    http_data_fn on_data;
+    void *data_ud;
 } http_request_spec;
 
 typedef enum http_failure {
@@ -37,6 +61,7 @@ typedef enum http_failure {
     HTTP_FAIL_TOO_LARGE,
     HTTP_FAIL_TRUNCATED,
     HTTP_FAIL_REDIRECTS,
+    HTTP_FAIL_ABORTED, /* on_data returned false */
     HTTP_FAIL_OTHER,
 } http_failure;
 
@@ -66,8 +91,9 @@ http_driver *http_driver_new(tp_err *err);
 /* Abort everything in flight without calling callbacks. */
 void http_driver_free(http_driver *d);
 /* Start a transfer. The handle is valid until its callback returns or http_cancel. Redirects
- * are followed (http/https only); spec->authorization is never sent past a redirect to another
- * origin (scheme, host, port: curl's rule while CURLOPT_UNRESTRICTED_AUTH stays off). */
+ * are followed (http/https only) unless no_redirects; spec->authorization is never sent past a
+ * redirect to another origin (scheme, host, port: curl's rule while CURLOPT_UNRESTRICTED_AUTH
+ * stays off). Everything spec points at may be freed once this returns. */
 http_transfer *http_submit(http_driver *d, const http_request_spec *spec, http_done_fn done,
                            void *ud);
 /* Abort a transfer in flight; its callback is not called. */

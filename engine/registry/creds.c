@@ -15,54 +15,14 @@
 
 #define CREDS_MAX_OUTPUT 65536
 
-static const char b64_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 char *registry_base64_encode(const unsigned char *data, size_t n)
 {
-    char *out = xmalloc((n + 2) / 3 * 4 + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)data[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned)data[i + 1] << 8;
-        if (i + 2 < n)
-            v |= data[i + 2];
-        out[o++] = b64_chars[(v >> 18) & 63];
-        out[o++] = b64_chars[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? b64_chars[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < n ? b64_chars[v & 63] : '=';
-    }
-    out[o] = '\0';
-    return out;
+    return base64_encode(data, n);
 }
 
 unsigned char *registry_base64_decode(const char *text, size_t *out_len)
 {
-    size_t n = strlen(text);
-    unsigned char *out = xmalloc(n / 4 * 3 + 3);
-    size_t o = 0;
-    unsigned acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        char ch = text[i];
-        if (ch == '=')
-            break;
-        const char *p = strchr(b64_chars, ch);
-        if (!p || !ch) {
-            free(out);
-            return NULL;
-        }
-        acc = (acc << 6) | (unsigned)(p - b64_chars);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    out[o] = '\0';
-    *out_len = o;
-    return out;
+    return base64_decode(text, out_len);
 }
 
 static void wipe_free(char *s)
