@@ -59,6 +59,8 @@ typedef struct model_image {
     const char *policy;     /* "manual" or "auto" */
     /* where it stands */
     const char *current;   /* tag running per git, NULL when unknown */
+    const char *live;      /* tag the cluster runs (status.summary.images) for an Application
+                              read from a cluster; NULL otherwise or when it says none */
     const char *candidate; /* NULL when none */
     const char *candidate_digest;
     const char *pin;      /* pinned tag, NULL when not pinned */

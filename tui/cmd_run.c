@@ -110,6 +110,10 @@ static void print_plan_json(const model_snapshot *s)
         cJSON_AddItemToObject(img, "alias", json_str(m->alias));
         cJSON_AddItemToObject(img, "image", json_str(m->image));
         cJSON_AddItemToObject(img, "current", json_str(m->current));
+        if (m->live) { /* read from a cluster: what runs there, and whether git says the same */
+            cJSON_AddItemToObject(img, "live", json_str(m->live));
+            cJSON_AddBoolToObject(img, "live_differs", !str_eq(m->live, m->current));
+        }
         cJSON_AddItemToObject(img, "candidate", json_str(m->candidate));
         cJSON_AddItemToObject(img, "digest", json_str(m->candidate_digest));
         cJSON_AddItemToObject(img, "state", json_str(model_state_name(m->state)));

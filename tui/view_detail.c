@@ -112,6 +112,13 @@ static void detail_build(console *c, const model_image *img)
                img->constraint ? "   constraint " : "", img->constraint ? img->constraint : "",
                dash(img->policy));
     styled_add(l, ROLE_ROW, "current    %s", dash(img->current));
+    if (img->live && !str_eq(img->live, img->current))
+        styled_add(l, ROLE_WARNING,
+                   "live       %s   the cluster runs another tag: a sync is "
+                   "pending, or a rollout failed",
+                   img->live);
+    else if (img->live)
+        styled_add(l, ROLE_ROW, "live       %s", img->live);
     styled_add(l, ROLE_ROW, "candidate  %s%s%s", dash(img->candidate),
                img->candidate_digest ? "   " : "",
                img->candidate_digest ? img->candidate_digest : "");

@@ -143,6 +143,8 @@ static int sleep_ms(const engine *e)
     return ms > 1000 ? 1000 : (int)ms;
 }
 
+#define ENGINE_MAX_WATCHED 16 /* sources polled for changes of their own */
+
 static void *engine_main(void *arg)
 {
     engine *e = arg;
@@ -170,9 +172,26 @@ static void *engine_main(void *arg)
             if (done)
                 break;
         }
-        struct pollfd pfd = {e->inbox.cmd_pipe[0], POLLIN, 0};
-        if (poll(&pfd, 1, sleep_ms(e)) > 0)
-            drain_fd(e->inbox.cmd_pipe[0]);
+        /* Commands, and sources that change on their own (a watched cluster): an Application
+         * created, edited or deleted there is read again at once, not at the next interval. */
+        struct pollfd pfd[1 + ENGINE_MAX_WATCHED];
+        size_t n_fd = 0;
+        pfd[n_fd++] = (struct pollfd){e->inbox.cmd_pipe[0], POLLIN, 0};
+        for (size_t i = 0; i < e->src.n && n_fd < sizeof pfd / sizeof *pfd; i++) {
+            int fd = source_wake_fd(e->src.list[i]);
+            if (fd >= 0)
+                pfd[n_fd++] = (struct pollfd){fd, POLLIN, 0};
+        }
+        if (poll(pfd, n_fd, sleep_ms(e)) > 0) {
+            if (pfd[0].revents)
+                drain_fd(e->inbox.cmd_pipe[0]);
+            for (size_t i = 1; i < n_fd; i++)
+                if (pfd[i].revents) {
+                    drain_fd(pfd[i].fd);
+                    if (!e->opts.once)
+                        e->refresh_requested = true;
+                }
+        }
     }
     e->phase = ENGINE_STOPPED;
     engine_publish(e);

@@ -1,6 +1,7 @@
 /* engine_act: operator commands — approve, pin, unpin, rollback, skip, set-policy, refresh,
  * pause, resume, shutdown — and the write-back they cause. Every action is in the journal
  * (fsync'd) before its result is posted. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,13 +96,19 @@ static void act_write(engine *e, const struct pending_command *c, tracked *t, co
     char *where = t->merge ? xasprintf(" on branch %s, waiting for it to be merged into %s",
                                        t->merge->branch, t->merge->base)
                            : xstrdup("");
-    if (rc == 1)
-        engine_post_result(e, c->id, c->kind, true, commit,
-                           "%s/%s: %s -> %s written (commit %.12s)%s", t->app->name,
-                           t->image->alias, from ? from : "?", tag, commit, where);
-    else
-        engine_post_result(e, c->id, c->kind, true, NULL, "%s/%s: %s %s (git already has it%s)",
-                           t->app->name, t->image->alias, action, tag, where);
+    const write_method *m = e->write_methods[t->app->settings.writeback];
+    if (rc == 1) {
+        char receipt[128];
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        snprintf(receipt, sizeof receipt, m->receipt, commit);
+#pragma GCC diagnostic pop
+        engine_post_result(e, c->id, c->kind, true, commit, "%s/%s: %s -> %s written (%s)%s",
+                           t->app->name, t->image->alias, from ? from : "?", tag, receipt, where);
+    } else {
+        engine_post_result(e, c->id, c->kind, true, NULL, "%s/%s: %s %s (%s%s)", t->app->name,
+                           t->image->alias, action, tag, m->already, where);
+    }
     free(where);
     image_written(t, &e->records.dec, tag, digest, rc == 1);
     free(from);

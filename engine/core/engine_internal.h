@@ -102,6 +102,9 @@ typedef struct engine_preview {
  * the Application's repository; argocd (patching the Application) needs a Kubernetes source. */
 typedef struct write_method {
     const char *name;
+    bool reads_files;    /* plan needs the repository's files (the tree the scan read) */
+    const char *receipt; /* what a write left, one %s (the id): "commit %.12s" */
+    const char *already; /* nothing written because it is there: "git already has it" */
     /* Where a write goes, for the console (owned by the caller). */
     char *(*target)(const argo_app *app, const tp_config *cfg);
     /* Why this method cannot write for app (-1 with err), checked before anything is planned;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "manifest/manifest.h"
 
 typedef struct history_list {
     size_t *records; /* journal indexes, oldest first */
@@ -130,8 +131,13 @@ static model_block *build_block(engine *e, tracked *t)
     const image_settings *img = t->image;
     const char *app = t->app->name;
     model_image m;
+    const char *live_image = manifest_live_image(t->app, &img->ref);
+    char *live = NULL, *live_digest = NULL;
+    if (live_image)
+        manifest_split_image(live_image, NULL, &live, &live_digest);
     const char *in[] = {
         app,
+        live ? live : live_digest,
         img->alias,
         img->ref.short_name ? img->ref.short_name : img->ref.name,
         strategy_name(img->strategy),
@@ -146,14 +152,14 @@ static model_block *build_block(engine *e, tracked *t)
         t->target,
         t->diff,
     };
-    const char **out[] = {&m.app,      &m.alias,      &m.image,
-                          &m.strategy, &m.constraint, &m.policy,
-                          &m.current,  &m.candidate,  &m.candidate_digest,
-                          &m.pin,      &m.previous,   &m.detail,
-                          &m.target,   &m.diff};
+    const char **out[] = {&m.app,        &m.live,     &m.alias,   &m.image,     &m.strategy,
+                          &m.constraint, &m.policy,   &m.current, &m.candidate, &m.candidate_digest,
+                          &m.pin,        &m.previous, &m.detail,  &m.target,    &m.diff};
     _Static_assert(sizeof in / sizeof *in == sizeof out / sizeof *out, "one field each");
     block_fields f = {in, out, &m, sizeof in / sizeof *in};
     model_block *b = block_for(e, t->shown, app, img->alias, &f);
+    free(live);
+    free(live_digest);
     model_block_unref(t->shown);
     t->shown = NULL;
     model_image *dst = model_block_image(b);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "kube/kube.h"
 #include "image_check.h"
 #include "select/imageref.h"
 
@@ -214,6 +215,36 @@ void engine_ask_registries(engine *e)
 
 /* ---- the client and its operations in flight ---- */
 
+/* registry_secret_reader: a Secret's field, through the first kubernetes source's client (the
+ * engine thread's, which is the thread the registry client runs on). */
+static char *read_secret(void *ud, const char *ns, const char *name, const char *field, tp_err *err)
+{
+    engine *e = ud;
+    kube_client *c = NULL;
+    for (size_t i = 0; i < e->src.n && !c; i++)
+        c = source_kube_client(e->src.list[i]);
+    if (!c) {
+        tp_err_set(err, "the kubernetes source has not been read yet");
+        return NULL;
+    }
+    cJSON *data = NULL;
+    if (kube_secret(c, ns, name, &data, err) != KUBE_OK)
+        return NULL;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(data, field);
+    char *value = cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
+    if (!value)
+        tp_err_set(err, "Secret %s/%s has no field %s", ns, name, field);
+    /* wipe what the Secret held before letting go of it */
+    cJSON *item;
+    cJSON_ArrayForEach(item, data)
+    {
+        if (cJSON_IsString(item))
+            memset(item->valuestring, 0, strlen(item->valuestring));
+    }
+    cJSON_Delete(data);
+    return value;
+}
+
 int engine_open_registry(engine *e, tp_err *err)
 {
     if (e->cfg->registries_conf) {
@@ -224,6 +255,11 @@ int engine_open_registry(engine *e, tp_err *err)
     registry_options ro = {0};
     ro.state_dir = e->cfg->state_dir;
     ro.conf = e->tags.have_rconf ? &e->tags.rconf : NULL;
+    bool cluster = false;
+    for (size_t i = 0; i < e->cfg->n_sources; i++)
+        cluster |= e->cfg->sources[i].kind == CONFIG_SOURCE_KUBERNETES;
+    if (cluster)
+        ro.secrets = (registry_secret_reader){read_secret, e};
     e->tags.registry_opts = ro;
     e->tags.registry = registry_client_new(&ro, err);
     return e->tags.registry ? 0 : -1;

@@ -217,15 +217,32 @@ static void read_current_tags(engine *e, repo_cache *rc)
         while (end < e->table.n_images && e->table.images[end].app == app)
             end++;
         tp_err err = {{0}};
-        repotree *tree = app->error ? NULL : tree_for(e, rc, app, &err);
         current_tag *cur = xcalloc(app->settings.n_images, sizeof *cur);
+        repotree *tree = NULL;
+        bool from_app = false;
+        /* An Application in a cluster that is written by patching it: a chart from a Helm
+         * repository has no files to read, so what the Application sets (else what runs) is
+         * the current tag; and when its repository cannot be read, the same. */
+        bool patched = app->cluster && app->settings.writeback == WRITEBACK_ARGOCD;
+        if (app->error)
+            ;
+        else if (patched && app->chart) {
+            manifest_current_from_app(app, "the chart comes from a Helm repository", cur);
+            from_app = true;
+        } else {
+            tree = tree_for(e, rc, app, &err);
+            if (!tree && patched) {
+                manifest_current_from_app(app, err.msg, cur);
+                from_app = true;
+            }
+        }
         if (tree && manifest_current(app, tree, e->cfg->argocd_namespace, cur, &err) < 0)
             tree = NULL;
         for (size_t k = i; k < end; k++) {
             tracked *t = &e->table.images[k];
             if (t->failed)
                 continue;
-            if (!tree) {
+            if (!tree && !from_app) {
                 image_fail(t, "%s", err.msg);
                 continue;
             }
@@ -293,8 +310,8 @@ static void plan_diff(engine *e, repo_cache *rc, tracked *t)
     if (!m->plan)
         return;
     tp_err err = {{0}};
-    repotree *tree = tree_for(e, rc, t->app, &err);
-    if (!tree)
+    repotree *tree = m->reads_files ? tree_for(e, rc, t->app, &err) : NULL;
+    if (m->reads_files && !tree)
         return;
     char *new_tag = tag_to_write(t);
     image_update u = {t->image, t->current, new_tag};

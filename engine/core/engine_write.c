@@ -196,26 +196,72 @@ static const char *repo_url_for(engine *e, const journal_record *rec)
     return rec->repo;
 }
 
+/* An argocd write (repo "kubernetes:<context>"): does the Application now set the tag? -1:
+ * cannot tell yet (the app is not read, the cluster does not answer). */
+static int patch_landed(engine *e, const journal_record *intent, tp_err *err)
+{
+    for (size_t l = 0; l < e->src.n_apps_lists; l++)
+        for (size_t a = 0; a < e->src.apps[l].count; a++) {
+            const argo_app *app = &e->src.apps[l].items[a];
+            if (!str_eq(app->name, intent->app) || !app->cluster)
+                continue;
+            for (size_t i = 0; i < app->settings.n_images; i++) {
+                const image_settings *img = &app->settings.images[i];
+                if (!str_eq(img->alias, intent->alias))
+                    continue;
+                char *tag = img->strategy == STRATEGY_DIGEST && intent->digest
+                                ? xasprintf("%s@%s", intent->to, intent->digest)
+                                : xstrdup(intent->to);
+                image_update u = {img, NULL, tag};
+                int rc = writeback_argocd_landed(app, &u, 1, err);
+                free(tag);
+                return rc;
+            }
+        }
+    tp_err_set(err, "the Application is not among those read");
+    return -1;
+}
+
 /* True when the intent's outcome is now recorded. */
 static bool reconcile_one(engine *e, const journal_record *intent)
 {
-    gitrepo_opts go = gitrepo_opts_from(e->cfg);
-    gitrepo *repo = NULL;
     tp_err err = {{0}};
-    if (gitrepo_open(repo_url_for(e, intent), &go, &repo, &err) < 0) {
-        engine_log(e, "warning: %s/%s: cannot tell yet whether commit %.12s reached %s: %s",
-                   intent->app, intent->alias ? intent->alias : "", intent->commit, intent->branch,
-                   err.msg);
-        return false;
+    bool landed;
+    char *detail;
+    if (str_starts_with(intent->repo, "kubernetes:")) {
+        int rc = patch_landed(e, intent, &err);
+        if (rc < 0) {
+            engine_log(e,
+                       "warning: %s/%s: cannot tell yet whether the patch of the Application "
+                       "landed: %s",
+                       intent->app, intent->alias ? intent->alias : "", err.msg);
+            return false;
+        }
+        landed = rc == 1;
+        detail = landed ? xasprintf("reconciled: the Application sets %s (the patch landed "
+                                    "before its outcome was recorded)",
+                                    intent->to)
+                        : xasprintf("reconciled: the Application does not set %s (the patch "
+                                    "did not land)",
+                                    intent->to);
+    } else {
+        gitrepo_opts go = gitrepo_opts_from(e->cfg);
+        gitrepo *repo = NULL;
+        if (gitrepo_open(repo_url_for(e, intent), &go, &repo, &err) < 0) {
+            engine_log(e, "warning: %s/%s: cannot tell yet whether commit %.12s reached %s: %s",
+                       intent->app, intent->alias ? intent->alias : "", intent->commit,
+                       intent->branch, err.msg);
+            return false;
+        }
+        landed = gitrepo_branch_contains(repo, intent->branch, intent->commit);
+        gitrepo_close(repo);
+        detail = landed ? xasprintf("reconciled: commit %.12s is on %s (the push landed before "
+                                    "its outcome was recorded)",
+                                    intent->commit, intent->branch)
+                        : xasprintf("reconciled: commit %.12s is not on %s (the push did not "
+                                    "land)",
+                                    intent->commit, intent->branch);
     }
-    bool landed = gitrepo_branch_contains(repo, intent->branch, intent->commit);
-    gitrepo_close(repo);
-    char *detail = landed ? xasprintf("reconciled: commit %.12s is on %s (the push landed before "
-                                      "its outcome was recorded)",
-                                      intent->commit, intent->branch)
-                          : xasprintf("reconciled: commit %.12s is not on %s (the push did not "
-                                      "land)",
-                                      intent->commit, intent->branch);
     journal_record rec = *intent;
     rec.time = rec.user = rec.host = rec.ssh = NULL; /* the outcome is recorded now, by us */
     rec.result = landed ? "ok" : "error";

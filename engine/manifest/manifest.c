@@ -145,6 +145,8 @@ const char *manifest_origin_name(tag_origin origin)
         return "kustomization";
     case ORIGIN_PLAIN:
         return "manifest";
+    case ORIGIN_LIVE:
+        return "live";
     default:
         return "none";
     }
@@ -319,6 +321,50 @@ int manifest_check_source_path(const argo_app *app, repotree *tree, tp_err *err)
                       : kind == REPOTREE_SYMLINK
                           ? "is a symbolic link (or under one), which tagpilot does not follow"
                           : "is not a folder");
+}
+
+const char *manifest_live_image(const argo_app *app, const imageref *ref)
+{
+    for (size_t i = 0; i < app->live_images.count; i++)
+        if (manifest_image_matches(app->live_images.items[i], ref))
+            return app->live_images.items[i];
+    return NULL;
+}
+
+void manifest_current_from_app(const argo_app *app, const char *why, current_tag *out)
+{
+    const char **pnames = xcalloc(app->n_helm_params + 1, sizeof *pnames);
+    const char **pvalues = xcalloc(app->n_helm_params + 1, sizeof *pvalues);
+    for (size_t i = 0; i < app->n_helm_params; i++) {
+        pnames[i] = app->helm_params[i].name;
+        pvalues[i] = app->helm_params[i].value;
+    }
+    overrides from_app = {pnames,
+                          pvalues,
+                          NULL,
+                          app->n_helm_params,
+                          (const char *const *)app->kustomize_images.items,
+                          NULL,
+                          app->kustomize_images.count};
+    for (size_t i = 0; i < app->settings.n_images; i++) {
+        const image_settings *img = &app->settings.images[i];
+        out[i] = (current_tag){0};
+        if (from_overrides(&from_app, img, ORIGIN_APP_SPEC, NULL, &out[i]))
+            continue;
+        const char *live = manifest_live_image(app, &img->ref);
+        char *tag = NULL, *digest = NULL;
+        if (live)
+            manifest_split_image(live, NULL, &tag, &digest);
+        if (tag || digest)
+            found(&out[i], tag, digest, ORIGIN_LIVE, NULL, 0);
+        else
+            out[i].error =
+                xasprintf("no tag for %s in the Application, and %s", img->ref.short_name, why);
+        free(tag);
+        free(digest);
+    }
+    free(pnames);
+    free(pvalues);
 }
 
 int manifest_current(const argo_app *app, repotree *tree, const char *argocd_ns, current_tag *out,

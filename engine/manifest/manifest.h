@@ -35,6 +35,7 @@ typedef enum tag_origin {
     ORIGIN_CHART_APPVERSION, /* Chart.yaml appVersion, the values tag being empty */
     ORIGIN_KUSTOMIZATION,    /* kustomization.yaml images */
     ORIGIN_PLAIN,            /* a container image: in a plain manifest */
+    ORIGIN_LIVE,             /* what the cluster runs (status.summary.images), nothing else said */
 } tag_origin;
 
 /* The current tag of one tracked image (owned strings). */
@@ -73,6 +74,16 @@ const char *manifest_revision(const argo_app *app);
 /* The app's source path is a folder of tree (not missing, not a link). -1 with err naming the
  * app and the path. */
 int manifest_check_source_path(const argo_app *app, repotree *tree, tp_err *err);
+
+/* For an Application read from a cluster whose repository cannot be read (a chart from a Helm
+ * repository, an unreachable server): the current tags from what the Application itself sets
+ * (its Helm parameters or Kustomize images), else from what the cluster runs
+ * (status.summary.images). why names the repository's problem in each image's error when
+ * neither says. */
+void manifest_current_from_app(const argo_app *app, const char *why, current_tag *out);
+
+/* The tag the cluster runs for ref (status.summary.images), or NULL. Borrowed from app. */
+const char *manifest_live_image(const argo_app *app, const imageref *ref);
 
 /* Read the current tag of every image of app (out has app->settings.n_images entries, filled
  * even on error) from the repository's files. Returns -1 only when the app as a whole cannot be

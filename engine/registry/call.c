@@ -68,6 +68,11 @@ static int host_creds(registry_client *c, reg_host *h, const char *repo, tp_err 
     long expire_s = h->conf ? h->conf->credsexpire_s : 0;
     if (h->creds_loaded && h->creds_error && expire_s <= 0)
         expire_s = 60;
+    /* A Secret in the cluster may be rotated: read again after a minute unless told. */
+    if (expire_s <= 0 && h->creds_spec &&
+        (str_starts_with(h->creds_spec, "pullsecret:") ||
+         str_starts_with(h->creds_spec, "secret:")))
+        expire_s = 60;
     if (h->creds_loaded && expire_s > 0 && now - h->creds_loaded_ms > expire_s * 1000) {
         registry_creds_free(&h->creds);
         free(h->creds_error);

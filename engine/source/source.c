@@ -10,7 +10,10 @@ app_source *source_new(const config_source *cfg, const source_env *env)
     app_source *src = xcalloc(1, sizeof *src);
     config_source_copy(&src->cfg, cfg);
     src->env = *env;
-    if (cfg->kind == CONFIG_SOURCE_GIT) {
+    if (cfg->kind == CONFIG_SOURCE_KUBERNETES) {
+        src->ops = &source_kube_ops;
+        src->label = source_kube_label(&cfg->kube);
+    } else if (cfg->kind == CONFIG_SOURCE_GIT) {
         src->ops = &source_git_ops;
         char *shown = gitrepo_redact_url(cfg->url);
         src->label = xasprintf("git %s@%s:%s", shown, cfg->branch ? cfg->branch : "HEAD",

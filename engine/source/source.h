@@ -47,6 +47,9 @@ extern const source_ops source_git_ops;
 extern const source_ops source_dir_ops;
 /* source/kube.c: Applications from a cluster, kept current by watching them. */
 extern const source_ops source_kube_ops;
+/* The engine thread's client of an opened kubernetes source (Secrets, patches); NULL for other
+ * kinds and before it opened. */
+struct kube_client *source_kube_client(app_source *src);
 /* "kubernetes prod namespaces argocd selector team=a": the source in messages. */
 char *source_kube_label(const config_kube *k);
 

@@ -129,5 +129,10 @@ typedef struct writeback_ops {
 } writeback_ops;
 
 extern const writeback_ops writeback_git_ops;
+/* writeback/argocd.c: a merge patch of the Application in its cluster (app->cluster). */
+extern const writeback_ops writeback_argocd_ops;
+/* Whether the Application in its cluster already sets what the updates would write (an argocd
+ * write's intent without an outcome: did the patch land?): 1 yes, 0 no, -1 cannot tell (err). */
+int writeback_argocd_landed(const argo_app *app, const image_update *u, size_t n, tp_err *err);
 
 #endif

@@ -281,7 +281,8 @@ static int fake_apply(const argo_app *a, const image_update *u, const writeback_
     return 0;
 }
 
-static const write_method fake_method = {"fake", NULL, NULL, NULL, fake_apply};
+static const write_method fake_method = {"fake", false, "commit %.12s", "git already has it",
+                                         NULL,   NULL,  NULL,           fake_apply};
 
 static engine *engine_for_write(journal **own)
 {
