@@ -244,6 +244,11 @@ static int parse_git_credentials(cfg_ctx *c, const ynode *v, tp_config *cfg)
 {
     const ynode *d = ynode_deref(v);
     cfg->git_creds_configured = true;
+    if (d && d->kind == YNODE_SCALAR && str_eq(ynode_str(d), "argocd")) {
+        /* Argo CD's own repository Secrets, read from the kubernetes source's cluster. */
+        cfg->git_creds_argocd = true;
+        return 0;
+    }
     if (d && d->kind == YNODE_SCALAR) {
         free(c->single_credentials);
         c->single_credentials = NULL;
@@ -255,8 +260,8 @@ static int parse_git_credentials(cfg_ctx *c, const ynode *v, tp_config *cfg)
     }
     if (!d || d->kind != YNODE_SEQ)
         return cfg_fail(c, v, "git.credentials",
-                        "expected a spec (env:VAR, file:PATH, ssh-agent) or a list of "
-                        "{url, credentials}");
+                        "expected a spec (env:VAR, file:PATH, ssh-agent), argocd (Argo CD's "
+                        "repository Secrets) or a list of {url, credentials}");
     for (size_t i = 0; i < d->n_children; i++) {
         const ynode *item = ynode_deref(d->children[i]);
         const char *url = ynode_str(ynode_get(item, "url"));
@@ -613,6 +618,16 @@ int config_parse(const char *buf, size_t len, const char *path, tp_config *out, 
             rc = parse_top_key(&c, root->children[i], root->children[i + 1], out);
     if (rc == 0)
         apply_single_credentials(&c, out);
+    if (rc == 0 && out->git_creds_argocd) {
+        bool cluster = false;
+        for (size_t i = 0; i < out->n_sources; i++)
+            cluster |= out->sources[i].kind == CONFIG_SOURCE_KUBERNETES;
+        if (!cluster)
+            rc = tp_err_set(err,
+                            "%s: git.credentials: argocd reads Argo CD's repository Secrets "
+                            "from the cluster: add a kubernetes source",
+                            path);
+    }
     free(c.single_credentials);
     free(c.base_dir);
     yamldoc_free(&doc);

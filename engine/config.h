@@ -63,6 +63,8 @@ typedef struct tp_config {
     size_t n_git_creds;
     bool git_creds_configured;      /* git.credentials was written (else ssh-agent may serve
                                        ssh remotes, as git itself does) */
+    bool git_creds_argocd;          /* git.credentials: argocd — Argo CD's repository Secrets in
+                                       the cluster of the kubernetes source */
     char *commit_message_template;  /* NULL = argocd-image-updater's default message */
     unsigned git_timeout_s;         /* git.timeout: a transfer with no progress this long ends;
                                        0 = the default (30 s) */

@@ -218,6 +218,7 @@ static void engine_free(engine *e)
     for (size_t i = 0; i < e->src.n_apps_lists; i++)
         app_list_free(&e->src.apps[i]);
     free(e->src.apps);
+    engine_git_secrets_free(e);
     for (size_t i = 0; i < e->src.n; i++)
         source_free(e->src.list[i]);
     free(e->src.list);

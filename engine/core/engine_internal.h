@@ -83,6 +83,8 @@ typedef struct engine_sources {
     size_t files_done, files_total; /* progress reading the sources (first cycle) */
     size_t files_base;              /* files in the sources read before this one */
     int64_t progress_published_ns;
+    struct gitcred_secret *git_secrets; /* cluster_creds.c: read this cycle, wiped when freed */
+    size_t n_git_secrets;
 } engine_sources;
 
 /* engine_publish.c: the last run's table (last-run.json), published until the first cycle has
@@ -223,6 +225,14 @@ int engine_write_and_record(engine *e, tracked *t, const write_request *req, cha
 void engine_reconcile(engine *e);
 /* The write-back methods an engine starts with. */
 void engine_write_methods_init(engine *e);
+
+/* cluster_creds.c */
+/* Read the git credentials the cluster holds for this cycle (Argo CD's repository Secrets,
+ * git:secret: annotations), replacing the last cycle's. */
+void engine_read_git_secrets(engine *e);
+void engine_git_secrets_free(engine *e);
+/* The git options of this cycle: the config's, and the Secrets read from the cluster. */
+gitrepo_opts engine_git_opts(const engine *e);
 
 struct pending_command {
     struct pending_command *next;

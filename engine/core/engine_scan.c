@@ -173,7 +173,7 @@ static repotree *tree_for(engine *e, repo_cache *rc, const argo_app *app, tp_err
     }
     gitrepo *repo = strmap_get(&rc->by_url, url);
     if (!repo) {
-        gitrepo_opts go = gitrepo_opts_from(e->cfg);
+        gitrepo_opts go = engine_git_opts(e);
         if (manifest_open_repo(app, &go, &repo, err) < 0) {
             free(key);
             return NULL;
@@ -316,7 +316,7 @@ static void plan_diff(engine *e, repo_cache *rc, tracked *t)
     char *new_tag = tag_to_write(t);
     image_update u = {t->image, t->current, new_tag};
     writeback_opts wo = {0};
-    wo.git = gitrepo_opts_from(e->cfg);
+    wo.git = engine_git_opts(e);
     wo.author_name = e->cfg->git_author_name;
     wo.author_email = e->cfg->git_author_email;
     wo.message_template = e->cfg->commit_message_template;
@@ -454,7 +454,8 @@ void engine_scan(engine *e)
     e->table.by_key = (strmap){0};
     read_sources(e, n_old == 0);
     e->src.files_done = e->src.files_total = 0;
-    engine_reconcile(e); /* before anything is decided: a landed pin counts this cycle */
+    engine_read_git_secrets(e); /* before any repository is opened */
+    engine_reconcile(e);        /* before anything is decided: a landed pin counts this cycle */
     build_tracked(e);
     for (size_t i = 0; i < e->table.n_images; i++)
         carry_over(e, &e->table.images[i], strmap_get(&old_keys, e->table.images[i].key));

@@ -114,7 +114,7 @@ int engine_write_and_record(engine *e, tracked *t, const write_request *req, cha
     image_update u = {t->image, t->current, new_tag};
     const char *trailers[1] = {trailer};
     writeback_opts wo = {0};
-    wo.git = gitrepo_opts_from(e->cfg);
+    wo.git = engine_git_opts(e);
     wo.author_name = e->cfg->git_author_name;
     wo.author_email = e->cfg->git_author_email;
     wo.message_template = e->cfg->commit_message_template;
@@ -245,7 +245,7 @@ static bool reconcile_one(engine *e, const journal_record *intent)
                                     "did not land)",
                                     intent->to);
     } else {
-        gitrepo_opts go = gitrepo_opts_from(e->cfg);
+        gitrepo_opts go = engine_git_opts(e);
         gitrepo *repo = NULL;
         if (gitrepo_open(repo_url_for(e, intent), &go, &repo, &err) < 0) {
             engine_log(e, "warning: %s/%s: cannot tell yet whether commit %.12s reached %s: %s",

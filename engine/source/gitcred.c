@@ -43,6 +43,66 @@ const char *gitcred_spec_for(const config_git_cred *rules, size_t n, const char 
     return best < 0 ? NULL : rules[best].spec;
 }
 
+void gitcred_secret_clear(gitcred_secret *s)
+{
+    char *fields[] = {s->username, s->password, s->ssh_key};
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+        if (fields[i]) {
+            memset(fields[i], 0, strlen(fields[i]));
+            free(fields[i]);
+        }
+    free(s->url);
+    free(s->label);
+    *s = (gitcred_secret){0};
+}
+
+/* The Secret for url: the longest matching prefix, or NULL. */
+static const gitcred_secret *secret_for(const gitcred *st, const char *url)
+{
+    if (!st->n_secrets)
+        return NULL;
+    const char **prefixes = xcalloc(st->n_secrets, sizeof *prefixes);
+    for (size_t i = 0; i < st->n_secrets; i++)
+        prefixes[i] = st->secrets[i].url;
+    long best = giturl_best_match(url, prefixes, st->n_secrets);
+    free(prefixes);
+    return best < 0 ? NULL : &st->secrets[best];
+}
+
+static int from_secret(git_credential **out, gitcred *st, const gitcred_secret *sec,
+                       const char *user, unsigned int allowed)
+{
+    st->spec = sec->label;
+    if (sec->ssh_key) {
+        if (!(allowed & GIT_CREDENTIAL_SSH_KEY)) {
+            snprintf(st->problem, sizeof st->problem,
+                     "%s holds an SSH key, which only works for ssh:// URLs", sec->label);
+            return GIT_PASSTHROUGH;
+        }
+        int rc = git_credential_ssh_key_memory_new(out, sec->username ? sec->username : user, NULL,
+                                                   sec->ssh_key, NULL);
+        if (rc < 0)
+            snprintf(st->problem, sizeof st->problem, "%s: the SSH key cannot be used (%s)",
+                     sec->label, git_error_last() ? git_error_last()->message : "libgit2");
+        return rc;
+    }
+    if (!sec->username || !sec->password) {
+        snprintf(st->problem, sizeof st->problem,
+                 "%s has neither username and password nor "
+                 "sshPrivateKey",
+                 sec->label);
+        git_error_set_str(GIT_ERROR_NET, "no usable credentials");
+        return -1;
+    }
+    if (!(allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT)) {
+        snprintf(st->problem, sizeof st->problem,
+                 "%s holds a username and password, which only work for http(s) URLs", sec->label);
+        return GIT_PASSTHROUGH;
+    }
+    snprintf(st->secret, sizeof st->secret, "%s", sec->password);
+    return git_credential_userpass_plaintext_new(out, sec->username, sec->password);
+}
+
 void gitcred_reset(gitcred *c)
 {
     c->spec = NULL;
@@ -104,6 +164,9 @@ int gitcred_callback(git_credential **out, const char *url, const char *user_fro
     }
     const char *user = user_from_url && *user_from_url ? user_from_url : "git";
     /* Chosen for the URL being authenticated now, which a redirect may have changed. */
+    const gitcred_secret *sec = secret_for(st, url ? url : "");
+    if (sec)
+        return from_secret(out, st, sec, user, allowed);
     const char *spec = st->spec = gitcred_spec_for(st->rules, st->n_rules, url ? url : "");
     if (!spec || !*spec) {
         if (!st->configured && (allowed & GIT_CREDENTIAL_SSH_KEY) && getenv("SSH_AUTH_SOCK"))

@@ -14,11 +14,27 @@
 
 #include "config.h"
 
+/* Credentials held in memory, read from the cluster: Argo CD's repository Secrets
+ * (`git.credentials: argocd`; "repository" Secrets name one URL, "repo-creds" a URL prefix) and
+ * an Application's `write-back-method: git:secret:NS/NAME`. Chosen by the longest URL prefix,
+ * before git.credentials. Owned by whoever read them (wiped when freed). */
+typedef struct gitcred_secret {
+    char *url;      /* the repository URL or prefix it serves */
+    char *username; /* NULL with an SSH key */
+    char *password;
+    char *ssh_key; /* PEM private key, or NULL */
+    char *label;   /* "Secret argocd/config-repo", for messages */
+} gitcred_secret;
+
+void gitcred_secret_clear(gitcred_secret *s);
+
 /* State shared by libgit2's remote callbacks (libgit2 gives them all one payload): what the
  * credential callback gave and why it could not, and a refused push's status. */
 typedef struct gitcred {
     const config_git_cred *rules; /* borrowed from the caller's options */
     size_t n_rules;
+    const gitcred_secret *secrets; /* borrowed: checked before the rules */
+    size_t n_secrets;
     bool configured;  /* git.credentials was written at all (else ssh-agent may serve ssh) */
     const char *spec; /* the spec chosen for the last connection (in rules), or NULL */
     int attempts;

@@ -30,12 +30,12 @@ struct gitrepo {
 
 gitrepo_opts gitrepo_opts_from(const tp_config *cfg)
 {
-    return (gitrepo_opts){cfg->state_dir,
-                          cfg->git_creds,
-                          cfg->n_git_creds,
-                          cfg->git_creds_configured,
-                          (long)cfg->git_timeout_s * 1000,
-                          (long)cfg->git_connect_timeout_s * 1000};
+    return (gitrepo_opts){.state_dir = cfg->state_dir,
+                          .creds = cfg->git_creds,
+                          .n_creds = cfg->n_git_creds,
+                          .creds_configured = cfg->git_creds_configured,
+                          .timeout_ms = (long)cfg->git_timeout_s * 1000,
+                          .connect_timeout_ms = (long)cfg->git_connect_timeout_s * 1000};
 }
 
 char *gitrepo_redact_url(const char *url)
@@ -309,6 +309,8 @@ int gitrepo_open(const char *url, const gitrepo_opts *opts, gitrepo **out, tp_er
     r->cred.rules = opts->creds;
     r->cred.n_rules = opts->n_creds;
     r->cred.configured = opts->creds_configured;
+    r->cred.secrets = opts->secrets;
+    r->cred.n_secrets = opts->n_secrets;
     r->gitdir = cache_dir(opts->state_dir, r->display_url);
     char *parent = xasprintf("%s/git", opts->state_dir);
     int mk = mkdir_p(parent);

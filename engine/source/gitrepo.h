@@ -21,7 +21,9 @@ typedef struct gitrepo_opts {
     const char *state_dir;        /* the cache lives in <state_dir>/git/; required */
     const config_git_cred *creds; /* git.credentials by URL prefix (source/gitcred.h) */
     size_t n_creds;
-    bool creds_configured;   /* git.credentials was written (no ssh-agent fallback then) */
+    bool creds_configured; /* git.credentials was written (no ssh-agent fallback then) */
+    const struct gitcred_secret *secrets; /* read from the cluster (source/gitcred.h), first */
+    size_t n_secrets;
     long timeout_ms;         /* no progress this long ends a transfer (source/gitnet.h); 0: 30 s */
     long connect_timeout_ms; /* 0: 10 s */
 } gitrepo_opts;

@@ -17,6 +17,7 @@
 #include <cJSON.h>
 
 #include "kube/kube.h"
+#include "source/gitcred.h"
 #include "source/source.h"
 #include "timefmt.h"
 #include "yamldoc.h"
@@ -399,4 +400,103 @@ struct kube_client *source_kube_client(app_source *src)
 {
     kube_src *ks = src->ops == &source_kube_ops ? src->impl : NULL;
     return ks ? ks->client : NULL;
+}
+
+/* ---- git credentials from Secrets ---- */
+
+/* A Secret's data field, base64-decoded into a new string; NULL when absent or not text. */
+static char *secret_field(const cJSON *secret, const char *field)
+{
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(secret, "data");
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(data, field);
+    if (!cJSON_IsString(v))
+        return NULL;
+    size_t len = 0;
+    unsigned char *raw = base64_decode(v->valuestring, &len);
+    if (!raw)
+        return NULL;
+    if (memchr(raw, '\0', len)) {
+        memset(raw, 0, len);
+        free(raw);
+        return NULL;
+    }
+    char *s = xstrndup((const char *)raw, len);
+    memset(raw, 0, len);
+    free(raw);
+    return s;
+}
+
+static void secret_to_cred(const cJSON *secret, const char *url, gitcred_secret *out)
+{
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(secret, "metadata");
+    const cJSON *ns = cJSON_GetObjectItemCaseSensitive(meta, "namespace");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(meta, "name");
+    *out = (gitcred_secret){0};
+    out->url = url ? xstrdup(url) : secret_field(secret, "url");
+    out->username = secret_field(secret, "username");
+    out->password = secret_field(secret, "password");
+    out->ssh_key = secret_field(secret, "sshPrivateKey");
+    out->label = xasprintf("Secret %s/%s", cJSON_IsString(ns) ? ns->valuestring : "?",
+                           cJSON_IsString(name) ? name->valuestring : "?");
+}
+
+int source_kube_git_secrets(app_source *src, const char *ns, gitcred_secret **out, size_t *n,
+                            tp_err *err)
+{
+    kube_client *c = source_kube_client(src);
+    if (!c)
+        return tp_err_set(err, "the kubernetes source has not been read");
+    kube_resource r = {"", "v1", "secrets", ns};
+    cJSON *items = NULL;
+    char *rv = NULL;
+    kube_status st = kube_list(c, &r, "argocd.argoproj.io/secret-type in (repository,repo-creds)",
+                               &items, &rv, err);
+    free(rv);
+    if (st != KUBE_OK)
+        return -1;
+    const cJSON *s;
+    cJSON_ArrayForEach(s, items)
+    {
+        gitcred_secret cred;
+        secret_to_cred(s, NULL, &cred);
+        if (!cred.url) { /* a Secret without a url serves nothing */
+            gitcred_secret_clear(&cred);
+            continue;
+        }
+        *out = xrealloc(*out, (*n + 1) * sizeof **out);
+        (*out)[(*n)++] = cred;
+    }
+    /* wipe the values before letting go of them */
+    cJSON_ArrayForEach(s, items)
+    {
+        cJSON *f;
+        cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(s, "data"))
+        {
+            if (cJSON_IsString(f))
+                memset(f->valuestring, 0, strlen(f->valuestring));
+        }
+    }
+    cJSON_Delete(items);
+    return 0;
+}
+
+int source_kube_git_secret(app_source *src, const char *ns, const char *name, const char *url,
+                           gitcred_secret *out, tp_err *err)
+{
+    kube_client *c = source_kube_client(src);
+    if (!c)
+        return tp_err_set(err, "the kubernetes source has not been read");
+    kube_resource r = {"", "v1", "secrets", ns};
+    cJSON *obj = NULL;
+    if (kube_get(c, &r, name, &obj, err) != KUBE_OK)
+        return -1;
+    secret_to_cred(obj, url, out);
+    cJSON *f;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(obj, "data"))
+    {
+        if (cJSON_IsString(f))
+            memset(f->valuestring, 0, strlen(f->valuestring));
+    }
+    cJSON_Delete(obj);
+    return 0;
 }

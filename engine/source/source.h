@@ -50,6 +50,13 @@ extern const source_ops source_kube_ops;
 /* The engine thread's client of an opened kubernetes source (Secrets, patches); NULL for other
  * kinds and before it opened. */
 struct kube_client *source_kube_client(app_source *src);
+/* Argo CD's repository Secrets in namespace ns (labels argocd.argoproj.io/secret-type
+ * repository and repo-creds: url, username/password or sshPrivateKey), appended to *out; and one
+ * Secret (write-back-method git:secret:NS/NAME) serving url. Through src's cluster. */
+int source_kube_git_secrets(app_source *src, const char *ns, struct gitcred_secret **out, size_t *n,
+                            tp_err *err);
+int source_kube_git_secret(app_source *src, const char *ns, const char *name, const char *url,
+                           struct gitcred_secret *out, tp_err *err);
 /* "kubernetes prod namespaces argocd selector team=a": the source in messages. */
 char *source_kube_label(const config_kube *k);
 
