@@ -18,14 +18,19 @@
 
 #include "kube/kube.h"
 #include "source/gitcred.h"
+#include "source/imageupdater.h"
 #include "source/source.h"
 #include "timefmt.h"
 #include "yamldoc.h"
 
 typedef struct kube_src kube_src;
 
+/* What a watcher keeps current: Applications, or argocd-image-updater's ImageUpdaters. */
+typedef enum watched_kind { WATCH_APPS, WATCH_UPDATERS } watched_kind;
+
 typedef struct kube_watcher {
     kube_src *ks;
+    watched_kind kind;
     const char *ns; /* in ks->namespaces; NULL: every namespace */
     pthread_t thread;
     bool started;
@@ -43,11 +48,14 @@ struct kube_src {
     pthread_mutex_t lock;
     /* Under lock. */
     cJSON *objects;      /* "ns/name" -> the Application object */
+    cJSON *updaters;     /* "ns/name" -> the ImageUpdater object */
     char *error;         /* the watchers' last failure, NULL when they are current */
     int64_t error_since; /* wall-clock ns of the first failure in a row */
 };
 
 static const kube_resource APPS = {"argoproj.io", "v1alpha1", "applications", NULL};
+static const kube_resource UPDATERS = {"argocd-image-updater.argoproj.io", "v1alpha1",
+                                       "imageupdaters", NULL};
 
 static int64_t wall_ns(void)
 {
@@ -74,13 +82,13 @@ static void wake_engine(kube_src *ks)
 }
 
 /* Replace every object of namespace ns (NULL: all) with items. Under the lock. */
-static void replace_namespace(kube_src *ks, const char *ns, const cJSON *items)
+static void replace_namespace(cJSON **store, const char *ns, const cJSON *items)
 {
     cJSON *keep = cJSON_CreateObject();
     const cJSON *o;
     if (ns) {
         size_t n = strlen(ns);
-        cJSON_ArrayForEach(o, ks->objects)
+        cJSON_ArrayForEach(o, *store)
         {
             if (!(strncmp(o->string, ns, n) == 0 && o->string[n] == '/'))
                 cJSON_AddItemToObject(keep, o->string, cJSON_Duplicate(o, 1));
@@ -95,8 +103,8 @@ static void replace_namespace(kube_src *ks, const char *ns, const cJSON *items)
         }
         free(key);
     }
-    cJSON_Delete(ks->objects);
-    ks->objects = keep;
+    cJSON_Delete(*store);
+    *store = keep;
 }
 
 static void set_error(kube_src *ks, const char *msg)
@@ -111,25 +119,32 @@ static void set_error(kube_src *ks, const char *msg)
     pthread_mutex_unlock(&ks->lock);
 }
 
-static kube_resource apps_in(const char *ns)
+static cJSON **store_of(kube_src *ks, watched_kind kind)
 {
-    kube_resource r = APPS;
+    return kind == WATCH_APPS ? &ks->objects : &ks->updaters;
+}
+
+static kube_resource resource_in(watched_kind kind, const char *ns)
+{
+    kube_resource r = kind == WATCH_APPS ? APPS : UPDATERS;
     r.namespace_ = ns;
     return r;
 }
 
 /* List ns (NULL: all) with client c into the objects. */
-static kube_status list_into(kube_src *ks, kube_client *c, const char *ns, char **rv, tp_err *err)
+static kube_status list_into(kube_src *ks, kube_client *c, watched_kind kind, const char *ns,
+                             char **rv, tp_err *err)
 {
-    kube_resource r = apps_in(ns);
+    kube_resource r = resource_in(kind, ns);
     cJSON *items = NULL;
     free(*rv);
     *rv = NULL;
-    kube_status st = kube_list(c, &r, ks->selector, &items, rv, err);
+    /* the selector picks Applications; every ImageUpdater is read */
+    kube_status st = kube_list(c, &r, kind == WATCH_APPS ? ks->selector : NULL, &items, rv, err);
     if (st != KUBE_OK)
         return st;
     pthread_mutex_lock(&ks->lock);
-    replace_namespace(ks, ns, items);
+    replace_namespace(store_of(ks, kind), ns, items);
     pthread_mutex_unlock(&ks->lock);
     cJSON_Delete(items);
     return KUBE_OK;
@@ -137,16 +152,18 @@ static kube_status list_into(kube_src *ks, kube_client *c, const char *ns, char 
 
 static int on_event(void *ud, const char *type, const cJSON *object)
 {
-    kube_src *ks = ud;
+    kube_watcher *w = ud;
+    kube_src *ks = w->ks;
+    cJSON *store = *store_of(ks, w->kind);
     if (str_eq(type, "BOOKMARK"))
         return 0;
     char *key = object_key(object);
     if (!key)
         return 0;
     pthread_mutex_lock(&ks->lock);
-    cJSON_DeleteItemFromObjectCaseSensitive(ks->objects, key);
+    cJSON_DeleteItemFromObjectCaseSensitive(store, key);
     if (!str_eq(type, "DELETED"))
-        cJSON_AddItemToObject(ks->objects, key, cJSON_Duplicate(object, 1));
+        cJSON_AddItemToObject(store, key, cJSON_Duplicate(object, 1));
     free(ks->error);
     ks->error = NULL;
     ks->error_since = 0;
@@ -175,7 +192,7 @@ static void *watch_main(void *arg)
     while (c && !atomic_load(&ks->stop)) {
         kube_status st = KUBE_OK;
         if (need_list) {
-            st = list_into(ks, c, w->ns, &rv, &err);
+            st = list_into(ks, c, w->kind, w->ns, &rv, &err);
             if (st == KUBE_OK) {
                 need_list = false;
                 set_error(ks, NULL);
@@ -183,8 +200,9 @@ static void *watch_main(void *arg)
             }
         }
         if (st == KUBE_OK) {
-            kube_resource r = apps_in(w->ns);
-            st = kube_watch(c, &r, ks->selector, &rv, 240, on_event, ks, &ks->stop, &err);
+            kube_resource r = resource_in(w->kind, w->ns);
+            st = kube_watch(c, &r, w->kind == WATCH_APPS ? ks->selector : NULL, &rv, 240, on_event,
+                            w, &ks->stop, &err);
             if (st == KUBE_OK) {
                 backoff_ms = 1000;
                 continue; /* the server ended the stream: watch again from rv */
@@ -223,6 +241,7 @@ static void kube_src_free(kube_src *ks)
     free(ks->watchers);
     kube_client_free(ks->client);
     cJSON_Delete(ks->objects);
+    cJSON_Delete(ks->updaters);
     free(ks->error);
     strvec_free(&ks->namespaces);
     close(ks->wake[0]);
@@ -238,6 +257,7 @@ static int kube_open(app_source *src, tp_err *err)
     kube_src *ks = xcalloc(1, sizeof *ks);
     pthread_mutex_init(&ks->lock, NULL);
     ks->objects = cJSON_CreateObject();
+    ks->updaters = cJSON_CreateObject();
     if (pipe2(ks->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
         free(ks);
         return tp_err_set(err, "pipe: %s", strerror(errno));
@@ -258,21 +278,34 @@ static int kube_open(app_source *src, tp_err *err)
     /* The first read, here: the first cycle sees the cluster's Applications. */
     bool all = str_eq(ks->namespaces.items[0], "*");
     size_t n = all ? 1 : ks->namespaces.count;
+    /* ImageUpdaters too, where argocd-image-updater v1's resource is installed (a cluster
+     * without it answers 404: nothing to watch there). */
+    bool updaters = true;
     for (size_t i = 0; i < n; i++) {
+        const char *ns = all ? NULL : ks->namespaces.items[i];
         char *rv = NULL;
-        kube_status st = list_into(ks, ks->client, all ? NULL : ks->namespaces.items[i], &rv, err);
+        kube_status st = list_into(ks, ks->client, WATCH_APPS, ns, &rv, err);
         free(rv);
+        rv = NULL;
+        if (st == KUBE_OK && updaters) {
+            tp_err ignored = {{0}};
+            kube_status su = list_into(ks, ks->client, WATCH_UPDATERS, ns, &rv, &ignored);
+            updaters = su == KUBE_OK;
+            free(rv);
+        }
         if (st != KUBE_OK) {
             kube_src_free(ks);
             return -1;
         }
     }
-    ks->watchers = xcalloc(n, sizeof *ks->watchers);
-    ks->n_watchers = n;
-    for (size_t i = 0; i < n; i++) {
-        ks->watchers[i] = (kube_watcher){ks, all ? NULL : ks->namespaces.items[i], 0, false};
-        ks->watchers[i].started =
-            pthread_create(&ks->watchers[i].thread, NULL, watch_main, &ks->watchers[i]) == 0;
+    ks->watchers = xcalloc(2 * n, sizeof *ks->watchers);
+    for (size_t i = 0; i < 2 * n; i++) {
+        watched_kind kind = i < n ? WATCH_APPS : WATCH_UPDATERS;
+        if (kind == WATCH_UPDATERS && !updaters)
+            break;
+        kube_watcher *w = &ks->watchers[ks->n_watchers++];
+        *w = (kube_watcher){ks, kind, all ? NULL : ks->namespaces.items[i % n], 0, false};
+        w->started = pthread_create(&w->thread, NULL, watch_main, w) == 0;
     }
     src->impl = ks;
     return 0;
@@ -298,6 +331,40 @@ static void read_live(const cJSON *obj, argo_app *app)
     }
 }
 
+/* The Application as the ImageUpdaters configure it (their settings as its annotations,
+ * source/imageupdater), or NULL when none selects it. Under the lock. */
+static cJSON *with_updaters(kube_src *ks, const cJSON *obj, app_list *out)
+{
+    if (!cJSON_GetArraySize(ks->updaters))
+        return NULL;
+    size_t n = (size_t)cJSON_GetArraySize(ks->updaters);
+    const cJSON **sorted = xcalloc(n, sizeof *sorted);
+    size_t k = 0;
+    const cJSON *u;
+    cJSON_ArrayForEach(u, ks->updaters) sorted[k++] = u;
+    qsort(sorted, k, sizeof *sorted, key_cmp);
+    cJSON *list = cJSON_CreateArray(); /* borrowed items, in name order */
+    for (size_t i = 0; i < k; i++)
+        cJSON_AddItemReferenceToArray(list, (cJSON *)sorted[i]);
+    free(sorted);
+    cJSON *copy = cJSON_Duplicate(obj, 1);
+    char *by = NULL;
+    tp_err err = {{0}};
+    int rc = imageupdater_apply(list, copy, &by, &err);
+    cJSON_Delete(list);
+    free(by);
+    if (rc < 0) {
+        char *line = xasprintf("cluster:%s: %s", obj->string ? obj->string : "?", err.msg);
+        strvec_push(&out->errors, line);
+        free(line);
+    }
+    if (rc != 1) {
+        cJSON_Delete(copy);
+        return NULL;
+    }
+    return copy;
+}
+
 static int kube_list_apps(app_source *src, app_list *out, tp_err *err)
 {
     (void)err;
@@ -313,7 +380,9 @@ static int kube_list_apps(app_source *src, app_list *out, tp_err *err)
     cJSON_ArrayForEach(o, ks->objects) sorted[k++] = o;
     qsort(sorted, k, sizeof *sorted, key_cmp);
     for (size_t i = 0; i < k; i++) {
-        char *text = cJSON_PrintUnformatted(sorted[i]);
+        cJSON *configured = with_updaters(ks, sorted[i], out);
+        char *text = cJSON_PrintUnformatted(configured ? configured : sorted[i]);
+        cJSON_Delete(configured);
         char *file = xasprintf("cluster:%s", sorted[i]->string);
         ydoc doc;
         tp_err perr = {{0}};
