@@ -367,7 +367,6 @@ static cJSON *with_updaters(kube_src *ks, const cJSON *obj, app_list *out)
 
 static int kube_list_apps(app_source *src, app_list *out, tp_err *err)
 {
-    (void)err;
     kube_src *ks = src->impl;
     char drain[64];
     while (read(ks->wake[0], drain, sizeof drain) > 0)
@@ -411,17 +410,17 @@ static int kube_list_apps(app_source *src, app_list *out, tp_err *err)
         free(file);
     }
     free(sorted);
+    /* The watchers cannot reach the cluster: the list above is the last good read, and the
+     * source says so (the console's header shows it) with since when. */
+    int rc = 0;
     if (ks->error) {
         char when[TIMEFMT_MAX];
         timefmt_format(timefmt_from_ns(ks->error_since), when);
-        char *line = xasprintf("cluster %s: cannot read Applications since %s (showing the last "
-                               "good read): %s",
-                               kube_client_context(ks->client), when, ks->error);
-        strvec_push(&out->errors, line);
-        free(line);
+        rc = tp_err_set(err, "cannot read Applications since %s (showing the last good read): %s",
+                        when, ks->error);
     }
     pthread_mutex_unlock(&ks->lock);
-    return 0;
+    return rc;
 }
 
 /* The engine lets go of a source after each read; the watchers go on until the source ends. */

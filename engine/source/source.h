@@ -17,7 +17,8 @@ typedef struct source_ops {
     /* Make the manifests available (clone or fetch, and src->tree; check the folder). */
     int (*open)(app_source *src, tp_err *err);
     /* Append the Applications found to *out; per-file and per-app errors go into it, -1 only
-     * when the source as a whole cannot be read. */
+     * when the source as a whole cannot be read (a watched source then still appends the last
+     * good read, and err says since when). */
     int (*list_apps)(app_source *src, app_list *out, tp_err *err);
     /* Release what open took (the source can be opened again). */
     void (*close)(app_source *src);
