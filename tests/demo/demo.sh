@@ -1,7 +1,9 @@
 #!/bin/sh
-# make demo: a local registry and a cluster-config git repository seeded with a small catalogue,
-# and the console opened on them. Everything lives under $TAGPILOT_DEMO_DIR (default
-# build/demo), made afresh on every run; quitting the console stops the registry.
+# make demo: a local registry, a cluster-config git repository seeded with a small catalogue, a
+# demo cluster (the stand-in Kubernetes API server, tests/lib/kubeapi.py) holding the walkthrough's
+# Application `bookstore` with write-back-method argocd, and the console opened on them.
+# Everything lives under $TAGPILOT_DEMO_DIR (default build/demo), made afresh on every run;
+# quitting the console stops the registry and the cluster.
 #   TAGPILOT            the binary (default ./tagpilot)
 #   TAGPILOT_DEMO_DIR   where the registry data, the repository and the config go
 #   DEMO_NO_CONSOLE=1   seed everything, print the plan, stop (for scripts and tests)
@@ -19,10 +21,10 @@ case $demo in
 *) say "demo: TAGPILOT_DEMO_DIR must be an absolute path below /: $demo"; exit 1 ;;
 esac
 
-# A previous demo that was killed hard may have left its registry running: stop it.
-if [ -f "$demo/registry.pid" ]; then
-    kill "$(cat "$demo/registry.pid")" 2>/dev/null || true
-fi
+# A previous demo that was killed hard may have left its registry or cluster running: stop them.
+for pidfile in "$demo/registry.pid" "$demo/kube.pid"; do
+    if [ -f "$pidfile" ]; then kill "$(cat "$pidfile")" 2>/dev/null || true; fi
+done
 rm -rf "$demo"
 mkdir -p "$demo/registry" "$demo/seed"
 
@@ -46,12 +48,13 @@ EOF
 docker-registry serve "$demo/registry/config.yml" >"$demo/registry/log" 2>&1 &
 reg_pid=$!
 echo "$reg_pid" >"$demo/registry.pid"
-stop_registry() {
-    kill "$reg_pid" 2>/dev/null || true
-    wait "$reg_pid" 2>/dev/null || true
-    rm -f "$demo/registry.pid"
+kube_pid=""
+stop_services() {
+    kill "$reg_pid" $kube_pid 2>/dev/null || true
+    wait "$reg_pid" $kube_pid 2>/dev/null || true
+    rm -f "$demo/registry.pid" "$demo/kube.pid"
 }
-trap stop_registry EXIT
+trap stop_services EXIT
 trap 'exit 130' INT TERM
 
 up=""
@@ -218,7 +221,6 @@ helmvalues() {
     echo "$A/$1.helm.image-name: image.repository"
     echo "$A/$1.helm.image-tag: image.tag"
 }
-app bookstore "bookstore=$reg/$B:~1.0" "$A/bookstore.update-strategy: semver"
 app nightly "nightly=$reg/team/nightly" "$A/nightly.update-strategy: newest-build" \
     "$A/nightly.allow-tags: regexp:^build-[0-9]+\$"
 app edge "edge=$reg/team/edge:stable" "$A/edge.update-strategy: digest"
@@ -250,6 +252,9 @@ sources:
   - git: file://$demo/config.git
     branch: main
     path: apps
+  - kubernetes:
+      kubeconfig: ./kube/kubeconfig
+      namespaces: [argocd]
 registries-conf: ./registries.conf
 state-dir: ./state
 approval: manual
@@ -257,7 +262,84 @@ interval: 30s
 git:
   author: {name: tagpilot demo, email: demo@example.com}
 EOF
-say "repository $demo/config.git (apps/: bookstore nightly edge docs payments legacy)"
+say "repository $demo/config.git (apps/: nightly edge docs payments legacy; charts/bookstore)"
+
+# The demo cluster: the stand-in API server (tests/lib/kubeapi.py: what tagpilot and kubectl use
+# of a real one) over TLS, with the walkthrough's Application in namespace argocd. Its chart is
+# the repository's charts/bookstore; approving patches the Application, as argocd-image-updater's
+# default write-back does.
+kube=$demo/kube
+mkdir -p "$kube"
+(
+    cd "$kube" || exit 1
+    ec="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+    # shellcheck disable=SC2086
+    openssl req -x509 $ec -keyout ca.key -out ca.crt -days 2 -subj /CN=demo-cluster-ca &&
+        openssl req $ec -keyout server.key -out server.csr -subj /CN=kube-apiserver &&
+        printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >server.ext &&
+        openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+            -out server.crt -days 2 -extfile server.ext
+) >"$kube/openssl.log" 2>&1 || { say "demo: openssl: $(tail -2 "$kube/openssl.log")"; exit 1; }
+token=demo-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+echo "$token operator" >"$kube/tokens"
+echo "operator * * *" >"$kube/rules"
+cat >"$kube/bookstore.yaml" <<EOF
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: bookstore
+  namespace: argocd
+  annotations:
+    argocd-image-updater.argoproj.io/image-list: bookstore=$reg/$B:~1.0
+    argocd-image-updater.argoproj.io/bookstore.update-strategy: semver
+    argocd-image-updater.argoproj.io/write-back-method: argocd
+spec:
+  project: default
+  source:
+    repoURL: file://$demo/config.git
+    targetRevision: main
+    path: charts/bookstore
+    helm: {}
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: bookstore
+status:
+  sync: {status: Synced}
+  health: {status: Healthy}
+  summary:
+    images: [$reg/$B:v1.0.0]
+EOF
+kport=$($py -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+/usr/bin/python3 "$root/tests/lib/kubeapi.py" --port "$kport" \
+    --tls "$kube/server.crt" "$kube/server.key" --tokens "$kube/tokens" --rules "$kube/rules" \
+    --state "$kube/state.json" --seed "$kube/bookstore.yaml" >"$kube/server.log" 2>&1 &
+kube_pid=$!
+echo "$kube_pid" >"$demo/kube.pid"
+cat >"$kube/kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: demo
+  cluster: {server: "https://127.0.0.1:$kport", certificate-authority: $kube/ca.crt}
+users:
+- name: operator
+  user: {token: $token}
+contexts:
+- name: demo
+  context: {cluster: demo, user: operator, namespace: argocd}
+current-context: demo
+EOF
+up=""
+for _ in $(seq 100); do
+    if curl -s -o /dev/null --max-time 1 --cacert "$kube/ca.crt" "https://127.0.0.1:$kport/readyz"; then
+        up=1
+        break
+    fi
+    sleep 0.1
+done
+[ -n "$up" ] || { say "demo: the demo cluster did not start: $(tail -3 "$kube/server.log")"; exit 1; }
+say "cluster    https://127.0.0.1:$kport (the stand-in API server; kubectl --kubeconfig $kube/kubeconfig)"
+say "           Application argocd/bookstore, write-back-method argocd"
 
 # The pinned app, pinned the way an operator would before the console opens.
 if "$tp" pin payments 2.1.0 --config "$demo/tagpilot.yaml" >"$demo/pin.log" 2>&1; then
@@ -272,12 +354,17 @@ if [ "${DEMO_NO_CONSOLE:-}" = 1 ]; then
     exit 0
 fi
 say ""
-say "Opening the console. Select bookstore, press a, then y to approve v1.0.1; ? lists every key."
-say "Afterwards: git --git-dir=$demo/config.git log"
+say "Opening the console. Select bookstore, press a, then y to approve v1.0.1 (the Application in"
+say "the demo cluster is patched); docs, nightly and the others write commits. ? lists every key."
+say "Afterwards: kubectl --kubeconfig $kube/kubeconfig get application bookstore -o yaml"
+say "            git --git-dir=$demo/config.git log"
 sleep 1
 rc=0
 "$tp" console --config "$demo/tagpilot.yaml" "$@" || rc=$?
 say ""
+say "The demo cluster's bookstore Application sets:"
+kubectl --kubeconfig "$kube/kubeconfig" get application bookstore \
+    -o jsonpath='{range .spec.source.helm.parameters[*]}  {.name}={.value}{"\n"}{end}' >&2 || true
 say "The demo repository's last commits:"
 git --git-dir="$demo/config.git" log -5 --format='  %h %s%n%w(0,10,10)%(trailers:key=Approved-by,key=Pinned-by)' >&2 || true
 exit $rc

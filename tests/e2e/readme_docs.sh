@@ -12,10 +12,10 @@ check "the first code block is make demo, then make check" \
     [ "$(printf '%s\n' "$first_block" | awk '{print $1, $2}' | tr '\n' ,)" = "make demo,make check," ]
 on_screen() { grep -q -- "$1" "$TAP_TMP/screen"; }
 check "first screen: make installs missing packages with apt-get as root" on_screen 'install the Debian packages they miss, with `apt-get` as root'
-check "first screen: Applications come from a git repository or a folder" on_screen 'git repository (`sources: - git:`) or a'
-check "first screen: not yet from a cluster" on_screen 'not yet from a cluster'
-check "first screen: write-back-method git works" on_screen 'write-back-method: git'
-check "first screen: argocd needs a Kubernetes source" on_screen 'needs that Kubernetes source'
+check "first screen: Applications come from a cluster" on_screen 'read from a cluster (`sources: - kubernetes:`'
+check "first screen: or a git repository or a folder" on_screen '(`- git:`) or from a local folder (`- dir:`)'
+check "first screen: write-back-method argocd patches the Application" on_screen '`write-back-method: argocd` .* patches the Application'
+check "first screen: git commits" on_screen '`git` commits to the app.s repository'
 check "first screen: the journal lives in the state directory" on_screen 'the journal .* lives in the state directory'
 check "first screen: its default" on_screen '~/.local/state/tagpilot'
 

@@ -4,7 +4,7 @@
 #   build: the libraries (found through pkg-config) and a C compiler
 #   fuzz:  build + clang with libFuzzer (the fuzz targets, tests/fuzz/)
 #   check: build + fuzz + Criterion and the real services the tests start
-#   demo:  build + the registry, git and tmux the demo starts
+#   demo:  build + the registry, git, tmux and the stand-in cluster the demo starts
 #   bench: check + skopeo
 set -eu
 mode=${1:-build}
@@ -75,6 +75,12 @@ demo)
     need_cmd docker-registry docker-registry
     need_cmd git git
     need_cmd tmux tmux
+    # the demo's cluster: the stand-in API server over TLS, and kubectl to look at it
+    need_cmd openssl openssl
+    need_cmd curl curl
+    need_cmd kubectl kubernetes-client
+    [ -x /usr/bin/python3 ] || missing="$missing python3"
+    /usr/bin/python3 -c 'import yaml' 2>/dev/null || missing="$missing python3-yaml"
     [ -x /usr/bin/python3 ] || missing="$missing python3"
     ;;
 esac
