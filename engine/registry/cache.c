@@ -10,9 +10,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "registry/internal.h"
 #include "statedir.h"
+#include "strmap.h"
 
 #define META_DIR      "registry/meta/sha256"
+#define REPOS_DIR     "registry/repos"
 #define META_MAX_SIZE 65535 /* a record is a few hundred bytes; anything larger is not ours */
 
 typedef struct cache_slot {
@@ -28,7 +31,11 @@ struct meta_cache {
     cache_slot **buckets;
     size_t n_buckets;
     size_t count;
+    strmap repos; /* "host|repo" -> REPO_SEEN or REPO_NEW once asked */
 };
+
+#define REPO_SEEN ((void *)1)
+#define REPO_NEW  ((void *)2)
 
 bool registry_digest_valid(const char *digest)
 {
@@ -90,6 +97,7 @@ void meta_cache_free(meta_cache *mc)
         }
     }
     free(mc->buckets);
+    strmap_free(&mc->repos);
     statedir_close(mc->sd);
     free(mc->state_path);
     free(mc);
@@ -344,4 +352,52 @@ void meta_cache_put(meta_cache *mc, const char *digest, const meta_record *rec)
     memory_insert(mc, digest, &copy);
     if (mc->state_path)
         disk_store(mc, digest, rec);
+}
+
+/* A repository's marker: REPOS_DIR/<sha256 hex of the key>, holding the key. */
+static char *repo_rel(const char *key)
+{
+    char sum[72];
+    registry_sha256(key, strlen(key), sum);
+    return xasprintf(REPOS_DIR "/%s", sum + 7);
+}
+
+bool meta_cache_repo_seen(meta_cache *mc, const char *key)
+{
+    void *v = strmap_get(&mc->repos, key);
+    if (v)
+        return v == REPO_SEEN;
+    bool seen = false;
+    statedir *sd = mc->state_path ? cache_dir(mc, false) : NULL;
+    if (sd) {
+        char *rel = repo_rel(key);
+        strbuf text = {0};
+        seen = statedir_read_file(sd, rel, 4096, &text, NULL) == 0;
+        strbuf_free(&text);
+        free(rel);
+    }
+    strmap_put(&mc->repos, key, seen ? REPO_SEEN : REPO_NEW);
+    return seen;
+}
+
+void meta_cache_repo_mark(meta_cache *mc, const char *key)
+{
+    if (strmap_get(&mc->repos, key) == REPO_SEEN)
+        return;
+    strmap_put(&mc->repos, key, REPO_SEEN);
+    statedir *sd = mc->state_path ? cache_dir(mc, true) : NULL;
+    if (!sd)
+        return;
+    char *rel = repo_rel(key);
+    char *tmp;
+    int fd = statedir_create_temp(sd, rel, &tmp, NULL);
+    if (fd >= 0) {
+        size_t len = strlen(key);
+        bool ok = write(fd, key, len) == (ssize_t)len;
+        ok = close(fd) == 0 && ok;
+        if (!ok || statedir_replace(sd, tmp, rel, NULL) < 0)
+            statedir_remove(sd, tmp);
+        free(tmp);
+    }
+    free(rel);
 }

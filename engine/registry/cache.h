@@ -41,6 +41,12 @@ const meta_record *meta_cache_get(meta_cache *mc, const char *digest);
 void meta_cache_put(meta_cache *mc, const char *digest, const meta_record *rec);
 size_t meta_cache_count(const meta_cache *mc);
 
+/* Whether the tags of a repository ("host key|repo") have been described before, here or in
+ * an earlier run (a marker under <state_dir>/registry/repos/): then a HEAD per tag says whether
+ * its digest moved; a repository never seen is read with one manifest GET per tag instead. */
+bool meta_cache_repo_seen(meta_cache *mc, const char *key);
+void meta_cache_repo_mark(meta_cache *mc, const char *key);
+
 void meta_record_free(meta_record *r);
 /* "sha256:<64 lowercase hex>" */
 bool registry_digest_valid(const char *digest);

@@ -127,6 +127,10 @@ void ops_begin_cycle(registry_client *c);
  * behalf of another operation. */
 void ops_tag_digest(registry_client *c, const imageref *ref, const char *tag, bool verified,
                     registry_digest_cb cb, void *ud, bool counted);
+/* Whether this client has learnt the tag's digest before (any cycle): then a HEAD says whether
+ * it moved; else one GET of the manifest gives digest and content at once (meta.c). */
+bool ops_digest_known(registry_client *c, const reg_host *h, const char *repo, const char *tag);
+void ops_digest_learnt(registry_client *c, const reg_host *h, const char *repo, const char *tag);
 /* One page of a tags list: append the body's tags to *tags, failing once it would pass
  * max_tags or when the body is not a tags/list object. Messages name registry and repo. */
 int registry_parse_tags(const char *body, size_t len, size_t max_tags, const char *registry,

@@ -1,7 +1,10 @@
-/* registry/meta: what newest-build needs per tag — tag → digest (ops.c), then the digest's
- * manifest (verified against its SHA-256), for an index the children matching the wanted
- * platforms, and each image's config blob for `created`. Everything keyed by digest goes through
- * the metadata cache, so a digest seen once is never fetched again. */
+/* registry/meta: what newest-build needs per tag — the tag's manifest (verified against its
+ * SHA-256), for an index the children matching the wanted platforms, and each image's config
+ * blob for `created`. Everything keyed by digest goes through the metadata cache, so a digest
+ * seen once is never fetched again. A tag whose digest this client has not learnt yet is read
+ * with one GET of its manifest, which gives the digest (the body's SHA-256) and the content
+ * together; a tag it knows gets a HEAD (ops.c), and its manifest only when the digest moved to
+ * one the cache has not seen. */
 #include "registry/registry.h"
 
 #include <cjson/cJSON.h>
@@ -16,7 +19,7 @@
  * hostile index of 100,000 children is refused instead of followed. */
 #define MAX_INDEX_CHILDREN 1000
 
-typedef void (*meta_fn)(void *ud, const meta_record *rec, const tp_err *err);
+typedef void (*meta_fn)(void *ud, const char *digest, const meta_record *rec, const tp_err *err);
 
 typedef struct meta_waiter {
     meta_fn fn;
@@ -25,7 +28,8 @@ typedef struct meta_waiter {
 
 /* Fetching the metadata of one digest: manifest, then config blob for an image. */
 typedef struct meta_fetch {
-    char digest[72];
+    char digest[72]; /* "" while a fetch by tag has not read the body */
+    char *tag;       /* by tag: the manifest is asked for by this tag; NULL: by digest */
     reg_host *host;
     char *repo;
     meta_record rec; /* being built */
@@ -68,6 +72,7 @@ void meta_ops_init(registry_client *c)
 static void fetch_free(meta_fetch *f)
 {
     free(f->repo);
+    free(f->tag);
     meta_record_free(&f->rec);
     free(f->waiters);
     free(f);
@@ -156,6 +161,19 @@ static bool platform_wanted(const meta_op *op, const char *os, const char *arch,
 
 /* ---- fetching one digest ---- */
 
+/* Answer every waiter with rec (already in the cache) and forget the fetch. */
+static void fetch_answer(registry_client *c, meta_fetch *f, const meta_record *rec)
+{
+    for (meta_fetch **pp = &c->metas->fetches; *pp; pp = &(*pp)->next)
+        if (*pp == f) {
+            *pp = f->next;
+            break;
+        }
+    for (size_t i = 0; i < f->n_waiters; i++)
+        f->waiters[i].fn(f->waiters[i].ud, f->digest, rec, NULL);
+    fetch_free(f);
+}
+
 static void fetch_finish(registry_client *c, meta_fetch *f, const tp_err *err)
 {
     for (meta_fetch **pp = &c->metas->fetches; *pp; pp = &(*pp)->next)
@@ -169,7 +187,7 @@ static void fetch_finish(registry_client *c, meta_fetch *f, const tp_err *err)
         rec = meta_cache_get(c->meta, f->digest);
     }
     for (size_t i = 0; i < f->n_waiters; i++)
-        f->waiters[i].fn(f->waiters[i].ud, rec, err);
+        f->waiters[i].fn(f->waiters[i].ud, f->digest, rec, err);
     fetch_free(f);
 }
 
@@ -199,6 +217,20 @@ static bool body_verified(reg_call *call, http_response *resp, const tp_err *err
     }
     char sum[72];
     registry_sha256(resp->body, resp->body_len, sum);
+    if (manifest && !want[0]) {
+        /* Asked for by tag: the body's SHA-256 is its digest, and a Docker-Content-Digest that
+         * says otherwise is a registry to refuse. */
+        if (!resp->docker_digest || str_eq(resp->docker_digest, sum)) {
+            snprintf(f->digest, sizeof f->digest, "%s", sum);
+            return true;
+        }
+        tp_err_set(&e,
+                   "registry %s: manifest %s:%s: body SHA-256 is %s, Docker-Content-Digest "
+                   "%.80s — refusing it",
+                   f->host->name, f->repo, f->tag, sum, resp->docker_digest);
+        fetch_finish(c, f, &e);
+        return false;
+    }
     bool header_ok = !manifest || !resp->docker_digest || str_eq(resp->docker_digest, want);
     if (strcmp(sum, want) == 0 && header_ok)
         return true;
@@ -300,6 +332,37 @@ static void manifest_done(reg_call *call, http_response *resp, const tp_err *err
     tp_err e;
     if (!body_verified(call, resp, err, true))
         return;
+    if (f->tag) {
+        ops_digest_learnt(c, f->host, f->repo, f->tag);
+        char *key = xasprintf("%s|%s", f->host->key, f->repo);
+        meta_cache_repo_mark(c->meta, key);
+        free(key);
+        /* A digest already described (another tag, an earlier run): nothing more to fetch. */
+        const meta_record *known = meta_cache_get(c->meta, f->digest);
+        if (known) {
+            c->stats.meta_cache_hits++;
+            fetch_answer(c, f, known);
+            return;
+        }
+        /* Another fetch of the same digest is on its way (tags sharing one image): wait for
+         * it instead of fetching its config blob again. */
+        meta_fetch *g = c->metas->fetches;
+        while (g && !(g != f && g->host == f->host && strcmp(g->digest, f->digest) == 0))
+            g = g->next;
+        if (g) {
+            g->waiters = xrealloc(g->waiters, (g->n_waiters + f->n_waiters) * sizeof *g->waiters);
+            memcpy(g->waiters + g->n_waiters, f->waiters, f->n_waiters * sizeof *f->waiters);
+            g->n_waiters += f->n_waiters;
+            f->n_waiters = 0;
+            for (meta_fetch **pp = &c->metas->fetches; *pp; pp = &(*pp)->next)
+                if (*pp == f) {
+                    *pp = f->next;
+                    break;
+                }
+            fetch_free(f);
+            return;
+        }
+    }
     manifest_kind kind = meta_parse_manifest(resp->body, resp->body_len, &f->rec, f->config_digest);
     switch (kind) {
     case MANIFEST_INDEX:
@@ -335,11 +398,11 @@ static void meta_lookup(registry_client *c, reg_host *h, const char *repo, const
     const meta_record *rec = meta_cache_get(c->meta, digest);
     if (rec) {
         c->stats.meta_cache_hits++;
-        fn(ud, rec, NULL);
+        fn(ud, digest, rec, NULL);
         return;
     }
     meta_fetch *f = c->metas->fetches;
-    while (f && !(strcmp(f->digest, digest) == 0 && f->host == h))
+    while (f && !(f->digest[0] && strcmp(f->digest, digest) == 0 && f->host == h))
         f = f->next;
     bool start = !f;
     if (start) {
@@ -356,6 +419,32 @@ static void meta_lookup(registry_client *c, reg_host *h, const char *repo, const
     f->waiters[f->n_waiters++] = (meta_waiter){fn, ud};
     if (start) {
         char *url = xasprintf("%s/v2/%s/manifests/%s", h->key, repo, digest);
+        registry_call(c, h, repo, CALL_MANIFEST, "GET", url, manifest_done, f);
+        free(url);
+    }
+}
+
+/* The metadata of repo:tag through one GET of its manifest by tag (the digest is learnt from
+ * the body). Fetches of the same tag in flight are shared. */
+static void meta_by_tag(registry_client *c, reg_host *h, const char *repo, const char *tag,
+                        meta_fn fn, void *ud)
+{
+    meta_fetch *f = c->metas->fetches;
+    while (f && !(f->tag && f->host == h && strcmp(f->tag, tag) == 0 && strcmp(f->repo, repo) == 0))
+        f = f->next;
+    bool start = !f;
+    if (start) {
+        f = xcalloc(1, sizeof *f);
+        f->host = h;
+        f->repo = xstrdup(repo);
+        f->tag = xstrdup(tag);
+        f->next = c->metas->fetches;
+        c->metas->fetches = f;
+    }
+    f->waiters = xrealloc(f->waiters, (f->n_waiters + 1) * sizeof *f->waiters);
+    f->waiters[f->n_waiters++] = (meta_waiter){fn, ud};
+    if (start) {
+        char *url = xasprintf("%s/v2/%s/manifests/%s", h->key, repo, tag);
         registry_call(c, h, repo, CALL_MANIFEST, "GET", url, manifest_done, f);
         free(url);
     }
@@ -404,8 +493,9 @@ static void take_image(meta_op *op, const meta_record *rec)
     }
 }
 
-static void on_child(void *ud, const meta_record *rec, const tp_err *err)
+static void on_child(void *ud, const char *digest, const meta_record *rec, const tp_err *err)
 {
+    (void)digest;
     meta_op *op = ud;
     if (err && !op->failed) {
         op->failed = true;
@@ -417,9 +507,11 @@ static void on_child(void *ud, const meta_record *rec, const tp_err *err)
         op_finish(op);
 }
 
-static void on_top(void *ud, const meta_record *rec, const tp_err *err)
+static void on_top(void *ud, const char *digest, const meta_record *rec, const tp_err *err)
 {
     meta_op *op = ud;
+    if (digest && digest[0])
+        snprintf(op->digest, sizeof op->digest, "%s", digest);
     if (err) {
         op->failed = true;
         op->err = *err;
@@ -490,5 +582,12 @@ void registry_image_metadata(registry_client *c, const imageref *ref, const char
     op->next = c->metas->ops;
     c->metas->ops = op;
     c->outstanding++;
-    ops_tag_digest(c, ref, tag, false, on_digest, op, false);
+    char *key = xasprintf("%s|%s", op->host->key, op->repo);
+    bool known = !imageref_tag_valid(tag) || ops_digest_known(c, op->host, op->repo, tag) ||
+                 meta_cache_repo_seen(c->meta, key);
+    free(key);
+    if (known) /* a HEAD, then the manifest only for a digest not seen (refuses a bad tag) */
+        ops_tag_digest(c, ref, tag, false, on_digest, op, false);
+    else
+        meta_by_tag(c, op->host, op->repo, tag, on_top, op);
 }

@@ -71,6 +71,9 @@ struct ops_state {
     tags_entry *tags;
     digest_entry *digests;
     ping_op *pings;
+    /* "host key|repo|tag" -> 1: tags whose digest this client has learnt (in any cycle), for
+     * which a HEAD tells whether it moved; the others are read with one GET (meta.c). */
+    strmap known;
 };
 
 void ops_init(registry_client *c)
@@ -117,6 +120,7 @@ void ops_free(registry_client *c)
         s->pings = p->next;
         free(p);
     }
+    strmap_free(&s->known);
     free(s);
     c->ops = NULL;
 }
@@ -409,8 +413,30 @@ void registry_list_tags(registry_client *c, const imageref *ref, registry_tags_c
 
 /* ---- tag -> digest ---- */
 
+static char *known_key(const reg_host *h, const char *repo, const char *tag)
+{
+    return xasprintf("%s|%s|%s", h->key, repo, tag);
+}
+
+bool ops_digest_known(registry_client *c, const reg_host *h, const char *repo, const char *tag)
+{
+    char *key = known_key(h, repo, tag);
+    bool known = strmap_get(&c->ops->known, key) != NULL;
+    free(key);
+    return known;
+}
+
+void ops_digest_learnt(registry_client *c, const reg_host *h, const char *repo, const char *tag)
+{
+    char *key = known_key(h, repo, tag);
+    strmap_put(&c->ops->known, key, (void *)1);
+    free(key);
+}
+
 static void digest_finish(registry_client *c, digest_entry *e)
 {
+    if (e->state == ENTRY_DONE)
+        ops_digest_learnt(c, e->host, e->repo, e->tag);
     digest_waiter *w = e->waiters;
     size_t n = e->n_waiters;
     e->waiters = NULL;
