@@ -35,7 +35,10 @@ static int record_intent(void *ctx, const writeback_intent *in, tp_err *err)
     journal_record rec = {.action = (char *)c->req->action,
                           .app = (char *)c->t->app->name,
                           .alias = (char *)c->t->image->alias,
-                          .from = (char *)(in->replaced ? in->replaced[0] : c->t->current),
+                          /* argocd: no entry to replace yet (a parameter the patch adds)
+                           * is NULL, and the scan's current tag is what it replaces */
+                          .from = (char *)(in->replaced && in->replaced[0] ? in->replaced[0]
+                                                                           : c->t->current),
                           .to = (char *)c->req->tag,
                           .digest = (char *)c->req->digest,
                           .commit = (char *)in->commit,
