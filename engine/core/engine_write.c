@@ -32,17 +32,20 @@ typedef struct intent_ctx {
 static int record_intent(void *ctx, const writeback_intent *in, tp_err *err)
 {
     intent_ctx *c = ctx;
-    journal_record rec = {.action = (char *)c->req->action,
-                          .app = (char *)c->t->app->name,
-                          .alias = (char *)c->t->image->alias,
-                          .from = (char *)(in->replaced ? in->replaced[0] : c->t->current),
-                          .to = (char *)c->req->tag,
-                          .digest = (char *)c->req->digest,
-                          .commit = (char *)in->commit,
-                          .result = "intent",
-                          .op = (char *)c->op,
-                          .repo = (char *)in->repo_url,
-                          .branch = (char *)in->branch};
+    journal_record rec = {
+        .action = (char *)c->req->action,
+        .app = (char *)c->t->app->name,
+        .alias = (char *)c->t->image->alias,
+        /* argocd: no entry to replace yet (a parameter the patch adds)
+         * is NULL, and the scan's current tag is what it replaces */
+        .from = (char *)(in->replaced && in->replaced[0] ? in->replaced[0] : c->t->current),
+        .to = (char *)c->req->tag,
+        .digest = (char *)c->req->digest,
+        .commit = (char *)in->commit,
+        .result = "intent",
+        .op = (char *)c->op,
+        .repo = (char *)in->repo_url,
+        .branch = (char *)in->branch};
     if (engine_record(c->e, &rec, err) < 0) {
         tp_err_prefix(err, "the intent could not be recorded");
         return -1;

@@ -64,6 +64,9 @@ What it does:
     /_control/resume
     /_control/fail?code=503&count=N  the next N API requests answer CODE with a Status
     /_control/end-watches  close every open watch stream now, as a server does at its timeout
+    /_control/race?path=/apis/...  body: a merge patch that another writer applies just before
+                       the next PATCH of that object is served, so a patch planned on the
+                       resourceVersion before it meets a genuine 409
 
 What it does not do: protobuf, Table output (kubectl falls back to its own columns), server-side
 apply, strategic merge patch, subresources (/status, /scale), deletecollection, finalizers and
@@ -335,6 +338,7 @@ class Store:
         self.watch_epoch = 0  # bumped by end-watches
         self.stalled = False
         self.fail_code, self.fail_count = 0, 0
+        self.races = {}  # API path -> a merge patch another writer applies before its next PATCH
 
     # reading seeds and state
     def load(self):
@@ -700,6 +704,9 @@ class Handler(BaseHTTPRequestHandler):
             old = st.objects.get(key)
             if old is None:
                 raise not_found(res, name)
+            race = st.races.pop(self.url.path.rstrip("/"), None) if verb == "patch" else None
+            if race is not None:  # the other writer gets there first
+                old = self.update(res, old, merge_patch(old, race))
             if verb == "get":
                 return self.send_json(200, old)
             if verb == "delete":
@@ -905,6 +912,10 @@ class Handler(BaseHTTPRequestHandler):
                 st.stalled = False
             elif op == "fail":
                 st.fail_code, st.fail_count = int(q.get("code", 503)), int(q.get("count", 1))
+            elif op == "race":
+                if route(q.get("path", "")) is None:
+                    raise Fail(400, "BadRequest", "control race: path names no object")
+                st.races[q["path"].rstrip("/")] = json.loads(body)
             elif op == "end-watches":
                 st.watch_epoch += 1
             else:

@@ -22,6 +22,8 @@
 #   kubeapi_apply FILE...  create or replace the objects in FILEs (YAML or JSON; ${NAME} from
 #                          the --var options) as another writer
 #   kubeapi_merge PATH JSON   merge-patch the object at the API path PATH as another writer
+#   kubeapi_race PATH JSON    another writer merge-patches the object at PATH just before the
+#                             next PATCH of it is served (that PATCH then meets a 409)
 #   kubeapi_api PATH [curl options]   an API request as the control user (may do anything)
 #   kubeapi_kubeconfig FILE USER-YAML   a kubeconfig for the stand-in whose only user entry
 #                                       (named "u") is USER-YAML (indented under "user:")
@@ -191,4 +193,8 @@ contexts:
 current-context: standin
 Y
     } >"$1"
+}
+
+kubeapi_race() { # PATH JSON
+    kubeapi_ctl race "path=$1" --data-binary "$2"
 }
