@@ -416,8 +416,10 @@ static int kube_list_apps(app_source *src, app_list *out, tp_err *err)
     if (ks->error) {
         char when[TIMEFMT_MAX];
         timefmt_format(timefmt_from_ns(ks->error_since), when);
-        rc = tp_err_set(err, "cannot read Applications since %s (showing the last good read): %s",
-                        when, ks->error);
+        rc = tp_err_set(err,
+                        "cluster %s: cannot read Applications since %s (showing the last good "
+                        "read): %s",
+                        kube_client_context(ks->client), when, ks->error);
     }
     pthread_mutex_unlock(&ks->lock);
     return rc;
