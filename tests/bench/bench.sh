@@ -117,6 +117,37 @@ reqs() {
     tail -n +"$(($1 + 1))" "$ACCESS" | grep -cE "${2:-.}"
 }
 
+# ---- the floor: the same requests, made by curl ----
+# floor_wall FROM TO: replay the requests the registry logged between two marks — the same
+# methods and paths, with the Accept header tagpilot sends for manifests — with one curl process,
+# `--parallel --parallel-max 10`, ignoring the order they depended on each other in. Median of 3
+# wall times: the floor a client of this registry cannot go under with these requests.
+ACCEPT="application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json"
+floor_wall() {
+    sleep 0.3
+    sed -n "$(($1 + 1)),$2p" "$ACCESS" | sed -n 's/.*"\(GET\|HEAD\) \(\/v2\/[^ "]*\) HTTP[^"]*".*/\1 \2/p' |
+        awk -v host="$REG_HOST" -v accept="$ACCEPT" '
+            BEGIN { print "parallel"; print "parallel-max = 10"; print "silent" }
+            $1 == "GET"  { get[++ng] = $2 }
+            $1 == "HEAD" { head[++nh] = $2 }
+            END {
+                printf "header = \"Accept: %s\"\n", accept
+                for (i = 1; i <= ng; i++) printf "url = \"http://%s%s\"\noutput = \"/dev/null\"\n", host, get[i]
+                if (nh) {
+                    print "next"; print "head"; print "silent"
+                    printf "header = \"Accept: %s\"\n", accept
+                    for (i = 1; i <= nh; i++) printf "url = \"http://%s%s\"\noutput = \"/dev/null\"\n", host, head[i]
+                }
+            }' >"$TAP_TMP/floor.curl"
+    : >"$TAP_TMP/floor.walls"
+    for _ in 1 2 3; do
+        t=$(now)
+        curl -s --no-progress-meter -K "$TAP_TMP/floor.curl" >/dev/null 2>/dev/null || say "floor: curl failed"
+        echo "$(since "$t")" >>"$TAP_TMP/floor.walls"
+    done
+    median <"$TAP_TMP/floor.walls"
+}
+
 # ---- the cluster: a cluster-config repository with one chart, Applications in dirs ----
 CL=$TAP_TMP/cluster
 mkdir -p "$CL/seed/charts/svc"
@@ -189,6 +220,7 @@ cold_runs() {
             COLD_TAGS=$(reqs "$m" 'tags/list')
             COLD_HEAD=$(reqs "$m" '"HEAD ')
             COLD_RSS=$RSS
+            COLD_FROM=$m COLD_TO=$(mark)
         fi
     done
 }
@@ -205,6 +237,8 @@ if ! skipped scan; then
     fig cold_scan_head_requests "$COLD_HEAD" req
     fig cold_scan_peak_rss_mib "$COLD_RSS" MiB
     fig cold_scan_updates_waiting "$stale" img
+    say "the floor of the cold scan: its $COLD_REQ requests by curl --parallel (10)"
+    fig cold_scan_floor_wall "$(floor_wall "$COLD_FROM" "$COLD_TO")" s
 
     say "steady cycle: the same 1,000 images again, nothing new (process restarted, state kept)"
     m=$(mark)
@@ -212,6 +246,8 @@ if ! skipped scan; then
     STEADY_REQ=$(reqs "$m")
     pages=$(reqs "$m" 'tags/list\?.*last=')
     fig steady_wall "$WALL" s
+    fig steady_floor_wall "$(floor_wall "$m" "$(mark)")" s
+    fig ratio_steady_vs_floor "$(calc "$WALL / $(val steady_floor_wall)" 2)" x
     fig steady_requests "$STEADY_REQ" req
     fig steady_tag_list_requests "$(reqs "$m" 'tags/list')" req
     fig steady_head_requests "$(reqs "$m" '"HEAD ')" req
@@ -242,6 +278,7 @@ if ! skipped scan; then
         cold_runs "$RUNS_AFTER"
     fig cold_scan_wall "$(median <"$TAP_TMP/walls")" s
     fig cold_scan_wall_best "$(sort -n "$TAP_TMP/walls" | head -1)" s
+    fig ratio_cold_vs_floor "$(calc "$(val cold_scan_wall) / $(val cold_scan_floor_wall)" 2)" x
 fi
 if ! skipped skopeo; then
     if [ -n "$(val cold_scan_wall)" ]; then
@@ -263,6 +300,9 @@ if ! skipped newest; then
     fig newest_build_cold_requests "$(reqs "$m")" req
     fig newest_build_cold_manifest_requests "$(reqs "$m" '"GET [^ ]*/manifests/')" req
     fig newest_build_cold_config_requests "$(reqs "$m" '"GET [^ ]*/blobs/')" req
+    fig newest_build_cold_head_requests "$(reqs "$m" '"HEAD ')" req
+    fig newest_build_cold_floor_wall "$(floor_wall "$m" "$(mark)")" s
+    fig ratio_newest_cold_vs_floor "$(calc "$(val newest_build_cold_wall) / $(val newest_build_cold_floor_wall)" 2)" x
     say "newest-build warm: the same, process restarted, metadata cache on disk"
     m=$(mark)
     run_once newest
@@ -271,6 +311,8 @@ if ! skipped newest; then
     fig newest_build_warm_manifest_requests "$(reqs "$m" '"GET [^ ]*/manifests/')" req
     fig newest_build_warm_config_requests "$(reqs "$m" '"GET [^ ]*/blobs/')" req
     fig newest_build_warm_head_requests "$(reqs "$m" '"HEAD ')" req
+    fig newest_build_warm_floor_wall "$(floor_wall "$m" "$(mark)")" s
+    fig ratio_newest_warm_vs_floor "$(calc "$(val newest_build_warm_wall) / $(val newest_build_warm_floor_wall)" 2)" x
 fi
 
 # ---- 4: selection over 100,000 tags ----
@@ -330,6 +372,11 @@ target ratio_vs_skopeo_par10 'v >= 3' '>= 3 x'
 if [ -n "$(val steady_requests)" ]; then
     target steady_requests "v <= $(val steady_floor)" "<= floor $(val steady_floor) req"
 fi
+target ratio_cold_vs_floor 'v <= 1.5' '<= 1.5 x the floor'
+target ratio_steady_vs_floor 'v <= 1.2' '<= 1.2 x the floor'
+target ratio_newest_cold_vs_floor 'v <= 1.5' '<= 1.5 x the floor'
+target ratio_newest_warm_vs_floor 'v <= 1.5' '<= 1.5 x the floor'
+target newest_build_cold_head_requests 'v == 0' '0 req (no HEAD before a GET)'
 target newest_build_warm_manifest_requests 'v == 0' '0 req'
 target newest_build_warm_config_requests 'v == 0' '0 req'
 target selection_100k_ms 'v < 50' '< 50 ms'
