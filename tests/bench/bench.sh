@@ -9,7 +9,9 @@
 #   BENCH_RUNS             cold-scan repetitions, median reported (default 5)
 #   BENCH_CONSOLE_IMAGES   images in the console figure (default 10000)
 #   BENCH_KEYS             key presses per latency figure (default 100)
-#   BENCH_SKIP             space-separated parts to leave out: scan skopeo newest selection console
+#   BENCH_SKIP             space-separated parts to leave out: scan skopeo newest scale selection
+#                          console
+#   BENCH_SCALE            image counts of the scale curve (default "1000 10000 50000")
 #
 # The registry storage (200 repositories × 500 tags, 50 × 200 for newest-build) is written
 # directly in docker-registry's filesystem layout by genstore.py and cached under
@@ -313,6 +315,32 @@ if ! skipped newest; then
     fig newest_build_warm_head_requests "$(reqs "$m" '"HEAD ')" req
     fig newest_build_warm_floor_wall "$(floor_wall "$m" "$(mark)")" s
     fig ratio_newest_warm_vs_floor "$(calc "$(val newest_build_warm_wall) / $(val newest_build_warm_floor_wall)" 2)" x
+fi
+
+# ---- 3b: the scale curve: cold scans of 1,000 to 50,000 images, 25 images a repository ----
+# (at 50,000: 2,000 repositories of 50 tags). Time and memory per image, and the ratio to the
+# floor, at each size: cost should grow linearly with images and repositories.
+if ! skipped scale; then
+    for n in ${BENCH_SCALE:-1000 10000 50000}; do
+        rm -rf "$CL/apps-scale-$n"
+        $PY "$BENCH/genapps.py" scale "$CL/apps-scale-$n" "$n" "$REG_HOST" "file://$CL/config.git" \
+            >/dev/null
+        config "scale$n" "apps-scale-$n"
+        rm -rf "$CL/state-scale$n"
+        say "scale: $n images over $((n / 25)) repositories of 50 tags, cold"
+        m=$(mark)
+        run_once "scale$n"
+        to=$(mark)
+        say "  $WALL s, $RSS MiB, $(reqs "$m") requests, rc $RC: $(states "scale$n")"
+        fig "scale_${n}_wall" "$WALL" s
+        fig "scale_${n}_peak_rss_mib" "$RSS" MiB
+        fig "scale_${n}_requests" "$(reqs "$m")" req
+        fig "scale_${n}_us_per_image" "$(calc "$WALL * 1000000 / $n" 0)" us
+        fig "scale_${n}_kib_per_image" "$(calc "$RSS * 1024 / $n" 1)" KiB
+        fig "scale_${n}_floor_wall" "$(floor_wall "$m" "$to")" s
+        fig "scale_${n}_ratio_vs_floor" "$(calc "$WALL / $(val "scale_${n}_floor_wall")" 2)" x
+        rm -rf "$CL/apps-scale-$n" "$CL/state-scale$n"
+    done
 fi
 
 # ---- 4: selection over 100,000 tags ----

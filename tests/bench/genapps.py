@@ -7,6 +7,11 @@
       so 1,000 apps track 1,000 distinct (repository, major) pairs over 200 repositories. The
       current tag (Helm parameter image.tag in the Application) is the newest of that major,
       M.9.9, except for every fifth app, which runs M.9.7 and so has an update waiting.
+  genapps.py scale DIR COUNT REGISTRY REPO_URL
+      COUNT Applications over COUNT / 25 repositories of scale/r-NNNN (at most 2,000): app i
+      tracks repository i % (COUNT / 25) with the constraint ~1.<i % 5>, running 1.<i % 5>.8, so
+      every app has an update (1.<i % 5>.9) waiting; the images of a repository share its tag
+      list, and every five of them a selection.
   genapps.py newest DIR COUNT REGISTRY REPO_URL
       COUNT Applications (COUNT <= 50), app i tracking nb/build-ii with newest-build; current
       tag b000.
@@ -60,6 +65,14 @@ def main():
             image = "%s/bench/svc-%03d" % (registry, i % 200)
             fields = dict(name=name, image=image, constraint=":^%d.0" % major, strategy="semver",
                           tag="%d.9.%d" % (major, 7 if stale else 9))
+        elif kind == "scale":
+            repos = max(1, min(2000, count // 25))
+            minor = i % 5
+            updates += 1
+            name = "sc-%05d" % i
+            image = "%s/scale/r-%04d" % (registry, i % repos)
+            fields = dict(name=name, image=image, constraint=":~1.%d" % minor, strategy="semver",
+                          tag="1.%d.8" % minor)
         else:
             updates += 1
             name = "nb-%02d" % i

@@ -12,11 +12,13 @@ driver reads (about two minutes here). What is written (under ROOT/docker/regist
   repositories/<repo>/_manifests/tags/<tag>/current/link         where the tag points
   repositories/<repo>/_manifests/tags/<tag>/index/sha256/<hex>/link
 
-Two sets (names are fixed; bench.sh and genapps.py rely on them):
+Three sets (names are fixed; bench.sh and genapps.py rely on them):
   bench/svc-000 … bench/svc-199   500 semver tags each: 1.0.0 … 5.9.9; one image manifest per
                                   major version (tags of a major share it)
   nb/build-00 … nb/build-49       200 tags b000 … b199 each, every tag its own image with its
                                   own config and `created` (one hour apart), for newest-build
+  scale/r-0000 … scale/r-1999     50 semver tags each: 1.0.0 … 1.4.9, one image manifest per
+                                  repository, for the scale curve (up to 50,000 images)
 """
 import hashlib
 import json
@@ -25,10 +27,12 @@ import sys
 
 # bench.sh keeps the storage as build/bench-cache/store-v<LAYOUT>: change it whenever what is
 # written changes, so old storage is not reused.
-LAYOUT = "1"
+LAYOUT = "2"
 SEMVER_REPOS = 200
 NB_REPOS = 50
 NB_TAGS = 200
+SCALE_REPOS = 2000
+SCALE_TAGS = ["1.%d.%d" % (mi, pa) for mi in range(5) for pa in range(10)]
 
 
 def semver_tags():
@@ -108,6 +112,11 @@ def main():
         for i in range(NB_TAGS):
             created = "2024-03-%02dT%02d:00:00Z" % (1 + i // 24, i % 24)
             st.tag(repo, "b%03d" % i, st.image(repo, created, "%s:%d" % (repo, i)))
+    for r in range(SCALE_REPOS):
+        repo = "scale/r-%04d" % r
+        mh = st.image(repo, "2024-05-01T00:00:00Z", repo)
+        for t in SCALE_TAGS:
+            st.tag(repo, t, mh)
 
 
 if __name__ == "__main__":
