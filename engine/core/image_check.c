@@ -17,20 +17,21 @@ struct image_check {
     tag_table *tags;
     strvec platform_mismatch;
     check_op list_op;
-    check_op *ops; /* one per tag, once listed */
+    check_op followed_op; /* digest: the one tag followed */
+    check_op *ops;        /* newest-build: one per tag, once listed; NULL for the others (a
+                             semver check of 500 tags must not cost 8 KiB an image) */
     int pending;
-    bool failed;
-    tp_err err;
+    tp_err *err; /* the first failure, or NULL (allocated then: 10,000 checks run at once) */
 };
 
 static void fail(image_check *c, const tp_err *err, const char *tag)
 {
-    if (c->failed)
+    if (c->err)
         return;
-    c->failed = true;
-    c->err = *err;
+    c->err = xmalloc(sizeof *c->err);
+    *c->err = *err;
     if (tag)
-        tp_err_prefix(&c->err, "tag '%s'", tag);
+        tp_err_prefix(c->err, "tag '%s'", tag);
 }
 
 static void op_finished(image_check *c)
@@ -93,15 +94,18 @@ static void on_followed_head(void *ud, const char *digest, const tp_err *err)
 static void ask(image_check *c, size_t i, bool head)
 {
     const char *name = c->tags->list.items[i].name;
-    c->ops[i] = (check_op){c, i};
     c->pending++;
-    if (strategy_needs(c->p.strategy) == STRATEGY_NEEDS_METADATA)
+    if (strategy_needs(c->p.strategy) == STRATEGY_NEEDS_METADATA) {
+        c->ops[i] = (check_op){c, i};
         registry_image_metadata(c->client, c->p.ref, name, c->p.platforms, c->p.n_platforms,
                                 on_meta, &c->ops[i]);
-    else if (head)
-        registry_tag_digest_head(c->client, c->p.ref, name, on_followed_head, &c->ops[i]);
+        return;
+    }
+    c->followed_op = (check_op){c, i};
+    if (head)
+        registry_tag_digest_head(c->client, c->p.ref, name, on_followed_head, &c->followed_op);
     else
-        registry_tag_digest(c->client, c->p.ref, name, on_digest, &c->ops[i]);
+        registry_tag_digest(c->client, c->p.ref, name, on_digest, &c->followed_op);
 }
 
 static void on_tags(void *ud, const strvec *names, const tp_err *err)
@@ -118,8 +122,8 @@ static void on_tags(void *ud, const strvec *names, const tp_err *err)
                   ? c->p.table_for(c->p.table_ctx, c->p.ref->name, names)
                   : tag_table_of(names);
     const tag_list *list = &c->tags->list;
-    c->ops = xcalloc(list->count ? list->count : 1, sizeof *c->ops);
     if (need == STRATEGY_NEEDS_METADATA) {
+        c->ops = xcalloc(list->count ? list->count : 1, sizeof *c->ops);
         for (size_t i = 0; i < list->count; i++)
             if (imageref_tag_valid(list->items[i].name) &&
                 (!c->p.filter ||
@@ -151,7 +155,7 @@ image_check *image_check_start(registry_client *client, const image_check_params
 
 const tp_err *image_check_error(const image_check *c)
 {
-    return c->failed ? &c->err : NULL;
+    return c->err;
 }
 
 tag_table *image_check_tags(const image_check *c)
@@ -171,5 +175,6 @@ void image_check_free(image_check *c)
     tag_table_unref(c->tags);
     strvec_free(&c->platform_mismatch);
     free(c->ops);
+    free(c->err);
     free(c);
 }
