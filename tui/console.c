@@ -354,7 +354,13 @@ static void console_draw_header(console *c)
     char line[1024];
     screen_fill(c, 0, 0, COLS, ROLE_HEADER);
     screen_fill(c, 1, 0, COLS, ROLE_HEADER);
-    snprintf(line, sizeof line, " tagpilot  %s", s && s->sources ? s->sources : "(no sources)");
+    /* Which engine this is: a server's (and whether it answers) or our own. */
+    if (s && s->attached)
+        snprintf(line, sizeof line, " tagpilot  %s  [attached to %s]",
+                 s->sources && *s->sources ? s->sources : "(waiting for the server)", s->attached);
+    else
+        snprintf(line, sizeof line, " tagpilot  %s  [own engine]",
+                 s && s->sources ? s->sources : "(no sources)");
     int lock_w = 0;
     if (c->read_only) {
         const char *lock = c->ascii ? " [RO] READ-ONLY " : " \xf0\x9f\x94\x92 READ-ONLY ";
@@ -369,7 +375,9 @@ static void console_draw_header(console *c)
     const char *sep = c->ascii ? " | " : " \xc2\xb7 "; /* " · " */
     if (s && s->n_last_run)
         text_age((now - s->last_run_ns) / 1000000000LL, age, sizeof age);
-    if (s && (s->files_total || (s->n_last_run && !s->scan_total))) {
+    if (s && s->link_error) {
+        strbuf_printf(&sb, " server: %s", s->link_error);
+    } else if (s && (s->files_total || (s->n_last_run && !s->scan_total))) {
         /* The first cycle reads the sources: the rows are the last run's (last-run.json), or
          * those of the Applications read so far. */
         strbuf_puts(&sb, " engine reading the sources");
