@@ -123,7 +123,7 @@ int cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     eo.config = &cfg;
     int code = CLI_OK;
-    engine *e = engine_start(&eo, &err);
+    engine *e = serve_refuse_live(sock, &err) < 0 ? NULL : engine_start(&eo, &err);
     if (!e) {
         cli_line(stderr, "tagpilot: %s", err.msg);
         code = CLI_FAILED;

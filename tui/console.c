@@ -356,10 +356,10 @@ static void console_draw_header(console *c)
     screen_fill(c, 1, 0, COLS, ROLE_HEADER);
     /* Which engine this is: a server's (and whether it answers) or our own. */
     if (s && s->attached)
-        snprintf(line, sizeof line, " tagpilot  %s  [attached to %s]",
-                 s->sources && *s->sources ? s->sources : "(waiting for the server)", s->attached);
+        snprintf(line, sizeof line, " tagpilot  [attached to %s]  %s", s->attached,
+                 s->sources && *s->sources ? s->sources : "(waiting for the server)");
     else
-        snprintf(line, sizeof line, " tagpilot  %s  [own engine]",
+        snprintf(line, sizeof line, " tagpilot  [own engine]  %s",
                  s && s->sources ? s->sources : "(no sources)");
     int lock_w = 0;
     if (c->read_only) {

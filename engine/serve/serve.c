@@ -96,6 +96,19 @@ static int make_parent(const char *path, const tp_config *cfg, tp_err *err)
     return rc;
 }
 
+int serve_refuse_live(const char *path, tp_err *err)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof sa.sun_path)
+        return tp_err_set(err, "socket path too long: %s", path);
+    strcpy(sa.sun_path, path);
+    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool live = probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0;
+    if (probe >= 0)
+        close(probe);
+    return live ? tp_err_set(err, "a tagpilot server already answers on %s", path) : 0;
+}
+
 static int listen_unix(const char *path, const tp_config *cfg, tp_err *err)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};

@@ -21,6 +21,9 @@ typedef struct serve_options {
 /* Listen on the socket (a stale one from a dead server is replaced, a live one refused) and on
  * serve.listen, then serve until stop_fd is readable. -1 with err when it cannot listen. */
 int serve_run(engine *e, const serve_options *opts, tp_err *err);
+/* -1 with err when a server already answers on path (checked before an engine is started, so
+ * the message is that one, not the state dir's lock). */
+int serve_refuse_live(const char *path, tp_err *err);
 
 /* serve_auth.c: who a peer is. */
 typedef enum serve_role {
