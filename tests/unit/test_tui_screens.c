@@ -149,7 +149,7 @@ static void keys(const char *typed)
 
 /* What each screen must show (TP_GOLDEN_DUMP=DIR writes the current ones). */
 static const char golden_table_80x24[] =
-    " tagpilot  git file:///srv/config.git@main:apps\n"
+    " tagpilot  [own engine]  git file:///srv/config.git@main:apps\n"
     " engine idle · 4 images · sort: app\n"
     "APP       ALIAS/IMAGE      CURRENT CANDIDATE STRATEGY    STATE              AGE\n"
     "bookstore …ore-application v1.0.0  v1.0.1    semver ~1.0 ↑ update-available -\n"
@@ -175,7 +175,7 @@ static const char golden_table_80x24[] =
     " Enter detail / filter s sort a approve p pin u unpin r rollback ? help q quit\n";
 
 static const char golden_detail_80x24[] =
-    " tagpilot  git file:///srv/config.git@main:apps\n"
+    " tagpilot  [own engine]  git file:///srv/config.git@main:apps\n"
     " engine idle · 4 images · sort: app\n"
     "bookstore / bookstore   127.0.0.1:5000/amplication/bookstore-application\n"
     "state      ↑ update-available: update available: approve to write it\n"
@@ -201,7 +201,7 @@ static const char golden_detail_80x24[] =
     " Enter detail / filter s sort a approve p pin u unpin r rollback ? help q quit\n";
 
 static const char golden_dialog_80x24[] =
-    " tagpilot  git file:///srv/config.git@main:apps\n"
+    " tagpilot  [own engine]  git file:///srv/config.git@main:apps\n"
     " engine idle · 4 images · sort: app\n"
     "APP       ALIAS/IMAGE      CURRENT CANDIDATE STRATEGY    STATE              AGE\n"
     "bookstore …ore-application v1.0.0  v1.0.1    semver ~1.0 ↑ update-available -\n"
@@ -227,7 +227,7 @@ static const char golden_dialog_80x24[] =
     " Enter detail / filter s sort a approve p pin u unpin r rollback ? help q quit\n";
 
 static const char golden_help_80x24[] =
-    " tagpilot  git file:///srv/config.git@main:apps\n"
+    " tagpilot  [own engine]  git file:///srv/config.git@main:apps\n"
     " engine idle · 4 images · sort: app\n"
     "Keys\n"
     "  j/Down      move down\n"
@@ -253,7 +253,7 @@ static const char golden_help_80x24[] =
     " Enter detail / filter s sort a approve p pin u unpin r rollback ? help q quit\n";
 
 static const char golden_log_80x24[] =
-    " tagpilot  git file:///srv/config.git@main:apps\n"
+    " tagpilot  [own engine]  git file:///srv/config.git@main:apps\n"
     " engine idle · 4 images · sort: app\n"
     "APP       ALIAS/IMAGE      CURRENT CANDIDATE STRATEGY    STATE              AGE\n"
     "bookstore …ore-application v1.0.0  v1.0.1    semver ~1.0 ↑ update-available -\n"
@@ -279,7 +279,7 @@ static const char golden_log_80x24[] =
     " Enter detail / filter s sort a approve p pin u unpin r rollback ? help q quit\n";
 
 static const char golden_table_ro_ascii[] =
-    " tagpilot  git file:///srv/config.git@main:apps                  [RO] READ-ONLY\n"
+    " tagpilot  [own engine]  git file:///srv/config.git@main:apps    [RO] READ-ONLY\n"
     " engine idle | 4 images | sort: app\n"
     "APP       ALIAS/IMAGE      CURRENT CANDIDATE STRATEGY    STATE              AGE\n"
     "bookstore ~ore-application v1.0.0  v1.0.1    semver ~1.0 ^ update-available -\n"
@@ -314,7 +314,7 @@ static const char golden_too_small[] = " tagpilot needs at least 60x10 (this is 
                                        "\n";
 
 static const char golden_filtered_160x20[] =
-    " tagpilot  git file:///srv/config.git@main:apps\n"
+    " tagpilot  [own engine]  git file:///srv/config.git@main:apps\n"
     " engine idle · 4 images, 1 shown · filter /pay · sort: app\n"
     "APP      ALIAS/IMAGE                                                                          "
     "             CURRENT CANDIDATE STRATEGY    STATE              AGE\n"
