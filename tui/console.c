@@ -354,13 +354,7 @@ static void console_draw_header(console *c)
     char line[1024];
     screen_fill(c, 0, 0, COLS, ROLE_HEADER);
     screen_fill(c, 1, 0, COLS, ROLE_HEADER);
-    /* Which engine this is: a server's (and whether it answers) or our own. */
-    if (s && s->attached)
-        snprintf(line, sizeof line, " tagpilot  [attached to %s]  %s", s->attached,
-                 s->sources && *s->sources ? s->sources : "(waiting for the server)");
-    else
-        snprintf(line, sizeof line, " tagpilot  [own engine]  %s",
-                 s && s->sources ? s->sources : "(no sources)");
+    snprintf(line, sizeof line, " tagpilot  %s", s && s->sources ? s->sources : "(no sources)");
     int lock_w = 0;
     if (c->read_only) {
         const char *lock = c->ascii ? " [RO] READ-ONLY " : " \xf0\x9f\x94\x92 READ-ONLY ";
@@ -375,6 +369,11 @@ static void console_draw_header(console *c)
     const char *sep = c->ascii ? " | " : " \xc2\xb7 "; /* " · " */
     if (s && s->n_last_run)
         text_age((now - s->last_run_ns) / 1000000000LL, age, sizeof age);
+    /* Which engine this is: a server's (and whether it answers), or our own. */
+    if (s && s->attached)
+        strbuf_printf(&sb, " attached to %s%s", s->attached, c->ascii ? " |" : " \xc2\xb7");
+    else
+        strbuf_puts(&sb, " own");
     if (s && s->link_error) {
         strbuf_printf(&sb, " server: %s", s->link_error);
     } else if (s && (s->files_total || (s->n_last_run && !s->scan_total))) {

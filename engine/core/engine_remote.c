@@ -246,7 +246,7 @@ static int read_server(engine *e, tp_err *why)
     char buf[65536];
     ssize_t n = read(r->fd, buf, sizeof buf);
     if (n == 0)
-        return tp_err_set(why, "the server at %s went away", r->socket);
+        return tp_err_set(why, "the server went away");
     if (n < 0)
         return errno == EAGAIN || errno == EINTR
                    ? 0

@@ -149,8 +149,8 @@ static void keys(const char *typed)
 
 /* What each screen must show (TP_GOLDEN_DUMP=DIR writes the current ones). */
 static const char golden_table_80x24[] =
-    " tagpilot  [own engine]  git file:///srv/config.git@main:apps\n"
-    " engine idle · 4 images · sort: app\n"
+    " tagpilot  git file:///srv/config.git@main:apps\n"
+    " own engine idle · 4 images · sort: app\n"
     "APP       ALIAS/IMAGE      CURRENT CANDIDATE STRATEGY    STATE              AGE\n"
     "bookstore …ore-application v1.0.0  v1.0.1    semver ~1.0 ↑ update-available -\n"
     "catalog   …00/team/catalog 1.4.0   1.4.0     semver ~1.0 ✓ up-to-date       -\n"
@@ -175,8 +175,8 @@ static const char golden_table_80x24[] =
     " Enter detail / filter s sort a approve p pin u unpin r rollback ? help q quit\n";
 
 static const char golden_detail_80x24[] =
-    " tagpilot  [own engine]  git file:///srv/config.git@main:apps\n"
-    " engine idle · 4 images · sort: app\n"
+    " tagpilot  git file:///srv/config.git@main:apps\n"
+    " own engine idle · 4 images · sort: app\n"
     "bookstore / bookstore   127.0.0.1:5000/amplication/bookstore-application\n"
     "state      ↑ update-available: update available: approve to write it\n"
     "strategy   semver   constraint ~1.0   policy manual\n"
@@ -201,8 +201,8 @@ static const char golden_detail_80x24[] =
     " Enter detail / filter s sort a approve p pin u unpin r rollback ? help q quit\n";
 
 static const char golden_dialog_80x24[] =
-    " tagpilot  [own engine]  git file:///srv/config.git@main:apps\n"
-    " engine idle · 4 images · sort: app\n"
+    " tagpilot  git file:///srv/config.git@main:apps\n"
+    " own engine idle · 4 images · sort: app\n"
     "APP       ALIAS/IMAGE      CURRENT CANDIDATE STRATEGY    STATE              AGE\n"
     "bookstore …ore-application v1.0.0  v1.0.1    semver ~1.0 ↑ update-available -\n"
     "catalog   …00/team/catalog 1.4.0   1.4.0     semver ~1.0 ✓ up-to-date       -\n"
@@ -227,8 +227,8 @@ static const char golden_dialog_80x24[] =
     " Enter detail / filter s sort a approve p pin u unpin r rollback ? help q quit\n";
 
 static const char golden_help_80x24[] =
-    " tagpilot  [own engine]  git file:///srv/config.git@main:apps\n"
-    " engine idle · 4 images · sort: app\n"
+    " tagpilot  git file:///srv/config.git@main:apps\n"
+    " own engine idle · 4 images · sort: app\n"
     "Keys\n"
     "  j/Down      move down\n"
     "  k/Up        move up\n"
@@ -253,8 +253,8 @@ static const char golden_help_80x24[] =
     " Enter detail / filter s sort a approve p pin u unpin r rollback ? help q quit\n";
 
 static const char golden_log_80x24[] =
-    " tagpilot  [own engine]  git file:///srv/config.git@main:apps\n"
-    " engine idle · 4 images · sort: app\n"
+    " tagpilot  git file:///srv/config.git@main:apps\n"
+    " own engine idle · 4 images · sort: app\n"
     "APP       ALIAS/IMAGE      CURRENT CANDIDATE STRATEGY    STATE              AGE\n"
     "bookstore …ore-application v1.0.0  v1.0.1    semver ~1.0 ↑ update-available -\n"
     "catalog   …00/team/catalog 1.4.0   1.4.0     semver ~1.0 ✓ up-to-date       -\n"
@@ -279,8 +279,8 @@ static const char golden_log_80x24[] =
     " Enter detail / filter s sort a approve p pin u unpin r rollback ? help q quit\n";
 
 static const char golden_table_ro_ascii[] =
-    " tagpilot  [own engine]  git file:///srv/config.git@main:apps    [RO] READ-ONLY\n"
-    " engine idle | 4 images | sort: app\n"
+    " tagpilot  git file:///srv/config.git@main:apps                  [RO] READ-ONLY\n"
+    " own engine idle | 4 images | sort: app\n"
     "APP       ALIAS/IMAGE      CURRENT CANDIDATE STRATEGY    STATE              AGE\n"
     "bookstore ~ore-application v1.0.0  v1.0.1    semver ~1.0 ^ update-available -\n"
     "catalog   ~00/team/catalog 1.4.0   1.4.0     semver ~1.0 = up-to-date       -\n"
@@ -314,8 +314,8 @@ static const char golden_too_small[] = " tagpilot needs at least 60x10 (this is 
                                        "\n";
 
 static const char golden_filtered_160x20[] =
-    " tagpilot  [own engine]  git file:///srv/config.git@main:apps\n"
-    " engine idle · 4 images, 1 shown · filter /pay · sort: app\n"
+    " tagpilot  git file:///srv/config.git@main:apps\n"
+    " own engine idle · 4 images, 1 shown · filter /pay · sort: app\n"
     "APP      ALIAS/IMAGE                                                                          "
     "             CURRENT CANDIDATE STRATEGY    STATE              AGE\n"
     "payments 127.0.0.1:5000/team/payments                                                         "
