@@ -403,7 +403,7 @@ Test(screens, header_while_the_sources_are_read)
                       .files_done = 640,
                       .files_total = 10000};
     expect_header(&h, b,
-                  " engine reading the sources: 640 of 10000 files · 1 image as the last "
+                  " own engine reading the sources: 640 of 10000 files · 1 image as the last "
                   "run left them, 3m ago · sort: app");
     char *line = screen_line(3);
     cr_expect(strncmp(line, "bookstore ", 10) == 0, "the saved row is drawn: %s", line);
@@ -413,15 +413,15 @@ Test(screens, header_while_the_sources_are_read)
     h.files_done = h.files_total = 0;
     h.scan_total = 1;
     expect_header(&h, b,
-                  " engine scanning 0 of 1 · 1 image, 1 as the last run left them 3m ago "
+                  " own engine scanning 0 of 1 · 1 image, 1 as the last run left them 3m ago "
                   "· sort: app");
     h.last_run_ns = 0;
     h.n_last_run = 0;
-    expect_header(&h, b, " engine scanning 0 of 1 · 1 image · sort: app");
+    expect_header(&h, b, " own engine scanning 0 of 1 · 1 image · sort: app");
     /* A source that could not be read: the table may lack its apps, and the header says so. */
     h.source_error = "dir ./apps: No such file or directory";
     expect_header(&h, b,
-                  " engine scanning 0 of 1 · 1 image · source error: l shows the log · "
+                  " own engine scanning 0 of 1 · 1 image · source error: l shows the log · "
                   "sort: app");
     h.source_error = NULL;
 
@@ -429,7 +429,7 @@ Test(screens, header_while_the_sources_are_read)
     h.files_done = 640;
     h.files_total = 10000;
     expect_header(&h, b,
-                  " engine reading the sources: 640 of 10000 files · 1 image so far · "
+                  " own engine reading the sources: 640 of 10000 files · 1 image so far · "
                   "sort: app");
     model_block_unref(b[0]);
     close_screen();
