@@ -48,6 +48,7 @@ void config_defaults(tp_config *cfg)
     cfg->git_author_name = xstrdup("tagpilot");
     cfg->git_author_email = xstrdup("tagpilot@localhost");
     cfg->argocd_namespace = xstrdup("argocd");
+    cfg->serve_listen = xstrdup("127.0.0.1:8081");
     /* Relative values are ignored, as the XDG spec says. With neither, there is no default:
      * a shared fallback such as /tmp would let another user prepare the dir (config_state_dir
      * asks for state-dir: instead). */
@@ -68,6 +69,17 @@ const char *config_state_dir(const tp_config *cfg, tp_err *err)
                "state-dir: in %s",
                cfg->file ? cfg->file : "tagpilot.yaml (or name one with --config)");
     return NULL;
+}
+
+char *config_serve_socket(const tp_config *cfg, tp_err *err)
+{
+    if (cfg->serve_socket)
+        return xstrdup(cfg->serve_socket);
+    const char *run = getenv("XDG_RUNTIME_DIR");
+    if (run && *run == '/')
+        return xasprintf("%s/tagpilot/engine.sock", run);
+    const char *dir = config_state_dir(cfg, err);
+    return dir ? xasprintf("%s/engine.sock", dir) : NULL;
 }
 
 void config_source_copy(config_source *dst, const config_source *src)
@@ -114,6 +126,11 @@ void config_free(tp_config *cfg)
     free(cfg->commit_message_template);
     free(cfg->argocd_namespace);
     free(cfg->theme);
+    free(cfg->serve_socket);
+    free(cfg->serve_listen);
+    free(cfg->serve_group);
+    strvec_free(&cfg->serve_viewers);
+    strvec_free(&cfg->serve_operators);
     *cfg = (tp_config){0};
 }
 
@@ -535,6 +552,66 @@ static int parse_git(cfg_ctx *c, const ynode *v, tp_config *cfg)
     return 0;
 }
 
+/* A list of Unix user or group names (a single name is a list of one). */
+static int parse_names(const cfg_ctx *c, const ynode *v, const char *key, strvec *out)
+{
+    const ynode *n = ynode_deref(v);
+    if (n && n->kind == YNODE_SEQ) {
+        for (size_t i = 0; i < n->n_children; i++) {
+            const char *s;
+            if (want_scalar(c, n->children[i], key, &s))
+                return -1;
+            if (!*s || strpbrk(s, " \t:/\n"))
+                return cfg_fail(c, n->children[i], key, "'%s' is no user or group name", s);
+            strvec_push(out, s);
+        }
+        return 0;
+    }
+    const char *s;
+    if (want_scalar(c, v, key, &s))
+        return -1;
+    if (!*s || strpbrk(s, " \t:/\n"))
+        return cfg_fail(c, v, key, "'%s' is no user or group name", s);
+    strvec_push(out, s);
+    return 0;
+}
+
+static int parse_serve(cfg_ctx *c, const ynode *v, tp_config *cfg)
+{
+    const ynode *m = ynode_deref(v);
+    if (!m || m->kind != YNODE_MAP)
+        return cfg_fail(c, v, "serve",
+                        "expected a map (socket, listen, group, viewers, operators)");
+    for (size_t i = 0; i + 1 < m->n_children; i += 2) {
+        const char *key = ynode_str(m->children[i]);
+        const ynode *val = m->children[i + 1];
+        int rc;
+        if (str_eq(key, "socket")) {
+            rc = set_path(c, val, "serve.socket", &cfg->serve_socket);
+            if (rc == 0 && strlen(cfg->serve_socket) > 100)
+                rc = cfg_fail(c, val, "serve.socket",
+                              "path too long for a Unix socket (100 "
+                              "bytes at most)");
+        } else if (str_eq(key, "listen")) {
+            rc = set_string(c, val, "serve.listen", &cfg->serve_listen);
+        } else if (str_eq(key, "group")) {
+            rc = set_string(c, val, "serve.group", &cfg->serve_group);
+        } else if (str_eq(key, "viewers")) {
+            rc = parse_names(c, val, "serve.viewers", &cfg->serve_viewers);
+        } else if (str_eq(key, "operators")) {
+            rc = parse_names(c, val, "serve.operators", &cfg->serve_operators);
+        } else {
+            char label[64];
+            snprintf(label, sizeof label, "serve.%s", key ? key : "?");
+            rc = cfg_fail(c, m->children[i], label,
+                          "unknown key (use socket, listen, group, viewers, operators)");
+        }
+        if (rc)
+            return -1;
+    }
+    return 0;
+}
+
 static int parse_top_key(cfg_ctx *c, const ynode *k, const ynode *v, tp_config *cfg)
 {
     const char *key = ynode_str(k);
@@ -547,6 +624,8 @@ static int parse_top_key(cfg_ctx *c, const ynode *k, const ynode *v, tp_config *
         return set_path(c, v, key, &cfg->state_dir);
     if (str_eq(key, "git"))
         return parse_git(c, v, cfg);
+    if (str_eq(key, "serve"))
+        return parse_serve(c, v, cfg);
     if (str_eq(key, "argocd-namespace"))
         return set_string(c, v, key, &cfg->argocd_namespace);
     if (str_eq(key, "approval")) {
@@ -576,7 +655,7 @@ static int parse_top_key(cfg_ctx *c, const ynode *k, const ynode *v, tp_config *
     }
     return cfg_fail(c, k, key ? key : "?",
                     "unknown key (known: sources, registries-conf, state-dir, approval, "
-                    "interval, git, argocd-namespace, theme)");
+                    "interval, git, argocd-namespace, theme, serve)");
 }
 
 static char *dir_of(const char *path)

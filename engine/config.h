@@ -71,6 +71,14 @@ typedef struct tp_config {
     unsigned git_connect_timeout_s; /* git.connect-timeout; 0 = the default (10 s) */
     char *argocd_namespace;         /* default "argocd" */
     char *theme; /* name, or absolute path when it names a file; NULL = default */
+    /* serve: (`tagpilot serve`, and where consoles and commands look for it) */
+    char *serve_socket;     /* serve.socket (absolute); NULL: config_serve_socket's default */
+    char *serve_listen;     /* serve.listen host:port for /metrics; default "127.0.0.1:8081";
+                               "" (or "off"): none */
+    char *serve_group;      /* serve.group: the socket's group (0770, its folder 0750); NULL:
+                               the server's own group */
+    strvec serve_viewers;   /* serve.viewers: Unix users or groups that may watch */
+    strvec serve_operators; /* serve.operators: ... that may act (the server's uid always may) */
 } tp_config;
 
 /* Fill *cfg with defaults (no sources). Free with config_free. */
@@ -96,6 +104,11 @@ void config_free(tp_config *cfg);
 /* The state dir, or NULL with err asking for state-dir: when no default could be made (no
  * $XDG_STATE_HOME, no $HOME). Borrowed from cfg. */
 const char *config_state_dir(const tp_config *cfg, tp_err *err);
+
+/* The control socket of `tagpilot serve` for this config: serve.socket, else
+ * $XDG_RUNTIME_DIR/tagpilot/engine.sock, else <state-dir>/engine.sock; NULL with err when none
+ * can be made. A new string. */
+char *config_serve_socket(const tp_config *cfg, tp_err *err);
 
 /* "90s", "2m", "1h30m", "1.5h" → seconds. Returns 0, or -1 when malformed. */
 int config_parse_duration(const char *s, unsigned *seconds);

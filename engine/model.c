@@ -250,6 +250,13 @@ model_snapshot *model_snapshot_new(const model_header *h, model_block *const *bl
     s->read_only = h->read_only;
     s->sources = arena_str(&priv->mem, h->sources ? h->sources : "");
     s->source_error = h->source_error ? arena_str(&priv->mem, h->source_error) : NULL;
+    s->registry_requests = h->registry_requests;
+    s->registry_failures = h->registry_failures;
+    s->images_updated = h->images_updated;
+    s->last_cycle_duration_ns = h->last_cycle_duration_ns;
+    s->journal_records = h->journal_records;
+    s->attached = arena_str(&priv->mem, h->attached);
+    s->link_error = arena_str(&priv->mem, h->link_error);
 
     priv->blocks = xmalloc((n ? n : 1) * sizeof *priv->blocks);
     const model_image **images = arena_alloc(&priv->mem, (n ? n : 1) * sizeof *images);

@@ -118,7 +118,15 @@ typedef struct model_snapshot {
     size_t n_rates;
     const char *const *log; /* recent engine events, oldest first */
     size_t n_log;
-    uint64_t log_total;         /* events ever logged: log[n_log-1] is event number log_total */
+    uint64_t log_total; /* events ever logged: log[n_log-1] is event number log_total */
+    /* For /metrics (`tagpilot serve`): counters of this engine since it started. */
+    uint64_t registry_requests, registry_failures; /* HTTP requests to registries, failed ones */
+    uint64_t images_updated;                       /* writes that committed a new tag */
+    int64_t last_cycle_duration_ns;                /* how long the last finished cycle took */
+    size_t journal_records;                        /* records in the journal */
+    /* Attached to a server (engine_attach): its socket; NULL for an engine of one's own. */
+    const char *attached;
+    const char *link_error;     /* attached, and the server is not answering: why; else NULL */
     struct model_private *priv; /* refcount and storage; not for readers */
 } model_snapshot;
 

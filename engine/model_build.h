@@ -59,6 +59,10 @@ typedef struct model_header {
     const char *const *log;
     size_t n_log;
     uint64_t log_total;
+    uint64_t registry_requests, registry_failures, images_updated;
+    int64_t last_cycle_duration_ns;
+    size_t journal_records;
+    const char *attached, *link_error;
 } model_header;
 
 /* A snapshot over blocks (each gets a reference of its own), one reference for the caller. */

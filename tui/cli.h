@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "core/engine.h"
+
 #define CLI_OK     0
 #define CLI_FAILED 1
 #define CLI_USAGE  2
@@ -20,6 +22,12 @@ int cmd_action(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 /* `tagpilot lint`: the annotations' errors and warnings, file and line each; no registry. */
 int cmd_lint(int argc, char **argv);
+/* `tagpilot serve`: the engine headless, with a control socket (docs/protocol.md). */
+int cmd_serve(int argc, char **argv);
+
+/* The engine of a `tagpilot serve` answering on the config's socket (engine_attach), or NULL:
+ * with err->msg empty when none answers (start an engine of one's own), else why it refused. */
+engine *cli_attach(const tp_config *cfg, const engine_options *eo, bool reconnect, tp_err *err);
 
 /* One line to f: formatted, then passed through str_printable (engine/util.h) so nothing in it
  * can move the cursor, start a line or reorder text; then a newline. Every line a subcommand

@@ -115,7 +115,10 @@ int cmd_action(int argc, char **argv)
         return CLI_FAILED;
     }
     engine_options eo = {.config = &cfg, .once = true, .no_auto_writes = true, .only_app = app};
-    engine *e = engine_start(&eo, &err);
+    /* A server for this config does it (it holds the state dir); else an engine of our own. */
+    engine *e = cli_attach(&cfg, &eo, false, &err);
+    if (!e && !err.msg[0])
+        e = engine_start(&eo, &err);
     if (!e) {
         cli_line(stderr, "tagpilot: %s", err.msg);
         config_free(&cfg);

@@ -27,11 +27,17 @@ static bool matches(const journal_record *r, const char *app, const char *alias)
     return !alias || str_eq(r->alias, alias);
 }
 
-static void print_json(const journal *j, const char *app, const char *alias)
+/* The records to show: the journal's own, or those a server sent. */
+typedef struct record_list {
+    const journal_record *const *items;
+    size_t count;
+} record_list;
+
+static void print_json(const record_list *j, const char *app, const char *alias)
 {
     cJSON *list = cJSON_CreateArray();
-    for (size_t i = 0; i < journal_count(j); i++) {
-        const journal_record *r = journal_get(j, i);
+    for (size_t i = 0; i < j->count; i++) {
+        const journal_record *r = j->items[i];
         if (!matches(r, app, alias))
             continue;
         char *line = journal_record_to_json(r);
@@ -42,11 +48,11 @@ static void print_json(const journal *j, const char *app, const char *alias)
     cJSON_Delete(list);
 }
 
-static void print_text(const journal *j, const char *app, const char *alias)
+static void print_text(const record_list *j, const char *app, const char *alias)
 {
     size_t shown = 0;
-    for (size_t i = 0; i < journal_count(j); i++) {
-        const journal_record *r = journal_get(j, i);
+    for (size_t i = 0; i < j->count; i++) {
+        const journal_record *r = j->items[i];
         if (!matches(r, app, alias))
             continue;
         char target[256];
@@ -63,6 +69,32 @@ static void print_text(const journal *j, const char *app, const char *alias)
     }
     if (!shown)
         cli_line(stdout, "no history%s%s", app ? " for " : "", app ? app : "");
+}
+
+/* The journal from the config's server: 1 (records in *out), 0 when none answers, -1 (err). */
+static int served_records(const tp_config *cfg, journal_record **out, size_t *n, tp_err *err)
+{
+    tp_err quiet = {{0}};
+    char *sock = config_serve_socket(cfg, &quiet);
+    char *text = NULL;
+    int rc = sock ? engine_attach_history(sock, &text, err) : 0;
+    free(sock);
+    if (rc <= 0)
+        return rc;
+    cJSON *list = cJSON_Parse(text);
+    free(text);
+    size_t cap = (size_t)cJSON_GetArraySize(list);
+    *out = xcalloc(cap ? cap : 1, sizeof **out);
+    const cJSON *item;
+    cJSON_ArrayForEach(item, list)
+    {
+        char *line = cJSON_PrintUnformatted(item);
+        if (journal_record_from_json(line, strlen(line), &(*out)[*n]) == 0)
+            (*n)++;
+        free(line);
+    }
+    cJSON_Delete(list);
+    return 1;
 }
 
 int cmd_history(int argc, char **argv)
@@ -103,18 +135,37 @@ int cmd_history(int argc, char **argv)
     tp_err err = {{0}};
     journal *j = NULL;
     int code = CLI_OK;
-    if (config_resolve(config_path, &cfg, &err) < 0 || !config_state_dir(&cfg, &err) ||
-        journal_open(cfg.state_dir, JOURNAL_READ_ONLY, &j, &err) < 0) {
+    record_list list = {0};
+    journal_record *served = NULL; /* from a server: its state dir may not be ours to read */
+    size_t n_served = 0;
+    int attached = 0;
+    if (config_resolve(config_path, &cfg, &err) < 0) {
+        cli_line(stderr, "tagpilot: %s", err.msg);
+        code = CLI_FAILED;
+    } else if ((attached = served_records(&cfg, &served, &n_served, &err)) < 0) {
+        cli_line(stderr, "tagpilot: %s", err.msg);
+        code = CLI_FAILED;
+    } else if (!attached && (!config_state_dir(&cfg, &err) ||
+                             journal_open(cfg.state_dir, JOURNAL_READ_ONLY, &j, &err) < 0)) {
         cli_line(stderr, "tagpilot: %s", err.msg);
         code = CLI_FAILED;
     } else {
-        for (size_t i = 0; i < journal_warnings(j)->count; i++)
+        size_t n = attached ? n_served : journal_count(j);
+        const journal_record **items = xcalloc(n ? n : 1, sizeof *items);
+        for (size_t i = 0; i < n; i++)
+            items[i] = attached ? &served[i] : journal_get(j, i);
+        list = (record_list){items, n};
+        for (size_t i = 0; j && i < journal_warnings(j)->count; i++)
             cli_line(stderr, "tagpilot: warning: %s", journal_warnings(j)->items[i]);
         if (json)
-            print_json(j, app, alias);
+            print_json(&list, app, alias);
         else
-            print_text(j, app, alias);
+            print_text(&list, app, alias);
+        free((void *)list.items);
     }
+    for (size_t i = 0; i < n_served; i++)
+        journal_record_clear(&served[i]);
+    free(served);
     journal_close(j);
     config_free(&cfg); /* config_resolve leaves it freeable even when it fails */
     free(app);

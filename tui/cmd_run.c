@@ -275,7 +275,10 @@ int cmd_run(int argc, char **argv)
         return CLI_FAILED;
     }
     eo.config = &cfg;
-    engine *e = engine_start(&eo, &err);
+    /* A plan with no writes is what a server already has: ask it, not the registries. */
+    engine *e = eo.once && eo.dry_run ? cli_attach(&cfg, &eo, false, &err) : NULL;
+    if (!e && !err.msg[0])
+        e = engine_start(&eo, &err);
     if (!e) {
         cli_line(stderr, "tagpilot: %s", err.msg);
         release_signals();

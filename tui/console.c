@@ -369,7 +369,14 @@ static void console_draw_header(console *c)
     const char *sep = c->ascii ? " | " : " \xc2\xb7 "; /* " · " */
     if (s && s->n_last_run)
         text_age((now - s->last_run_ns) / 1000000000LL, age, sizeof age);
-    if (s && (s->files_total || (s->n_last_run && !s->scan_total))) {
+    /* Which engine this is: a server's (and whether it answers), or our own. */
+    if (s && s->attached)
+        strbuf_printf(&sb, " attached to %s%s", s->attached, c->ascii ? " |" : " \xc2\xb7");
+    else
+        strbuf_puts(&sb, " own");
+    if (s && s->link_error) {
+        strbuf_printf(&sb, " server: %s", s->link_error);
+    } else if (s && (s->files_total || (s->n_last_run && !s->scan_total))) {
         /* The first cycle reads the sources: the rows are the last run's (last-run.json), or
          * those of the Applications read so far. */
         strbuf_puts(&sb, " engine reading the sources");

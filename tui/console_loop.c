@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "console.h"
 #include "core/engine.h"
 #include "screen.h"
@@ -181,7 +182,11 @@ int console_run(const console_options *opts, tp_err *err)
         theme_load(console_theme_spec(opts), &c.theme_dirs, &c.theme, &theme_err) < 0;
 
     engine_options eo = {.config = opts->config, .read_only = opts->read_only};
-    c.engine = engine_start(&eo, err);
+    /* A server for this config: watch and act through it (it reconnects when the server
+     * comes back); else an engine of our own. */
+    c.engine = cli_attach(opts->config, &eo, true, err);
+    if (!c.engine && !err->msg[0])
+        c.engine = engine_start(&eo, err);
     if (!c.engine) {
         console_free(&c);
         return -1;

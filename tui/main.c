@@ -13,6 +13,8 @@ static const char usage_text[] =
     "usage: tagpilot [console] [--config F] [--read-only] [--theme NAME|PATH] [--ascii]\n"
     "       tagpilot run [--once] [--dry-run] [--interval 2m] [--approval manual|auto]\n"
     "                    [--format text|json]\n"
+    "       tagpilot serve [--interval 2m] [--approval manual|auto] [--socket PATH]\n"
+    "                    [--listen HOST:PORT|off]\n"
     "       tagpilot test IMAGE [--update-strategy S] [--semver-constraint C] [--allow-tags M]\n"
     "                    [--ignore-tags G]... [--platforms P] [--credentials SPEC]\n"
     "                    [--registries-conf-path F] [--tags-file F|-] [--format text|json]\n"
@@ -47,7 +49,7 @@ static const command commands[] = {
     {"console", cmd_console}, {"test", cmd_test},   {"run", cmd_run},
     {"approve", cmd_action},  {"pin", cmd_action},  {"unpin", cmd_action},
     {"rollback", cmd_action}, {"skip", cmd_action}, {"history", cmd_history},
-    {"lint", cmd_lint},
+    {"lint", cmd_lint},       {"serve", cmd_serve},
 };
 
 /* Where the command word is: the first argument that is neither an option nor the value of

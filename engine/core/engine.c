@@ -89,7 +89,7 @@ bool engine_stop_requested(engine *e)
     return stop;
 }
 
-static struct pending_command *pop_command(engine *e)
+struct pending_command *engine_pop_command(engine *e)
 {
     pthread_mutex_lock(&e->inbox.lock);
     struct pending_command *c = e->inbox.queue;
@@ -102,8 +102,9 @@ static struct pending_command *pop_command(engine *e)
     return c;
 }
 
-static void free_command(struct pending_command *c)
+void engine_free_command(struct pending_command *c)
 {
+    free(c->user);
     free(c->app);
     free(c->alias);
     free(c->tag);
@@ -115,9 +116,9 @@ static void free_command(struct pending_command *c)
 static void run_commands(engine *e)
 {
     struct pending_command *c;
-    while ((c = pop_command(e))) {
+    while ((c = engine_pop_command(e))) {
         engine_execute(e, c);
-        free_command(c);
+        engine_free_command(c);
         engine_publish(e);
     }
 }
@@ -155,9 +156,11 @@ static void *engine_main(void *arg)
         bool due = !scanned || e->refresh_requested || engine_now_ns() >= e->next_cycle_ns;
         if (e->phase != ENGINE_PAUSED && due && !(e->opts.once && scanned)) {
             e->refresh_requested = false;
+            int64_t began = engine_now_ns();
             engine_scan(e);
             scanned = true;
             e->last_cycle_ns = engine_now_ns();
+            e->last_cycle_duration_ns = e->last_cycle_ns - began;
             e->next_cycle_ns = e->last_cycle_ns + interval_ns(e);
             if (e->phase != ENGINE_PAUSED)
                 e->phase = ENGINE_IDLE;
@@ -209,7 +212,8 @@ static int make_pipe(int fds[2], tp_err *err)
     return 0;
 }
 
-static void engine_free(engine *e)
+/* What only an engine of its own has (not an attached one). */
+static void engine_free_own(engine *e)
 {
     image_table_free(&e->table);
     strmap_free(&e->src.warned);
@@ -229,20 +233,28 @@ static void engine_free(engine *e)
     decisions_free(&e->records.dec);
     journal_close(e->records.journal);
     strvec_free(&e->log);
+    free(e->records.identity);
+}
+
+static void engine_free(engine *e)
+{
+    if (e->remote)
+        engine_remote_free(e->remote);
+    else
+        engine_free_own(e);
     model_snapshot_unref(e->inbox.current);
     for (size_t i = 0; i < e->inbox.n_results; i++)
         engine_result_clear(&e->inbox.results[i]);
     free(e->inbox.results);
     struct pending_command *c;
-    while ((c = pop_command(e)))
-        free_command(c);
+    while ((c = engine_pop_command(e)))
+        engine_free_command(c);
     for (int i = 0; i < 2; i++) {
         if (e->inbox.wake_pipe[i] >= 0)
             close(e->inbox.wake_pipe[i]);
         if (e->inbox.cmd_pipe[i] >= 0)
             close(e->inbox.cmd_pipe[i]);
     }
-    free(e->records.identity);
     pthread_mutex_destroy(&e->inbox.lock);
     pthread_cond_destroy(&e->inbox.idle_cond);
     free(e);
@@ -338,7 +350,8 @@ void engine_stop(engine *e)
     poke_engine(e);
     /* A git transfer in flight ends now rather than at its timeout; a push cut this way left
      * its intent in the journal and is reconciled on the next start. */
-    gitnet_cancel();
+    if (!e->remote)
+        gitnet_cancel();
     if (e->thread_started)
         pthread_join(e->thread, NULL);
     engine_free(e);
@@ -388,6 +401,7 @@ uint64_t engine_submit(engine *e, const engine_command *cmd)
     c->tag = xstrdup(cmd->tag);
     c->policy = xstrdup(cmd->policy);
     c->digest = xstrdup(cmd->digest);
+    c->user = xstrdup(cmd->user);
     pthread_mutex_lock(&e->inbox.lock);
     c->id = ++e->inbox.next_id;
     if (e->inbox.queue_tail)
@@ -433,4 +447,18 @@ const char *engine_cmd_name(engine_cmd_kind kind)
         [CMD_SHUTDOWN] = "shutdown",
     };
     return kind <= CMD_SHUTDOWN ? names[kind] : "unknown";
+}
+
+int engine_cmd_kind_of(const char *name)
+{
+    for (int k = CMD_REFRESH; name && k <= CMD_SHUTDOWN; k++)
+        if (strcmp(engine_cmd_name((engine_cmd_kind)k), name) == 0)
+            return k;
+    return -1;
+}
+
+bool engine_cmd_writes(engine_cmd_kind kind)
+{
+    return kind == CMD_APPROVE || kind == CMD_PIN || kind == CMD_UNPIN || kind == CMD_ROLLBACK ||
+           kind == CMD_SKIP || kind == CMD_SET_POLICY;
 }

@@ -54,6 +54,8 @@ typedef struct engine_command {
     const char *policy;
     const char *digest; /* approve: only if the candidate is still at this digest (what the
                            operator saw); NULL: the digest of the last scan */
+    const char *user;   /* who acts, as the journal and the commit trailer name them (`tagpilot
+                           serve` passes the peer's Unix user); NULL: this process's user */
 } engine_command;
 
 typedef struct engine_result {
@@ -89,5 +91,24 @@ size_t engine_take_results(engine *e, engine_result *out, size_t max);
 void engine_result_clear(engine_result *r);
 
 const char *engine_cmd_name(engine_cmd_kind kind);
+/* The kind named ("approve"), or -1. */
+int engine_cmd_kind_of(const char *name);
+/* Whether a command of this kind changes anything (journal or git): what a viewer may not do. */
+bool engine_cmd_writes(engine_cmd_kind kind);
+
+/* The same consumer API over a `tagpilot serve` socket (engine_remote.c): every function above
+ * works on the engine this returns, snapshots and results arrive from the server. Returns NULL
+ * when nothing answers on socket_path (err->msg empty: no server, go on without one), or with
+ * err when the server refuses this user or speaks another protocol. reconnect: when the server goes
+ * away, say so in the snapshot (link_error) and connect again (the console); else stop (phase
+ * ENGINE_STOPPED, pending commands failed). opts->once: engine_wait returns once the commands
+ * queued have their results and the server has finished a cycle. opts->read_only: the snapshot says
+ * read-only (the server refuses a viewer's actions whatever it sends). */
+engine *engine_attach(const engine_options *opts, const char *socket_path, bool reconnect,
+                      tp_err *err);
+/* engine_attach's NULL with err->msg empty: nothing listens there (no file, or a stale socket).
+ * The journal from the server: 1 with *records a JSON array of records (the caller frees it),
+ * 0 when no server answers, -1 with err. */
+int engine_attach_history(const char *socket_path, char **records, tp_err *err);
 
 #endif

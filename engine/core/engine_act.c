@@ -12,7 +12,10 @@ int engine_record(engine *e, const journal_record *rec, tp_err *err)
 {
     if (e->opts.dry_run)
         return 0;
-    if (journal_append(e->records.journal, rec, err) < 0)
+    journal_record named = *rec;
+    if (!named.user && e->records.acting)
+        named.user = (char *)e->records.acting;
+    if (journal_append(e->records.journal, &named, err) < 0)
         return -1;
     size_t index = journal_count(e->records.journal) - 1;
     decisions_apply(&e->records.dec, journal_get(e->records.journal, index));
@@ -224,16 +227,20 @@ static void act_record_only(engine *e, const struct pending_command *c, tracked 
                        t->image->alias, action, tag ? " " : "", tag ? tag : "");
 }
 
-static bool writes(engine_cmd_kind kind)
-{
-    return kind == CMD_APPROVE || kind == CMD_PIN || kind == CMD_UNPIN || kind == CMD_ROLLBACK ||
-           kind == CMD_SKIP || kind == CMD_SET_POLICY;
-}
+static void execute(engine *e, const struct pending_command *c);
 
 void engine_execute(engine *e, const struct pending_command *c)
 {
+    /* A command from `tagpilot serve` acts for the peer: the journal and the trailer name it. */
+    e->records.acting = c->user;
+    execute(e, c);
+    e->records.acting = NULL;
+}
+
+static void execute(engine *e, const struct pending_command *c)
+{
     /* Read-only is enforced here, not only by the console's key table. */
-    if (writes(c->kind) && (e->opts.read_only || e->opts.dry_run)) {
+    if (engine_cmd_writes(c->kind) && (e->opts.read_only || e->opts.dry_run)) {
         engine_post_result(e, c->id, c->kind, false, NULL, "%s refused: %s",
                            engine_cmd_name(c->kind),
                            e->opts.read_only ? "tagpilot is read-only" : "dry run");

@@ -69,6 +69,9 @@ typedef struct engine_records {
     strmap history;       /* "app\x1falias" -> struct history_list* (journal indexes) */
     bool intents_pending; /* the journal may hold intents without an outcome (engine_reconcile) */
     char *identity;       /* "user@host" for trailers */
+    const char *acting;   /* the command being executed names its user (engine_command.user):
+                             journal records and trailers name that user; NULL: identity's */
+    uint64_t writes;      /* commits of a new tag since start (images_updated) */
 } engine_records;
 
 /* engine_scan.c: the sources and what the last read of them gave. */
@@ -142,6 +145,8 @@ struct engine {
     size_t scan_done;
     int64_t last_cycle_ns, next_cycle_ns;
     bool refresh_requested;
+    int64_t last_cycle_duration_ns;
+    struct remote_link *remote; /* attached to a server (engine_remote.c): the rest is unused */
 };
 
 /* engine.c */
@@ -238,7 +243,14 @@ struct pending_command {
     struct pending_command *next;
     uint64_t id;
     engine_cmd_kind kind;
-    char *app, *alias, *tag, *policy, *digest;
+    char *app, *alias, *tag, *policy, *digest, *user;
 };
+/* engine.c: the consumer's queue, for the remote engine's thread too. */
+struct pending_command *engine_pop_command(engine *e);
+void engine_free_command(struct pending_command *c);
+/* engine_remote.c: the link of an attached engine; its thread; freeing it. */
+struct remote_link;
+void *engine_remote_main(void *arg);
+void engine_remote_free(struct remote_link *r);
 
 #endif

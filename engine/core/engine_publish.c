@@ -358,7 +358,15 @@ void engine_publish(engine *e)
     if (e->tags.registry &&
         registry_client_rate_remaining(e->tags.registry, "registry-1.docker.io", &remaining))
         rates[n_rates++] = (model_rate){"docker.io", remaining};
+    registry_stats rs = {0};
+    if (e->tags.registry)
+        registry_client_stats(e->tags.registry, &rs);
     model_header h = {
+        .registry_requests = rs.requests,
+        .registry_failures = rs.failures,
+        .images_updated = e->records.writes,
+        .last_cycle_duration_ns = e->last_cycle_duration_ns,
+        .journal_records = e->records.journal ? journal_count(e->records.journal) : 0,
         .generation = ++e->generation,
         .phase = e->phase,
         .scan_done = e->scan_done,

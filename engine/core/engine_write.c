@@ -110,8 +110,12 @@ int engine_write_and_record(engine *e, tracked *t, const write_request *req, cha
     if (method->usable && method->usable(t->app, err) < 0)
         return -1;
     char *new_tag = digest_moves ? xasprintf("%s@%s", req->tag, req->digest) : xstrdup(req->tag);
-    char *trailer =
-        req->trailer_name ? xasprintf("%s: %s", req->trailer_name, e->records.identity) : NULL;
+    /* The peer's user for a served command, on this host: "Approved-by: alice@host". */
+    const char *at = strrchr(e->records.identity, '@');
+    char *trailer = !req->trailer_name ? NULL
+                    : e->records.acting
+                        ? xasprintf("%s: %s%s", req->trailer_name, e->records.acting, at ? at : "")
+                        : xasprintf("%s: %s", req->trailer_name, e->records.identity);
     char *op = new_op_id();
     intent_ctx ictx = {e, t, req, op};
     image_update u = {t->image, t->current, new_tag};
@@ -168,6 +172,7 @@ int engine_write_and_record(engine *e, tracked *t, const write_request *req, cha
             if (replaced)
                 *replaced = xstrdup(from);
             out = res.commit[0] ? 1 : 0;
+            e->records.writes += (uint64_t)out;
             note_merge(t, req, &res.change);
         }
     }

@@ -103,6 +103,7 @@ static char *scope_for(const reg_call *call)
 
 void call_fail(reg_call *call, const tp_err *err)
 {
+    call->client->stats.failures++;
     call->done(call, NULL, err);
     call_free(call);
 }

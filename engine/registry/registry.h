@@ -71,6 +71,7 @@ typedef struct registry_stats {
                                       flight this cycle */
     unsigned long connections;     /* TCP (+TLS) connections opened; the rest reused one */
     unsigned long http2_responses; /* responses that came over HTTP/2 */
+    unsigned long failures;        /* operations that ended in an error (after retries) */
 } registry_stats;
 
 /* Create a client. opts may be NULL (all defaults); it is copied, its pointers borrowed.

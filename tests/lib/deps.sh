@@ -62,6 +62,7 @@ check | bench)
     # the real client the Kubernetes stand-in (tests/lib/kubeapi.py) is held to
     need_cmd kubectl kubernetes-client
     need_cmd strace strace
+    need_cmd promtool prometheus
     [ -x /usr/lib/git-core/git-http-backend ] || missing="$missing git"
     # sshd for the git-over-SSH write-back suite (ssh-keygen and ssh-agent come with it)
     [ -x /usr/sbin/sshd ] || missing="$missing openssh-server"

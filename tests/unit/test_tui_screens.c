@@ -150,7 +150,7 @@ static void keys(const char *typed)
 /* What each screen must show (TP_GOLDEN_DUMP=DIR writes the current ones). */
 static const char golden_table_80x24[] =
     " tagpilot  git file:///srv/config.git@main:apps\n"
-    " engine idle · 4 images · sort: app\n"
+    " own engine idle · 4 images · sort: app\n"
     "APP       ALIAS/IMAGE      CURRENT CANDIDATE STRATEGY    STATE              AGE\n"
     "bookstore …ore-application v1.0.0  v1.0.1    semver ~1.0 ↑ update-available -\n"
     "catalog   …00/team/catalog 1.4.0   1.4.0     semver ~1.0 ✓ up-to-date       -\n"
@@ -176,7 +176,7 @@ static const char golden_table_80x24[] =
 
 static const char golden_detail_80x24[] =
     " tagpilot  git file:///srv/config.git@main:apps\n"
-    " engine idle · 4 images · sort: app\n"
+    " own engine idle · 4 images · sort: app\n"
     "bookstore / bookstore   127.0.0.1:5000/amplication/bookstore-application\n"
     "state      ↑ update-available: update available: approve to write it\n"
     "strategy   semver   constraint ~1.0   policy manual\n"
@@ -202,7 +202,7 @@ static const char golden_detail_80x24[] =
 
 static const char golden_dialog_80x24[] =
     " tagpilot  git file:///srv/config.git@main:apps\n"
-    " engine idle · 4 images · sort: app\n"
+    " own engine idle · 4 images · sort: app\n"
     "APP       ALIAS/IMAGE      CURRENT CANDIDATE STRATEGY    STATE              AGE\n"
     "bookstore …ore-application v1.0.0  v1.0.1    semver ~1.0 ↑ update-available -\n"
     "catalog   …00/team/catalog 1.4.0   1.4.0     semver ~1.0 ✓ up-to-date       -\n"
@@ -228,7 +228,7 @@ static const char golden_dialog_80x24[] =
 
 static const char golden_help_80x24[] =
     " tagpilot  git file:///srv/config.git@main:apps\n"
-    " engine idle · 4 images · sort: app\n"
+    " own engine idle · 4 images · sort: app\n"
     "Keys\n"
     "  j/Down      move down\n"
     "  k/Up        move up\n"
@@ -254,7 +254,7 @@ static const char golden_help_80x24[] =
 
 static const char golden_log_80x24[] =
     " tagpilot  git file:///srv/config.git@main:apps\n"
-    " engine idle · 4 images · sort: app\n"
+    " own engine idle · 4 images · sort: app\n"
     "APP       ALIAS/IMAGE      CURRENT CANDIDATE STRATEGY    STATE              AGE\n"
     "bookstore …ore-application v1.0.0  v1.0.1    semver ~1.0 ↑ update-available -\n"
     "catalog   …00/team/catalog 1.4.0   1.4.0     semver ~1.0 ✓ up-to-date       -\n"
@@ -280,7 +280,7 @@ static const char golden_log_80x24[] =
 
 static const char golden_table_ro_ascii[] =
     " tagpilot  git file:///srv/config.git@main:apps                  [RO] READ-ONLY\n"
-    " engine idle | 4 images | sort: app\n"
+    " own engine idle | 4 images | sort: app\n"
     "APP       ALIAS/IMAGE      CURRENT CANDIDATE STRATEGY    STATE              AGE\n"
     "bookstore ~ore-application v1.0.0  v1.0.1    semver ~1.0 ^ update-available -\n"
     "catalog   ~00/team/catalog 1.4.0   1.4.0     semver ~1.0 = up-to-date       -\n"
@@ -315,7 +315,7 @@ static const char golden_too_small[] = " tagpilot needs at least 60x10 (this is 
 
 static const char golden_filtered_160x20[] =
     " tagpilot  git file:///srv/config.git@main:apps\n"
-    " engine idle · 4 images, 1 shown · filter /pay · sort: app\n"
+    " own engine idle · 4 images, 1 shown · filter /pay · sort: app\n"
     "APP      ALIAS/IMAGE                                                                          "
     "             CURRENT CANDIDATE STRATEGY    STATE              AGE\n"
     "payments 127.0.0.1:5000/team/payments                                                         "
@@ -403,7 +403,7 @@ Test(screens, header_while_the_sources_are_read)
                       .files_done = 640,
                       .files_total = 10000};
     expect_header(&h, b,
-                  " engine reading the sources: 640 of 10000 files · 1 image as the last "
+                  " own engine reading the sources: 640 of 10000 files · 1 image as the last "
                   "run left them, 3m ago · sort: app");
     char *line = screen_line(3);
     cr_expect(strncmp(line, "bookstore ", 10) == 0, "the saved row is drawn: %s", line);
@@ -413,15 +413,15 @@ Test(screens, header_while_the_sources_are_read)
     h.files_done = h.files_total = 0;
     h.scan_total = 1;
     expect_header(&h, b,
-                  " engine scanning 0 of 1 · 1 image, 1 as the last run left them 3m ago "
+                  " own engine scanning 0 of 1 · 1 image, 1 as the last run left them 3m ago "
                   "· sort: app");
     h.last_run_ns = 0;
     h.n_last_run = 0;
-    expect_header(&h, b, " engine scanning 0 of 1 · 1 image · sort: app");
+    expect_header(&h, b, " own engine scanning 0 of 1 · 1 image · sort: app");
     /* A source that could not be read: the table may lack its apps, and the header says so. */
     h.source_error = "dir ./apps: No such file or directory";
     expect_header(&h, b,
-                  " engine scanning 0 of 1 · 1 image · source error: l shows the log · "
+                  " own engine scanning 0 of 1 · 1 image · source error: l shows the log · "
                   "sort: app");
     h.source_error = NULL;
 
@@ -429,7 +429,7 @@ Test(screens, header_while_the_sources_are_read)
     h.files_done = 640;
     h.files_total = 10000;
     expect_header(&h, b,
-                  " engine reading the sources: 640 of 10000 files · 1 image so far · "
+                  " own engine reading the sources: 640 of 10000 files · 1 image so far · "
                   "sort: app");
     model_block_unref(b[0]);
     close_screen();

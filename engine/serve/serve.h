@@ -1,0 +1,44 @@
+/* serve: `tagpilot serve` — one engine, many clients. A single thread (this one, a poll loop)
+ * owns the control socket (docs/protocol.md), the clients' queues and the HTTP endpoint for
+ * /metrics and /healthz; the engine thread stays what it is, and this loop is its consumer
+ * (engine_wake_fd, engine_snapshot, engine_submit) like the console. */
+#ifndef TP_SERVE_H
+#define TP_SERVE_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "core/engine.h"
+#include "util.h"
+
+typedef struct serve_options {
+    const tp_config *config; /* serve.* keys, the state dir (history) */
+    const char *socket_path; /* the control socket */
+    int64_t interval_ns;     /* the engine's interval: /healthz wants a cycle within 3 */
+    int stop_fd;             /* readable: stop (a signal's self-pipe) */
+} serve_options;
+
+/* Listen on the socket (a stale one from a dead server is replaced, a live one refused) and on
+ * serve.listen, then serve until stop_fd is readable. -1 with err when it cannot listen. */
+int serve_run(engine *e, const serve_options *opts, tp_err *err);
+/* -1 with err when a server already answers on path (checked before an engine is started, so
+ * the message is that one, not the state dir's lock). */
+int serve_refuse_live(const char *path, tp_err *err);
+
+/* serve_auth.c: who a peer is. */
+typedef enum serve_role {
+    ROLE_NONE = 0,
+    ROLE_VIEWER,
+    ROLE_OPERATOR,
+} serve_role;
+/* The peer's role under serve.viewers / serve.operators (user or group names; the server's own
+ * uid is always an operator); its user name into name[len] ("uid1234" when it has none). */
+serve_role serve_role_of(const tp_config *cfg, unsigned uid, char *name, size_t len);
+const char *serve_role_name(serve_role role);
+
+/* serve_http.c: the reply to one HTTP request for /metrics or /healthz (status line, headers,
+ * body), a new string. clients: attached now. */
+char *serve_http_reply(const char *request, const model_snapshot *s, int64_t interval_ns,
+                       size_t clients);
+
+#endif
