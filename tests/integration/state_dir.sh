@@ -128,7 +128,7 @@ check "0600" [ "$(mode "$S/last-run.json")" = 600 ]
 check "holding the table" grep -q '"app":"bookstore"' "$S/last-run.json"
 secret_safe "linked last-run.json"
 
-meta=$(find "$S/registry" -type f | head -1)
+meta=$(find "$S/registry/meta" -type f | head -1)
 ln -sf "$SECRET" "$meta"
 t run --once
 expect_rc 0 "a linked cache file is a miss"
