@@ -323,6 +323,31 @@ int manifest_check_source_path(const argo_app *app, repotree *tree, tp_err *err)
                           : "is not a folder");
 }
 
+/* What the Application itself sets: its Helm parameters and Kustomize images (the lists are
+ * borrowed from app; free with overrides_free). */
+static overrides app_overrides(const argo_app *app)
+{
+    const char **pnames = xcalloc(app->n_helm_params + 1, sizeof *pnames);
+    const char **pvalues = xcalloc(app->n_helm_params + 1, sizeof *pvalues);
+    for (size_t i = 0; i < app->n_helm_params; i++) {
+        pnames[i] = app->helm_params[i].name;
+        pvalues[i] = app->helm_params[i].value;
+    }
+    return (overrides){pnames,
+                       pvalues,
+                       NULL,
+                       app->n_helm_params,
+                       (const char *const *)app->kustomize_images.items,
+                       NULL,
+                       app->kustomize_images.count};
+}
+
+static void overrides_free(overrides *o)
+{
+    free((void *)o->names);
+    free((void *)o->values);
+}
+
 const char *manifest_live_image(const argo_app *app, const imageref *ref)
 {
     for (size_t i = 0; i < app->live_images.count; i++)
@@ -333,19 +358,7 @@ const char *manifest_live_image(const argo_app *app, const imageref *ref)
 
 void manifest_current_from_app(const argo_app *app, const char *why, current_tag *out)
 {
-    const char **pnames = xcalloc(app->n_helm_params + 1, sizeof *pnames);
-    const char **pvalues = xcalloc(app->n_helm_params + 1, sizeof *pvalues);
-    for (size_t i = 0; i < app->n_helm_params; i++) {
-        pnames[i] = app->helm_params[i].name;
-        pvalues[i] = app->helm_params[i].value;
-    }
-    overrides from_app = {pnames,
-                          pvalues,
-                          NULL,
-                          app->n_helm_params,
-                          (const char *const *)app->kustomize_images.items,
-                          NULL,
-                          app->kustomize_images.count};
+    overrides from_app = app_overrides(app);
     for (size_t i = 0; i < app->settings.n_images; i++) {
         const image_settings *img = &app->settings.images[i];
         out[i] = (current_tag){0};
@@ -363,8 +376,7 @@ void manifest_current_from_app(const argo_app *app, const char *why, current_tag
         free(tag);
         free(digest);
     }
-    free(pnames);
-    free(pvalues);
+    overrides_free(&from_app);
 }
 
 int manifest_current(const argo_app *app, repotree *tree, const char *argocd_ns, current_tag *out,
@@ -390,19 +402,7 @@ int manifest_current(const argo_app *app, repotree *tree, const char *argocd_ns,
                            (const char *const *)sf.images.items,
                            sf.image_lines,
                            sf.images.count};
-    const char **pnames = xcalloc(app->n_helm_params + 1, sizeof *pnames);
-    const char **pvalues = xcalloc(app->n_helm_params + 1, sizeof *pvalues);
-    for (size_t i = 0; i < app->n_helm_params; i++) {
-        pnames[i] = app->helm_params[i].name;
-        pvalues[i] = app->helm_params[i].value;
-    }
-    overrides from_app = {pnames,
-                          pvalues,
-                          NULL,
-                          app->n_helm_params,
-                          (const char *const *)app->kustomize_images.items,
-                          NULL,
-                          app->kustomize_images.count};
+    overrides from_app = app_overrides(app);
     app_kind kind = manifest_app_kind(app, tree);
     for (size_t i = 0; i < n; i++) {
         const image_settings *img = &app->settings.images[i];
@@ -422,8 +422,7 @@ int manifest_current(const argo_app *app, repotree *tree, const char *argocd_ns,
         if (!out[i].tag && !out[i].error)
             out[i].error = xasprintf("no tag found for %s", img->ref.short_name);
     }
-    free(pnames);
-    free(pvalues);
+    overrides_free(&from_app);
     source_file_free(&sf);
     free(rel);
     free(base);
