@@ -127,6 +127,7 @@ int cmd_serve(int argc, char **argv)
     engine *e = serve_refuse_live(sock, &err) < 0 ? NULL : engine_start(&eo, &err);
     serve_lease *lease = NULL;
     if (e && eo.leased && serve_lease_start(&cfg, e, &lease, &err) < 0) {
+        /* the thread never started: nothing to halt */
         engine_stop(e);
         e = NULL;
     }
@@ -157,7 +158,9 @@ int cmd_serve(int argc, char **argv)
             cli_line(stderr, "tagpilot: %s", err.msg);
             code = CLI_FAILED;
         }
-        /* The engine first: once the lease is released another replica may write. */
+        /* The election stops calling into the engine, the engine stops, and only then is the
+         * lease released: once it is, another replica may write. */
+        serve_lease_halt(lease);
         engine_stop(e);
         serve_lease_stop(lease, true);
     }

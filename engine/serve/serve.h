@@ -22,8 +22,11 @@ bool serve_lease_leader(serve_lease *l);
 const char *serve_lease_id(const serve_lease *l);
 /* $POD_NAME (else the host name) and the pid: "tagpilot-7d9c4-x2k8p_1". A new string. */
 char *serve_lease_identity(void);
-/* Stop the thread; release: give the lease up if held (call after the engine has stopped, so
- * nothing is written once another may lead). Frees l; NULL is fine. */
+/* Stop the thread: no more rounds, no more calls into the engine (whose write deadline then
+ * runs out by itself). Call before engine_stop. NULL is fine. */
+void serve_lease_halt(serve_lease *l);
+/* Halt, and with release give the lease up if held — after engine_stop, so nothing is written
+ * once another replica may lead. Frees l; NULL is fine. */
 void serve_lease_stop(serve_lease *l, bool release);
 
 typedef struct serve_options {

@@ -27,6 +27,7 @@ struct serve_lease {
     int wake[2];             /* stop: a byte */
     atomic_bool leader;      /* for /metrics */
     atomic_int_fast64_t led; /* the write deadline we set last (CLOCK_MONOTONIC ns) */
+    bool halted;             /* the thread has been joined */
 };
 
 static int64_t mono_ns(void)
@@ -148,17 +149,24 @@ const char *serve_lease_id(const serve_lease *l)
     return l ? l->identity : NULL;
 }
 
-void serve_lease_stop(serve_lease *l, bool release)
+void serve_lease_halt(serve_lease *l)
 {
-    if (!l)
+    if (!l || l->halted)
         return;
     if (write(l->wake[1], "x", 1) < 0) {
         /* the thread still stops at its next round's poll: the pipe is never full */
     }
     pthread_join(l->thread, NULL);
+    l->halted = true;
+}
+
+void serve_lease_stop(serve_lease *l, bool release)
+{
+    if (!l)
+        return;
+    serve_lease_halt(l);
     if (release && atomic_load(&l->leader)) {
         tp_err err = {{0}};
-        engine_set_leader(l->engine, 0, "");
         if (kube_lease_release(l->client, &l->spec, wall_now(), &err) != KUBE_OK)
             fprintf(stderr, "tagpilot: lease %s/%s: release: %s\n", l->spec.namespace_,
                     l->spec.name, err.msg);
