@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -129,6 +130,8 @@ void config_free(tp_config *cfg)
     free(cfg->serve_socket);
     free(cfg->serve_listen);
     free(cfg->serve_group);
+    free(cfg->lease_name);
+    free(cfg->lease_namespace);
     strvec_free(&cfg->serve_viewers);
     strvec_free(&cfg->serve_operators);
     *cfg = (tp_config){0};
@@ -576,12 +579,61 @@ static int parse_names(const cfg_ctx *c, const ynode *v, const char *key, strvec
     return 0;
 }
 
+/* A Kubernetes name: a DNS subdomain (lower-case letters, digits, '-' and '.'). */
+static bool kube_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 253 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-' || *p == '.'))
+            return false;
+    return true;
+}
+
+static int parse_lease(cfg_ctx *c, const ynode *v, tp_config *cfg)
+{
+    const ynode *m = ynode_deref(v);
+    if (!m || m->kind != YNODE_MAP)
+        return cfg_fail(c, v, "serve.lease", "expected a map (namespace, name, duration)");
+    free(cfg->lease_name);
+    cfg->lease_name = xstrdup("tagpilot");
+    cfg->lease_duration_s = 15;
+    for (size_t i = 0; i + 1 < m->n_children; i += 2) {
+        const char *key = ynode_str(m->children[i]);
+        const ynode *val = m->children[i + 1];
+        const char *s;
+        char label[64];
+        snprintf(label, sizeof label, "serve.lease.%s", key ? key : "?");
+        if (str_eq(key, "namespace") || str_eq(key, "name")) {
+            char **dst = str_eq(key, "name") ? &cfg->lease_name : &cfg->lease_namespace;
+            if (set_string(c, val, label, dst))
+                return -1;
+            if (!kube_name_ok(*dst))
+                return cfg_fail(c, val, label,
+                                "'%s' is not a Kubernetes name (lower-case letters, digits, "
+                                "'-' and '.')",
+                                *dst);
+        } else if (str_eq(key, "duration")) {
+            if (want_scalar(c, val, label, &s))
+                return -1;
+            if (config_parse_duration(s, &cfg->lease_duration_s) || cfg->lease_duration_s < 2 ||
+                cfg->lease_duration_s > 3600)
+                return cfg_fail(c, val, label, "bad duration '%s' (use e.g. 15s; 2s to 1h)", s);
+        } else {
+            return cfg_fail(c, m->children[i], label,
+                            "unknown key (use namespace, name, duration)");
+        }
+    }
+    return 0;
+}
+
 static int parse_serve(cfg_ctx *c, const ynode *v, tp_config *cfg)
 {
     const ynode *m = ynode_deref(v);
     if (!m || m->kind != YNODE_MAP)
         return cfg_fail(c, v, "serve",
-                        "expected a map (socket, listen, group, viewers, operators)");
+                        "expected a map (socket, listen, group, viewers, operators, lease)");
     for (size_t i = 0; i + 1 < m->n_children; i += 2) {
         const char *key = ynode_str(m->children[i]);
         const ynode *val = m->children[i + 1];
@@ -600,11 +652,13 @@ static int parse_serve(cfg_ctx *c, const ynode *v, tp_config *cfg)
             rc = parse_names(c, val, "serve.viewers", &cfg->serve_viewers);
         } else if (str_eq(key, "operators")) {
             rc = parse_names(c, val, "serve.operators", &cfg->serve_operators);
+        } else if (str_eq(key, "lease")) {
+            rc = parse_lease(c, val, cfg);
         } else {
             char label[64];
             snprintf(label, sizeof label, "serve.%s", key ? key : "?");
             rc = cfg_fail(c, m->children[i], label,
-                          "unknown key (use socket, listen, group, viewers, operators)");
+                          "unknown key (use socket, listen, group, viewers, operators, lease)");
         }
         if (rc)
             return -1;

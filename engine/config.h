@@ -79,6 +79,11 @@ typedef struct tp_config {
                                the server's own group */
     strvec serve_viewers;   /* serve.viewers: Unix users or groups that may watch */
     strvec serve_operators; /* serve.operators: ... that may act (the server's uid always may) */
+    /* serve.lease: leader election on a coordination.k8s.io/v1 Lease among `tagpilot serve`
+     * replicas (docs/kubernetes.md). lease_name NULL: no election, the server always writes. */
+    char *lease_name;          /* serve.lease.name (default "tagpilot" once lease: is set) */
+    char *lease_namespace;     /* serve.lease.namespace (default: argocd-namespace) */
+    unsigned lease_duration_s; /* serve.lease.duration, seconds (default 15; 2 to 3600) */
 } tp_config;
 
 /* Fill *cfg with defaults (no sources). Free with config_free. */

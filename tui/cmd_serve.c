@@ -122,8 +122,15 @@ int cmd_serve(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     eo.config = &cfg;
+    eo.leased = cfg.lease_name != NULL;
     int code = CLI_OK;
     engine *e = serve_refuse_live(sock, &err) < 0 ? NULL : engine_start(&eo, &err);
+    serve_lease *lease = NULL;
+    if (e && eo.leased && serve_lease_start(&cfg, e, &lease, &err) < 0) {
+        /* the thread never started: nothing to halt */
+        engine_stop(e);
+        e = NULL;
+    }
     if (!e) {
         cli_line(stderr, "tagpilot: %s", err.msg);
         code = CLI_FAILED;
@@ -135,18 +142,27 @@ int cmd_serve(int argc, char **argv)
                                ? eo.interval_ns
                                : (int64_t)(cfg.interval_s ? cfg.interval_s : 120) * 1000000000LL,
             .stop_fd = serve_signal_pipe[0],
+            .lease = lease,
         };
         cli_line(stdout, "tagpilot: serving on %s%s%s", sock,
                  cfg.serve_listen && *cfg.serve_listen && strcmp(cfg.serve_listen, "off") != 0
                      ? ", metrics on http://"
                      : "",
                  cfg.serve_listen && strcmp(cfg.serve_listen, "off") != 0 ? cfg.serve_listen : "");
+        if (lease)
+            cli_line(stdout, "tagpilot: leader election on lease %s/%s as %s",
+                     cfg.lease_namespace ? cfg.lease_namespace : cfg.argocd_namespace,
+                     cfg.lease_name, serve_lease_id(lease));
         fflush(stdout);
         if (serve_run(e, &so, &err) < 0) {
             cli_line(stderr, "tagpilot: %s", err.msg);
             code = CLI_FAILED;
         }
+        /* The election stops calling into the engine, the engine stops, and only then is the
+         * lease released: once it is, another replica may write. */
+        serve_lease_halt(lease);
         engine_stop(e);
+        serve_lease_stop(lease, true);
     }
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);

@@ -22,6 +22,44 @@ int64_t engine_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+static int64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+bool engine_leading(engine *e, char *why, size_t len)
+{
+    if (!e->opts.leased)
+        return true;
+    pthread_mutex_lock(&e->inbox.lock);
+    /* The deadline, not a flag: a lease thread stuck in a request cannot keep this true. */
+    bool leading = monotonic_ns() < e->inbox.write_until_ns;
+    if (!leading && why)
+        snprintf(why, len, "not the leader (holder: %s)",
+                 e->inbox.lease_holder[0] ? e->inbox.lease_holder : "none yet");
+    pthread_mutex_unlock(&e->inbox.lock);
+    return leading;
+}
+
+void engine_set_leader(engine *e, int64_t write_until_ns, const char *holder)
+{
+    pthread_mutex_lock(&e->inbox.lock);
+    bool was = e->inbox.lease_led;
+    e->inbox.write_until_ns = write_until_ns;
+    snprintf(e->inbox.lease_holder, sizeof e->inbox.lease_holder, "%s", holder ? holder : "");
+    bool is = monotonic_ns() < write_until_ns;
+    e->inbox.lease_led = is;
+    pthread_mutex_unlock(&e->inbox.lock);
+    if (is != was) {
+        /* A cycle now: the new leader writes what is pending (and reconciles its journal);
+         * either way the snapshot says whether this engine writes. */
+        engine_command refresh = {.kind = CMD_REFRESH};
+        engine_submit(e, &refresh);
+    }
+}
+
 void engine_wake_consumer(engine *e)
 {
     char byte = 1;

@@ -31,6 +31,8 @@ typedef struct engine_options {
     bool once;                       /* one cycle, then stop (engine_wait returns) */
     bool no_auto_writes;             /* decide, but write only what a command asks (CLI actions) */
     const char *only_app;            /* scan just this Application (CLI actions); NULL: all */
+    bool leased; /* leader election (`tagpilot serve` with serve.lease): write only while
+                    engine_set_leader says so; until it first does, nothing is written */
 } engine_options;
 
 typedef enum engine_cmd_kind {
@@ -83,6 +85,13 @@ int engine_wake_fd(const engine *e);
 void engine_drain_wake(engine *e);
 /* The newest snapshot, referenced for the caller (unref when done). Never blocks on a scan. */
 model_snapshot *engine_snapshot(engine *e);
+
+/* Leader election (opts.leased): the engine writes — auto writes, commands, reconciling its
+ * journal's intents — only while CLOCK_MONOTONIC is before write_until_ns (the lease's renew
+ * deadline; 0: not the leader). Otherwise it refuses with "not the leader (holder: HOLDER)"
+ * (holder: the Lease's holderIdentity, NULL or "" when none is known) and publishes snapshots
+ * marked read-only. Becoming the leader asks for a cycle at once. Thread-safe. */
+void engine_set_leader(engine *e, int64_t write_until_ns, const char *holder);
 
 /* Queue a command; returns its id (> 0). Never blocks on a scan. */
 uint64_t engine_submit(engine *e, const engine_command *cmd);

@@ -246,6 +246,12 @@ static void execute(engine *e, const struct pending_command *c)
                            e->opts.read_only ? "tagpilot is read-only" : "dry run");
         return;
     }
+    char why[200];
+    if (engine_cmd_writes(c->kind) && !engine_leading(e, why, sizeof why)) {
+        engine_post_result(e, c->id, c->kind, false, NULL, "%s refused: %s",
+                           engine_cmd_name(c->kind), why);
+        return;
+    }
     switch (c->kind) {
     case CMD_REFRESH:
         e->refresh_requested = true;

@@ -47,6 +47,11 @@ typedef struct engine_inbox {
     bool finished;
     int wake_pipe[2]; /* engine -> consumer */
     int cmd_pipe[2];  /* consumer -> engine */
+    /* engine_set_leader (opts.leased): writes allowed until this CLOCK_MONOTONIC ns; and the
+     * Lease's holder, for the refusal's message */
+    int64_t write_until_ns;
+    char lease_holder[128];
+    bool lease_led; /* what the last engine_set_leader said: a change asks for a cycle */
 } engine_inbox;
 
 /* engine_registry.c: the registry client, the operations in flight, and the tag tables and
@@ -156,6 +161,10 @@ void engine_wake_consumer(engine *e);
 /* A shutdown was asked for (under the lock). */
 bool engine_stop_requested(engine *e);
 int64_t engine_now_ns(void);
+/* Whether this engine may write now: always, unless opts.leased and the lease's renew deadline
+ * has passed (or it was never the leader). When not, why into why[len] ("not the leader
+ * (holder: X)"). */
+bool engine_leading(engine *e, char *why, size_t len);
 void engine_post_result(engine *e, uint64_t id, engine_cmd_kind kind, bool ok, const char *commit,
                         const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 

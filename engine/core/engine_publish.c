@@ -377,7 +377,7 @@ void engine_publish(engine *e)
         .files_total = e->table.n_images ? 0 : e->src.files_total,
         .last_cycle_ns = e->last_cycle_ns,
         .next_cycle_ns = e->phase == ENGINE_PAUSED ? 0 : e->next_cycle_ns,
-        .read_only = e->opts.read_only,
+        .read_only = e->opts.read_only || !engine_leading(e, NULL, 0),
         .sources = e->src.label,
         .source_error = e->src.error,
         .rates = rates,

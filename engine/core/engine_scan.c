@@ -274,8 +274,8 @@ static void auto_write(engine *e, tracked *t)
         image_would_write(t);
         return;
     }
-    if (e->opts.read_only || e->opts.no_auto_writes)
-        return;
+    if (e->opts.read_only || e->opts.no_auto_writes || !engine_leading(e, NULL, 0))
+        return; /* not the leader: the one that is writes it */
     image_writing(t);
     engine_publish(e);
     char commit[41] = "";

@@ -88,6 +88,9 @@ int engine_write_and_record(engine *e, tracked *t, const write_request *req, cha
         return tp_err_set(err, "read-only: tagpilot was started with --read-only");
     if (e->opts.dry_run)
         return tp_err_set(err, "dry run: nothing is written");
+    char why[200];
+    if (!engine_leading(e, why, sizeof why))
+        return tp_err_set(err, "%s", why);
     /* Under the digest strategy the tag stays and the digest moves. */
     bool digest_moves = req->digest && t->image->strategy == STRATEGY_DIGEST;
     bool changes =
@@ -305,6 +308,8 @@ void engine_reconcile(engine *e)
 {
     if (e->opts.read_only || e->opts.dry_run || !e->records.journal || !e->records.intents_pending)
         return;
+    if (!engine_leading(e, NULL, 0))
+        return; /* intents_pending stays: the engine reconciles once it leads */
     /* Of each op, the last record if it is an intent: its outcome never came. */
     strmap last = {0};
     size_t n = journal_count(e->records.journal);

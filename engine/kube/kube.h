@@ -86,6 +86,17 @@ kube_status kube_watch(kube_client *c, const kube_resource *r, const char *label
 kube_status kube_patch(kube_client *c, const kube_resource *r, const char *name, bool merge,
                        const char *body, cJSON **result, tp_err *err);
 
+/* Create an object in r's namespace (POST; body: the object's JSON). KUBE_CONFLICT when one of
+ * that name exists already. On KUBE_OK *result (may be NULL) is the object stored. */
+kube_status kube_create(kube_client *c, const kube_resource *r, const char *body, cJSON **result,
+                        tp_err *err);
+
+/* Replace object name (PUT; body: the whole object). When the body's metadata.resourceVersion
+ * is set and is not the object's any more: KUBE_CONFLICT, nothing written. On KUBE_OK *result
+ * (may be NULL) is the object after it. */
+kube_status kube_update(kube_client *c, const kube_resource *r, const char *name, const char *body,
+                        cJSON **result, tp_err *err);
+
 /* A Secret's data, base64-decoded: key -> value into *data (a new cJSON object of strings).
  * Never logged. */
 kube_status kube_secret(kube_client *c, const char *namespace_, const char *name, cJSON **data,

@@ -404,10 +404,10 @@ static bool read_client(server *sv, conn *c)
             return false;
         if (!strstr(c->in.data, "\r\n\r\n") && !strstr(c->in.data, "\n\n"))
             return true;
-        char *page =
-            sv->snap ? serve_http_reply(c->in.data, sv->snap, sv->opts->interval_ns, attached(sv))
-                     : xstrdup("HTTP/1.1 503 Service Unavailable\r\nContent-Length: "
-                               "0\r\nConnection: close\r\n\r\n");
+        char *page = sv->snap ? serve_http_reply(c->in.data, sv->snap, sv->opts->interval_ns,
+                                                 attached(sv), serve_lease_leader(sv->opts->lease))
+                              : xstrdup("HTTP/1.1 503 Service Unavailable\r\nContent-Length: "
+                                        "0\r\nConnection: close\r\n\r\n");
         strbuf_puts(&c->out, page);
         free(page);
         c->closing = true;

@@ -11,11 +11,30 @@
 #include "core/engine.h"
 #include "util.h"
 
+/* serve_lease.c: leader election on serve.lease's Lease (docs/kubernetes.md). */
+typedef struct serve_lease serve_lease;
+/* Start the election thread for engine e (started with opts.leased): until it holds the lease,
+ * e writes nothing. -1 with err when the cluster's configuration cannot be read. */
+int serve_lease_start(const tp_config *cfg, engine *e, serve_lease **out, tp_err *err);
+/* Whether this server leads now (true when l is NULL: no election, the one writer). */
+bool serve_lease_leader(serve_lease *l);
+/* This server's holderIdentity (borrowed; NULL when l is NULL). */
+const char *serve_lease_id(const serve_lease *l);
+/* $POD_NAME (else the host name) and the pid: "tagpilot-7d9c4-x2k8p_1". A new string. */
+char *serve_lease_identity(void);
+/* Stop the thread: no more rounds, no more calls into the engine (whose write deadline then
+ * runs out by itself). Call before engine_stop. NULL is fine. */
+void serve_lease_halt(serve_lease *l);
+/* Halt, and with release give the lease up if held — after engine_stop, so nothing is written
+ * once another replica may lead. Frees l; NULL is fine. */
+void serve_lease_stop(serve_lease *l, bool release);
+
 typedef struct serve_options {
     const tp_config *config; /* serve.* keys, the state dir (history) */
     const char *socket_path; /* the control socket */
     int64_t interval_ns;     /* the engine's interval: /healthz wants a cycle within 3 */
     int stop_fd;             /* readable: stop (a signal's self-pipe) */
+    serve_lease *lease;      /* NULL: no election */
 } serve_options;
 
 /* Listen on the socket (a stale one from a dead server is replaced, a live one refused) and on
@@ -37,8 +56,8 @@ serve_role serve_role_of(const tp_config *cfg, unsigned uid, char *name, size_t 
 const char *serve_role_name(serve_role role);
 
 /* serve_http.c: the reply to one HTTP request for /metrics or /healthz (status line, headers,
- * body), a new string. clients: attached now. */
+ * body), a new string. clients: attached now; leader: tagpilot_leader. */
 char *serve_http_reply(const char *request, const model_snapshot *s, int64_t interval_ns,
-                       size_t clients);
+                       size_t clients, bool leader);
 
 #endif

@@ -56,7 +56,7 @@ static void per_app(strbuf *sb, const model_snapshot *s, const char *name, int p
     }
 }
 
-static char *metrics(const model_snapshot *s, size_t clients)
+static char *metrics(const model_snapshot *s, size_t clients, bool leader)
 {
     strbuf sb = {0};
     size_t apps = 0, pending = 0, pins = 0;
@@ -107,6 +107,9 @@ static char *metrics(const model_snapshot *s, size_t clients)
     strbuf_printf(&sb, "tagpilot_journal_records %zu\n", s->journal_records);
     family(&sb, "tagpilot_attached_clients", "gauge", "Clients attached to the control socket");
     strbuf_printf(&sb, "tagpilot_attached_clients %zu\n", clients);
+    family(&sb, "tagpilot_leader", "gauge",
+           "1 when this server writes (it holds serve.lease's Lease, or none is configured)");
+    strbuf_printf(&sb, "tagpilot_leader %d\n", leader ? 1 : 0);
     return strbuf_take(&sb);
 }
 
@@ -118,7 +121,7 @@ static char *reply(int status, const char *reason, const char *type, const char 
 }
 
 char *serve_http_reply(const char *request, const model_snapshot *s, int64_t interval_ns,
-                       size_t clients)
+                       size_t clients, bool leader)
 {
     char method[8], path[128];
     if (sscanf(request, "%7s %127s", method, path) != 2 ||
@@ -132,7 +135,7 @@ char *serve_http_reply(const char *request, const model_snapshot *s, int64_t int
         *q = '\0';
     char *out;
     if (strcmp(path, "/metrics") == 0) {
-        char *body = metrics(s, clients);
+        char *body = metrics(s, clients, leader);
         out = reply(200, "OK", "text/plain; version=0.0.4; charset=utf-8", body);
         free(body);
     } else if (strcmp(path, "/healthz") == 0) {

@@ -258,6 +258,29 @@ kubeapi_api "$BOOKSTORE" -o /dev/null -w '%{http_code} ' >"$TAP_TMP/code"
 kubeapi_api "$BOOKSTORE" -o /dev/null -w '%{http_code}' >>"$TAP_TMP/code"
 check "fail?code=503 answers the next request 503, then it recovers" [ "$(cat "$TAP_TMP/code")" = "503 200" ]
 
+# --- leases (coordination.k8s.io/v1): what leader election reads and writes ---------------------
+cat >"$TAP_TMP/lease.yaml" <<'Y'
+apiVersion: coordination.k8s.io/v1
+kind: Lease
+metadata: {name: tagpilot, namespace: argocd}
+spec: {holderIdentity: pod-a_1, leaseDurationSeconds: 15, renewTime: "2025-01-01T00:00:00.000000Z"}
+Y
+kc create --validate=false -f "$TAP_TMP/lease.yaml"
+check "kubectl create a Lease: $(cat "$KOUT" "$KERR")" [ "$(cat "$KOUT")" = "lease.coordination.k8s.io/tagpilot created" ]
+kc get lease -n argocd tagpilot -o json
+check "kubectl get lease -n argocd tagpilot -o json: its holder" \
+    [ "$(jq -r '.kind + " " + .spec.holderIdentity' "$KOUT")" = "Lease pod-a_1" ]
+LRV=$(jq -r .metadata.resourceVersion "$KOUT")
+cp "$KOUT" "$TAP_TMP/lease.json"
+jq '.spec.holderIdentity = "pod-b_2" | .metadata.resourceVersion = "1"' "$TAP_TMP/lease.json" >"$TAP_TMP/stale.json"
+kc replace --validate=false -f "$TAP_TMP/stale.json"
+check "kubectl replace with a stale resourceVersion: the Conflict" \
+    grep -q 'Operation cannot be fulfilled on leases.coordination.k8s.io "tagpilot"' "$KERR"
+jq '.spec.holderIdentity = "pod-b_2"' "$TAP_TMP/lease.json" >"$TAP_TMP/fresh.json"
+kc replace --validate=false -f "$TAP_TMP/fresh.json"
+check "with the current one ($LRV) it is replaced" \
+    [ "$(field /apis/coordination.k8s.io/v1/namespaces/argocd/leases/tagpilot .spec.holderIdentity)" = pod-b_2 ]
+
 # --- stop and start ------------------------------------------------------------------------------
 RV3=$(field $BOOKSTORE .metadata.resourceVersion)
 kubeapi_stop

@@ -24,8 +24,8 @@ What it does:
   legacy (unaggregated) JSON forms; /openapi/* answers 404 (kubectl then goes without).
   /healthz, /readyz, /livez answer "ok" without authentication.
 - Resources: applications.argoproj.io/v1alpha1, imageupdaters.argocd-image-updater.argoproj.io/
-  v1alpha1, v1 secrets (namespaced), v1 namespaces (cluster scope; the namespace of every
-  stored object exists). Stored in memory, seeded from YAML or JSON files (several documents
+  v1alpha1, v1 secrets (namespaced), coordination.k8s.io/v1 leases (namespaced; leader
+  election), v1 namespaces (cluster scope; the namespace of every stored object exists). Stored in memory, seeded from YAML or JSON files (several documents
   or a List per file; ${NAME} replaced with --var values; an unknown one is an error). Secrets'
   stringData is folded into base64 data, as the real server does.
 - GET one object; list per namespace or across all of them with labelSelector (=, ==, !=, in,
@@ -72,7 +72,7 @@ What it does not do: protobuf, Table output (kubectl falls back to its own colum
 apply, strategic merge patch, subresources (/status, /scale), deletecollection, finalizers and
 graceful deletion, admission or schema validation, managedFields, impersonation, groups in
 rules, aggregated discovery, watch bookmarks' initial-events-end, sendInitialEvents,
-resourceVersionMatch (every list is served at the current version), kinds other than the four
+resourceVersionMatch (every list is served at the current version), kinds other than the five
 above.
 """
 import argparse
@@ -112,6 +112,7 @@ RESOURCES = [
         "spec", "imageupdater"),
     Res("secrets", "", "v1", "Secret", True, None, "secret"),
     Res("namespaces", "", "v1", "Namespace", False, None, "namespace", ("ns",)),
+    Res("leases", "coordination.k8s.io", "v1", "Lease", True, None, "lease"),
 ]
 BY_KIND = {(r.api_version, r.kind): r for r in RESOURCES}
 VERBS = ["get", "list", "watch", "patch", "update", "create", "delete"]
