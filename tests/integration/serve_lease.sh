@@ -135,6 +135,20 @@ took=$((($(date +%s%N) - termed) / 1000000))
 # the last renewal plus DUR, at least 2/3 of DUR after the SIGTERM
 check "at its next round, well before the duration could run out (${took} ms)" [ "$took" -lt $((DUR * 1000 * 5 / 8)) ]
 check "its holderIdentity has the new pid" [ "$(holder)" = "pod-${L}_$NPID" ]
+# Another writer takes the Lease between the leader's read and its renewal (a PUT of the object as
+# read): the renewal names the resourceVersion it read, so it meets a 409 and the other writer
+# keeps the Lease; a renewal without it would overwrite theirs and take the Lease straight back.
+now=$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)
+kubeapi_ctl race "path=$LEASE" --data-binary \
+    "{\"spec\":{\"holderIdentity\":\"intruder\",\"renewTime\":\"$now\",\"leaseDurationSeconds\":$DUR}}" \
+    >/dev/null
+holder_is() { [ "$(holder)" = "$1" ]; }
+check "a renewal that meets another writer's change is refused: it keeps the Lease" \
+    until_true 3 holder_is intruder
+sleep 1
+check "still theirs a renewal period later" holder_is intruder
+metric_is() { [ "$(leader_metric "$1")" = "$2" ]; } # NAME VALUE
+check "and the old holder stops leading (tagpilot_leader 0)" until_true "$DUR" metric_is "$L" 0
 kill -TERM "$NPID"
 until_true 10 sh -c "! kill -0 $NPID 2>/dev/null"
 check "no sanitizer report from either server" sh -c "! grep -q 'Sanitizer' '$TAP_TMP/a.log' '$TAP_TMP/b.log'"

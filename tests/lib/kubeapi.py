@@ -65,8 +65,8 @@ What it does:
     /_control/fail?code=503&count=N  the next N API requests answer CODE with a Status
     /_control/end-watches  close every open watch stream now, as a server does at its timeout
     /_control/race?path=/apis/...  body: a merge patch that another writer applies just before
-                       the next PATCH of that object is served, so a patch planned on the
-                       resourceVersion before it meets a genuine 409
+                       the next PATCH or PUT of that object is served, so a write planned
+                       on the resourceVersion before it meets a genuine 409
 
 What it does not do: protobuf, Table output (kubectl falls back to its own columns), server-side
 apply, strategic merge patch, subresources (/status, /scale), deletecollection, finalizers and
@@ -339,7 +339,7 @@ class Store:
         self.watch_epoch = 0  # bumped by end-watches
         self.stalled = False
         self.fail_code, self.fail_count = 0, 0
-        self.races = {}  # API path -> a merge patch another writer applies before its next PATCH
+        self.races = {}  # API path -> a merge patch another writer applies before its next PATCH/PUT
 
     # reading seeds and state
     def load(self):
@@ -705,7 +705,8 @@ class Handler(BaseHTTPRequestHandler):
             old = st.objects.get(key)
             if old is None:
                 raise not_found(res, name)
-            race = st.races.pop(self.url.path.rstrip("/"), None) if verb == "patch" else None
+            race = (st.races.pop(self.url.path.rstrip("/"), None)
+                    if verb in ("patch", "update") else None)
             if race is not None:  # the other writer gets there first
                 old = self.update(res, old, merge_patch(old, race))
             if verb == "get":
