@@ -10,22 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config_internal.h"
 #include "giturl.h"
 #include "yamldoc.h"
 
-/* Context for one file being checked: messages name the file and the line. */
-typedef struct cfg_ctx {
-    const char *file;
-    char *base_dir;           /* folder of the file (owned) */
-    char *single_credentials; /* git.credentials written as one spec (owned), or NULL */
-    const ynode *single_at;   /* where, for messages */
-    tp_err *err;
-} cfg_ctx;
-
-static int cfg_fail(const cfg_ctx *c, const ynode *at, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int cfg_fail(const cfg_ctx *c, const ynode *at, const char *key, const char *fmt, ...)
+int cfg_fail(const cfg_ctx *c, const ynode *at, const char *key, const char *fmt, ...)
 {
     char what[400];
     va_list ap;
@@ -194,7 +183,7 @@ char *config_resolve_path(const char *path, const char *base_dir)
 }
 
 /* A git URL, or a local path to resolve like any other. */
-static bool looks_like_url(const char *s)
+bool cfg_looks_like_url(const char *s)
 {
     if (strstr(s, "://"))
         return true;
@@ -205,7 +194,7 @@ static bool looks_like_url(const char *s)
            s[0] != '~';
 }
 
-static int want_scalar(const cfg_ctx *c, const ynode *v, const char *key, const char **out)
+int cfg_want_scalar(const cfg_ctx *c, const ynode *v, const char *key, const char **out)
 {
     const ynode *d = ynode_deref(v);
     if (!d || d->kind != YNODE_SCALAR || ynode_is_null(d))
@@ -214,10 +203,10 @@ static int want_scalar(const cfg_ctx *c, const ynode *v, const char *key, const 
     return 0;
 }
 
-static int set_string(const cfg_ctx *c, const ynode *v, const char *key, char **dst)
+int cfg_set_string(const cfg_ctx *c, const ynode *v, const char *key, char **dst)
 {
     const char *s;
-    if (want_scalar(c, v, key, &s))
+    if (cfg_want_scalar(c, v, key, &s))
         return -1;
     free(*dst);
     *dst = xstrdup(s);
@@ -227,7 +216,7 @@ static int set_string(const cfg_ctx *c, const ynode *v, const char *key, char **
 static int set_path(const cfg_ctx *c, const ynode *v, const char *key, char **dst)
 {
     const char *s;
-    if (want_scalar(c, v, key, &s))
+    if (cfg_want_scalar(c, v, key, &s))
         return -1;
     const char *home = getenv("HOME");
     if (s[0] == '~' && (s[1] == '/' || !s[1]) && (!home || *home != '/'))
@@ -272,7 +261,7 @@ static int parse_git_credentials(cfg_ctx *c, const ynode *v, tp_config *cfg)
     if (d && d->kind == YNODE_SCALAR) {
         free(c->single_credentials);
         c->single_credentials = NULL;
-        if (set_string(c, v, "git.credentials", &c->single_credentials) ||
+        if (cfg_set_string(c, v, "git.credentials", &c->single_credentials) ||
             check_credentials(c, v, "git.credentials", &c->single_credentials))
             return -1;
         c->single_at = v;
@@ -324,173 +313,6 @@ static void apply_single_credentials(cfg_ctx *c, tp_config *cfg)
     }
 }
 
-/* "kubeconfig: ~/.kube/config" may be a ':' list, as $KUBECONFIG is: each part resolved. */
-static char *resolve_path_list(const char *list, const char *base_dir)
-{
-    strbuf sb = {0};
-    const char *p = list;
-    for (;;) {
-        const char *colon = strchr(p, ':');
-        size_t n = colon ? (size_t)(colon - p) : strlen(p);
-        if (n) {
-            char *part = xstrndup(p, n);
-            char *abs = config_resolve_path(part, base_dir);
-            if (sb.len)
-                strbuf_append(&sb, ":", 1);
-            strbuf_append(&sb, abs, strlen(abs));
-            free(abs);
-            free(part);
-        }
-        if (!colon)
-            break;
-        p = colon + 1;
-    }
-    return strbuf_take(&sb);
-}
-
-/* A namespace name: an RFC 1123 label (lower-case alphanumerics and '-', at most 63). */
-static bool namespace_valid(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-            return false;
-    return true;
-}
-
-/* The map under `kubernetes:` (empty or null: every default). */
-static int parse_kube(const cfg_ctx *c, const ynode *v, config_kube *k)
-{
-    const ynode *m = ynode_deref(v);
-    if (!m || (m->kind == YNODE_SCALAR && ynode_is_null(m)))
-        return 0;
-    if (m->kind != YNODE_MAP)
-        return cfg_fail(c, v, "sources.kubernetes",
-                        "expected a map (kubeconfig, context, namespaces, selector) or nothing");
-    for (size_t i = 0; i + 1 < m->n_children; i += 2) {
-        const ynode *kn = m->children[i], *val = m->children[i + 1];
-        const char *key = ynode_str(kn);
-        char label[96];
-        snprintf(label, sizeof label, "sources.kubernetes.%s", key ? key : "?");
-        if (str_eq(key, "kubeconfig")) {
-            const char *s;
-            if (want_scalar(c, val, label, &s))
-                return -1;
-            free(k->kubeconfig);
-            k->kubeconfig = resolve_path_list(s, c->base_dir);
-        } else if (str_eq(key, "context")) {
-            if (set_string(c, val, label, &k->context))
-                return -1;
-        } else if (str_eq(key, "selector")) {
-            if (set_string(c, val, label, &k->selector))
-                return -1;
-        } else if (str_eq(key, "namespaces")) {
-            const ynode *seq = ynode_deref(val);
-            if (!seq || seq->kind != YNODE_SEQ || !seq->n_children)
-                return cfg_fail(c, val, label, "expected a list of namespaces, or [\"*\"]");
-            strvec_free(&k->namespaces);
-            for (size_t j = 0; j < seq->n_children; j++) {
-                const char *ns;
-                if (want_scalar(c, seq->children[j], label, &ns))
-                    return -1;
-                if (!str_eq(ns, "*") && !namespace_valid(ns))
-                    return cfg_fail(c, seq->children[j], label, "'%s' is not a namespace name", ns);
-                strvec_push(&k->namespaces, ns);
-            }
-            for (size_t j = 0; j < k->namespaces.count; j++)
-                if (str_eq(k->namespaces.items[j], "*") && k->namespaces.count > 1)
-                    return cfg_fail(c, val, label, "\"*\" means every namespace: write it alone");
-        } else {
-            return cfg_fail(c, kn, label,
-                            "unknown key (use kubeconfig, context, namespaces, selector)");
-        }
-    }
-    return 0;
-}
-
-static int parse_source(const cfg_ctx *c, const ynode *item, config_source *src)
-{
-    const ynode *m = ynode_deref(item);
-    if (!m || m->kind != YNODE_MAP)
-        return cfg_fail(c, item, "sources",
-                        "each source is a map with 'git:', 'dir:' or 'kubernetes:'");
-    src->line = item->line;
-    bool have_kind = false;
-    for (size_t i = 0; i + 1 < m->n_children; i += 2) {
-        const ynode *k = m->children[i], *v = m->children[i + 1];
-        const char *key = ynode_str(k);
-        char label[64];
-        snprintf(label, sizeof label, "sources.%s", key ? key : "?");
-        if (str_eq(key, "kubernetes")) {
-            if (have_kind)
-                return cfg_fail(c, k, label, "a source is one of 'git:', 'dir:', 'kubernetes:'");
-            have_kind = true;
-            src->kind = CONFIG_SOURCE_KUBERNETES;
-            if (parse_kube(c, v, &src->kube))
-                return -1;
-        } else if (str_eq(key, "git") || str_eq(key, "dir")) {
-            if (have_kind)
-                return cfg_fail(c, k, label, "a source is one of 'git:', 'dir:', 'kubernetes:'");
-            have_kind = true;
-            const char *s;
-            if (want_scalar(c, v, label, &s))
-                return -1;
-            if (str_eq(key, "git")) {
-                src->kind = CONFIG_SOURCE_GIT;
-                src->url = looks_like_url(s) ? xstrdup(s) : config_resolve_path(s, c->base_dir);
-            } else {
-                src->kind = CONFIG_SOURCE_DIR;
-                src->url = config_resolve_path(s, c->base_dir);
-            }
-        } else if (str_eq(key, "branch")) {
-            if (set_string(c, v, label, &src->branch))
-                return -1;
-        } else if (str_eq(key, "path")) {
-            if (set_string(c, v, label, &src->path))
-                return -1;
-            if (src->path[0] == '/' || strstr(src->path, ".."))
-                return cfg_fail(c, v, label, "'%s' must be a folder inside the source", src->path);
-        } else {
-            return cfg_fail(c, k, label, "unknown key (use git, dir, branch, path)");
-        }
-    }
-    if (!have_kind)
-        return cfg_fail(c, item, "sources",
-                        "a source needs 'git: URL', 'dir: FOLDER' or 'kubernetes:'");
-    if (src->kind != CONFIG_SOURCE_GIT && src->branch)
-        return cfg_fail(c, item, "sources.branch", "only a git source has a branch");
-    if (src->kind == CONFIG_SOURCE_KUBERNETES && src->path)
-        return cfg_fail(c, item, "sources.path",
-                        "a kubernetes source has no path (use namespaces and selector)");
-    if (!src->path)
-        src->path = xstrdup("");
-    /* "apps/" and "apps" mean the same folder. */
-    size_t n = strlen(src->path);
-    while (n && src->path[n - 1] == '/')
-        src->path[--n] = '\0';
-    return 0;
-}
-
-static int parse_sources(const cfg_ctx *c, const ynode *v, tp_config *cfg)
-{
-    const ynode *seq = ynode_deref(v);
-    if (ynode_is_null(seq))
-        return 0;
-    if (!seq || seq->kind != YNODE_SEQ)
-        return cfg_fail(c, v, "sources", "expected a list of sources");
-    if (cfg->sources) /* a second `sources:` key: one list, or the first would silently go */
-        return cfg_fail(c, v, "sources", "given twice (write one list)");
-    cfg->sources = xcalloc(seq->n_children, sizeof *cfg->sources);
-    for (size_t i = 0; i < seq->n_children; i++) {
-        cfg->n_sources++;
-        if (parse_source(c, seq->children[i], &cfg->sources[i]))
-            return -1;
-    }
-    return 0;
-}
-
 static int parse_author(const cfg_ctx *c, const ynode *v, tp_config *cfg)
 {
     const ynode *m = ynode_deref(v);
@@ -500,10 +322,10 @@ static int parse_author(const cfg_ctx *c, const ynode *v, tp_config *cfg)
         const char *key = ynode_str(m->children[i]);
         const ynode *val = m->children[i + 1];
         if (str_eq(key, "name")) {
-            if (set_string(c, val, "git.author.name", &cfg->git_author_name))
+            if (cfg_set_string(c, val, "git.author.name", &cfg->git_author_name))
                 return -1;
         } else if (str_eq(key, "email")) {
-            if (set_string(c, val, "git.author.email", &cfg->git_author_email))
+            if (cfg_set_string(c, val, "git.author.email", &cfg->git_author_email))
                 return -1;
         } else {
             char label[64];
@@ -531,7 +353,8 @@ static int parse_git(cfg_ctx *c, const ynode *v, tp_config *cfg)
             if (parse_git_credentials(c, val, cfg))
                 return -1;
         } else if (str_eq(key, "commit-message-template")) {
-            if (set_string(c, val, "git.commit-message-template", &cfg->commit_message_template))
+            if (cfg_set_string(c, val, "git.commit-message-template",
+                               &cfg->commit_message_template))
                 return -1;
         } else if (str_eq(key, "timeout") || str_eq(key, "connect-timeout")) {
             char label[64];
@@ -539,7 +362,7 @@ static int parse_git(cfg_ctx *c, const ynode *v, tp_config *cfg)
             const char *s;
             unsigned *dst =
                 str_eq(key, "timeout") ? &cfg->git_timeout_s : &cfg->git_connect_timeout_s;
-            if (want_scalar(c, val, label, &s))
+            if (cfg_want_scalar(c, val, label, &s))
                 return -1;
             if (config_parse_duration(s, dst) || *dst == 0 || *dst > 3600)
                 return cfg_fail(c, val, label, "bad duration '%s' (use e.g. 10s, 1m; at most 1h)",
@@ -562,7 +385,7 @@ static int parse_names(const cfg_ctx *c, const ynode *v, const char *key, strvec
     if (n && n->kind == YNODE_SEQ) {
         for (size_t i = 0; i < n->n_children; i++) {
             const char *s;
-            if (want_scalar(c, n->children[i], key, &s))
+            if (cfg_want_scalar(c, n->children[i], key, &s))
                 return -1;
             if (!*s || strpbrk(s, " \t:/\n"))
                 return cfg_fail(c, n->children[i], key, "'%s' is no user or group name", s);
@@ -571,24 +394,12 @@ static int parse_names(const cfg_ctx *c, const ynode *v, const char *key, strvec
         return 0;
     }
     const char *s;
-    if (want_scalar(c, v, key, &s))
+    if (cfg_want_scalar(c, v, key, &s))
         return -1;
     if (!*s || strpbrk(s, " \t:/\n"))
         return cfg_fail(c, v, key, "'%s' is no user or group name", s);
     strvec_push(out, s);
     return 0;
-}
-
-/* A Kubernetes name: a DNS subdomain (lower-case letters, digits, '-' and '.'). */
-static bool kube_name_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 253 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
-        return false;
-    for (const char *p = s; *p; p++)
-        if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-' || *p == '.'))
-            return false;
-    return true;
 }
 
 static int parse_lease(cfg_ctx *c, const ynode *v, tp_config *cfg)
@@ -607,15 +418,15 @@ static int parse_lease(cfg_ctx *c, const ynode *v, tp_config *cfg)
         snprintf(label, sizeof label, "serve.lease.%s", key ? key : "?");
         if (str_eq(key, "namespace") || str_eq(key, "name")) {
             char **dst = str_eq(key, "name") ? &cfg->lease_name : &cfg->lease_namespace;
-            if (set_string(c, val, label, dst))
+            if (cfg_set_string(c, val, label, dst))
                 return -1;
-            if (!kube_name_ok(*dst))
+            if (!cfg_kube_name_ok(*dst, false))
                 return cfg_fail(c, val, label,
                                 "'%s' is not a Kubernetes name (lower-case letters, digits, "
                                 "'-' and '.')",
                                 *dst);
         } else if (str_eq(key, "duration")) {
-            if (want_scalar(c, val, label, &s))
+            if (cfg_want_scalar(c, val, label, &s))
                 return -1;
             if (config_parse_duration(s, &cfg->lease_duration_s) || cfg->lease_duration_s < 2 ||
                 cfg->lease_duration_s > 3600)
@@ -645,9 +456,9 @@ static int parse_serve(cfg_ctx *c, const ynode *v, tp_config *cfg)
                               "path too long for a Unix socket (100 "
                               "bytes at most)");
         } else if (str_eq(key, "listen")) {
-            rc = set_string(c, val, "serve.listen", &cfg->serve_listen);
+            rc = cfg_set_string(c, val, "serve.listen", &cfg->serve_listen);
         } else if (str_eq(key, "group")) {
-            rc = set_string(c, val, "serve.group", &cfg->serve_group);
+            rc = cfg_set_string(c, val, "serve.group", &cfg->serve_group);
         } else if (str_eq(key, "viewers")) {
             rc = parse_names(c, val, "serve.viewers", &cfg->serve_viewers);
         } else if (str_eq(key, "operators")) {
@@ -671,7 +482,7 @@ static int parse_top_key(cfg_ctx *c, const ynode *k, const ynode *v, tp_config *
     const char *key = ynode_str(k);
     const char *s;
     if (str_eq(key, "sources"))
-        return parse_sources(c, v, cfg);
+        return cfg_parse_sources(c, v, cfg);
     if (str_eq(key, "registries-conf"))
         return set_path(c, v, key, &cfg->registries_conf);
     if (str_eq(key, "state-dir"))
@@ -681,9 +492,9 @@ static int parse_top_key(cfg_ctx *c, const ynode *k, const ynode *v, tp_config *
     if (str_eq(key, "serve"))
         return parse_serve(c, v, cfg);
     if (str_eq(key, "argocd-namespace"))
-        return set_string(c, v, key, &cfg->argocd_namespace);
+        return cfg_set_string(c, v, key, &cfg->argocd_namespace);
     if (str_eq(key, "approval")) {
-        if (want_scalar(c, v, key, &s))
+        if (cfg_want_scalar(c, v, key, &s))
             return -1;
         if (strcmp(s, "manual") == 0)
             cfg->approval = APPROVAL_MANUAL;
@@ -694,14 +505,14 @@ static int parse_top_key(cfg_ctx *c, const ynode *k, const ynode *v, tp_config *
         return 0;
     }
     if (str_eq(key, "interval")) {
-        if (want_scalar(c, v, key, &s))
+        if (cfg_want_scalar(c, v, key, &s))
             return -1;
         if (config_parse_duration(s, &cfg->interval_s) || cfg->interval_s == 0)
             return cfg_fail(c, v, key, "bad duration '%s' (use e.g. 30s, 2m, 1h)", s);
         return 0;
     }
     if (str_eq(key, "theme")) {
-        if (want_scalar(c, v, key, &s))
+        if (cfg_want_scalar(c, v, key, &s))
             return -1;
         free(cfg->theme);
         cfg->theme = strchr(s, '/') ? config_resolve_path(s, c->base_dir) : xstrdup(s);

@@ -206,33 +206,6 @@ kube_status kube_get(kube_client *c, const kube_resource *r, const char *name, c
     return st;
 }
 
-kube_status kube_patch(kube_client *c, const kube_resource *r, const char *name, bool merge,
-                       const char *body, cJSON **result, tp_err *err)
-{
-    if (result)
-        *result = NULL;
-    if (!r->namespace_ || str_eq(r->namespace_, "*")) {
-        tp_err_set(err, "kube: patch %s: a namespace is needed", r->plural);
-        return KUBE_ERROR;
-    }
-    char *path = kube_resource_path(r, name, err);
-    if (!path)
-        return KUBE_ERROR;
-    const kube_what what = {"patch", r->plural, r->namespace_, name};
-    kube_reply reply;
-    kube_status st = kube_request(
-        c, "PATCH", path, merge ? "application/merge-patch+json" : "application/json-patch+json",
-        body, &what, NULL, NULL, 0, NULL, &reply, err);
-    free(path);
-    if (st == KUBE_OK && result) {
-        *result = reply_object(&reply, "patch", r->plural, err);
-        if (!*result)
-            st = KUBE_ERROR;
-    }
-    kube_reply_free(&reply);
-    return st;
-}
-
 kube_status kube_secret(kube_client *c, const char *namespace_, const char *name, cJSON **data,
                         tp_err *err)
 {
@@ -295,10 +268,11 @@ kube_status kube_secret(kube_client *c, const char *namespace_, const char *name
     return KUBE_OK;
 }
 
-/* POST or PUT an object's JSON; *result (may be NULL) the object the server stored. */
+/* POST, PUT or PATCH body (of content type ctype); *result (may be NULL) the object the server
+ * stored. */
 static kube_status write_object(kube_client *c, const char *method, const char *verb,
-                                const kube_resource *r, const char *name, const char *body,
-                                cJSON **result, tp_err *err)
+                                const char *ctype, const kube_resource *r, const char *name,
+                                const char *body, cJSON **result, tp_err *err)
 {
     if (result)
         *result = NULL;
@@ -311,8 +285,8 @@ static kube_status write_object(kube_client *c, const char *method, const char *
         return KUBE_ERROR;
     const kube_what what = {verb, r->plural, r->namespace_, name};
     kube_reply reply;
-    kube_status st = kube_request(c, method, path, "application/json", body, &what, NULL, NULL, 0,
-                                  NULL, &reply, err);
+    kube_status st =
+        kube_request(c, method, path, ctype, body, &what, NULL, NULL, 0, NULL, &reply, err);
     free(path);
     if (st == KUBE_OK && result) {
         *result = reply_object(&reply, verb, r->plural, err);
@@ -326,11 +300,19 @@ static kube_status write_object(kube_client *c, const char *method, const char *
 kube_status kube_create(kube_client *c, const kube_resource *r, const char *body, cJSON **result,
                         tp_err *err)
 {
-    return write_object(c, "POST", "create", r, NULL, body, result, err);
+    return write_object(c, "POST", "create", "application/json", r, NULL, body, result, err);
 }
 
 kube_status kube_update(kube_client *c, const kube_resource *r, const char *name, const char *body,
                         cJSON **result, tp_err *err)
 {
-    return write_object(c, "PUT", "update", r, name, body, result, err);
+    return write_object(c, "PUT", "update", "application/json", r, name, body, result, err);
+}
+
+kube_status kube_patch(kube_client *c, const kube_resource *r, const char *name, bool merge,
+                       const char *body, cJSON **result, tp_err *err)
+{
+    return write_object(c, "PATCH", "patch",
+                        merge ? "application/merge-patch+json" : "application/json-patch+json", r,
+                        name, body, result, err);
 }
