@@ -76,7 +76,8 @@ static char *digest_now(engine *e, const tracked *t, const char *tag, tp_err *er
 
 /* Write tag for an operator action and record it: approve, pin, rollback. */
 static void act_write(engine *e, const struct pending_command *c, tracked *t, const char *action,
-                      const char *tag, const char *digest, const char *trailer_name)
+                      const char *tag, const char *digest, const char *trailer_name,
+                      const hold_edit *hold)
 {
     char commit[41] = "";
     tp_err err = {{0}};
@@ -86,8 +87,10 @@ static void act_write(engine *e, const struct pending_command *c, tracked *t, co
         image_writing(t);
         engine_publish(e);
     }
-    write_request req = {action, tag, digest, trailer_name};
+    write_request req = {action, tag, digest, trailer_name, hold};
     int rc = engine_write_and_record(e, t, &req, commit, &from, &err);
+    if (rc >= 0 && hold)
+        decisions_hold(&e->records.dec, hold);
     if (rc < 0) {
         image_write_failed(t, err.msg);
         engine_post_result(e, c->id, c->kind, false, NULL, "%s/%s: %s", t->app->name,
@@ -168,7 +171,7 @@ static void act_approve(engine *e, const struct pending_command *c, tracked *t)
         return;
     }
     char *candidate = xstrdup(t->candidate);
-    act_write(e, c, t, "approve", candidate, now, "Approved-by");
+    act_write(e, c, t, "approve", candidate, now, "Approved-by", NULL);
     free(candidate);
     free(now);
 }
@@ -202,15 +205,55 @@ static void act_pin(engine *e, const struct pending_command *c, tracked *t, bool
             return;
         }
     }
+    /* Where holds are shared the pin goes with the tag, in the same commit or patch. */
+    hold_edit hold = {HOLD_PIN, t->app->name, t->image->alias, pin};
+    bool shared = decisions_shared(&e->records.dec, t->app->name) != NULL;
     act_write(e, c, t, rollback ? "rollback" : "pin", pin, digest,
-              rollback ? "Rolled-back-by" : "Pinned-by");
+              rollback ? "Rolled-back-by" : "Pinned-by", shared ? &hold : NULL);
     free(pin);
     free(digest);
+}
+
+/* unpin, skip, set-policy where the app's holds are shared: a write of the holds alone. */
+static int write_hold(engine *e, tracked *t, const char *action, const hold_edit *hold,
+                      const char *trailer_name, char **done, tp_err *err)
+{
+    char commit[41] = "";
+    write_request req = {action, NULL, NULL, trailer_name, hold};
+    int rc = engine_write_and_record(e, t, &req, commit, NULL, err);
+    if (rc < 0)
+        return -1;
+    decisions_hold(&e->records.dec, hold);
+    const write_method *m = e->write_methods[t->app->settings.writeback];
+    char receipt[128];
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    snprintf(receipt, sizeof receipt, m->receipt, commit);
+#pragma GCC diagnostic pop
+    *done = xstrdup(rc == 1 ? receipt : "the shared holds already say so");
+    return 0;
 }
 
 static void act_record_only(engine *e, const struct pending_command *c, tracked *t,
                             const char *action, const char *tag)
 {
+    if (decisions_shared(&e->records.dec, t->app->name)) {
+        hold_edit hold = {str_eq(action, "skip") ? HOLD_SKIP : HOLD_UNPIN, t->app->name,
+                          t->image->alias, tag};
+        tp_err err = {{0}};
+        char *done = NULL;
+        if (write_hold(e, t, action, &hold, str_eq(action, "skip") ? "Skipped-by" : "Unpinned-by",
+                       &done, &err) < 0) {
+            engine_post_result(e, c->id, c->kind, false, NULL, "%s/%s: %s", t->app->name,
+                               t->image->alias, err.msg);
+            return;
+        }
+        image_decide(t, &e->records.dec);
+        engine_post_result(e, c->id, c->kind, true, NULL, "%s/%s: %s%s%s (%s)", t->app->name,
+                           t->image->alias, action, tag ? " " : "", tag ? tag : "", done);
+        free(done);
+        return;
+    }
     journal_record rec = {.action = (char *)action,
                           .app = (char *)t->app->name,
                           .alias = (char *)t->image->alias,
@@ -285,20 +328,33 @@ static void execute(engine *e, const struct pending_command *c)
                                "set-policy needs APP and auto or manual");
             return;
         }
-        journal_record rec = {
-            .action = "set-policy", .app = c->app, .to = c->policy, .result = "ok"};
+        tracked *first = NULL;
+        for (size_t i = 0; i < e->table.n_images && !first; i++)
+            if (strcmp(e->table.images[i].app->name, c->app) == 0)
+                first = &e->table.images[i];
         tp_err err = {{0}};
-        if (engine_record(e, &rec, &err) < 0) {
-            engine_post_result(e, c->id, c->kind, false, NULL, "%s", err.msg);
-            return;
+        char *done = NULL;
+        if (first && decisions_shared(&e->records.dec, c->app)) {
+            hold_edit hold = {HOLD_POLICY, c->app, NULL, c->policy};
+            if (write_hold(e, first, "set-policy", &hold, "Policy-set-by", &done, &err) < 0) {
+                engine_post_result(e, c->id, c->kind, false, NULL, "%s: %s", c->app, err.msg);
+                return;
+            }
+        } else {
+            journal_record rec = {
+                .action = "set-policy", .app = c->app, .to = c->policy, .result = "ok"};
+            if (engine_record(e, &rec, &err) < 0) {
+                engine_post_result(e, c->id, c->kind, false, NULL, "%s", err.msg);
+                return;
+            }
         }
         for (size_t i = 0; i < e->table.n_images; i++)
             if (strcmp(e->table.images[i].app->name, c->app) == 0)
                 image_mark_dirty(&e->table.images[i]);
-        {
-            engine_post_result(e, c->id, c->kind, true, NULL, "%s: policy %s", c->app, c->policy);
-            return;
-        }
+        engine_post_result(e, c->id, c->kind, true, NULL, "%s: policy %s%s%s%s", c->app, c->policy,
+                           done ? " (" : "", done ? done : "", done ? ")" : "");
+        free(done);
+        return;
     }
     default:
         break;

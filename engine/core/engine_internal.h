@@ -123,7 +123,8 @@ typedef struct write_method {
     /* The diff a write would commit, from the tree the scan read; NULL: none to show. */
     int (*plan)(const argo_app *app, repotree *tree, const image_update *u,
                 const writeback_opts *wo, writeback_change *out, tp_err *err);
-    /* Write (calling wo->before_push before anything leaves), as writeback_apply. */
+    /* Write (calling wo->before_push before anything leaves), as writeback_apply. u NULL:
+     * no tag moves, the write is wo->hold's change to the shared holds alone. */
     int (*apply)(const argo_app *app, const image_update *u, const writeback_opts *wo,
                  writeback_result *res, tp_err *err);
 } write_method;
@@ -219,10 +220,12 @@ int engine_record(engine *e, const journal_record *rec, tp_err *err);
 
 /* engine_write.c */
 typedef struct write_request {
-    const char *action;       /* "approve", "pin", "rollback", "auto" */
-    const char *tag;          /* the tag to write */
+    const char *action;       /* "approve", "pin", "rollback", "auto"; with tag NULL: "unpin",
+                                 "skip", "set-policy" */
+    const char *tag;          /* the tag to write; NULL: the hold's change alone */
     const char *digest;       /* the digest bound to it (the digest strategy writes tag@digest) */
     const char *trailer_name; /* "Approved-by", ...; NULL: no trailer */
+    const hold_edit *hold;    /* the shared holds' change made in the same write, or NULL */
 } write_request;
 /* Write and record one image's tag: plan, commit, intent, push, outcome. Returns 1 when a
  * commit was pushed (commit set, *replaced the tag it replaced as read on the tip: another
@@ -239,6 +242,15 @@ int engine_write_and_record(engine *e, tracked *t, const write_request *req, cha
 void engine_reconcile(engine *e);
 /* The write-back methods an engine starts with. */
 void engine_write_methods_init(engine *e);
+
+/* engine_holds.c */
+/* Hand the app's shared holds to the decisions for this cycle: from its tagpilot.io/
+ * annotations (argocd write-back) or .tagpilot/holds.yaml in tree (git write-back; tree is the
+ * repository the scan read it from, NULL when it was not read). cache: the cycle's parsed files
+ * (engine_holds_cache_free). NULL, or why the holds cannot be read: the app's images must not
+ * move then. */
+const char *engine_holds_read(engine *e, const argo_app *app, repotree *tree, strmap *cache);
+void engine_holds_cache_free(strmap *cache);
 
 /* cluster_creds.c */
 /* Read the git credentials the cluster holds for this cycle (Argo CD's repository Secrets,

@@ -155,6 +155,7 @@ static void build_tracked(engine *e)
 typedef struct repo_cache {
     strmap by_url;  /* url -> gitrepo* (fetched once per cycle) */
     strmap by_tree; /* url \x1f revision -> repotree* (its files at that revision) */
+    strmap holds;   /* the holds files read from those trees (engine_holds) */
 } repo_cache;
 
 /* The files of the app's repository at the revision it reads, opened (and fetched) once per
@@ -203,6 +204,7 @@ static void free_tree(const char *key, void *value, void *ctx)
 
 static void repo_cache_free(repo_cache *rc)
 {
+    engine_holds_cache_free(&rc->holds);
     strmap_each(&rc->by_tree, free_tree, NULL); /* trees borrow their repositories */
     strmap_free(&rc->by_tree);
     strmap_each(&rc->by_url, close_repo, NULL);
@@ -238,12 +240,18 @@ static void read_current_tags(engine *e, repo_cache *rc)
         }
         if (tree && manifest_current(app, tree, e->cfg->argocd_namespace, cur, &err) < 0)
             tree = NULL;
+        const char *holds_error =
+            tree || from_app ? engine_holds_read(e, app, tree, &rc->holds) : NULL;
         for (size_t k = i; k < end; k++) {
             tracked *t = &e->table.images[k];
             if (t->failed)
                 continue;
             if (!tree && !from_app) {
                 image_fail(t, "%s", err.msg);
+                continue;
+            }
+            if (holds_error) {
+                image_fail(t, "%s", holds_error);
                 continue;
             }
             const current_tag *c = &cur[t->image - app->settings.images];
@@ -283,7 +291,7 @@ static void auto_write(engine *e, tracked *t)
     tp_err err = {{0}};
     /* Under the digest strategy the digest is what moves (written as tag@digest). */
     const char *digest = t->image->strategy == STRATEGY_DIGEST ? t->candidate_digest : NULL;
-    write_request req = {"auto", t->candidate, t->candidate_digest, NULL};
+    write_request req = {"auto", t->candidate, t->candidate_digest, NULL, NULL};
     int rc = engine_write_and_record(e, t, &req, commit, &from, &err);
     if (rc == 0)
         engine_log(e, "%s/%s: %s%s%s is already on %s: nothing written", t->app->name,

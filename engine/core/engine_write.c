@@ -21,6 +21,18 @@ static char *new_op_id(void)
                      ++counter);
 }
 
+/* What a request's records say it moves to: the tag, or the hold's tag or policy. */
+static const char *request_to(const write_request *req)
+{
+    return req->tag ? req->tag : req->hold ? req->hold->value : NULL;
+}
+
+/* The alias a request's records name: none for an app's policy. */
+static const char *request_alias(const tracked *t, const write_request *req)
+{
+    return req->hold && req->hold->op == HOLD_POLICY ? NULL : t->image->alias;
+}
+
 typedef struct intent_ctx {
     engine *e;
     const tracked *t;
@@ -35,11 +47,11 @@ static int record_intent(void *ctx, const writeback_intent *in, tp_err *err)
     journal_record rec = {
         .action = (char *)c->req->action,
         .app = (char *)c->t->app->name,
-        .alias = (char *)c->t->image->alias,
+        .alias = (char *)request_alias(c->t, c->req),
         /* argocd: no entry to replace yet (a parameter the patch adds)
          * is NULL, and the scan's current tag is what it replaces */
         .from = (char *)(in->replaced && in->replaced[0] ? in->replaced[0] : c->t->current),
-        .to = (char *)c->req->tag,
+        .to = (char *)request_to(c->req),
         .digest = (char *)c->req->digest,
         .commit = (char *)in->commit,
         .result = "intent",
@@ -93,18 +105,18 @@ int engine_write_and_record(engine *e, tracked *t, const write_request *req, cha
         return tp_err_set(err, "%s", why);
     /* Under the digest strategy the tag stays and the digest moves. */
     bool digest_moves = req->digest && t->image->strategy == STRATEGY_DIGEST;
-    bool changes =
-        !str_eq(req->tag, t->current) || (digest_moves && !str_eq(req->digest, t->current_digest));
+    bool changes = req->tag && (!str_eq(req->tag, t->current) ||
+                                (digest_moves && !str_eq(req->digest, t->current_digest)));
     journal_record rec = {.action = (char *)req->action,
                           .app = (char *)t->app->name,
-                          .alias = (char *)t->image->alias,
+                          .alias = (char *)request_alias(t, req),
                           .from = t->current,
-                          .to = (char *)req->tag,
+                          .to = (char *)request_to(req),
                           .digest = (char *)req->digest,
                           .result = "ok"};
     /* The auto policy's non-writes are not actions: recorded, one would repeat every cycle. */
     bool automatic = str_eq(req->action, "auto");
-    if (!changes) {
+    if (!changes && !req->hold) {
         if (!automatic && engine_record(e, &rec, err) < 0)
             return -1;
         return 0;
@@ -112,7 +124,9 @@ int engine_write_and_record(engine *e, tracked *t, const write_request *req, cha
     const write_method *method = e->write_methods[t->app->settings.writeback];
     if (method->usable && method->usable(t->app, err) < 0)
         return -1;
-    char *new_tag = digest_moves ? xasprintf("%s@%s", req->tag, req->digest) : xstrdup(req->tag);
+    char *new_tag = !changes       ? NULL
+                    : digest_moves ? xasprintf("%s@%s", req->tag, req->digest)
+                                   : xstrdup(req->tag);
     /* The peer's user for a served command, on this host: "Approved-by: alice@host". */
     const char *at = strrchr(e->records.identity, '@');
     char *trailer = !req->trailer_name ? NULL
@@ -131,11 +145,14 @@ int engine_write_and_record(engine *e, tracked *t, const write_request *req, cha
     wo.argocd_namespace = e->cfg->argocd_namespace;
     wo.trailers = trailer ? trailers : NULL;
     wo.n_trailers = trailer ? 1 : 0;
-    wo.before_push = record_intent;
+    wo.hold = req->hold;
+    /* A patch that only changes annotations has no tag whose arrival could be checked later:
+     * its record comes after the patch. A commit's can always be found on its branch. */
+    wo.before_push = changes || method->reads_files ? record_intent : NULL;
     wo.hook_ctx = &ictx;
     writeback_result res = {0};
     tp_err werr = {{0}};
-    int rc = method->apply(t->app, &u, &wo, &res, &werr);
+    int rc = method->apply(t->app, changes ? &u : NULL, &wo, &res, &werr);
     /* The tag the commit replaced, as read on the tip it was built on. */
     const char *from = res.n_replaced && res.replaced[0] ? res.replaced[0] : t->current;
     rec.from = (char *)from;

@@ -39,7 +39,7 @@ static int git_plan(const argo_app *app, repotree *tree, const image_update *u,
 static int git_apply(const argo_app *app, const image_update *u, const writeback_opts *wo,
                      writeback_result *res, tp_err *err)
 {
-    return writeback_apply(app, u, 1, wo, res, err);
+    return writeback_apply(app, u, u ? 1 : 0, wo, res, err);
 }
 
 static const write_method write_git = {"git",      true, "commit %.12s", "git already has it",
@@ -79,7 +79,7 @@ static int argocd_plan(const argo_app *app, repotree *tree, const image_update *
 static int argocd_apply(const argo_app *app, const image_update *u, const writeback_opts *wo,
                         writeback_result *res, tp_err *err)
 {
-    return writeback_argocd_ops.apply(app, u, 1, wo, res, err);
+    return writeback_argocd_ops.apply(app, u, u ? 1 : 0, wo, res, err);
 }
 
 static const write_method write_argocd = {"argocd",

@@ -27,6 +27,23 @@ static void parse_annotations(const ynode *map, argo_app *app)
         }
     }
     annotations_parse(pairs, n, &app->settings);
+    bool held = false;
+    for (size_t i = 0; i < n; i++)
+        held |= str_starts_with(pairs[i].key, HOLDS_ANNOTATION_PREFIX);
+    if (held) {
+        const char **keys = xcalloc(n, sizeof *keys), **values = xcalloc(n, sizeof *values);
+        for (size_t i = 0; i < n; i++)
+            keys[i] = pairs[i].key, values[i] = pairs[i].value;
+        app->holds = xcalloc(1, sizeof *app->holds);
+        tp_err err = {{0}};
+        if (holds_from_annotations(app->name, keys, values, n, app->holds, &err) < 0) {
+            holds_app_free(app->holds);
+            app->holds = NULL;
+            app->holds_error = xstrdup(err.msg);
+        }
+        free(keys);
+        free(values);
+    }
     free(pairs);
 }
 
@@ -178,6 +195,8 @@ void app_free(argo_app *app)
     free(app->helm_params);
     strvec_free(&app->kustomize_images);
     free(app->error);
+    holds_app_free(app->holds);
+    free(app->holds_error);
     free(app->object_json);
     free(app->resource_version);
     strvec_free(&app->live_images);

@@ -10,6 +10,7 @@
 
 #include "annotations.h"
 #include "source/repotree.h"
+#include "state/holds.h"
 #include "util.h"
 #include "yamldoc.h"
 
@@ -35,6 +36,10 @@ typedef struct argo_app {
     size_t n_helm_params;
     strvec kustomize_images; /* spec.source.kustomize.images entries */
     char *error;             /* why this Application cannot be used, or NULL */
+    /* Its tagpilot.io/ annotations (the argocd write-back's shared holds): NULL when it has
+     * none; holds_error when they are malformed (its images must not move then). */
+    holds_app *holds;
+    char *holds_error;
     /* Read from a cluster (source/kube): NULL otherwise. */
     struct kube_client *cluster; /* the source's client for the engine thread (borrowed) */
     char *object_json;           /* the object as the API server returned it */

@@ -63,7 +63,9 @@ void decisions_apply(decisions *d, const journal_record *rec)
 
 void decisions_rebuild(decisions *d, const journal *j)
 {
+    strmap shared = d->shared; /* not the journal's: kept */
     *d = (decisions){0};
+    d->shared = shared;
     for (size_t i = 0; i < journal_count(j); i++)
         decisions_apply(d, journal_get(j, i));
 }
@@ -84,22 +86,59 @@ static void free_value(const char *key, void *value, void *ctx)
     free(value);
 }
 
+static void free_shared(const char *key, void *value, void *ctx)
+{
+    (void)key, (void)ctx;
+    holds_app_free(value);
+}
+
 void decisions_free(decisions *d)
 {
     strmap_each(&d->images, free_image, NULL);
     strmap_free(&d->images);
     strmap_each(&d->policies, free_value, NULL);
     strmap_free(&d->policies);
+    strmap_each(&d->shared, free_shared, NULL);
+    strmap_free(&d->shared);
+}
+
+void decisions_set_shared(decisions *d, const char *app, holds_app *h)
+{
+    holds_app *old = h ? strmap_put(&d->shared, app, h) : strmap_remove(&d->shared, app);
+    holds_app_free(old);
+}
+
+void decisions_hold(decisions *d, const hold_edit *e)
+{
+    holds_app *a = strmap_get(&d->shared, e->app);
+    if (!a)
+        return;
+    holds h = {a, 1};
+    holds_apply(&h, e, NULL); /* checked when it was written */
+    strmap_put(&d->shared, e->app, h.apps);
+}
+
+const holds_app *decisions_shared(const decisions *d, const char *app)
+{
+    return strmap_get(&d->shared, app);
 }
 
 const char *decisions_pin(const decisions *d, const char *app, const char *alias)
 {
+    const holds_app *shared = decisions_shared(d, app);
+    if (shared) {
+        const holds_image *h = holds_app_image(shared, alias);
+        return h ? h->pin : NULL;
+    }
     decision_image *img = lookup(d, app, alias, false);
     return img ? img->pin : NULL;
 }
 
 bool decisions_skipped(const decisions *d, const char *app, const char *alias, const char *tag)
 {
+    const holds_app *shared = decisions_shared(d, app);
+    if (shared)
+        return holds_app_skipped(shared, alias, tag);
     decision_image *img = lookup(d, app, alias, false);
     if (!img || !tag)
         return false;
@@ -117,7 +156,8 @@ const char *decisions_previous(const decisions *d, const char *app, const char *
 
 approval_policy decisions_policy(const decisions *d, const char *app)
 {
-    const char *p = strmap_get(&d->policies, app);
+    const holds_app *shared = decisions_shared(d, app);
+    const char *p = shared ? shared->policy : strmap_get(&d->policies, app);
     if (str_eq(p, "auto"))
         return APPROVAL_AUTO;
     if (str_eq(p, "manual"))

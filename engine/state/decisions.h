@@ -1,18 +1,23 @@
 /* decisions: what the journal says about each image now — its pin, the candidate tags an
  * operator skipped, the tag before its last write (what a rollback goes back to), and per-app
- * approval policies. Rebuilt from the journal at start and kept current record by record. */
+ * approval policies. Rebuilt from the journal at start and kept current record by record.
+ * An app whose holds are shared (state/holds: .tagpilot/holds.yaml in its write-back repository,
+ * or its tagpilot.io/ annotations) takes its pins, skips and policy from there instead: what
+ * every engine sees wins over one state dir's journal. */
 #ifndef TP_DECISIONS_H
 #define TP_DECISIONS_H
 
 #include <stdbool.h>
 
 #include "annotations.h"
+#include "state/holds.h"
 #include "state/journal.h"
 #include "strmap.h"
 
 typedef struct decisions {
     strmap images;   /* "app\x1falias" -> struct decision_image* */
     strmap policies; /* app -> char* "auto" | "manual" */
+    strmap shared;   /* app -> holds_app*: its shared holds, read this cycle */
 } decisions;
 
 /* Start empty, then apply every record of j in order. */
@@ -20,6 +25,13 @@ void decisions_rebuild(decisions *d, const journal *j);
 /* Fold one record in (only successful ones change anything). */
 void decisions_apply(decisions *d, const journal_record *rec);
 void decisions_free(decisions *d);
+
+/* The app's shared holds (taken; NULL: none, the journal's count again). */
+void decisions_set_shared(decisions *d, const char *app, holds_app *h);
+/* A change to the shared holds just written: seen at once, not from the next read. */
+void decisions_hold(decisions *d, const hold_edit *e);
+/* The app's shared holds, or NULL when its pins come from the journal. */
+const holds_app *decisions_shared(const decisions *d, const char *app);
 
 /* The pinned tag, or NULL. */
 const char *decisions_pin(const decisions *d, const char *app, const char *alias);

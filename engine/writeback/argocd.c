@@ -61,7 +61,7 @@ static int argocd_plan(const argo_app *app, const image_update *u, size_t n,
     if (check_app(app, err))
         return -1;
     argocd_patch p;
-    if (argocd_patch_plan(app->object_json, app, u, n, &p, err) < 0)
+    if (argocd_patch_plan(app->object_json, app, u, n, opts ? opts->hold : NULL, &p, err) < 0)
         return -1;
     int rc = change_from(app, u, n, opts, &p, out, err);
     argocd_patch_free(&p);
@@ -94,7 +94,7 @@ static int argocd_apply(const argo_app *app, const image_update *u, size_t n,
         char *text = cJSON_PrintUnformatted(obj);
         cJSON_Delete(obj);
         argocd_patch p;
-        rc = argocd_patch_plan(text, app, u, n, &p, err);
+        rc = argocd_patch_plan(text, app, u, n, opts->hold, &p, err);
         cJSON_free(text);
         if (rc < 0)
             break;
@@ -164,7 +164,7 @@ int writeback_argocd_landed(const argo_app *app, const image_update *u, size_t n
     char *text = cJSON_PrintUnformatted(obj);
     cJSON_Delete(obj);
     argocd_patch p;
-    int rc = argocd_patch_plan(text, app, u, n, &p, err);
+    int rc = argocd_patch_plan(text, app, u, n, NULL, &p, err);
     cJSON_free(text);
     if (rc < 0)
         return -1;

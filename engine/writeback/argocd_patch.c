@@ -264,25 +264,64 @@ static char *unified(const char *label, const char *before, const char *after)
     return out ? out : xstrdup("");
 }
 
-int argocd_patch_plan(const char *object_json, const argo_app *app, const image_update *updates,
-                      size_t n, argocd_patch *out, tp_err *err)
+/* The hold's change to the Application's tagpilot.io/ annotations: *key and *value (NULL value:
+ * the annotation goes) when they change, both NULL when the annotations already say so. */
+static int plan_hold(const cJSON *meta, const argo_app *app, const hold_edit *hold, char **key,
+                     char **value, char **before, tp_err *err)
 {
-    *out = (argocd_patch){0};
-    const char *name = app->name ? app->name : "?";
-    cJSON *obj = cJSON_Parse(object_json);
-    cJSON *spec = cJSON_GetObjectItemCaseSensitive(obj, "spec");
-    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
-    const char *rv = json_str(meta, "resourceVersion");
-    if (!cJSON_IsObject(obj) || !cJSON_IsObject(spec) || !rv) {
-        cJSON_Delete(obj);
-        return tp_err_set(err, "app %s: the Application object has no spec or resourceVersion",
-                          name);
+    *key = *value = *before = NULL;
+    const cJSON *ann = cJSON_GetObjectItemCaseSensitive(meta, "annotations");
+    int count = cJSON_IsObject(ann) ? cJSON_GetArraySize(ann) : 0;
+    const char **keys = xcalloc((size_t)count + 1, sizeof *keys);
+    const char **values = xcalloc((size_t)count + 1, sizeof *values);
+    size_t n = 0;
+    for (const cJSON *a = count ? ann->child : NULL; a; a = a->next)
+        if (cJSON_IsString(a) && a->string)
+            keys[n] = a->string, values[n++] = a->valuestring;
+    holds h = {xcalloc(1, sizeof *h.apps), 1};
+    int rc = holds_from_annotations(app->name, keys, values, n, &h.apps[0], err);
+    if (rc == 0)
+        rc = holds_apply(&h, hold, err);
+    if (rc == 1) {
+        const holds_image *img = holds_app_image(&h.apps[0], hold->alias);
+        if (hold->op == HOLD_POLICY) {
+            *key = xstrdup(HOLDS_ANNOTATION_PREFIX "policy");
+            *value = xstrdup(hold->value);
+        } else if ((*key = holds_annotation_key(hold->alias, hold->op == HOLD_SKIP ? "skip" : "pin",
+                                                err))) {
+            *value = hold->op == HOLD_SKIP ? holds_skips_joined(img)
+                     : img && img->pin     ? xstrdup(img->pin)
+                                           : NULL;
+        } else {
+            rc = -1;
+        }
+        for (size_t i = 0; rc == 1 && i < n; i++)
+            if (str_eq(keys[i], *key))
+                *before = xstrdup(values[i]);
     }
+    holds_free(&h);
+    free(keys);
+    free(values);
+    if (rc < 0) {
+        free(*key);
+        free(*value);
+        *key = *value = NULL;
+        tp_err_prefix(err, "app %s", app->name ? app->name : "?");
+        return -1;
+    }
+    return 0;
+}
+
+/* The spec side: which source, and the updates set in it (a copy in *after). */
+static int plan_source(cJSON *obj, const argo_app *app, const image_update *updates, size_t n,
+                       argocd_patch *out, cJSON **patch_spec, tp_err *err)
+{
+    const char *name = app->name ? app->name : "?";
+    cJSON *spec = cJSON_GetObjectItemCaseSensitive(obj, "spec");
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(obj, "status");
     cJSON *sources = cJSON_GetObjectItemCaseSensitive(spec, "sources");
     cJSON *source = cJSON_GetObjectItemCaseSensitive(spec, "source");
     int index = -1;
-    source_kind kind = KIND_NONE;
     if (!cJSON_IsObject(source) && cJSON_IsArray(sources) && cJSON_GetArraySize(sources) > 0) {
         /* The first source that says Helm or Kustomize, else the first. */
         int count = cJSON_GetArraySize(sources);
@@ -297,24 +336,19 @@ int argocd_patch_plan(const char *object_json, const argo_app *app, const image_
             index = 0;
         source = cJSON_GetArrayItem(sources, index);
     }
-    if (!cJSON_IsObject(source)) {
-        cJSON_Delete(obj);
+    if (!cJSON_IsObject(source))
         return tp_err_set(err, "app %s: the Application has neither spec.source nor spec.sources",
                           name);
-    }
-    kind = kind_of(source, status, index, app);
+    source_kind kind = kind_of(source, status, index, app);
     out->field = index < 0 ? xstrdup("spec.source") : xasprintf("spec.sources[%d]", index);
     if (kind == KIND_NONE) {
         const char *detected = index < 0 ? json_str(status, "sourceType") : NULL;
-        tp_err_set(err,
-                   "app %s: write-back-method argocd sets Helm parameters or Kustomize images, "
-                   "and %s is neither (no helm, chart or kustomize section%s%s%s); use "
-                   "write-back-method git",
-                   name, out->field, detected ? ", Argo CD detected '" : "",
-                   detected ? detected : "", detected ? "'" : "");
-        cJSON_Delete(obj);
-        argocd_patch_free(out);
-        return -1;
+        return tp_err_set(err,
+                          "app %s: write-back-method argocd sets Helm parameters or Kustomize "
+                          "images, and %s is neither (no helm, chart or kustomize section%s%s%s); "
+                          "use write-back-method git",
+                          name, out->field, detected ? ", Argo CD detected '" : "",
+                          detected ? detected : "", detected ? "'" : "");
     }
     char *before = pretty(source);
     out->replaced = xcalloc(n ? n : 1, sizeof *out->replaced);
@@ -323,42 +357,102 @@ int argocd_patch_plan(const char *object_json, const argo_app *app, const image_
     int rc = kind == KIND_HELM ? set_helm(source, updates, n, out->replaced, &why)
                                : set_kustomize(source, updates, n, out->replaced, &why);
     if (rc) {
-        tp_err_set(err, "app %s: %s.%s", name, out->field, why.msg);
         free(before);
-        cJSON_Delete(obj);
-        argocd_patch_free(out);
-        return -1;
+        return tp_err_set(err, "app %s: %s.%s", name, out->field, why.msg);
     }
     char *after = pretty(source);
-    out->resource_version = xstrdup(rv);
-    if (strcmp(before, after) == 0) {
-        out->diff = xstrdup("");
-    } else {
+    if (strcmp(before, after) != 0) {
         char *label =
             xasprintf("%s/%s %s", *app->namespace_ ? app->namespace_ : "-", name, out->field);
-        out->diff = unified(label, before, after);
+        char *diff = unified(label, before, after);
         free(label);
-        /* {"metadata":{"resourceVersion":rv},"spec":{"source":{...}}} or, for a multi-source
-         * app, the whole spec.sources list (a merge patch replaces lists whole; the
-         * resourceVersion keeps that from undoing anyone else's change). */
-        cJSON *patch = cJSON_CreateObject();
-        cJSON *pm = cJSON_AddObjectToObject(patch, "metadata");
-        cJSON_AddStringToObject(pm, "resourceVersion", rv);
-        cJSON *ps = cJSON_AddObjectToObject(patch, "spec");
+        free(out->diff);
+        out->diff = diff;
+        /* {"spec":{"source":{...}}} or, for a multi-source app, the whole spec.sources list (a
+         * merge patch replaces lists whole; the resourceVersion keeps that from undoing anyone
+         * else's change). */
+        *patch_spec = cJSON_CreateObject();
         if (index < 0) {
-            cJSON *src = cJSON_AddObjectToObject(ps, "source");
+            cJSON *src = cJSON_AddObjectToObject(*patch_spec, "source");
             const char *section = kind == KIND_HELM ? "helm" : "kustomize";
             cJSON_AddItemToObject(
                 src, section,
                 cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(source, section), 1));
         } else {
-            cJSON_AddItemToObject(ps, "sources", cJSON_Duplicate(sources, 1));
+            cJSON_AddItemToObject(*patch_spec, "sources", cJSON_Duplicate(sources, 1));
         }
-        out->body = cJSON_PrintUnformatted(patch);
-        cJSON_Delete(patch);
     }
     free(before);
     free(after);
+    return 0;
+}
+
+int argocd_patch_plan(const char *object_json, const argo_app *app, const image_update *updates,
+                      size_t n, const hold_edit *hold, argocd_patch *out, tp_err *err)
+{
+    *out = (argocd_patch){0};
+    const char *name = app->name ? app->name : "?";
+    cJSON *obj = cJSON_Parse(object_json);
+    cJSON *spec = cJSON_GetObjectItemCaseSensitive(obj, "spec");
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+    const char *rv = json_str(meta, "resourceVersion");
+    if (!cJSON_IsObject(obj) || !cJSON_IsObject(spec) || !rv) {
+        cJSON_Delete(obj);
+        return tp_err_set(err, "app %s: the Application object has no spec or resourceVersion",
+                          name);
+    }
+    out->diff = xstrdup("");
+    cJSON *patch_spec = NULL;
+    char *key = NULL, *value = NULL, *was = NULL;
+    int rc = 0;
+    if (n > 0)
+        rc = plan_source(obj, app, updates, n, out, &patch_spec, err);
+    else
+        out->field = xstrdup("metadata.annotations");
+    if (rc == 0 && hold)
+        rc = plan_hold(meta, app, hold, &key, &value, &was, err);
+    if (rc < 0) {
+        cJSON_Delete(patch_spec);
+        cJSON_Delete(obj);
+        argocd_patch_free(out);
+        return -1;
+    }
+    out->resource_version = xstrdup(rv);
+    if (key) {
+        char *label =
+            xasprintf("%s/%s metadata.annotations", *app->namespace_ ? app->namespace_ : "-", name);
+        char *before = was ? xasprintf("%s: %s\n", key, was) : xstrdup("");
+        char *after = value ? xasprintf("%s: %s\n", key, value) : xstrdup("");
+        char *diff = unified(label, before, after);
+        char *both = xasprintf("%s%s", out->diff, diff);
+        free(out->diff);
+        out->diff = both;
+        free(diff);
+        free(before);
+        free(after);
+        free(label);
+    }
+    if (patch_spec || key) {
+        /* The object's resourceVersion makes the patch conditional: 409 when anyone changed
+         * the Application since it was read. */
+        cJSON *patch = cJSON_CreateObject();
+        cJSON *pm = cJSON_AddObjectToObject(patch, "metadata");
+        cJSON_AddStringToObject(pm, "resourceVersion", rv);
+        if (key) {
+            cJSON *pa = cJSON_AddObjectToObject(pm, "annotations");
+            if (value)
+                cJSON_AddStringToObject(pa, key, value);
+            else
+                cJSON_AddNullToObject(pa, key); /* a merge patch's null removes it */
+        }
+        if (patch_spec)
+            cJSON_AddItemToObject(patch, "spec", patch_spec);
+        out->body = cJSON_PrintUnformatted(patch);
+        cJSON_Delete(patch);
+    }
+    free(key);
+    free(value);
+    free(was);
     cJSON_Delete(obj);
     return 0;
 }

@@ -29,10 +29,12 @@ typedef struct argocd_patch {
     size_t n_replaced;
 } argocd_patch;
 
-/* Plan the patch for updates against object (an Application as the API returns it). Errors name
- * the app: a source that is neither Helm nor Kustomize, a malformed object. */
+/* Plan the patch for updates against object (an Application as the API returns it), and the
+ * hold's change to its tagpilot.io/ annotations (hold may be NULL; with n == 0 the patch is the
+ * annotations alone). Errors name the app: a source that is neither Helm nor Kustomize, a
+ * malformed object, malformed holds annotations, an alias that cannot name an annotation. */
 int argocd_patch_plan(const char *object_json, const argo_app *app, const image_update *updates,
-                      size_t n, argocd_patch *out, tp_err *err);
+                      size_t n, const hold_edit *hold, argocd_patch *out, tp_err *err);
 
 void argocd_patch_free(argocd_patch *p);
 

@@ -74,11 +74,43 @@ static int check_values(const argo_app *app, const image_update *u, size_t n,
     return 0;
 }
 
+/* What a change to the holds says in the message (names and tags were checked against their
+ * grammars by holds_apply, so each stays on its line). */
+static void hold_line(const hold_edit *h, strbuf *sb)
+{
+    switch (h->op) {
+    case HOLD_PIN:
+        strbuf_printf(sb, "tagpilot: pin %s of %s at '%s'", h->alias, h->app, h->value);
+        break;
+    case HOLD_UNPIN:
+        strbuf_printf(sb, "tagpilot: unpin %s of %s", h->alias, h->app);
+        break;
+    case HOLD_SKIP:
+        strbuf_printf(sb, "tagpilot: skip '%s' for %s of %s", h->value, h->alias, h->app);
+        break;
+    case HOLD_POLICY:
+        strbuf_printf(sb, "tagpilot: approval policy of %s is %s", h->app, h->value);
+        break;
+    }
+    strbuf_printf(sb, " (shared holds)\n");
+}
+
 char *writeback_message(const argo_app *app, const image_update *updates, size_t n,
                         const writeback_opts *opts, tp_err *err)
 {
     if (check_values(app, updates, n, opts, err))
         return NULL;
+    const hold_edit *hold = opts ? opts->hold : NULL;
+    if (hold && (check_value(app, "the held alias", NULL, hold->alias, err) ||
+                 check_value(app, "the held value", NULL, hold->value, err)))
+        return NULL;
+    if (n == 0 && hold) {
+        strbuf sb = {0};
+        hold_line(hold, &sb);
+        for (size_t i = 0; i < opts->n_trailers; i++)
+            strbuf_printf(&sb, "%s%s\n", i ? "" : "\n", opts->trailers[i]);
+        return strbuf_take(&sb);
+    }
     const char *tmpl = opts && opts->message_template && *opts->message_template
                            ? opts->message_template
                            : DEFAULT_MESSAGE;
@@ -100,6 +132,8 @@ char *writeback_message(const argo_app *app, const image_update *updates, size_t
     while (sb.len && (sb.data[sb.len - 1] == '\n' || sb.data[sb.len - 1] == ' '))
         sb.data[--sb.len] = '\0';
     strbuf_putc(&sb, '\n');
+    if (hold)
+        hold_line(hold, &sb);
     if (opts && opts->n_trailers) {
         strbuf_putc(&sb, '\n');
         for (size_t i = 0; i < opts->n_trailers; i++)

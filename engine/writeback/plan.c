@@ -353,6 +353,27 @@ static int plan_argocd_source(const argo_app *app, file_set *fs, const image_upd
     return rc;
 }
 
+/* The hold's change to .tagpilot/holds.yaml, as the tip has it (another engine's holds stay). */
+static int plan_hold(file_set *fs, const hold_edit *hold, tp_err *err)
+{
+    writeback_file *f = fs_get(fs, HOLDS_PATH, true, err);
+    if (!f)
+        return -1;
+    holds h;
+    if (holds_parse(f->after, f->after_len, HOLDS_PATH, &h, err) < 0)
+        return -1;
+    int rc = holds_apply(&h, hold, err);
+    if (rc == 1) {
+        strbuf sb = {0};
+        char *text = holds_render(&h);
+        strbuf_puts(&sb, text);
+        free(text);
+        fs_set(f, &sb);
+    }
+    holds_free(&h);
+    return rc < 0 ? -1 : 0;
+}
+
 static char *make_diff(const writeback_file *files, size_t n)
 {
     git_libgit2_init();
@@ -386,7 +407,7 @@ int writeback_plan_in(const argo_app *app, repotree *tree, const image_update *u
     file_set fs = {tree, NULL, 0};
     int rc = 0;
     writeback_target_kind target = app->settings.target;
-    if (target == TARGET_ARGOCD_SOURCE && kind != APP_KIND_PLAIN)
+    if (n > 0 && target == TARGET_ARGOCD_SOURCE && kind != APP_KIND_PLAIN)
         rc = plan_argocd_source(app, &fs, updates, n, kind == APP_KIND_HELM, opts, err);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (target == TARGET_HELMVALUES)
@@ -396,6 +417,8 @@ int writeback_plan_in(const argo_app *app, repotree *tree, const image_update *u
         else if (kind == APP_KIND_PLAIN)
             rc = plan_plain(app, &fs, &updates[i], err);
     }
+    if (rc == 0 && opts && opts->hold)
+        rc = plan_hold(&fs, opts->hold, err);
     if (rc) {
         tp_err_prefix(err, "app %s", app->name);
         fs_free(&fs);

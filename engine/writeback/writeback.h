@@ -19,6 +19,7 @@
 #include "source/app.h"
 #include "source/gitrepo.h"
 #include "source/repotree.h"
+#include "state/holds.h"
 #include "util.h"
 
 /* One image to move (borrowed). */
@@ -67,6 +68,11 @@ typedef struct writeback_opts {
     const char *const *trailers;  /* e.g. "Approved-by: alice@host", added after a blank line */
     size_t n_trailers;
     int max_attempts; /* push attempts when the branch moved; 0 means 3 */
+    /* A change to the shared holds made in the same commit or patch (.tagpilot/holds.yaml, or
+     * the Application's tagpilot.io/ annotations), read and edited on the tip each attempt
+     * builds on, so another engine's holds are kept. NULL: none. With no updates (n == 0) the
+     * write is the holds change alone. */
+    const hold_edit *hold;
     /* Called after each commit and before its push. A failure (the intent could not be
      * recorded) ends the write-back with that error and nothing is pushed: no commit reaches
      * the remote without a record of it. NULL: no hook. */

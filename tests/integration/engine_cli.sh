@@ -180,6 +180,14 @@ import json; h=json.load(open('$OUT')); assert any(r['action']=='approve' and r[
 # Skip holds one candidate; a newer one is offered again.
 t skip bookstore
 expect_rc 0 "skip succeeds"
+# ... and is shared: committed to the repository's .tagpilot/holds.yaml, by whom it says.
+check "the skip is one commit" [ "$(commits)" = "$((n2 + 1))" ]
+cluster_git "$C" show main:.tagpilot/holds.yaml >"$OUT.holds" 2>&1
+check "the holds file skips v1.0.2 for bookstore" /usr/bin/python3 -c "
+import yaml; h=yaml.safe_load(open('$OUT.holds'))
+assert h['applications']['bookstore']['images']['bookstore']['skip'] == ['v1.0.2'], h"
+check "the commit says who skipped" sh -c "git --git-dir='$C/config.git' log -1 --format=%B main | grep -q '^Skipped-by: '"
+n2=$(commits)
 t run --once --dry-run --format json
 check "a skipped candidate is held" [ "$(field bookstore state) $(field bookstore candidate)" = "held v1.0.2" ]
 reg_push image $B v1.0.3 >/dev/null

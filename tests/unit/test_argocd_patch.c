@@ -69,7 +69,7 @@ Test(argocd_patch, helm_parameters_merged_by_name_with_force_string)
     image_update u = {&app.settings.images[0], "1.0.0", "1.0.1"};
     argocd_patch p;
     tp_err err = {{0}};
-    cr_assert_eq(argocd_patch_plan(json, &app, &u, 1, &p, &err), 0, "%s", err.msg);
+    cr_assert_eq(argocd_patch_plan(json, &app, &u, 1, NULL, &p, &err), 0, "%s", err.msg);
     cJSON *j = patch_source(&p);
     cr_assert_str_eq(
         cJSON_GetObjectItem(cJSON_GetObjectItem(j, "metadata"), "resourceVersion")->valuestring,
@@ -106,7 +106,7 @@ Test(argocd_patch, helm_image_spec_is_one_parameter)
     image_update u = {&app.settings.images[0], NULL, "2.0.0"};
     argocd_patch p;
     tp_err err = {{0}};
-    cr_assert_eq(argocd_patch_plan(json, &app, &u, 1, &p, &err), 0, "%s", err.msg);
+    cr_assert_eq(argocd_patch_plan(json, &app, &u, 1, NULL, &p, &err), 0, "%s", err.msg);
     cJSON *j = patch_source(&p);
     const cJSON *params = cJSON_GetObjectItem(
         cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "spec"), "source"), "helm"),
@@ -133,7 +133,7 @@ Test(argocd_patch, kustomize_entry_replaced_others_kept)
     image_update u = {&app.settings.images[0], "1.0.0", "1.0.1"};
     argocd_patch p;
     tp_err err = {{0}};
-    cr_assert_eq(argocd_patch_plan(json, &app, &u, 1, &p, &err), 0, "%s", err.msg);
+    cr_assert_eq(argocd_patch_plan(json, &app, &u, 1, NULL, &p, &err), 0, "%s", err.msg);
     cJSON *j = patch_source(&p);
     const cJSON *images = cJSON_GetObjectItem(
         cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "spec"), "source"),
@@ -164,7 +164,7 @@ Test(argocd_patch, kustomize_image_name_keys_the_entry)
     image_update u = {&app.settings.images[0], "1.0.0", "1.1.0"};
     argocd_patch p;
     tp_err err = {{0}};
-    cr_assert_eq(argocd_patch_plan(json, &app, &u, 1, &p, &err), 0, "%s", err.msg);
+    cr_assert_eq(argocd_patch_plan(json, &app, &u, 1, NULL, &p, &err), 0, "%s", err.msg);
     cJSON *j = patch_source(&p);
     const cJSON *images = cJSON_GetObjectItem(
         cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "spec"), "source"),
@@ -191,7 +191,7 @@ Test(argocd_patch, multi_source_patches_the_helm_source_and_keeps_the_others)
     image_update u = {&app.settings.images[0], NULL, "1.0.1"};
     argocd_patch p;
     tp_err err = {{0}};
-    cr_assert_eq(argocd_patch_plan(json, &app, &u, 1, &p, &err), 0, "%s", err.msg);
+    cr_assert_eq(argocd_patch_plan(json, &app, &u, 1, NULL, &p, &err), 0, "%s", err.msg);
     cr_assert_str_eq(p.field, "spec.sources[1]");
     cJSON *j = patch_source(&p);
     const cJSON *sources = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "spec"), "sources");
@@ -219,7 +219,7 @@ Test(argocd_patch, status_source_type_decides_when_the_spec_does_not)
     image_update u = {&app.settings.images[0], NULL, "1.0.1"};
     argocd_patch p;
     tp_err err = {{0}};
-    cr_assert_eq(argocd_patch_plan(json, &app, &u, 1, &p, &err), 0, "%s", err.msg);
+    cr_assert_eq(argocd_patch_plan(json, &app, &u, 1, NULL, &p, &err), 0, "%s", err.msg);
     cr_assert(strstr(p.body, "\"kustomize\":{\"images\":[\"registry.example:5000/bookstore:"
                              "1.0.1\"]}"),
               "%s", p.body);
@@ -238,7 +238,7 @@ Test(argocd_patch, directory_app_refused_with_what_to_do)
     image_update u = {&app.settings.images[0], NULL, "1.0.1"};
     argocd_patch p;
     tp_err err = {{0}};
-    cr_assert_eq(argocd_patch_plan(json, &app, &u, 1, &p, &err), -1);
+    cr_assert_eq(argocd_patch_plan(json, &app, &u, 1, NULL, &p, &err), -1);
     cr_assert(strstr(err.msg, "app bookstore") && strstr(err.msg, "'Directory'") &&
                   strstr(err.msg, "use write-back-method git"),
               "%s", err.msg);
@@ -258,7 +258,7 @@ Test(argocd_patch, no_change_no_patch)
     image_update u = {&app.settings.images[0], "1.0.1", "1.0.1"};
     argocd_patch p;
     tp_err err = {{0}};
-    cr_assert_eq(argocd_patch_plan(json, &app, &u, 1, &p, &err), 0, "%s", err.msg);
+    cr_assert_eq(argocd_patch_plan(json, &app, &u, 1, NULL, &p, &err), 0, "%s", err.msg);
     cr_assert_null(p.body, "%s", p.body);
     cr_assert_str_eq(p.diff, "");
     argocd_patch_free(&p);
@@ -280,7 +280,7 @@ Test(argocd_patch, hostile_shapes_are_errors_not_crashes)
         image_update u = {&app.settings.images[0], NULL, "1.0.1"};
         argocd_patch p;
         tp_err err = {{0}};
-        cr_assert_eq(argocd_patch_plan(json, &app, &u, 1, &p, &err), -1, "spec %zu", i);
+        cr_assert_eq(argocd_patch_plan(json, &app, &u, 1, NULL, &p, &err), -1, "spec %zu", i);
         cr_assert(strstr(err.msg, "app bookstore: spec.source."), "%s", err.msg);
         app_free(&app);
         free(json);
@@ -291,8 +291,8 @@ Test(argocd_patch, hostile_shapes_are_errors_not_crashes)
     image_update u = {&app.settings.images[0], NULL, "1.0.1"};
     argocd_patch p;
     tp_err err = {{0}};
-    cr_assert_eq(argocd_patch_plan("not json", &app, &u, 1, &p, &err), -1);
-    cr_assert_eq(argocd_patch_plan("{\"spec\":{}}", &app, &u, 1, &p, &err), -1);
+    cr_assert_eq(argocd_patch_plan("not json", &app, &u, 1, NULL, &p, &err), -1);
+    cr_assert_eq(argocd_patch_plan("{\"spec\":{}}", &app, &u, 1, NULL, &p, &err), -1);
     cr_assert(strstr(err.msg, "resourceVersion"), "%s", err.msg);
     app_free(&app);
 }

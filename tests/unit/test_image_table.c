@@ -334,7 +334,7 @@ Test(image_table, a_write_whose_outcome_is_not_recorded_is_reported_failed)
     engine *e = engine_for_write(&own);
     image_set_current(&t, "v1.0.0", NULL);
     image_set_candidate(&t, "v1.0.1", NULL);
-    write_request req = {"approve", "v1.0.1", NULL, "Approved-by"};
+    write_request req = {"approve", "v1.0.1", NULL, "Approved-by", NULL};
     char commit[41] = "";
     char *from = NULL;
     tp_err err = {{0}};
@@ -359,7 +359,7 @@ Test(image_table, a_write_whose_intent_is_not_recorded_is_not_pushed)
     engine *e = engine_for_write(&own);
     e->records.journal = read_only_journal;
     image_set_current(&t, "v1.0.0", NULL);
-    write_request req = {"pin", "v1.0.1", NULL, "Pinned-by"};
+    write_request req = {"pin", "v1.0.1", NULL, "Pinned-by", NULL};
     char commit[41] = "";
     tp_err err = {{0}};
     int rc = engine_write_and_record(e, &t, &req, commit, NULL, &err);
@@ -377,7 +377,7 @@ Test(image_table, an_unrecorded_non_write_is_reported_failed)
     engine *e = engine_for_write(&own);
     e->records.journal = read_only_journal;
     image_set_current(&t, "v1.0.1", NULL);
-    write_request req = {"pin", "v1.0.1", NULL, "Pinned-by"};
+    write_request req = {"pin", "v1.0.1", NULL, "Pinned-by", NULL};
     char commit[41] = "";
     tp_err err = {{0}};
     cr_assert_eq(engine_write_and_record(e, &t, &req, commit, NULL, &err), -1);
