@@ -111,6 +111,38 @@ expect_rc 0 "rollback: succeeds"
 check "rollback: the Kustomize image back at the tag before" \
     [ "$(obj catalog .spec.source.kustomize.images)" = "[\"$REG_HOST/team/catalog:1.0.0\"]" ]
 
+# --- shared holds: annotations on the Application ---------------------------------------------
+# ann APP KEY: the Application's annotation tagpilot.io/KEY, or null
+ann() { obj "$1" ".metadata.annotations[\"tagpilot.io/$2\"]"; }
+check "the pin went into the same patch as an annotation ($(ann bookstore bookstore.pin))" \
+    [ "$(ann bookstore bookstore.pin)" = '"v1.0.0"' ]
+check "the rollback pins catalog there too ($(ann catalog catalog.pin))" [ "$(ann catalog catalog.pin)" = '"1.0.0"' ]
+# A second engine with its own state dir (another replica, another machine): v1.0.1 is newer,
+# its policy auto, and the pin holds.
+sed "s|^state-dir: .*|state-dir: $TAP_TMP/state-b|" "$CFG" >"$TAP_TMP/b.yaml"
+tp run --once --approval auto --format json --config "$TAP_TMP/b.yaml"
+expect_rc 0 "engine B runs"
+state_of() { jq -r --arg a "$1" '.applications[] | select(.name == $a) | .images[0].state' "$OUT"; }
+check "B sees bookstore pinned ($(state_of bookstore))" [ "$(state_of bookstore)" = pinned ]
+check "B moved nothing" [ "$(param bookstore image.tag | jq -r .value)" = v1.0.0 ]
+tp unpin bookstore --config "$TAP_TMP/b.yaml"
+expect_rc 0 "B unpins bookstore"
+check "the annotation is gone ($(ann bookstore bookstore.pin))" [ "$(ann bookstore bookstore.pin)" = null ]
+check "other annotations stay" [ "$(obj bookstore '.metadata.annotations | length')" -gt 1 ]
+tp skip catalog 1.0.1 --config "$TAP_TMP/b.yaml"
+expect_rc 0 "B skips catalog 1.0.1"
+check "the skip is an annotation ($(ann catalog catalog.skip))" [ "$(ann catalog catalog.skip)" = '"1.0.1"' ]
+tp run --once --dry-run --format json --config "$CFG"
+check "A sees bookstore unpinned ($(state_of bookstore))" [ "$(state_of bookstore)" = update-available ]
+check "A sees catalog pinned by its rollback ($(state_of catalog))" [ "$(state_of catalog)" = pinned ]
+kubeapi_api "$APPS/bookstore" -X PATCH -H 'Content-Type: application/merge-patch+json' \
+    -d '{"metadata":{"annotations":{"tagpilot.io/bookstore.pinn":"v1.0.0"}}}' >/dev/null
+tp run --once --dry-run --format json --config "$CFG"
+check "a misspelt tagpilot.io/ annotation stops the app's images ($(state_of bookstore))" [ "$(state_of bookstore)" = error ]
+check "naming it" grep -q 'unknown annotation tagpilot.io/bookstore.pinn' "$OUT"
+kubeapi_api "$APPS/bookstore" -X PATCH -H 'Content-Type: application/merge-patch+json' \
+    -d '{"metadata":{"annotations":{"tagpilot.io/bookstore.pinn":null}}}' >/dev/null
+
 # --- history ---------------------------------------------------------------------------------
 tp history --format json --config "$CFG"
 # rec ACTION APP: the outcome record of ACTION on APP, as "from to result"
