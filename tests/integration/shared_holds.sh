@@ -87,6 +87,16 @@ a run --once --approval auto --format json
 check "A holds v1.0.3 back (state $(field bookstore state))" [ "$(field bookstore state)" = "held" ]
 check "and writes nothing" [ "$(src_tag)" = "v1.0.2" ]
 
+# A policy in the holds (here a colleague's, by hand) is every engine's: manual beats the
+# command line's --approval auto.
+reg_push image $B v1.0.4 >/dev/null || not_ok "push v1.0.4"
+cluster_commit "$C" "bookstore waits for approval" \
+    sed -i 's/^  bookstore:$/  bookstore:\n    policy: manual/' .tagpilot/holds.yaml || not_ok "policy commit"
+a run --once --approval auto --format json
+check "the shared manual policy holds v1.0.4 for approval ($(field bookstore state) $(field bookstore candidate))" \
+    [ "$(field bookstore state) $(field bookstore candidate)" = "update-available v1.0.4" ]
+check "and nothing is written" [ "$(src_tag)" = "v1.0.2" ]
+
 # A holds file that does not say what tagpilot understands stops the images, never moves one.
 cluster_commit "$C" "typo" sh -c 'sed -i "s/pin:/pinned:/" .tagpilot/holds.yaml' || not_ok "typo commit"
 n2=$(commits)

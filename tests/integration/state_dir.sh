@@ -139,10 +139,10 @@ secret_safe "linked cache file"
 
 # --- Action results show a hostile tag escaped. ------------------------------------------------
 t skip bookstore "v9${ESC}[2J${ESC}]0;pwned$(printf '\007')"
-expect_rc 0 "skip records any tag"
-check "its result line shows the tag escaped" \
-    grep -qF 'bookstore/bookstore: skip v9\x1b[2J\x1b]0;pwned\x07' "$OUT"
-check "with no raw ESC" sh -c "! grep -q '$ESC' '$OUT'"
+expect_rc 1 "skip refuses what is no tag (it would go into the shared holds)"
+check "its refusal shows the tag escaped" \
+    grep -qF "'v9\x1b[2J\x1b]0;pwned\x07' is no tag" "$ERR"
+check "with no raw ESC" sh -c "! grep -q '$ESC' '$OUT' '$ERR'"
 t pin bookstore "v9${ESC}[2J"
 expect_rc 1 "pin to a tag the registry does not have fails"
 check "its refusal shows the tag escaped" grep -qF "the registry has no tag 'v9\x1b[2J'" "$ERR"
