@@ -92,6 +92,9 @@ model_snapshot *engine_snapshot(engine *e);
  * (holder: the Lease's holderIdentity, NULL or "" when none is known) and publishes snapshots
  * marked read-only. Becoming the leader asks for a cycle at once. Thread-safe. */
 void engine_set_leader(engine *e, int64_t write_until_ns, const char *holder);
+/* The tally (kube/kube.h) a Kubernetes client made outside the engine counts into, so that
+ * /metrics sees it (the serve lease's). Lives as long as e. Thread-safe. */
+struct kube_tally *engine_kube_tally(engine *e);
 
 /* Queue a command; returns its id (> 0). Never blocks on a scan. */
 uint64_t engine_submit(engine *e, const engine_command *cmd);

@@ -55,9 +55,16 @@ typedef enum serve_role {
 serve_role serve_role_of(const tp_config *cfg, unsigned uid, char *name, size_t len);
 const char *serve_role_name(serve_role role);
 
+/* What /metrics reads at the moment it answers, besides the snapshot. */
+typedef struct serve_live {
+    size_t clients;                           /* attached now */
+    bool leader;                              /* tagpilot_leader */
+    unsigned long kube_requests, kube_errors; /* the engine's kube_tally */
+} serve_live;
+
 /* serve_http.c: the reply to one HTTP request for /metrics or /healthz (status line, headers,
- * body), a new string. clients: attached now; leader: tagpilot_leader. */
+ * body), a new string. */
 char *serve_http_reply(const char *request, const model_snapshot *s, int64_t interval_ns,
-                       size_t clients, bool leader);
+                       const serve_live *live);
 
 #endif

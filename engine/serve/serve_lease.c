@@ -115,7 +115,8 @@ int serve_lease_start(const tp_config *cfg, engine *e, serve_lease **out, tp_err
                        .context = k ? k->context : NULL,
                        /* a round must end well before the deadline it keeps */
                        .timeout_ms = duration * 1000L / 3,
-                       .connect_timeout_ms = duration * 1000L / 3};
+                       .connect_timeout_ms = duration * 1000L / 3,
+                       .tally = engine_kube_tally(e)};
     kube_client *c = kube_client_new(&ko, err);
     if (!c)
         return -1;
