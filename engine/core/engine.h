@@ -33,6 +33,9 @@ typedef struct engine_options {
     const char *only_app;            /* scan just this Application (CLI actions); NULL: all */
     bool leased; /* leader election (`tagpilot serve` with serve.lease): write only while
                     engine_set_leader says so; until it first does, nothing is written */
+    struct kube_tally *kube_tally; /* the Kubernetes clients count their requests into it
+                                      (/metrics; kube/kube.h); NULL: not counted. Borrowed: it
+                                      must outlive the engine and whatever else counts into it */
 } engine_options;
 
 typedef enum engine_cmd_kind {
@@ -92,9 +95,6 @@ model_snapshot *engine_snapshot(engine *e);
  * (holder: the Lease's holderIdentity, NULL or "" when none is known) and publishes snapshots
  * marked read-only. Becoming the leader asks for a cycle at once. Thread-safe. */
 void engine_set_leader(engine *e, int64_t write_until_ns, const char *holder);
-/* The tally (kube/kube.h) a Kubernetes client made outside the engine counts into, so that
- * /metrics sees it (the serve lease's). Lives as long as e. Thread-safe. */
-struct kube_tally *engine_kube_tally(engine *e);
 
 /* Queue a command; returns its id (> 0). Never blocks on a scan. */
 uint64_t engine_submit(engine *e, const engine_command *cmd);

@@ -11,7 +11,6 @@
 #include "engine.h"
 #include "image_table.h"
 #include "model_build.h"
-#include "kube/kube.h"
 #include "registry/registry.h"
 #include "source/app.h"
 #include "source/source.h"
@@ -142,9 +141,6 @@ struct engine {
     image_table table;
     /* Indexed by write_back_method; engine_start fills them (a test may put its own). */
     const write_method *write_methods[ENGINE_WRITE_METHODS];
-    /* Every Kubernetes client's requests (the sources' in their threads, the serve lease's):
-     * atomics, read by engine_publish. */
-    kube_tally kube_tally;
 
     /* Engine thread only. */
     strvec log; /* ring of the last ENGINE_LOG_KEEP lines */

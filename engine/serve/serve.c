@@ -406,12 +406,12 @@ static bool read_client(server *sv, conn *c)
             return false;
         if (!strstr(c->in.data, "\r\n\r\n") && !strstr(c->in.data, "\n\n"))
             return true;
-        kube_tally *kt = engine_kube_tally(sv->engine);
+        kube_tally *kt = sv->opts->kube_tally;
         serve_live live = {
             .clients = attached(sv),
             .leader = serve_lease_leader(sv->opts->lease),
-            .kube_requests = atomic_load_explicit(&kt->requests, memory_order_relaxed),
-            .kube_errors = atomic_load_explicit(&kt->errors, memory_order_relaxed),
+            .kube_requests = kt ? atomic_load_explicit(&kt->requests, memory_order_relaxed) : 0,
+            .kube_errors = kt ? atomic_load_explicit(&kt->errors, memory_order_relaxed) : 0,
         };
         char *page = sv->snap ? serve_http_reply(c->in.data, sv->snap, sv->opts->interval_ns, &live)
                               : xstrdup("HTTP/1.1 503 Service Unavailable\r\nContent-Length: "

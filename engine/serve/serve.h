@@ -11,11 +11,13 @@
 #include "core/engine.h"
 #include "util.h"
 
-/* serve_lease.c: leader election on serve.lease's Lease (docs/kubernetes.md). */
+/* serve_lease.c: leader election on serve.lease's Lease (docs/kubernetes.md). Its requests
+ * count into tally (NULL: not counted), which must outlive the serve_lease. */
 typedef struct serve_lease serve_lease;
 /* Start the election thread for engine e (started with opts.leased): until it holds the lease,
  * e writes nothing. -1 with err when the cluster's configuration cannot be read. */
-int serve_lease_start(const tp_config *cfg, engine *e, serve_lease **out, tp_err *err);
+int serve_lease_start(const tp_config *cfg, engine *e, struct kube_tally *tally, serve_lease **out,
+                      tp_err *err);
 /* Whether this server leads now (true when l is NULL: no election, the one writer). */
 bool serve_lease_leader(serve_lease *l);
 /* This server's holderIdentity (borrowed; NULL when l is NULL). */
@@ -30,11 +32,13 @@ void serve_lease_halt(serve_lease *l);
 void serve_lease_stop(serve_lease *l, bool release);
 
 typedef struct serve_options {
-    const tp_config *config; /* serve.* keys, the state dir (history) */
-    const char *socket_path; /* the control socket */
-    int64_t interval_ns;     /* the engine's interval: /healthz wants a cycle within 3 */
-    int stop_fd;             /* readable: stop (a signal's self-pipe) */
-    serve_lease *lease;      /* NULL: no election */
+    const tp_config *config;       /* serve.* keys, the state dir (history) */
+    const char *socket_path;       /* the control socket */
+    int64_t interval_ns;           /* the engine's interval: /healthz wants a cycle within 3 */
+    int stop_fd;                   /* readable: stop (a signal's self-pipe) */
+    serve_lease *lease;            /* NULL: no election */
+    struct kube_tally *kube_tally; /* /metrics' Kubernetes counters (the engine's and the
+                                      lease's); NULL: 0 */
 } serve_options;
 
 /* Listen on the socket (a stale one from a dead server is replaced, a live one refused) and on
