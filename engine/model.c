@@ -250,8 +250,14 @@ model_snapshot *model_snapshot_new(const model_header *h, model_block *const *bl
     s->read_only = h->read_only;
     s->sources = arena_str(&priv->mem, h->sources ? h->sources : "");
     s->source_error = h->source_error ? arena_str(&priv->mem, h->source_error) : NULL;
-    s->registry_requests = h->registry_requests;
-    s->registry_failures = h->registry_failures;
+    model_registry_count *counts =
+        arena_alloc(&priv->mem, (h->n_registry_counts ? h->n_registry_counts : 1) * sizeof *counts);
+    for (size_t i = 0; i < h->n_registry_counts; i++) {
+        counts[i] = h->registry_counts[i];
+        counts[i].registry = arena_str(&priv->mem, h->registry_counts[i].registry);
+    }
+    s->registry_counts = counts;
+    s->n_registry_counts = h->n_registry_counts;
     s->images_updated = h->images_updated;
     s->last_cycle_duration_ns = h->last_cycle_duration_ns;
     s->journal_records = h->journal_records;

@@ -96,6 +96,12 @@ typedef struct model_rate {
     long remaining;       /* RateLimit-Remaining last seen */
 } model_rate;
 
+/* One registry's requests, for /metrics. */
+typedef struct model_registry_count {
+    const char *registry;      /* host[:port] the requests go to (registry_host_count) */
+    uint64_t requests, failed; /* since the engine started */
+} model_registry_count;
+
 typedef struct model_snapshot {
     uint64_t generation; /* grows by one per publish */
     engine_phase phase;
@@ -120,13 +126,16 @@ typedef struct model_snapshot {
     size_t n_log;
     uint64_t log_total; /* events ever logged: log[n_log-1] is event number log_total */
     /* For /metrics (`tagpilot serve`): counters of this engine since it started. */
-    uint64_t registry_requests, registry_failures; /* HTTP requests to registries, failed ones */
-    uint64_t images_updated;                       /* writes that committed a new tag */
-    int64_t last_cycle_duration_ns;                /* how long the last finished cycle took */
-    size_t journal_records;                        /* records in the journal */
+    const model_registry_count *registry_counts; /* per registry, in the order first asked */
+    size_t n_registry_counts;
+    uint64_t images_updated;        /* writes that committed a new tag */
+    int64_t last_cycle_duration_ns; /* how long the last finished cycle took */
+    size_t journal_records;         /* records in the journal */
     /* Attached to a server (engine_attach): its socket; NULL for an engine of one's own. */
     const char *attached;
-    const char *link_error;     /* attached, and the server is not answering: why; else NULL */
+    const char *link_error; /* attached, and the server is not answering: why; else NULL */
+    bool viewer; /* attached, and the server's hello said this peer is a viewer (or named no
+                    role): it refuses writes, so a console binds no writing key */
     struct model_private *priv; /* refcount and storage; not for readers */
 } model_snapshot;
 

@@ -59,7 +59,9 @@ typedef struct model_header {
     const char *const *log;
     size_t n_log;
     uint64_t log_total;
-    uint64_t registry_requests, registry_failures, images_updated;
+    const model_registry_count *registry_counts;
+    size_t n_registry_counts;
+    uint64_t images_updated;
     int64_t last_cycle_duration_ns;
     size_t journal_records;
     const char *attached, *link_error;

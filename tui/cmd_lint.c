@@ -153,7 +153,7 @@ static void print_json(const findings *f)
  * be read is an error on stderr. */
 static int lint_sources(const config_source *sources, size_t n, const tp_config *cfg, bool json)
 {
-    source_env env = {gitrepo_opts_from(cfg), cfg->argocd_namespace};
+    source_env env = {gitrepo_opts_from(cfg), cfg->argocd_namespace, NULL};
     app_list *lists = xcalloc(n ? n : 1, sizeof *lists);
     findings f = {0};
     size_t failed = 0;

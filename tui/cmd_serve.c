@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "config.h"
 #include "core/engine.h"
+#include "kube/kube.h"
 #include "serve/serve.h"
 
 static const char serve_help[] =
@@ -123,10 +125,16 @@ int cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     eo.config = &cfg;
     eo.leased = cfg.lease_name != NULL;
+    /* Every Kubernetes client counts into it — the engine's and the lease's, which outlives
+     * the engine to release the Lease — so it lives here. */
+    kube_tally kube_counts;
+    atomic_init(&kube_counts.requests, 0);
+    atomic_init(&kube_counts.errors, 0);
+    eo.kube_tally = &kube_counts;
     int code = CLI_OK;
     engine *e = serve_refuse_live(sock, &err) < 0 ? NULL : engine_start(&eo, &err);
     serve_lease *lease = NULL;
-    if (e && eo.leased && serve_lease_start(&cfg, e, &lease, &err) < 0) {
+    if (e && eo.leased && serve_lease_start(&cfg, e, &kube_counts, &lease, &err) < 0) {
         /* the thread never started: nothing to halt */
         engine_stop(e);
         e = NULL;
@@ -143,6 +151,7 @@ int cmd_serve(int argc, char **argv)
                                : (int64_t)(cfg.interval_s ? cfg.interval_s : 120) * 1000000000LL,
             .stop_fd = serve_signal_pipe[0],
             .lease = lease,
+            .kube_tally = &kube_counts,
         };
         cli_line(stdout, "tagpilot: serving on %s%s%s", sock,
                  cfg.serve_listen && *cfg.serve_listen && strcmp(cfg.serve_listen, "off") != 0

@@ -99,6 +99,7 @@ void console_init(console *c, bool read_only, bool ascii)
 {
     memset(c, 0, sizeof *c);
     c->read_only = read_only;
+    c->read_only_asked = read_only;
     c->ascii = ascii;
     theme_builtin(&c->theme);
     const view_ops *all[] = {&view_apps_ops, &view_detail_ops, &view_help_ops, &view_log_ops};
@@ -201,6 +202,15 @@ void console_set_snapshot(console *c, model_snapshot *snap)
 {
     model_snapshot_unref(c->snap);
     c->snap = snap;
+    /* The server says what this peer may do: a viewer's console is a read-only one, so the key
+     * table leaves the writing keys out of bindings, hints and help alike. */
+    bool viewer = snap && snap->attached && snap->viewer;
+    if (viewer != c->viewer) {
+        c->viewer = viewer;
+        c->read_only = c->read_only_asked || viewer;
+        if (viewer)
+            console_status(c, false, "viewer: watching; only serve.operators can write");
+    }
     console_rebuild_rows(c);
     for (int i = 0; i < c->depth; i++)
         if (c->views[i]->reload)
@@ -357,7 +367,9 @@ static void console_draw_header(console *c)
     snprintf(line, sizeof line, " tagpilot  %s", s && s->sources ? s->sources : "(no sources)");
     int lock_w = 0;
     if (c->read_only) {
-        const char *lock = c->ascii ? " [RO] READ-ONLY " : " \xf0\x9f\x94\x92 READ-ONLY ";
+        const char *what = c->viewer ? "VIEWER" : "READ-ONLY";
+        char lock[32];
+        snprintf(lock, sizeof lock, c->ascii ? " [RO] %s " : " \xf0\x9f\x94\x92 %s ", what);
         lock_w = text_width(lock);
         screen_text(c, 0, COLS - lock_w, lock_w, ROLE_LOCK, lock);
     }

@@ -73,7 +73,9 @@ struct console {
     /* wiring (console.c) */
     engine *engine;       /* NULL in unit tests */
     model_snapshot *snap; /* the snapshot on screen; one reference owned here */
-    bool read_only;       /* dangerous keys unbound, engine refuses writes */
+    bool read_only;       /* dangerous keys unbound: read_only_asked or viewer */
+    bool read_only_asked; /* --read-only: the engine refuses writes too */
+    bool viewer;          /* attached as a viewer (the snapshot says so): the server refuses */
     bool ascii;           /* no UTF-8 symbols or box drawing */
     bool color;           /* colours in use (off for NO_COLOR or a terminal without) */
     /* Send a command; console.c sets it to the engine, tests to a recorder. */

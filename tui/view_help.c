@@ -20,7 +20,10 @@ static void help_refresh(console *c)
     size_t keep_top = l->top;
     styled_clear(l);
     l->top = keep_top;
-    styled_add(l, ROLE_COLUMNS, "Keys%s", c->read_only ? "  (read-only: writing keys locked)" : "");
+    styled_add(l, ROLE_COLUMNS, "Keys%s",
+               !c->read_only ? ""
+               : c->viewer   ? "  (viewer: writing keys locked; the server lets operators write)"
+                             : "  (read-only: writing keys locked)");
     strvec keys = {0};
     keys_help_lines(c->read_only, &keys);
     for (size_t i = 0; i < keys.count; i++) {

@@ -326,7 +326,7 @@ static int open_state(engine *e, tp_err *err)
 
 static void open_sources(engine *e)
 {
-    source_env env = {gitrepo_opts_from(e->cfg), e->cfg->argocd_namespace};
+    source_env env = {gitrepo_opts_from(e->cfg), e->cfg->argocd_namespace, e->opts.kube_tally};
     e->src.list = xcalloc(e->cfg->n_sources ? e->cfg->n_sources : 1, sizeof *e->src.list);
     strbuf label = {0};
     for (size_t i = 0; i < e->cfg->n_sources; i++) {

@@ -33,6 +33,9 @@ typedef struct engine_options {
     const char *only_app;            /* scan just this Application (CLI actions); NULL: all */
     bool leased; /* leader election (`tagpilot serve` with serve.lease): write only while
                     engine_set_leader says so; until it first does, nothing is written */
+    struct kube_tally *kube_tally; /* the Kubernetes clients count their requests into it
+                                      (/metrics; kube/kube.h); NULL: not counted. Borrowed: it
+                                      must outlive the engine and whatever else counts into it */
 } engine_options;
 
 typedef enum engine_cmd_kind {

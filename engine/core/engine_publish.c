@@ -358,12 +358,15 @@ void engine_publish(engine *e)
     if (e->tags.registry &&
         registry_client_rate_remaining(e->tags.registry, "registry-1.docker.io", &remaining))
         rates[n_rates++] = (model_rate){"docker.io", remaining};
-    registry_stats rs = {0};
-    if (e->tags.registry)
-        registry_client_stats(e->tags.registry, &rs);
+    registry_host_count *hosts = NULL;
+    size_t n_hosts = e->tags.registry ? registry_client_host_counts(e->tags.registry, &hosts) : 0;
+    model_registry_count *counts = xcalloc(n_hosts ? n_hosts : 1, sizeof *counts);
+    for (size_t i = 0; i < n_hosts; i++)
+        counts[i] = (model_registry_count){hosts[i].registry, hosts[i].requests, hosts[i].failed};
+    free(hosts);
     model_header h = {
-        .registry_requests = rs.requests,
-        .registry_failures = rs.failures,
+        .registry_counts = counts,
+        .n_registry_counts = n_hosts,
         .images_updated = e->records.writes,
         .last_cycle_duration_ns = e->last_cycle_duration_ns,
         .journal_records = e->records.journal ? journal_count(e->records.journal) : 0,
@@ -388,6 +391,7 @@ void engine_publish(engine *e)
     };
     model_snapshot *s = model_snapshot_new(&h, blocks, n);
     free(blocks);
+    free(counts);
     pthread_mutex_lock(&e->inbox.lock);
     model_snapshot *old = e->inbox.current;
     e->inbox.current = s;

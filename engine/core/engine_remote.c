@@ -102,6 +102,7 @@ static void publish(engine *e, model_snapshot *s)
 {
     struct remote_link *r = e->remote;
     s->generation = ++r->generation;
+    s->viewer = r->viewer;
     if (r->viewer || e->opts.read_only)
         s->read_only = true;
     pthread_mutex_lock(&e->inbox.lock);

@@ -3,6 +3,8 @@
  * to — naming context, user, verb and resource, the server's text only sanitised. */
 #include "kube/internal.h"
 
+#include <stdatomic.h>
+
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@ struct kube_client {
     bool have_cred;
     long timeout_ms, connect_timeout_ms;
     size_t max_body;
+    kube_tally *tally; /* NULL: none */
 };
 
 void kube_reply_free(kube_reply *r)
@@ -71,6 +74,7 @@ kube_client *kube_client_new(const kube_options *opts, tp_err *err)
     c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 30000;
     c->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 10000;
     c->max_body = o->max_body > 0 ? o->max_body : KUBE_MAX_BODY;
+    c->tally = o->tally;
     c->http = http_driver_new(err);
     if (!c->http) {
         kube_client_free(c);
@@ -323,6 +327,8 @@ kube_status kube_request(kube_client *c, const char *method, const char *path,
         };
         call_state st = {0};
         http_transfer *t = http_submit(c->http, &spec, on_done, &st);
+        if (c->tally)
+            atomic_fetch_add_explicit(&c->tally->requests, 1, memory_order_relaxed);
         wipe(authorization);
         free(authorization);
         kube_wipe_free(token);
@@ -343,6 +349,9 @@ kube_status kube_request(kube_client *c, const char *method, const char *path,
             result = KUBE_OK; /* the caller asked to stop: status stays 0 */
             break;
         }
+        /* No reply, or a refusal: an error for /metrics (a stop above is neither). */
+        if (c->tally && (!st.done || st.status == 0 || st.status >= 400))
+            atomic_fetch_add_explicit(&c->tally->errors, 1, memory_order_relaxed);
         if (!st.done)
             break; /* the driver failed: err says why */
         if (st.status == 0) {

@@ -16,6 +16,15 @@
 
 typedef struct kube_client kube_client;
 
+/* Requests counted for /metrics (argocd_image_updater_k8s_api_*): one tally shared by every
+ * client of a process, whatever thread each runs in — hence atomics, not a lock. */
+typedef struct kube_tally {
+    atomic_ulong requests; /* HTTP requests sent (a watch is one; a 401 retried with the exec
+                              plugin's new credential is two) */
+    atomic_ulong errors;   /* of those: no reply (connect, TLS, timeout, cut) or status >= 400
+                              (404, 409 and 410 included: the caller may expect them) */
+} kube_tally;
+
 typedef struct kube_options {
     /* A kubeconfig path or a ':' list (merged as kubectl merges: the first file to set a map
      * key wins); NULL: $KUBECONFIG, then ~/.kube/config, then the pod's service account
@@ -26,6 +35,7 @@ typedef struct kube_options {
     long timeout_ms;         /* per request (not a watch); 0: 30 s */
     long connect_timeout_ms; /* 0: 10 s */
     size_t max_body;         /* bytes of one reply (a list page, an object); 0: 64 MiB */
+    kube_tally *tally;       /* NULL: not counted; borrowed, must outlive the client */
 } kube_options;
 
 /* Read the configuration and pick the context. Nothing is sent yet. NULL with err naming the

@@ -129,6 +129,7 @@ static void send_call(reg_call *call, const char *authorization)
     };
     call->sent_auth = authorization != NULL;
     c->stats.requests++;
+    h->requests++;
     switch (call->kind) {
     case CALL_PING:
         c->stats.pings++;
@@ -240,6 +241,7 @@ static void fetch_token(registry_client *c, reg_call *call, const char *key, con
     };
     c->stats.requests++;
     c->stats.token_fetches++;
+    h->requests++;
     tf->xfer = http_submit(c->http, &spec, on_token, tf);
     if (auth) {
         memset(auth, 0, strlen(auth));
@@ -306,6 +308,7 @@ static void on_token(void *ud, http_response *resp)
     registry_client *c = tf->waiters[0]->client;
     c->stats.connections += (unsigned long)resp->new_connections;
     c->stats.http2_responses += resp->http2;
+    h->failed += resp->failure != HTTP_FAIL_NONE || resp->status >= 400;
     tp_err err;
     char *token = NULL;
     long expires_in = 60;
@@ -433,6 +436,10 @@ static void on_http(void *ud, http_response *resp)
     call->xfer = NULL;
     c->stats.connections += (unsigned long)resp->new_connections;
     c->stats.http2_responses += resp->http2;
+    /* The challenge to a request without credentials is how authenticating starts: not a
+     * failure of the registry's. */
+    h->failed += resp->failure != HTTP_FAIL_NONE ||
+                 (resp->status >= 400 && !(resp->status == 401 && !call->sent_auth));
     ratelimit_release(&h->rl);
     int64_t now = registry_now_ms();
     if (resp->ratelimit_remaining) {

@@ -113,6 +113,7 @@ void registry_client_free(registry_client *c)
         }
         free(h->key);
         free(h->name);
+        free(h->label);
         free(h->realm);
         free(h->service);
         free(h->creds_error);
@@ -140,6 +141,9 @@ reg_host *registry_host_for(registry_client *c, const imageref *ref, char **repo
     reg_host *h = xcalloc(1, sizeof *h);
     h->key = key;
     h->name = xstrdup(ref->registry);
+    const char *authority = strstr(key, "://");
+    authority = authority ? authority + 3 : key;
+    h->label = xstrndup(authority, strcspn(authority, "/"));
     h->conf = e;
     h->creds_spec = c->opts.credentials ? c->opts.credentials : e ? e->credentials : NULL;
     /* argocd-image-updater's defaults: 10 rps for Docker Hub, 20 for an inferred registry, an
@@ -343,6 +347,18 @@ size_t registry_client_outstanding(const registry_client *c)
 void registry_client_stats(const registry_client *c, registry_stats *out)
 {
     *out = c->stats;
+}
+
+size_t registry_client_host_counts(const registry_client *c, registry_host_count **out)
+{
+    size_t n = 0;
+    for (const reg_host *h = c->hosts; h; h = h->next)
+        n++;
+    *out = xcalloc(n ? n : 1, sizeof **out);
+    size_t i = n;
+    for (const reg_host *h = c->hosts; h; h = h->next) /* newest first: fill from the end */
+        (*out)[--i] = (registry_host_count){h->label, h->requests, h->failed};
+    return n;
 }
 
 bool registry_client_rate_remaining(const registry_client *c, const char *host, long *remaining)

@@ -47,6 +47,9 @@ struct reg_host {
     bool has_rate_remaining;
     long rate_remaining;
     bool pumping; /* pump_host is running: a nested call leaves the work to it */
+    char *label;  /* host[:port] of key, for /metrics */
+    /* registry_host_count's; the client's thread alone touches them, so no atomics */
+    unsigned long requests, failed;
     reg_host *next;
 };
 

@@ -97,6 +97,20 @@ int registry_client_run(registry_client *c, tp_err *err);
 /* Operations submitted and not yet completed. */
 size_t registry_client_outstanding(const registry_client *c);
 void registry_client_stats(const registry_client *c, registry_stats *out);
+/* Requests per registry since the client was created, for /metrics. */
+typedef struct registry_host_count {
+    const char *registry;   /* host[:port] of the API URL requests go to ("registry-1.docker.io",
+                               "127.0.0.1:5000"); borrowed from the client, as the image or
+                               registries.conf spelled it, so hostile text is possible */
+    unsigned long requests; /* HTTP requests sent for this registry: its own, and its token
+                               fetches (to the realm its challenge named) */
+    unsigned long failed;   /* of those: no reply (connect, TLS, timeout, body too big) or a
+                               status >= 400, except the 401 challenge to a request sent without
+                               credentials (the first step of authenticating) */
+} registry_host_count;
+/* One entry per registry the client has talked to, into *out (a new array, caller frees; its
+ * strings valid until the client is freed). Returns the count. */
+size_t registry_client_host_counts(const registry_client *c, registry_host_count **out);
 /* Docker Hub style RateLimit-Remaining last seen from a registry host ("registry-1.docker.io");
  * returns false when never seen. */
 bool registry_client_rate_remaining(const registry_client *c, const char *host, long *remaining);

@@ -7,6 +7,7 @@
 #include <grp.h>
 #include <netdb.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/wire.h"
+#include "kube/kube.h"
 #include "state/journal.h"
 
 /* A client whose unsent output passes this is disconnected; one that has had output waiting
@@ -404,8 +406,14 @@ static bool read_client(server *sv, conn *c)
             return false;
         if (!strstr(c->in.data, "\r\n\r\n") && !strstr(c->in.data, "\n\n"))
             return true;
-        char *page = sv->snap ? serve_http_reply(c->in.data, sv->snap, sv->opts->interval_ns,
-                                                 attached(sv), serve_lease_leader(sv->opts->lease))
+        kube_tally *kt = sv->opts->kube_tally;
+        serve_live live = {
+            .clients = attached(sv),
+            .leader = serve_lease_leader(sv->opts->lease),
+            .kube_requests = kt ? atomic_load_explicit(&kt->requests, memory_order_relaxed) : 0,
+            .kube_errors = kt ? atomic_load_explicit(&kt->errors, memory_order_relaxed) : 0,
+        };
+        char *page = sv->snap ? serve_http_reply(c->in.data, sv->snap, sv->opts->interval_ns, &live)
                               : xstrdup("HTTP/1.1 503 Service Unavailable\r\nContent-Length: "
                                         "0\r\nConnection: close\r\n\r\n");
         strbuf_puts(&c->out, page);

@@ -11,11 +11,13 @@
 #include "core/engine.h"
 #include "util.h"
 
-/* serve_lease.c: leader election on serve.lease's Lease (docs/kubernetes.md). */
+/* serve_lease.c: leader election on serve.lease's Lease (docs/kubernetes.md). Its requests
+ * count into tally (NULL: not counted), which must outlive the serve_lease. */
 typedef struct serve_lease serve_lease;
 /* Start the election thread for engine e (started with opts.leased): until it holds the lease,
  * e writes nothing. -1 with err when the cluster's configuration cannot be read. */
-int serve_lease_start(const tp_config *cfg, engine *e, serve_lease **out, tp_err *err);
+int serve_lease_start(const tp_config *cfg, engine *e, struct kube_tally *tally, serve_lease **out,
+                      tp_err *err);
 /* Whether this server leads now (true when l is NULL: no election, the one writer). */
 bool serve_lease_leader(serve_lease *l);
 /* This server's holderIdentity (borrowed; NULL when l is NULL). */
@@ -30,11 +32,13 @@ void serve_lease_halt(serve_lease *l);
 void serve_lease_stop(serve_lease *l, bool release);
 
 typedef struct serve_options {
-    const tp_config *config; /* serve.* keys, the state dir (history) */
-    const char *socket_path; /* the control socket */
-    int64_t interval_ns;     /* the engine's interval: /healthz wants a cycle within 3 */
-    int stop_fd;             /* readable: stop (a signal's self-pipe) */
-    serve_lease *lease;      /* NULL: no election */
+    const tp_config *config;       /* serve.* keys, the state dir (history) */
+    const char *socket_path;       /* the control socket */
+    int64_t interval_ns;           /* the engine's interval: /healthz wants a cycle within 3 */
+    int stop_fd;                   /* readable: stop (a signal's self-pipe) */
+    serve_lease *lease;            /* NULL: no election */
+    struct kube_tally *kube_tally; /* /metrics' Kubernetes counters (the engine's and the
+                                      lease's); NULL: 0 */
 } serve_options;
 
 /* Listen on the socket (a stale one from a dead server is replaced, a live one refused) and on
@@ -55,9 +59,16 @@ typedef enum serve_role {
 serve_role serve_role_of(const tp_config *cfg, unsigned uid, char *name, size_t len);
 const char *serve_role_name(serve_role role);
 
+/* What /metrics reads at the moment it answers, besides the snapshot. */
+typedef struct serve_live {
+    size_t clients;                           /* attached now */
+    bool leader;                              /* tagpilot_leader */
+    unsigned long kube_requests, kube_errors; /* the engine's kube_tally */
+} serve_live;
+
 /* serve_http.c: the reply to one HTTP request for /metrics or /healthz (status line, headers,
- * body), a new string. clients: attached now; leader: tagpilot_leader. */
+ * body), a new string. */
 char *serve_http_reply(const char *request, const model_snapshot *s, int64_t interval_ns,
-                       size_t clients, bool leader);
+                       const serve_live *live);
 
 #endif

@@ -56,7 +56,7 @@ static void per_app(strbuf *sb, const model_snapshot *s, const char *name, int p
     }
 }
 
-static char *metrics(const model_snapshot *s, size_t clients, bool leader)
+static char *metrics(const model_snapshot *s, const serve_live *live)
 {
     strbuf sb = {0};
     size_t apps = 0, pending = 0, pins = 0;
@@ -78,15 +78,30 @@ static char *metrics(const model_snapshot *s, size_t clients, bool leader)
     family(&sb, "argocd_image_updater_images_errors_total", "gauge",
            "The number of images in error now, by application");
     per_app(&sb, s, "argocd_image_updater_images_errors_total", 1);
-    /* The registry client counts all registries together (registry_stats). */
+    /* Per registry, as argocd-image-updater labels them (it puts the API URL there; here its
+     * host[:port]). The name comes from an image reference: escaped like any label value. */
     family(&sb, "argocd_image_updater_registry_requests_total", "counter",
-           "HTTP requests sent to registries (all registries: registry=\"*\")");
-    strbuf_printf(&sb, "argocd_image_updater_registry_requests_total{registry=\"*\"} %llu\n",
-                  (unsigned long long)s->registry_requests);
+           "HTTP requests sent to a registry (its token fetches included)");
+    for (size_t i = 0; i < s->n_registry_counts; i++) {
+        strbuf_puts(&sb, "argocd_image_updater_registry_requests_total{registry=\"");
+        put_label(&sb, s->registry_counts[i].registry);
+        strbuf_printf(&sb, "\"} %llu\n", (unsigned long long)s->registry_counts[i].requests);
+    }
     family(&sb, "argocd_image_updater_registry_requests_failed_total", "counter",
-           "Registry operations that failed after retries (registry=\"*\")");
-    strbuf_printf(&sb, "argocd_image_updater_registry_requests_failed_total{registry=\"*\"} %llu\n",
-                  (unsigned long long)s->registry_failures);
+           "Registry requests without a reply or answered with a status >= 400 (not counting "
+           "the 401 challenge to a request sent without credentials)");
+    for (size_t i = 0; i < s->n_registry_counts; i++) {
+        strbuf_puts(&sb, "argocd_image_updater_registry_requests_failed_total{registry=\"");
+        put_label(&sb, s->registry_counts[i].registry);
+        strbuf_printf(&sb, "\"} %llu\n", (unsigned long long)s->registry_counts[i].failed);
+    }
+    /* Always there, 0 without a cluster: a dashboard's query need not know the config. */
+    family(&sb, "argocd_image_updater_k8s_api_requests_total", "counter",
+           "HTTP requests sent to the Kubernetes API (sources, write-back, Secrets, the Lease)");
+    strbuf_printf(&sb, "argocd_image_updater_k8s_api_requests_total %lu\n", live->kube_requests);
+    family(&sb, "argocd_image_updater_k8s_api_errors_total", "counter",
+           "Kubernetes API requests without a reply or answered with a status >= 400");
+    strbuf_printf(&sb, "argocd_image_updater_k8s_api_errors_total %lu\n", live->kube_errors);
     family(&sb, "tagpilot_pending_approvals", "gauge",
            "Images with an update waiting for approval");
     strbuf_printf(&sb, "tagpilot_pending_approvals %zu\n", pending);
@@ -106,10 +121,10 @@ static char *metrics(const model_snapshot *s, size_t clients, bool leader)
     family(&sb, "tagpilot_journal_records", "gauge", "Records in the journal");
     strbuf_printf(&sb, "tagpilot_journal_records %zu\n", s->journal_records);
     family(&sb, "tagpilot_attached_clients", "gauge", "Clients attached to the control socket");
-    strbuf_printf(&sb, "tagpilot_attached_clients %zu\n", clients);
+    strbuf_printf(&sb, "tagpilot_attached_clients %zu\n", live->clients);
     family(&sb, "tagpilot_leader", "gauge",
            "1 when this server writes (it holds serve.lease's Lease, or none is configured)");
-    strbuf_printf(&sb, "tagpilot_leader %d\n", leader ? 1 : 0);
+    strbuf_printf(&sb, "tagpilot_leader %d\n", live->leader ? 1 : 0);
     return strbuf_take(&sb);
 }
 
@@ -121,7 +136,7 @@ static char *reply(int status, const char *reason, const char *type, const char 
 }
 
 char *serve_http_reply(const char *request, const model_snapshot *s, int64_t interval_ns,
-                       size_t clients, bool leader)
+                       const serve_live *live)
 {
     char method[8], path[128];
     if (sscanf(request, "%7s %127s", method, path) != 2 ||
@@ -135,7 +150,7 @@ char *serve_http_reply(const char *request, const model_snapshot *s, int64_t int
         *q = '\0';
     char *out;
     if (strcmp(path, "/metrics") == 0) {
-        char *body = metrics(s, clients, leader);
+        char *body = metrics(s, live);
         out = reply(200, "OK", "text/plain; version=0.0.4; charset=utf-8", body);
         free(body);
     } else if (strcmp(path, "/healthz") == 0) {

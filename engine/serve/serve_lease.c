@@ -102,7 +102,8 @@ static void *lease_main(void *arg)
     return NULL;
 }
 
-int serve_lease_start(const tp_config *cfg, engine *e, serve_lease **out, tp_err *err)
+int serve_lease_start(const tp_config *cfg, engine *e, struct kube_tally *tally, serve_lease **out,
+                      tp_err *err)
 {
     *out = NULL;
     /* The cluster is the first kubernetes source's (else kubectl's defaults). */
@@ -115,7 +116,8 @@ int serve_lease_start(const tp_config *cfg, engine *e, serve_lease **out, tp_err
                        .context = k ? k->context : NULL,
                        /* a round must end well before the deadline it keeps */
                        .timeout_ms = duration * 1000L / 3,
-                       .connect_timeout_ms = duration * 1000L / 3};
+                       .connect_timeout_ms = duration * 1000L / 3,
+                       .tally = tally};
     kube_client *c = kube_client_new(&ko, err);
     if (!c)
         return -1;

@@ -263,7 +263,8 @@ static int kube_open(app_source *src, tp_err *err)
         return tp_err_set(err, "pipe: %s", strerror(errno));
     }
     const config_kube *k = &src->cfg.kube;
-    ks->kopts = (kube_options){.kubeconfig = k->kubeconfig, .context = k->context};
+    ks->kopts = (kube_options){
+        .kubeconfig = k->kubeconfig, .context = k->context, .tally = src->env.kube_tally};
     ks->selector = k->selector;
     for (size_t i = 0; i < k->namespaces.count; i++)
         strvec_push(&ks->namespaces, k->namespaces.items[i]);

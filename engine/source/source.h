@@ -31,8 +31,9 @@ typedef struct source_ops {
 
 /* Shared settings for every source (borrowed). */
 typedef struct source_env {
-    gitrepo_opts git;             /* the clone cache and git.credentials */
-    const char *argocd_namespace; /* a kubernetes source's namespace when none is configured */
+    gitrepo_opts git;              /* the clone cache and git.credentials */
+    const char *argocd_namespace;  /* a kubernetes source's namespace when none is configured */
+    struct kube_tally *kube_tally; /* a kubernetes source's clients count into it; NULL: none */
 } source_env;
 
 struct app_source {

@@ -3,7 +3,9 @@
 # asks the registry, however many consoles watch; a viewer's hand-written command is refused by
 # the server; an operator's approve lands in every console within a second, journalled and
 # trailed with the operator's name; a stopped console holds no one up; consoles say when the
-# server is gone and come back with it; /metrics passes promtool, /healthz answers.
+# server is gone and come back with it; /metrics passes promtool, counts each registry's
+# requests apart, /healthz answers. A viewer's console started without --read-only is a
+# read-only one all the same: the server's hello says it is a viewer.
 # Runs as root (CI does): it creates two users and a group, and removes them at exit.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TP_ROOT/tests/e2e/console_common.inc"
@@ -14,8 +16,26 @@ B=amplication/bookstore-application
 for t in v1.0.0 v1.0.1; do reg_push image $B $t >/dev/null; done
 reg_push image team/catalog 1.4.0 >/dev/null && reg_push image team/catalog 1.5.0 >/dev/null ||
     not_ok "push images"
+# A second registry, for the ledger app: /metrics counts requests per registry.
+R1_HOST=$REG_HOST R1_URL=$REG_URL R1_DIR=$REG_DIR
+REG_ACCESS_LOG_OFF=false registry_start anon || not_ok "a second docker-registry starts"
+R2_HOST=$REG_HOST
+reg_push image team/ledger 2.0.0 >/dev/null || not_ok "push the ledger image"
+REG_HOST=$R1_HOST REG_URL=$R1_URL REG_DIR=$R1_DIR
 C=$TAP_TMP/c
 cluster_repo "$C" || not_ok "cluster repository"
+# ledger: its image is on the second registry.
+add_ledger() {
+    mkdir -p charts/ledger &&
+        printf 'image:\n  repository: %s/team/ledger\n  tag: 2.0.0\n' "$R2_HOST" \
+            >charts/ledger/values.yaml &&
+        cluster_app ledger "ledger=$R2_HOST/team/ledger:^2.0" \
+            "    argocd-image-updater.argoproj.io/write-back-target: helmvalues:values.yaml" \
+            >apps/ledger.yaml
+}
+cluster_commit "$C" "ledger" add_ledger || not_ok "the ledger app"
+printf -- '- name: second\n  prefix: %s\n  api_url: http://%s\n  insecure: yes\n' "$R2_HOST" \
+    "$R2_HOST" >>"$C/registries.conf"
 
 # Users: a viewer and an operator, both in the socket's group.
 G=tpsg$$ V=tpsv$$ O=tpso$$
@@ -109,6 +129,30 @@ expect_rc 1 "tagpilot approve as a viewer fails"
 check "nothing was recorded for the viewer" [ "$(wc -l <"$C/state/journal.jsonl" 2>/dev/null || echo 0)" = "$before" ]
 check "catalog is still at 1.4.0 in git" sh -c "cluster_file() { git --git-dir='$C/config.git' show main:\$1; }; cluster_file charts/catalog/values.yaml | grep -q 'tag: 1.4.0'"
 
+# --- A viewer's console without --read-only: the server's hello makes it a read-only one. -----
+cat >"$UDIR/viewer.sh" <<S
+#!/bin/sh
+exec setpriv --reuid=$(id -u "$V") --regid=$(id -g "$V") --init-groups "$TAGPILOT" "\$@"
+S
+chmod 755 "$UDIR/viewer.sh"
+REAL_TAGPILOT=$TAGPILOT
+TAGPILOT=$UDIR/viewer.sh
+console_start v1 140 24 -- --config "$CFG"
+TAGPILOT=$REAL_TAGPILOT
+check "the viewer's console attaches" wait_screen v1 "attached to $SOCK"
+check "its header says it is a viewer" wait_screen v1 "VIEWER"
+check "its hint line is there" sh -c "tmux capture-pane -p -t v1 | tail -1 | grep -q help"
+check "... without a writing key" sh -c "! tmux capture-pane -p -t v1 | tail -1 | grep -Eq ' (a approve|p pin|u unpin|r rollback|x skip)'"
+press v1 '?'
+check "its help locks the writing keys" wait_screen v1 "approve the candidate.*\\[locked"
+check "... as a viewer's" wait_screen v1 "viewer: writing keys locked"
+press v1 q a y
+check "a is locked for it" wait_screen v1 "'a' \\(approve\\) is locked"
+sleep 1
+check "... and sends nothing: the server refused nothing" sh -c "! tmux capture-pane -p -t v1 | grep -q 'is a viewer'"
+check "... and nothing was journalled" [ "$(wc -l <"$C/state/journal.jsonl" 2>/dev/null || echo 0)" = "$before" ]
+console_stop v1
+
 # --- A stopped console holds no one up; an operator's approve reaches every console. ------------
 kill -STOP "$(console_pid w3)"
 as "$O" approve catalog --config "$CFG"
@@ -137,7 +181,11 @@ promtool check metrics <"$TAP_TMP/metrics" >"$TAP_TMP/promtool.out" 2>&1
 prc=$?
 check "/metrics parses with promtool check metrics (exit $prc)" [ $prc = 0 -o $prc = 3 ]
 check "... its only lint is argocd-image-updater's gauge names" sh -c "! grep -v '^argocd_image_updater_\\(applications_watched\\|images_watched\\|images_errors\\)_total non-counter metrics should not have \"_total\" suffix' '$TAP_TMP/promtool.out' | grep ."
-check "/metrics has argocd-image-updater's registry counter" grep -q '^argocd_image_updater_registry_requests_total{registry="\*"} [1-9]' "$TAP_TMP/metrics"
+check "/metrics counts the first registry's requests" grep -q "^argocd_image_updater_registry_requests_total{registry=\"$R1_HOST\"} [1-9]" "$TAP_TMP/metrics"
+check "... and the second's, apart" grep -q "^argocd_image_updater_registry_requests_total{registry=\"$R2_HOST\"} [1-9]" "$TAP_TMP/metrics"
+check "... each with its failed requests: none" grep -q "^argocd_image_updater_registry_requests_failed_total{registry=\"$R1_HOST\"} 0$" "$TAP_TMP/metrics"
+check "... none for the second either" grep -q "^argocd_image_updater_registry_requests_failed_total{registry=\"$R2_HOST\"} 0$" "$TAP_TMP/metrics"
+check "/metrics has the Kubernetes counters, 0 without a cluster" grep -q '^argocd_image_updater_k8s_api_requests_total 0$' "$TAP_TMP/metrics"
 check "/metrics counts the watched images by application" grep -q '^argocd_image_updater_images_watched_total{application="catalog"} 1$' "$TAP_TMP/metrics"
 check "/metrics counts the update" grep -q '^argocd_image_updater_images_updated_total{application="catalog"} 1$' "$TAP_TMP/metrics"
 check "/healthz is 200 after a recent cycle" [ "$(curl -s -o /dev/null -w %{http_code} "http://$HTTP/healthz")" = 200 ]

@@ -101,6 +101,24 @@ tp pin bookstore v1.0.0 --config "$TAP_TMP/$F.yaml"
 expect_rc 1 "a command to the follower is refused"
 check "it says not the leader and names the holder" grep -q "not the leader (holder: $H)" "$OUT" "$ERR"
 
+# --- /metrics counts the Kubernetes API requests, and the ones that failed ---------------------
+kube_metric() { # NAME requests|errors: that server's argocd_image_updater_k8s_api_*_total
+    eval "p=\$PORT_$1"
+    v=$(curl -s --max-time 2 "http://127.0.0.1:$p/metrics" |
+        sed -n "s/^argocd_image_updater_k8s_api_$2_total //p")
+    echo "${v:-0}"
+}
+kube_errors() { echo $(($(kube_metric a errors) + $(kube_metric b errors))); }
+req0=$(kube_metric $L requests)
+check "the leader's /metrics counts its Kubernetes API requests ($req0)" [ "$req0" -gt 0 ]
+requests_moved() { [ "$(kube_metric $L requests)" -gt "$req0" ]; }
+check "... and the count moves with the Lease renewals" until_true $DUR requests_moved
+# Two 503s from the API server (for whichever server asks next): two errors between the two.
+errors0=$(kube_errors)
+kubeapi_ctl fail "code=503&count=2" >/dev/null
+errors_moved() { [ "$(kube_errors)" -ge $((errors0 + 2)) ]; }
+check "two 503s are counted as errors (before: $errors0)" until_true $DUR errors_moved
+
 # --- kill -9 the leader: the follower takes over and writes what is pending -------------------
 kill -9 "$LPID"
 killed=$(date +%s)

@@ -29,7 +29,7 @@ static int usage(void)
 /* All apps of all sources, in order. */
 static int load_apps(const tp_config *cfg, app_list *all, bool print)
 {
-    source_env env = {gitrepo_opts_from(cfg), cfg->argocd_namespace};
+    source_env env = {gitrepo_opts_from(cfg), cfg->argocd_namespace, NULL};
     int rc = 0;
     for (size_t i = 0; i < cfg->n_sources; i++) {
         app_source *src = source_new(&cfg->sources[i], &env);

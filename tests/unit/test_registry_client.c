@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -116,6 +117,14 @@ Test(registry_client, every_operation_answers_once_on_failure)
     cr_assert_eq(registry_client_run(c, &err), 0);
     registry_client_stats(c, &st);
     cr_assert_eq(st.tag_pages, 2);
+    /* /metrics: one registry, every request sent to it refused at connect, so every one failed */
+    registry_host_count *hc = NULL;
+    cr_assert_eq(registry_client_host_counts(c, &hc), 1);
+    cr_expect_str_eq(hc[0].registry, "127.0.0.1:1");
+    cr_expect_eq(hc[0].requests, st.requests);
+    cr_expect_gt(hc[0].requests, 0);
+    cr_expect_eq(hc[0].failed, hc[0].requests);
+    free(hc);
     registry_client_free(c);
     imageref_free(&ref);
     registries_conf_free(&conf);
