@@ -16,6 +16,9 @@
 
 #define ANNOTATION_PREFIX   "argocd-image-updater.argoproj.io/"
 #define ANNOTATION_APPROVAL "tagpilot.io/approval"
+/* tagpilot.io/<alias>.pin and tagpilot.io/<alias>.skip: shared holds (state/holds), which the
+ * key check must not call unknown. */
+bool annotations_is_hold_key(const char *key);
 
 /* key/value pairs as found in metadata.annotations (borrowed). */
 typedef struct annotation {

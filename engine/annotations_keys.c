@@ -188,6 +188,15 @@ static void warn_unknown(const annotation *item, const char *typo, app_settings 
                             annotations_shown(item->key, buf, sizeof buf));
 }
 
+bool annotations_is_hold_key(const char *key)
+{
+    if (!str_starts_with(key, "tagpilot.io/"))
+        return false;
+    const char *dot = strrchr(key, '.');
+    return dot && dot > key + strlen("tagpilot.io/") &&
+           (strcmp(dot, ".pin") == 0 || strcmp(dot, ".skip") == 0);
+}
+
 void annotations_check_keys(const annotation *items, size_t n, const image_list *list,
                             const char *list_value, app_settings *out)
 {
@@ -196,7 +205,8 @@ void annotations_check_keys(const annotation *items, size_t n, const image_list 
         const char *key = items[i].key;
         if (!key)
             continue;
-        if (str_starts_with(key, "tagpilot.io/") && strcmp(key, ANNOTATION_APPROVAL) != 0) {
+        if (str_starts_with(key, "tagpilot.io/") && strcmp(key, ANNOTATION_APPROVAL) != 0 &&
+            !annotations_is_hold_key(key)) {
             const char *ours[] = {ANNOTATION_APPROVAL};
             warn_unknown(&items[i], annotations_closest(key, ours, 1), out);
             continue;

@@ -101,9 +101,6 @@ static void dialog_confirm_stage(dialog *d, const model_image *img)
         d->confirm_label = xstrdup("OK");
         break;
     }
-    if (d->action == CMD_PIN || d->action == CMD_ROLLBACK || d->action == CMD_UNPIN ||
-        d->action == CMD_SKIP)
-        body_add(d, "%s", "Shared: every tagpilot writing this app honours it (the holds).");
     if (img->target)
         body_add(d, "Target: %s", img->target);
     if (img->diff && d->action == CMD_APPROVE) {

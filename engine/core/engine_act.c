@@ -74,6 +74,16 @@ static char *digest_now(engine *e, const tracked *t, const char *tag, tp_err *er
     return digest;
 }
 
+/* A hold just written counts at once, not from the next read. */
+static void hold_written(engine *e, const tracked *t, const hold_edit *hold)
+{
+    const holds_app *before = decisions_shared(&e->records.dec, t->app->name);
+    bool first = before && !before->listed;
+    decisions_hold(&e->records.dec, hold);
+    if (first)
+        engine_holds_note_listed(e, t);
+}
+
 /* Write tag for an operator action and record it: approve, pin, rollback. */
 static void act_write(engine *e, const struct pending_command *c, tracked *t, const char *action,
                       const char *tag, const char *digest, const char *trailer_name,
@@ -90,7 +100,7 @@ static void act_write(engine *e, const struct pending_command *c, tracked *t, co
     write_request req = {action, tag, digest, trailer_name, hold};
     int rc = engine_write_and_record(e, t, &req, commit, &from, &err);
     if (rc >= 0 && hold)
-        decisions_hold(&e->records.dec, hold);
+        hold_written(e, t, hold);
     if (rc < 0) {
         image_write_failed(t, err.msg);
         engine_post_result(e, c->id, c->kind, false, NULL, "%s/%s: %s", t->app->name,
@@ -223,7 +233,7 @@ static int write_hold(engine *e, tracked *t, const char *action, const hold_edit
     int rc = engine_write_and_record(e, t, &req, commit, NULL, err);
     if (rc < 0)
         return -1;
-    decisions_hold(&e->records.dec, hold);
+    hold_written(e, t, hold);
     const write_method *m = e->write_methods[t->app->settings.writeback];
     char receipt[128];
 #pragma GCC diagnostic push
@@ -237,7 +247,14 @@ static int write_hold(engine *e, tracked *t, const char *action, const hold_edit
 static void act_record_only(engine *e, const struct pending_command *c, tracked *t,
                             const char *action, const char *tag)
 {
-    if (decisions_shared(&e->records.dec, t->app->name)) {
+    const holds_app *shared = decisions_shared(&e->records.dec, t->app->name);
+    if (shared && shared->error) {
+        /* The journal is not where this app's holds live: recording it there would say done. */
+        engine_post_result(e, c->id, c->kind, false, NULL, "%s/%s: %s", t->app->name,
+                           t->image->alias, shared->error);
+        return;
+    }
+    if (shared) {
         hold_edit hold = {str_eq(action, "skip") ? HOLD_SKIP : HOLD_UNPIN, t->app->name,
                           t->image->alias, tag};
         tp_err err = {{0}};

@@ -1,8 +1,8 @@
 /* engine_holds: each cycle, every Application's shared holds (state/holds) are read from where
  * its write-back goes — .tagpilot/holds.yaml in the tree the scan read (git), or its
  * tagpilot.io/ annotations (argocd) — and handed to the decisions, where they replace this
- * state dir's pins, skips and policy for the app. Holds that cannot be read stop the app's
- * images: an unread pin must not let an image move. */
+ * state dir's pins, skips and policy for the app once they list it. Holds that cannot be read
+ * stop the app's images: an unread pin must not let an image move. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +15,11 @@ typedef struct parsed_holds {
     char *error; /* why the file cannot be used, or NULL */
 } parsed_holds;
 
-static parsed_holds *parse_tree(repotree *tree, strmap *cache)
+static parsed_holds *parse_tree(repotree *tree, strmap *files)
 {
     char key[32];
     snprintf(key, sizeof key, "%p", (void *)tree);
-    parsed_holds *p = strmap_get(cache, key);
+    parsed_holds *p = strmap_get(files, key);
     if (p)
         return p;
     p = xcalloc(1, sizeof *p);
@@ -33,41 +33,45 @@ static parsed_holds *parse_tree(repotree *tree, strmap *cache)
                              "file is fixed",
                              err.msg);
     strbuf_free(&sb);
-    strmap_put(cache, key, p);
+    strmap_put(files, key, p);
     return p;
 }
 
-/* The app's holds as their own entry (an empty one when it has none: still shared). */
-static holds_app *entry_for(const argo_app *app, const holds_app *found)
+/* The app's entry for this cycle: a copy of what was read, or an unlisted one. */
+static holds_app *entry_for(const argo_app *app, const holds_app *found, const char *error)
 {
     holds_app *h = found ? holds_app_dup(found) : xcalloc(1, sizeof *h);
     if (!found)
         h->name = xstrdup(app->name);
+    if (error)
+        h->error = xstrdup(error);
     return h;
 }
 
-const char *engine_holds_read(engine *e, const argo_app *app, repotree *tree, strmap *cache)
+/* git-branch base:target: the scan reads the base, writes go to a review branch. A hold there
+ * would count only once merged, one on the base would skip the review: such apps keep their
+ * holds in the journal (docs/writeback.md). */
+static bool review_branch(const argo_app *app)
 {
-    decisions *dec = &e->records.dec;
+    const char *spec = app->settings.git_branch;
+    return spec && strchr(spec, ':');
+}
+
+const char *engine_holds_read(engine *e, const argo_app *app, repotree *tree, holds_cycle *hc)
+{
+    (void)e;
+    holds_app *entry = NULL;
     if (app->settings.writeback == WRITEBACK_ARGOCD) {
-        if (!app->cluster) {
-            decisions_set_shared(dec, app->name, NULL);
-            return NULL;
-        }
-        if (app->holds_error)
-            return app->holds_error;
-        decisions_set_shared(dec, app->name, entry_for(app, app->holds));
-        return NULL;
+        if (app->cluster)
+            entry = entry_for(app, app->holds, app->holds_error);
+    } else if (tree && !review_branch(app)) {
+        parsed_holds *p = parse_tree(tree, &hc->files);
+        entry = entry_for(app, holds_find(&p->h, app->name), p->error);
     }
-    if (!tree) {
-        decisions_set_shared(dec, app->name, NULL);
+    if (!entry)
         return NULL;
-    }
-    parsed_holds *p = parse_tree(tree, cache);
-    if (p->error)
-        return p->error;
-    decisions_set_shared(dec, app->name, entry_for(app, holds_find(&p->h, app->name)));
-    return NULL;
+    holds_app_free(strmap_put(&hc->next, app->name, entry));
+    return entry->error;
 }
 
 static void free_parsed(const char *key, void *value, void *ctx)
@@ -79,8 +83,28 @@ static void free_parsed(const char *key, void *value, void *ctx)
     free(p);
 }
 
-void engine_holds_cache_free(strmap *cache)
+void engine_holds_finish(engine *e, holds_cycle *hc)
 {
-    strmap_each(cache, free_parsed, NULL);
-    strmap_free(cache);
+    decisions_replace_shared(&e->records.dec, &hc->next);
+    strmap_each(&hc->files, free_parsed, NULL);
+    strmap_free(&hc->files);
+}
+
+void engine_holds_note_listed(engine *e, const tracked *t)
+{
+    /* The first hold an app shares makes its shared holds the ones that count: say which of
+     * this state dir's own no longer do. */
+    for (size_t i = 0; i < e->table.n_images; i++) {
+        const tracked *o = &e->table.images[i];
+        if (o->app != t->app)
+            continue;
+        const char *mine = decisions_journal_pin(&e->records.dec, o->app->name, o->image->alias);
+        const char *shared = decisions_pin(&e->records.dec, o->app->name, o->image->alias);
+        if (mine && !str_eq(mine, shared))
+            engine_log(e,
+                       "warning: %s/%s: the pin at %s recorded in this state dir's journal no "
+                       "longer counts: %s's holds are shared now (docs/writeback.md); pin it "
+                       "again to keep it",
+                       o->app->name, o->image->alias, mine, o->app->name);
+    }
 }

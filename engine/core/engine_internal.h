@@ -244,13 +244,20 @@ void engine_reconcile(engine *e);
 void engine_write_methods_init(engine *e);
 
 /* engine_holds.c */
-/* Hand the app's shared holds to the decisions for this cycle: from its tagpilot.io/
- * annotations (argocd write-back) or .tagpilot/holds.yaml in tree (git write-back; tree is the
- * repository the scan read it from, NULL when it was not read). cache: the cycle's parsed files
- * (engine_holds_cache_free). NULL, or why the holds cannot be read: the app's images must not
- * move then. */
-const char *engine_holds_read(engine *e, const argo_app *app, repotree *tree, strmap *cache);
-void engine_holds_cache_free(strmap *cache);
+/* The holds read in one cycle: files parsed per tree, and each app's entry. */
+typedef struct holds_cycle {
+    strmap files; /* "%p" of a repotree -> its parsed .tagpilot/holds.yaml */
+    strmap next;  /* app -> holds_app*: handed to the decisions by engine_holds_finish */
+} holds_cycle;
+/* Read the app's shared holds for this cycle: its tagpilot.io/ annotations (argocd
+ * write-back) or .tagpilot/holds.yaml in tree (git write-back; tree is the repository the scan
+ * read it from, NULL when it was not read). NULL, or why the holds cannot be read: the app's
+ * images must not move then. */
+const char *engine_holds_read(engine *e, const argo_app *app, repotree *tree, holds_cycle *hc);
+/* The cycle's holds take the last cycle's place in the decisions. */
+void engine_holds_finish(engine *e, holds_cycle *hc);
+/* Log the journal pins of t's app that its first shared hold has just superseded. */
+void engine_holds_note_listed(engine *e, const tracked *t);
 
 /* cluster_creds.c */
 /* Read the git credentials the cluster holds for this cycle (Argo CD's repository Secrets,

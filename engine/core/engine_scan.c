@@ -153,9 +153,9 @@ static void build_tracked(engine *e)
 /* ---- current tags ---- */
 
 typedef struct repo_cache {
-    strmap by_url;  /* url -> gitrepo* (fetched once per cycle) */
-    strmap by_tree; /* url \x1f revision -> repotree* (its files at that revision) */
-    strmap holds;   /* the holds files read from those trees (engine_holds) */
+    strmap by_url;     /* url -> gitrepo* (fetched once per cycle) */
+    strmap by_tree;    /* url \x1f revision -> repotree* (its files at that revision) */
+    holds_cycle holds; /* the shared holds read (engine_holds) */
 } repo_cache;
 
 /* The files of the app's repository at the revision it reads, opened (and fetched) once per
@@ -204,7 +204,6 @@ static void free_tree(const char *key, void *value, void *ctx)
 
 static void repo_cache_free(repo_cache *rc)
 {
-    engine_holds_cache_free(&rc->holds);
     strmap_each(&rc->by_tree, free_tree, NULL); /* trees borrow their repositories */
     strmap_free(&rc->by_tree);
     strmap_each(&rc->by_url, close_repo, NULL);
@@ -477,6 +476,7 @@ void engine_scan(engine *e)
     engine_publish(e);
     repo_cache rc = {0};
     read_current_tags(e, &rc);
+    engine_holds_finish(e, &rc.holds);
     engine_ask_registries(e);
     for (size_t i = 0; i < e->table.n_images; i++)
         image_decide(&e->table.images[i], &e->records.dec);

@@ -160,7 +160,16 @@ int engine_write_and_record(engine *e, tracked *t, const write_request *req, cha
     rec.repo = res.change.repo_url;
     rec.branch = res.change.push_branch;
     int out = 0;
-    if (rc == GITREPO_UNKNOWN) {
+    if (rc == GITREPO_UNKNOWN && !wo.before_push) {
+        /* A patch of annotations alone, with no intent to reconcile: recorded as failed now,
+         * saying it may have landed (the next cycle reads the annotations either way). */
+        rec.result = "error";
+        rec.detail = werr.msg;
+        tp_err jerr = {{0}};
+        if (engine_record(e, &rec, &jerr) < 0)
+            engine_log(e, "error: %s", jerr.msg);
+        out = tp_err_set(err, "%s; it may have been applied: the next cycle reads it", werr.msg);
+    } else if (rc == GITREPO_UNKNOWN) {
         e->records.intents_pending = true;
         /* No outcome is recorded: the intent stands until the remote says (next cycle). */
         out = tp_err_set(err, "%s; whether commit %.12s reached %s is checked on the next cycle",
@@ -193,7 +202,8 @@ int engine_write_and_record(engine *e, tracked *t, const write_request *req, cha
                 *replaced = xstrdup(from);
             out = res.commit[0] ? 1 : 0;
             e->records.writes += (uint64_t)out;
-            note_merge(t, req, &res.change);
+            if (req->tag) /* a hold alone leaves an earlier write's merge waiting */
+                note_merge(t, req, &res.change);
         }
     }
     writeback_result_free(&res);

@@ -111,11 +111,23 @@ void decisions_set_shared(decisions *d, const char *app, holds_app *h)
 void decisions_hold(decisions *d, const hold_edit *e)
 {
     holds_app *a = strmap_get(&d->shared, e->app);
-    if (!a)
-        return;
-    holds h = {a, 1};
-    holds_apply(&h, e, NULL); /* checked when it was written */
-    strmap_put(&d->shared, e->app, h.apps);
+    if (a)
+        holds_app_apply(a, e, NULL); /* checked when it was written */
+}
+
+void decisions_replace_shared(decisions *d, strmap *next)
+{
+    strmap_each(&d->shared, free_shared, NULL);
+    strmap_free(&d->shared);
+    d->shared = *next;
+    *next = (strmap){0};
+}
+
+/* The app's shared holds when they are the ones that count. */
+static const holds_app *listed(const decisions *d, const char *app)
+{
+    const holds_app *a = strmap_get(&d->shared, app);
+    return a && a->listed ? a : NULL;
 }
 
 const holds_app *decisions_shared(const decisions *d, const char *app)
@@ -123,9 +135,15 @@ const holds_app *decisions_shared(const decisions *d, const char *app)
     return strmap_get(&d->shared, app);
 }
 
+const char *decisions_journal_pin(const decisions *d, const char *app, const char *alias)
+{
+    decision_image *img = lookup(d, app, alias, false);
+    return img ? img->pin : NULL;
+}
+
 const char *decisions_pin(const decisions *d, const char *app, const char *alias)
 {
-    const holds_app *shared = decisions_shared(d, app);
+    const holds_app *shared = listed(d, app);
     if (shared) {
         const holds_image *h = holds_app_image(shared, alias);
         return h ? h->pin : NULL;
@@ -136,7 +154,7 @@ const char *decisions_pin(const decisions *d, const char *app, const char *alias
 
 bool decisions_skipped(const decisions *d, const char *app, const char *alias, const char *tag)
 {
-    const holds_app *shared = decisions_shared(d, app);
+    const holds_app *shared = listed(d, app);
     if (shared)
         return holds_app_skipped(shared, alias, tag);
     decision_image *img = lookup(d, app, alias, false);
@@ -157,7 +175,8 @@ const char *decisions_previous(const decisions *d, const char *app, const char *
 approval_policy decisions_policy(const decisions *d, const char *app)
 {
     const holds_app *shared = decisions_shared(d, app);
-    const char *p = shared ? shared->policy : strmap_get(&d->policies, app);
+    const char *p = shared && (shared->policy || shared->listed) ? shared->policy
+                                                                 : strmap_get(&d->policies, app);
     if (str_eq(p, "auto"))
         return APPROVAL_AUTO;
     if (str_eq(p, "manual"))

@@ -26,8 +26,15 @@ void decisions_rebuild(decisions *d, const journal *j);
 void decisions_apply(decisions *d, const journal_record *rec);
 void decisions_free(decisions *d);
 
-/* The app's shared holds (taken; NULL: none, the journal's count again). */
+/* The app's shared holds (taken; NULL: none, the journal's count again). They replace the
+ * journal's pins and skips once the app is listed in them, and the journal's policy once they
+ * set one or list the app. */
 void decisions_set_shared(decisions *d, const char *app, holds_app *h);
+/* A cycle's shared holds (app -> holds_app*, taken; *next is emptied) in place of the last
+ * cycle's: apps no longer read drop out. */
+void decisions_replace_shared(decisions *d, strmap *next);
+/* The pin this state dir's journal records, whatever the shared holds say. */
+const char *decisions_journal_pin(const decisions *d, const char *app, const char *alias);
 /* A change to the shared holds just written: seen at once, not from the next read. */
 void decisions_hold(decisions *d, const hold_edit *e);
 /* The app's shared holds, or NULL when its pins come from the journal. */

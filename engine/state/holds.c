@@ -1,8 +1,10 @@
 #include "state/holds.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "annotations.h"
 #include "select/imageref.h"
 #include "yamldoc.h"
 
@@ -53,10 +55,8 @@ static bool policy_valid(const char *p)
 
 static holds_app *find_app(const holds *h, const char *name)
 {
-    for (size_t i = 0; i < h->n_apps; i++)
-        if (strcmp(h->apps[i].name, name) == 0)
-            return &h->apps[i];
-    return NULL;
+    uintptr_t at = (uintptr_t)strmap_get(&h->index, name);
+    return at ? &h->apps[at - 1] : NULL;
 }
 
 const holds_app *holds_find(const holds *h, const char *app)
@@ -89,6 +89,7 @@ static holds_app *add_app(holds *h, const char *name)
     h->apps = xrealloc(h->apps, (h->n_apps + 1) * sizeof *h->apps);
     a = &h->apps[h->n_apps++];
     *a = (holds_app){.name = xstrdup(name)};
+    strmap_put(&h->index, name, (void *)(uintptr_t)h->n_apps);
     return a;
 }
 
@@ -110,28 +111,31 @@ static void image_free(holds_image *img)
     strvec_free(&img->skips);
 }
 
-static void app_clear(holds_app *a)
+void holds_app_clear(holds_app *a)
 {
     for (size_t i = 0; i < a->n_images; i++)
         image_free(&a->images[i]);
     free(a->images);
     free(a->name);
     free(a->policy);
+    free(a->error);
+    *a = (holds_app){0};
 }
 
 void holds_app_free(holds_app *a)
 {
     if (!a)
         return;
-    app_clear(a);
+    holds_app_clear(a);
     free(a);
 }
 
 void holds_free(holds *h)
 {
     for (size_t i = 0; i < h->n_apps; i++)
-        app_clear(&h->apps[i]);
+        holds_app_clear(&h->apps[i]);
     free(h->apps);
+    strmap_free(&h->index);
     *h = (holds){0};
 }
 
@@ -142,6 +146,8 @@ holds_app *holds_app_dup(const holds_app *a)
     holds_app *c = xcalloc(1, sizeof *c);
     c->name = xstrdup(a->name);
     c->policy = a->policy ? xstrdup(a->policy) : NULL;
+    c->error = a->error ? xstrdup(a->error) : NULL;
+    c->listed = a->listed;
     c->images = xcalloc(a->n_images ? a->n_images : 1, sizeof *c->images);
     c->n_images = a->n_images;
     for (size_t i = 0; i < a->n_images; i++) {
@@ -169,51 +175,76 @@ static int add_skip(holds_image *img, const char *tag)
     return 1;
 }
 
+/* Messages show what they refuse without its control bytes. */
+static int refuse(tp_err *err, const char *fmt, const char *a, const char *b, const char *c)
+{
+    char *pa = str_printable(a ? a : ""), *pb = str_printable(b ? b : ""),
+         *pc = str_printable(c ? c : "");
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    tp_err_set(err, fmt, pa, pb, pc);
+#pragma GCC diagnostic pop
+    free(pa);
+    free(pb);
+    free(pc);
+    return -1;
+}
+
 static int check_edit(const hold_edit *e, tp_err *err)
 {
     if (!app_valid(e->app))
-        return tp_err_set(err, "holds: '%s' is no Application name", e->app ? e->app : "");
+        return refuse(err, "holds: '%s' is no Application name%s%s", e->app, "", "");
     if (e->op == HOLD_POLICY)
         return policy_valid(e->value) ? 0 : tp_err_set(err, "holds: policy must be auto or manual");
     if (!holds_alias_valid(e->alias))
-        return tp_err_set(err, "holds: app %s: '%s' is no image alias tagpilot can hold", e->app,
-                          e->alias ? e->alias : "");
+        return refuse(err, "holds: app %s: '%s' is no image alias tagpilot can hold%s", e->app,
+                      e->alias, "");
     if (e->op != HOLD_UNPIN && !imageref_tag_valid(e->value))
-        return tp_err_set(err, "holds: %s/%s: '%s' is no tag", e->app, e->alias,
-                          e->value ? e->value : "");
+        return refuse(err, "holds: %s/%s: '%s' is no tag", e->app, e->alias, e->value);
     return 0;
+}
+
+int holds_app_apply(holds_app *a, const hold_edit *e, tp_err *err)
+{
+    if (check_edit(e, err) < 0)
+        return -1;
+    bool was_listed = a->listed;
+    a->listed = true;
+    int changed = !was_listed;
+    if (e->op == HOLD_POLICY) {
+        if (str_eq(a->policy, e->value))
+            return changed;
+        free(a->policy);
+        a->policy = xstrdup(e->value);
+        return 1;
+    }
+    holds_image *img = (holds_image *)holds_app_image(a, e->alias);
+    if (!img && e->op == HOLD_UNPIN)
+        return changed;
+    if (!img && a->n_images >= HOLDS_MAX_IMAGES)
+        return tp_err_set(err, "holds: app %s holds more than %d images", e->app, HOLDS_MAX_IMAGES);
+    img = add_image(a, e->alias);
+    if (e->op == HOLD_UNPIN) {
+        if (!img->pin)
+            return changed;
+        free(img->pin);
+        img->pin = NULL;
+        return 1;
+    }
+    if (e->op == HOLD_SKIP)
+        return add_skip(img, e->value) | changed;
+    if (str_eq(img->pin, e->value))
+        return changed;
+    free(img->pin);
+    img->pin = xstrdup(e->value);
+    return 1;
 }
 
 int holds_apply(holds *h, const hold_edit *e, tp_err *err)
 {
     if (check_edit(e, err) < 0)
         return -1;
-    holds_app *a = find_app(h, e->app);
-    if (e->op == HOLD_UNPIN) {
-        holds_image *img = a ? (holds_image *)holds_app_image(a, e->alias) : NULL;
-        if (!img || !img->pin)
-            return 0;
-        free(img->pin);
-        img->pin = NULL;
-        return 1;
-    }
-    if (!a)
-        a = add_app(h, e->app);
-    if (e->op == HOLD_POLICY) {
-        if (str_eq(a->policy, e->value))
-            return 0;
-        free(a->policy);
-        a->policy = xstrdup(e->value);
-        return 1;
-    }
-    holds_image *img = add_image(a, e->alias);
-    if (e->op == HOLD_SKIP)
-        return add_skip(img, e->value);
-    if (str_eq(img->pin, e->value))
-        return 0;
-    free(img->pin);
-    img->pin = xstrdup(e->value);
-    return 1;
+    return holds_app_apply(add_app(h, e->app), e, err);
 }
 
 /* ---- the file ---- */
@@ -229,9 +260,35 @@ static const ynode *map_of(const ynode *n)
     return n && n->kind == YNODE_MAP ? n : NULL;
 }
 
-/* Every key of map must be one of allowed (NULL-terminated). */
+/* A scalar's text, NULL for anything else and for text with a NUL inside (which C would cut). */
+static const char *scalar(const ynode *n)
+{
+    const char *s = ynode_str(n);
+    n = ynode_deref(n);
+    return s && strlen(s) == n->value_len ? s : NULL;
+}
+
+/* No key twice in map: a reader seeing the first and a reviewer the second would disagree. */
+static int unique_keys(const ynode *map, const char *name, tp_err *err)
+{
+    strmap seen = {0};
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i + 1 < map->n_children; i += 2) {
+        const char *key = scalar(map->children[i]);
+        if (!key)
+            rc = node_err(err, name, map->children[i], "a key must be plain text");
+        else if (strmap_put(&seen, key, (void *)1))
+            rc = node_err(err, name, map->children[i], "a key given twice");
+    }
+    strmap_free(&seen);
+    return rc;
+}
+
+/* Every key of map must be one of allowed (NULL-terminated), each once. */
 static int known_keys(const ynode *map, const char *const *allowed, const char *name, tp_err *err)
 {
+    if (unique_keys(map, name, err) < 0)
+        return -1;
     for (size_t i = 0; i + 1 < map->n_children; i += 2) {
         const char *key = ynode_str(map->children[i]);
         bool ok = false;
@@ -253,7 +310,9 @@ static int parse_image(holds *h, const char *app, const ynode *key, const ynode 
                        const char *name, tp_err *err)
 {
     static const char *const keys[] = {"pin", "skip", NULL};
-    const char *alias = ynode_str(key);
+    const char *alias = scalar(key);
+    if (!holds_alias_valid(alias))
+        return node_err(err, name, key, "not an image alias");
     const ynode *m = map_of(val);
     if (!m)
         return node_err(err, name, val, "an image's holds must be a map (pin, skip)");
@@ -261,7 +320,7 @@ static int parse_image(holds *h, const char *app, const ynode *key, const ynode 
         return -1;
     const ynode *pin = ynode_get(m, "pin");
     if (pin && !ynode_is_null(pin)) {
-        hold_edit e = {HOLD_PIN, app, alias, ynode_str(pin)};
+        hold_edit e = {HOLD_PIN, app, alias, scalar(pin)};
         if (holds_apply(h, &e, err) < 0)
             return tp_err_prefix(err, "%s:%zu", name, pin->line), -1;
     }
@@ -269,32 +328,30 @@ static int parse_image(holds *h, const char *app, const ynode *key, const ynode 
     if (skip && !ynode_is_null(skip) && skip->kind != YNODE_SEQ)
         return node_err(err, name, skip, "skip must be a list of tags");
     for (size_t i = 0; skip && skip->kind == YNODE_SEQ && i < skip->n_children; i++) {
-        hold_edit e = {HOLD_SKIP, app, alias, ynode_str(skip->children[i])};
+        hold_edit e = {HOLD_SKIP, app, alias, scalar(skip->children[i])};
         if (holds_apply(h, &e, err) < 0)
             return tp_err_prefix(err, "%s:%zu", name, skip->children[i]->line), -1;
     }
-    if (!holds_alias_valid(alias))
-        return node_err(err, name, key, "not an image alias");
-    holds_app *a = add_app(h, app);
-    add_image(a, alias); /* an empty entry is kept: it renders the same */
     return 0;
 }
 
 static int parse_app(holds *h, const ynode *key, const ynode *val, const char *name, tp_err *err)
 {
     static const char *const keys[] = {"policy", "images", NULL};
-    const char *app = ynode_str(key);
+    const char *app = scalar(key);
     if (!app_valid(app))
         return node_err(err, name, key, "not an Application name");
+    if (find_app(h, app))
+        return node_err(err, name, key, "an application given twice");
     const ynode *m = map_of(val);
     if (!m)
         return node_err(err, name, val, "an application's holds must be a map (policy, images)");
     if (known_keys(m, keys, name, err) < 0)
         return -1;
-    add_app(h, app);
+    add_app(h, app)->listed = true;
     const ynode *policy = ynode_get(m, "policy");
     if (policy && !ynode_is_null(policy)) {
-        hold_edit e = {HOLD_POLICY, app, NULL, ynode_str(policy)};
+        hold_edit e = {HOLD_POLICY, app, NULL, scalar(policy)};
         if (holds_apply(h, &e, err) < 0)
             return node_err(err, name, policy, "policy must be auto or manual");
     }
@@ -304,6 +361,8 @@ static int parse_app(holds *h, const ynode *key, const ynode *val, const char *n
     const ynode *im = images ? map_of(images) : NULL;
     if (images && !im)
         return node_err(err, name, images, "images must be a map of alias to holds");
+    if (im && unique_keys(im, name, err) < 0)
+        return -1;
     for (size_t i = 0; im && i + 1 < im->n_children; i += 2)
         if (parse_image(h, app, im->children[i], im->children[i + 1], name, err) < 0)
             return -1;
@@ -324,16 +383,18 @@ int holds_parse(const char *text, size_t len, const char *name, holds *out, tp_e
     const ynode *root = doc.n_roots ? map_of(doc.roots[0]) : NULL;
     if (doc.n_roots > 1)
         rc = tp_err_set(err, "%s: one YAML document expected, found %zu", name, doc.n_roots);
-    else if (doc.n_roots && doc.roots[0] && !root)
+    else if (doc.n_roots && doc.roots[0] && !ynode_is_null(doc.roots[0]) && !root)
         rc = node_err(err, name, doc.roots[0], "the holds must be a map");
     else if (root && known_keys(root, keys, name, err) < 0)
         rc = -1;
-    else if (root && !str_eq(ynode_str(ynode_get(root, "apiVersion")), HOLDS_API_VERSION))
+    else if (root && !str_eq(scalar(ynode_get(root, "apiVersion")), HOLDS_API_VERSION))
         rc = node_err(err, name, root, "apiVersion must be " HOLDS_API_VERSION);
     else if (root && !str_eq(ynode_str(ynode_get(root, "kind")), HOLDS_KIND))
         rc = node_err(err, name, root, "kind must be " HOLDS_KIND);
     const ynode *apps = root ? ynode_get(root, "applications") : NULL;
     const ynode *am = apps && !ynode_is_null(apps) ? map_of(apps) : NULL;
+    if (rc == 0 && am && unique_keys(am, name, err) < 0)
+        rc = -1;
     if (rc == 0 && apps && !ynode_is_null(apps) && !am)
         rc = node_err(err, name, apps, "applications must be a map of name to holds");
     for (size_t i = 0; rc == 0 && am && i + 1 < am->n_children; i += 2)
@@ -367,11 +428,11 @@ char *holds_render(const holds *h)
         memcpy(apps, h->apps, h->n_apps * sizeof *apps);
     qsort(apps, h->n_apps, sizeof *apps, by_name);
     strbuf sb = {0};
-    strbuf_puts(&sb,
-                "# tagpilot's holds: pins, skipped tags and approval policies that every tagpilot\n"
-                "# engine writing to this repository follows (docs/writeback.md, \"Shared "
-                "holds\").\n"
-                "# Written by tagpilot; review and revert it like any other change.\n");
+    strbuf_puts(&sb, "# tagpilot's holds: pins, skipped tags and approval policies that every "
+                     "tagpilot\n"
+                     "# engine writing to this repository follows (docs/writeback.md, \"Shared "
+                     "holds\").\n"
+                     "# Written by tagpilot; review and revert it like any other change.\n");
     strbuf_puts(&sb, "apiVersion: " HOLDS_API_VERSION "\nkind: " HOLDS_KIND "\napplications:");
     size_t shown = 0;
     for (size_t i = 0; i < h->n_apps; i++) {
@@ -382,9 +443,13 @@ char *holds_render(const holds *h)
             if (!image_empty(&a->images[k]))
                 images[n++] = a->images[k];
         qsort(images, n, sizeof *images, by_alias);
-        if (n || a->policy) {
-            /* Names and tags were checked against their grammars: quoting cannot break. */
-            strbuf_printf(&sb, "\n  %s:", a->name);
+        /* A listed app stays, even with nothing held: its holds are the shared ones. Names and
+         * tags were checked against their grammars, so quoting cannot break; quoted, a name
+         * such as "null" or "1" stays a name for every YAML reader. */
+        if (a->listed || n || a->policy) {
+            strbuf_printf(&sb, "\n  \"%s\":", a->name);
+            if (!n && !a->policy)
+                strbuf_puts(&sb, " {}");
             if (a->policy)
                 strbuf_printf(&sb, "\n    policy: %s", a->policy);
             if (n)
@@ -451,52 +516,63 @@ char *holds_skips_joined(const holds_image *img)
     return strbuf_take(&sb);
 }
 
+/* One tagpilot.io/ annotation into a (the app's holds). */
+static int from_annotation(holds_app *a, const char *key, const char *value, tp_err *err)
+{
+    if (str_eq(key, HOLDS_ANNOTATION_POLICY)) {
+        /* The approval annotation was there before holds were shared: it alone does not make
+         * the app's pins the annotations' (those recorded in a journal would be dropped). */
+        bool listed = a->listed;
+        hold_edit e = {HOLD_POLICY, a->name, NULL, value};
+        int rc = holds_app_apply(a, &e, err);
+        a->listed = listed;
+        return rc;
+    }
+    if (!annotations_is_hold_key(key)) {
+        char *shown = str_printable(key);
+        tp_err_set(err, "unknown annotation %s (tagpilot's: approval, <alias>.pin, <alias>.skip)",
+                   shown);
+        free(shown);
+        return -1;
+    }
+    const char *name = key + strlen(HOLDS_ANNOTATION_PREFIX);
+    const char *dot = strrchr(name, '.');
+    char *alias = xstrndup(name, (size_t)(dot - name));
+    int rc = 0;
+    a->listed = true;
+    if (str_eq(dot, ".pin") && *value) {
+        hold_edit e = {HOLD_PIN, a->name, alias, value};
+        rc = holds_app_apply(a, &e, err);
+    } else if (str_eq(dot, ".pin")) { /* "": unpinned, and the app's holds still shared */
+        hold_edit e = {HOLD_UNPIN, a->name, alias, NULL};
+        rc = holds_app_apply(a, &e, err);
+    } else {
+        char *copy = xstrdup(value);
+        for (char *save, *t = strtok_r(copy, ",", &save); rc >= 0 && t;
+             t = strtok_r(NULL, ",", &save)) {
+            hold_edit e = {HOLD_SKIP, a->name, alias, t};
+            rc = holds_app_apply(a, &e, err);
+        }
+        free(copy);
+    }
+    free(alias);
+    return rc;
+}
+
 int holds_from_annotations(const char *app, const char *const *keys, const char *const *values,
                            size_t n, holds_app *out, tp_err *err)
 {
-    holds h = {0};
-    add_app(&h, app ? app : "");
-    int rc = 0;
-    size_t plen = strlen(HOLDS_ANNOTATION_PREFIX);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        if (strncmp(keys[i], HOLDS_ANNOTATION_PREFIX, plen) != 0)
+    *out = (holds_app){.name = xstrdup(app ? app : "")};
+    for (size_t i = 0; i < n; i++) {
+        if (!str_starts_with(keys[i], HOLDS_ANNOTATION_PREFIX))
             continue;
-        const char *name = keys[i] + plen;
-        const char *dot = strrchr(name, '.');
-        char *alias = dot ? xstrndup(name, (size_t)(dot - name)) : NULL;
-        if (str_eq(name, "policy")) {
-            hold_edit e = {HOLD_POLICY, app, NULL, values[i]};
-            rc = holds_apply(&h, &e, err);
-        } else if (dot && str_eq(dot, ".pin") && *values[i]) {
-            hold_edit e = {HOLD_PIN, app, alias, values[i]};
-            rc = holds_apply(&h, &e, err);
-        } else if (dot && str_eq(dot, ".skip")) {
-            char *copy = xstrdup(values[i]);
-            for (char *save, *t = strtok_r(copy, ",", &save); rc >= 0 && t;
-                 t = strtok_r(NULL, ",", &save)) {
-                hold_edit e = {HOLD_SKIP, app, alias, t};
-                rc = holds_apply(&h, &e, err);
-            }
-            free(copy);
-        } else if (!(dot && str_eq(dot, ".pin"))) {
-            char *shown = str_printable(keys[i]);
-            rc = tp_err_set(err,
-                            "unknown annotation %s (tagpilot.io/ holds: <alias>.pin, "
-                            "<alias>.skip, policy)",
-                            shown);
+        if (from_annotation(out, keys[i], values[i], err) < 0) {
+            char *shown = str_printable(app ? app : "?");
+            tp_err_prefix(err, "app %s", shown);
             free(shown);
+            holds_app_clear(out);
+            return -1;
         }
-        free(alias);
-        if (rc < 0)
-            tp_err_prefix(err, "app %s: annotation %s", app ? app : "?", keys[i]);
-        rc = rc < 0 ? -1 : 0;
     }
-    if (rc == 0) {
-        *out = h.apps[0];
-        free(h.apps);
-    } else {
-        holds_free(&h);
-        *out = (holds_app){0};
-    }
-    return rc;
+    return 0;
 }

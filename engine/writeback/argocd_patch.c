@@ -264,12 +264,9 @@ static char *unified(const char *label, const char *before, const char *after)
     return out ? out : xstrdup("");
 }
 
-/* The hold's change to the Application's tagpilot.io/ annotations: *key and *value (NULL value:
- * the annotation goes) when they change, both NULL when the annotations already say so. */
-static int plan_hold(const cJSON *meta, const argo_app *app, const hold_edit *hold, char **key,
-                     char **value, char **before, tp_err *err)
+/* The Application's shared holds, from the annotations of the object as it is now. */
+static int read_holds(const cJSON *meta, const argo_app *app, holds_app *out, tp_err *err)
 {
-    *key = *value = *before = NULL;
     const cJSON *ann = cJSON_GetObjectItemCaseSensitive(meta, "annotations");
     int count = cJSON_IsObject(ann) ? cJSON_GetArraySize(ann) : 0;
     const char **keys = xcalloc((size_t)count + 1, sizeof *keys);
@@ -278,38 +275,60 @@ static int plan_hold(const cJSON *meta, const argo_app *app, const hold_edit *ho
     for (const cJSON *a = count ? ann->child : NULL; a; a = a->next)
         if (cJSON_IsString(a) && a->string)
             keys[n] = a->string, values[n++] = a->valuestring;
-    holds h = {xcalloc(1, sizeof *h.apps), 1};
-    int rc = holds_from_annotations(app->name, keys, values, n, &h.apps[0], err);
-    if (rc == 0)
-        rc = holds_apply(&h, hold, err);
-    if (rc == 1) {
-        const holds_image *img = holds_app_image(&h.apps[0], hold->alias);
-        if (hold->op == HOLD_POLICY) {
-            *key = xstrdup(HOLDS_ANNOTATION_PREFIX "policy");
-            *value = xstrdup(hold->value);
-        } else if ((*key = holds_annotation_key(hold->alias, hold->op == HOLD_SKIP ? "skip" : "pin",
-                                                err))) {
-            *value = hold->op == HOLD_SKIP ? holds_skips_joined(img)
-                     : img && img->pin     ? xstrdup(img->pin)
-                                           : NULL;
-        } else {
-            rc = -1;
-        }
-        for (size_t i = 0; rc == 1 && i < n; i++)
-            if (str_eq(keys[i], *key))
-                *before = xstrdup(values[i]);
-    }
-    holds_free(&h);
+    int rc = holds_from_annotations(app->name, keys, values, n, out, err);
     free(keys);
     free(values);
-    if (rc < 0) {
-        free(*key);
-        free(*value);
-        *key = *value = NULL;
-        tp_err_prefix(err, "app %s", app->name ? app->name : "?");
-        return -1;
+    return rc;
+}
+
+/* A write of a tag other than the pin another engine has set since the scan is refused: the
+ * pin is on the object the patch would change. */
+static int check_pins(const holds_app *held, const image_update *u, size_t n, const hold_edit *hold,
+                      tp_err *err)
+{
+    for (size_t i = 0; held->listed && i < n; i++) {
+        const char *alias = u[i].image->alias;
+        const holds_image *img = holds_app_image(held, alias);
+        bool ours = hold && hold->op == HOLD_PIN && str_eq(hold->alias, alias);
+        size_t len = strcspn(u[i].new_tag, "@");
+        if (img && img->pin && !ours &&
+            (strlen(img->pin) != len || strncmp(img->pin, u[i].new_tag, len) != 0))
+            return tp_err_set(err,
+                              "app %s: %s is pinned at %s (tagpilot.io/%s.pin, set since "
+                              "the scan): %.*s is not written",
+                              held->name, alias, img->pin, alias, (int)len, u[i].new_tag);
     }
     return 0;
+}
+
+/* The hold's change to the annotations: *key and *value when they change (an unpin sets ""
+ * so the app's holds stay the shared ones), both NULL when they already say so. */
+static int plan_hold(holds_app *held, const hold_edit *hold, char **key, char **value, tp_err *err)
+{
+    *key = *value = NULL;
+    int rc = holds_app_apply(held, hold, err);
+    if (rc < 1)
+        return rc;
+    const holds_image *img = holds_app_image(held, hold->alias);
+    if (hold->op == HOLD_POLICY) {
+        *key = xstrdup(HOLDS_ANNOTATION_POLICY);
+        *value = xstrdup(hold->value);
+        return 0;
+    }
+    *key = holds_annotation_key(hold->alias, hold->op == HOLD_SKIP ? "skip" : "pin", err);
+    if (!*key)
+        return -1;
+    *value = hold->op == HOLD_SKIP ? holds_skips_joined(img)
+             : img && img->pin     ? xstrdup(img->pin)
+                                   : xstrdup("");
+    return 0;
+}
+
+/* What the annotation says now, for the diff. */
+static char *annotation_now(const cJSON *meta, const char *key)
+{
+    const char *v = json_str(cJSON_GetObjectItemCaseSensitive(meta, "annotations"), key);
+    return v ? xstrdup(v) : NULL;
 }
 
 /* The spec side: which source, and the updates set in it (a copy in *after). */
@@ -409,9 +428,19 @@ int argocd_patch_plan(const char *object_json, const argo_app *app, const image_
         rc = plan_source(obj, app, updates, n, out, &patch_spec, err);
     else
         out->field = xstrdup("metadata.annotations");
+    holds_app held = {0};
+    if (rc == 0)
+        rc = read_holds(meta, app, &held, err);
+    if (rc == 0)
+        rc = check_pins(&held, updates, n, hold, err);
     if (rc == 0 && hold)
-        rc = plan_hold(meta, app, hold, &key, &value, &was, err);
+        rc = plan_hold(&held, hold, &key, &value, err);
+    if (rc == 0 && key)
+        was = annotation_now(meta, key);
+    holds_app_clear(&held);
     if (rc < 0) {
+        free(key);
+        free(value);
         cJSON_Delete(patch_spec);
         cJSON_Delete(obj);
         argocd_patch_free(out);
@@ -422,7 +451,7 @@ int argocd_patch_plan(const char *object_json, const argo_app *app, const image_
         char *label =
             xasprintf("%s/%s metadata.annotations", *app->namespace_ ? app->namespace_ : "-", name);
         char *before = was ? xasprintf("%s: %s\n", key, was) : xstrdup("");
-        char *after = value ? xasprintf("%s: %s\n", key, value) : xstrdup("");
+        char *after = xasprintf("%s: %s\n", key, value);
         char *diff = unified(label, before, after);
         char *both = xasprintf("%s%s", out->diff, diff);
         free(out->diff);
@@ -440,10 +469,7 @@ int argocd_patch_plan(const char *object_json, const argo_app *app, const image_
         cJSON_AddStringToObject(pm, "resourceVersion", rv);
         if (key) {
             cJSON *pa = cJSON_AddObjectToObject(pm, "annotations");
-            if (value)
-                cJSON_AddStringToObject(pa, key, value);
-            else
-                cJSON_AddNullToObject(pa, key); /* a merge patch's null removes it */
+            cJSON_AddStringToObject(pa, key, value);
         }
         if (patch_spec)
             cJSON_AddItemToObject(patch, "spec", patch_spec);

@@ -353,6 +353,38 @@ static int plan_argocd_source(const argo_app *app, file_set *fs, const image_upd
     return rc;
 }
 
+/* A write of a tag other than the pin another engine committed since the scan is refused: the
+ * pin is in the tip the commit would build on. (A file that cannot be read refuses too.) */
+static int check_pins(const argo_app *app, file_set *fs, const image_update *u, size_t n,
+                      const hold_edit *hold, tp_err *err)
+{
+    strbuf sb = {0};
+    int read = repotree_read(fs->tree, HOLDS_PATH, &sb, err);
+    holds h = {0};
+    if ((read < 0 && read != REPOTREE_NOT_FOUND) ||
+        (read == 0 && holds_parse(sb.data ? sb.data : "", sb.len, HOLDS_PATH, &h, err) < 0)) {
+        strbuf_free(&sb);
+        return -1;
+    }
+    strbuf_free(&sb);
+    const holds_app *held = holds_find(&h, app->name);
+    int rc = 0;
+    for (size_t i = 0; held && rc == 0 && i < n; i++) {
+        const char *alias = u[i].image->alias;
+        const holds_image *img = holds_app_image(held, alias);
+        bool ours = hold && hold->op == HOLD_PIN && str_eq(hold->alias, alias);
+        size_t len = strcspn(u[i].new_tag, "@");
+        if (img && img->pin && !ours &&
+            (strlen(img->pin) != len || strncmp(img->pin, u[i].new_tag, len) != 0))
+            rc = tp_err_set(err,
+                            "%s: %s is pinned at %s (committed since the scan): %.*s is not "
+                            "written",
+                            HOLDS_PATH, alias, img->pin, (int)len, u[i].new_tag);
+    }
+    holds_free(&h);
+    return rc;
+}
+
 /* The hold's change to .tagpilot/holds.yaml, as the tip has it (another engine's holds stay). */
 static int plan_hold(file_set *fs, const hold_edit *hold, tp_err *err)
 {
@@ -407,7 +439,9 @@ int writeback_plan_in(const argo_app *app, repotree *tree, const image_update *u
     file_set fs = {tree, NULL, 0};
     int rc = 0;
     writeback_target_kind target = app->settings.target;
-    if (n > 0 && target == TARGET_ARGOCD_SOURCE && kind != APP_KIND_PLAIN)
+    if (n > 0)
+        rc = check_pins(app, &fs, updates, n, opts ? opts->hold : NULL, err);
+    if (rc == 0 && n > 0 && target == TARGET_ARGOCD_SOURCE && kind != APP_KIND_PLAIN)
         rc = plan_argocd_source(app, &fs, updates, n, kind == APP_KIND_HELM, opts, err);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (target == TARGET_HELMVALUES)

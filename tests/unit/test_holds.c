@@ -35,7 +35,9 @@ Test(holds, edits_render_sorted_and_read_back)
     edit(&h, HOLD_POLICY, "bookstore", NULL, "manual", 1);
     edit(&h, HOLD_UNPIN, "zoo", "web", NULL, 1);
     edit(&h, HOLD_UNPIN, "zoo", "web", NULL, 0);
+    edit(&h, HOLD_UNPIN, "nobody", "web", NULL, 1); /* listed now: its holds are shared */
     edit(&h, HOLD_UNPIN, "nobody", "web", NULL, 0);
+    edit(&h, HOLD_PIN, "null", "web", "1", 1);
     char *text = holds_render(&h);
     cr_assert_str_eq(text,
                      "# tagpilot's holds: pins, skipped tags and approval policies that "
@@ -46,7 +48,7 @@ Test(holds, edits_render_sorted_and_read_back)
                      "apiVersion: tagpilot.io/v1\n"
                      "kind: Holds\n"
                      "applications:\n"
-                     "  bookstore:\n"
+                     "  \"bookstore\":\n"
                      "    policy: manual\n"
                      "    images:\n"
                      "      \"api\":\n"
@@ -54,8 +56,15 @@ Test(holds, edits_render_sorted_and_read_back)
                      "          - \"1.3.0\"\n"
                      "          - \"1.4.0\"\n"
                      "      \"web\":\n"
-                     "        pin: \"v2.0.0\"\n",
-                     "zoo, whose only hold went, is not written; apps and aliases sorted");
+                     "        pin: \"v2.0.0\"\n"
+                     "  \"nobody\": {}\n"
+                     "  \"null\":\n"
+                     "    images:\n"
+                     "      \"web\":\n"
+                     "        pin: \"1\"\n"
+                     "  \"zoo\": {}\n",
+                     "sorted; names quoted (null stays a name); an app whose holds went stays "
+                     "listed");
     holds back;
     tp_err err = {{0}};
     cr_assert_eq(parse(text, &back, &err), 0, "%s", err.msg);
@@ -65,6 +74,7 @@ Test(holds, edits_render_sorted_and_read_back)
     cr_assert_str_eq(holds_app_image(a, "web")->pin, "v2.0.0");
     cr_assert(holds_app_skipped(a, "api", "1.4.0"));
     cr_assert_not(holds_app_skipped(a, "api", "2.0.0"));
+    cr_assert(holds_find(&back, "zoo")->listed, "an empty entry is read back as listed");
     char *again = holds_render(&back);
     cr_assert_str_eq(again, text, "parse and render are each other's inverse");
     free(again);
@@ -78,6 +88,8 @@ Test(holds, empty_and_hand_written_files)
     holds h;
     tp_err err = {{0}};
     cr_assert_eq(parse("", &h, &err), 0, "%s", err.msg);
+    cr_assert_eq(h.n_apps, 0);
+    cr_assert_eq(parse("---\n", &h, &err), 0, "an empty document: %s", err.msg);
     cr_assert_eq(h.n_apps, 0);
     char *text = holds_render(&h);
     cr_assert(strstr(text, "applications: {}\n"), "%s", text);
@@ -120,6 +132,18 @@ Test(holds, refuses_what_it_does_not_understand)
         {"apiVersion: tagpilot.io/v1\nkind: Holds\n---\napiVersion: tagpilot.io/v1\n",
          "one YAML document"},
         {"- a\n", "must be a map"},
+        {"apiVersion: tagpilot.io/v1\nkind: Holds\napplications:\n  shop:\n    images:\n"
+         "      web: {pin: null, pin: v1}\n",
+         "a key given twice"},
+        {"apiVersion: tagpilot.io/v1\nkind: Holds\napplications:\n  shop: {}\n  shop: {}\n",
+         "given twice"},
+        {"apiVersion: tagpilot.io/v1\nkind: Holds\napplications:\n  shop:\n    images:\n"
+         "      web: {}\n      web: {pin: v1}\n",
+         "a key given twice"},
+        {"apiVersion: tagpilot.io/v1\nkind: Holds\napplications:\n  shop:\n    images:\n"
+         "      web: {pin: \"v1\\0evil\"}\n",
+         "is no tag"},
+
         {"apiVersion: [\n", "holds.yaml:"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -161,7 +185,7 @@ Test(holds, skips_are_bounded_oldest_first_out)
 Test(holds, annotations)
 {
     const char *keys[] = {"argocd-image-updater.argoproj.io/image-list", "tagpilot.io/web.pin",
-                          "tagpilot.io/api.skip", "tagpilot.io/policy"};
+                          "tagpilot.io/api.skip", "tagpilot.io/approval"};
     const char *values[] = {"web=nginx", "1.25.3", "1.3.0,1.4.0", "auto"};
     holds_app *held = xcalloc(1, sizeof *held);
     tp_err err = {{0}};
@@ -169,6 +193,7 @@ Test(holds, annotations)
     cr_assert_str_eq(holds_app_image(held, "web")->pin, "1.25.3");
     cr_assert(holds_app_skipped(held, "api", "1.4.0"));
     cr_assert_str_eq(held->policy, "auto");
+    cr_assert(held->listed);
     char *joined = holds_skips_joined(holds_app_image(held, "api"));
     cr_assert_str_eq(joined, "1.3.0,1.4.0");
     free(joined);
@@ -182,6 +207,21 @@ Test(holds, annotations)
     const char *inject[] = {"tagpilot.io/web.pin"};
     const char *iv[] = {"1\nApproved-by: x"};
     cr_assert_eq(holds_from_annotations("shop", inject, iv, 1, &a, &err), -1);
+    cr_assert_not(strchr(err.msg, '\n'), "the refusal shows the tag escaped: %s", err.msg);
+
+    const char *approval_only[] = {"tagpilot.io/approval"};
+    const char *manual[] = {"manual"};
+    cr_assert_eq(holds_from_annotations("shop", approval_only, manual, 1, &a, &err), 0, "%s",
+                 err.msg);
+    cr_assert_not(a.listed, "the approval annotation alone leaves the journal's pins counting");
+    cr_assert_str_eq(a.policy, "manual");
+    holds_app_clear(&a);
+    const char *unpinned[] = {"tagpilot.io/web.pin"};
+    const char *empty[] = {""};
+    cr_assert_eq(holds_from_annotations("shop", unpinned, empty, 1, &a, &err), 0, "%s", err.msg);
+    cr_assert(a.listed, "an empty pin: unpinned, and the holds shared");
+    cr_assert_null(holds_app_image(&a, "web") ? holds_app_image(&a, "web")->pin : NULL);
+    holds_app_clear(&a);
 
     char *key = holds_annotation_key("web", "pin", &err);
     cr_assert_str_eq(key, "tagpilot.io/web.pin");
@@ -204,10 +244,15 @@ Test(holds, shared_holds_replace_the_journals_for_their_app)
     decisions_apply(&d, &policy);
     cr_assert_str_eq(decisions_pin(&d, "shop", "web"), "2");
     holds h = {0};
+    decisions_set_shared(&d, "shop", xcalloc(1, sizeof(holds_app)));
+    cr_assert_str_eq(decisions_pin(&d, "shop", "web"), "2",
+                     "holds that do not list the app leave the journal's pins counting (an "
+                     "upgrade drops nothing)");
     edit(&h, HOLD_PIN, "shop", "api", "9", 1);
     decisions_set_shared(&d, "shop", holds_app_dup(holds_find(&h, "shop")));
     cr_assert_null(decisions_pin(&d, "shop", "web"), "another engine unpinned it: the journal's "
                                                      "pin no longer holds");
+    cr_assert_str_eq(decisions_journal_pin(&d, "shop", "web"), "2");
     cr_assert_not(decisions_skipped(&d, "shop", "web", "3"));
     cr_assert_eq(decisions_policy(&d, "shop"), APPROVAL_DEFAULT);
     cr_assert_str_eq(decisions_pin(&d, "shop", "api"), "9");

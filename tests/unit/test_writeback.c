@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "cluster_fixture.h"
 #include "manifest/manifest.h"
@@ -489,4 +490,64 @@ Test(writeback, helmvalues_keeps_the_name_as_written)
     cmd = xasprintf("rm -rf %s", dir);
     cr_expect_eq(system(cmd), 0);
     free(cmd);
+}
+
+/* Shared holds in a write: a pin on the tip the write builds on (another engine's, since the
+ * scan) refuses another tag; the pin itself goes through with its hold; a hold alone is a
+ * commit of the holds file with its own message. */
+Test(writeback, holds_on_the_tip)
+{
+    char tmpl[] = "/tmp/tp-holds-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    cr_assert_not_null(dir);
+    char *sub = xasprintf("%s/.tagpilot", dir);
+    cr_assert_eq(mkdir(sub, 0700), 0);
+    char *path = xasprintf("%s/holds.yaml", sub);
+    FILE *f = fopen(path, "w");
+    fputs("apiVersion: tagpilot.io/v1\nkind: Holds\napplications:\n  t:\n    images:\n"
+          "      c: {pin: 1.0.0}\n",
+          f);
+    fclose(f);
+    char *kpath = xasprintf("%s/kustomization.yaml", dir);
+    f = fopen(kpath, "w");
+    fputs("images:\n  - name: ghcr.io/acme/c\n    newTag: 1.0.0\n", f);
+    fclose(f);
+    argo_app app =
+        make_app("    argocd-image-updater.argoproj.io/image-list: c=ghcr.io/acme/c\n"
+                 "    argocd-image-updater.argoproj.io/write-back-target: kustomization\n",
+                 ".");
+    image_update u = {&app.settings.images[0], "1.0.0", "2.0.0"};
+    writeback_change c;
+    tp_err err = {{0}};
+    repotree *tree = folder_tree(dir);
+    cr_assert_eq(writeback_plan_in(&app, tree, &u, 1, NULL, &c, &err), -1,
+                 "an approval of 2.0.0 while the tip pins 1.0.0");
+    cr_assert(strstr(err.msg, "c is pinned at 1.0.0"), "%s", err.msg);
+    hold_edit pin = {HOLD_PIN, "t", "c", "2.0.0"};
+    writeback_opts o = {.hold = &pin};
+    cr_assert_eq(writeback_plan_in(&app, tree, &u, 1, &o, &c, &err), 0, "the pin moves it: %s",
+                 err.msg);
+    cr_assert_eq(c.n_files, 2, "the tag and the hold, in one commit");
+    cr_assert(strstr(c.message, "tagpilot: pin c of t at '2.0.0' (shared holds)\n"), "%s",
+              c.message);
+    writeback_change_free(&c);
+    hold_edit skip = {HOLD_SKIP, "t", "c", "3.0.0"};
+    o.hold = &skip;
+    cr_assert_eq(writeback_plan_in(&app, tree, NULL, 0, &o, &c, &err), 0, "%s", err.msg);
+    cr_assert_eq(c.n_files, 1);
+    cr_assert_str_eq(c.files[0].path, ".tagpilot/holds.yaml");
+    cr_assert(strstr(c.files[0].after, "pin: \"1.0.0\""), "the pin stays: %s", c.files[0].after);
+    cr_assert(strstr(c.files[0].after, "- \"3.0.0\""), "%s", c.files[0].after);
+    cr_assert(str_starts_with(c.message, "tagpilot: skip '3.0.0' for c of t (shared holds)\n"),
+              "%s", c.message);
+    writeback_change_free(&c);
+    repotree_free(tree);
+    app_free(&app);
+    unlink(path);
+    unlink(kpath);
+    rmdir(sub);
+    rmdir(dir);
+    free(path);
+    free(kpath);
+    free(sub);
 }
