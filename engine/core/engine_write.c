@@ -160,28 +160,23 @@ int engine_write_and_record(engine *e, tracked *t, const write_request *req, cha
     rec.repo = res.change.repo_url;
     rec.branch = res.change.push_branch;
     int out = 0;
-    if (rc == GITREPO_UNKNOWN && !wo.before_push) {
-        /* A patch of annotations alone, with no intent to reconcile: recorded as failed now,
-         * saying it may have landed (the next cycle reads the annotations either way). */
+    /* A patch of annotations alone has no intent to reconcile: recorded as failed now, saying
+     * it may have landed (the next cycle reads the annotations either way). */
+    bool unknown_hold = rc == GITREPO_UNKNOWN && !wo.before_push;
+    if (rc < 0 && (rc != GITREPO_UNKNOWN || unknown_hold)) {
         rec.result = "error";
         rec.detail = werr.msg;
         tp_err jerr = {{0}};
         if (engine_record(e, &rec, &jerr) < 0)
             engine_log(e, "error: %s", jerr.msg);
-        out = tp_err_set(err, "%s; it may have been applied: the next cycle reads it", werr.msg);
+        out = tp_err_set(err, "%s%s", werr.msg,
+                         unknown_hold ? "; it may have been applied: the next cycle reads it" : "");
     } else if (rc == GITREPO_UNKNOWN) {
         e->records.intents_pending = true;
         /* No outcome is recorded: the intent stands until the remote says (next cycle). */
         out = tp_err_set(err, "%s; whether commit %.12s reached %s is checked on the next cycle",
                          werr.msg, res.commit,
                          res.change.push_branch ? res.change.push_branch : "the branch");
-    } else if (rc < 0) {
-        rec.result = "error";
-        rec.detail = werr.msg;
-        tp_err jerr = {{0}};
-        if (engine_record(e, &rec, &jerr) < 0)
-            engine_log(e, "error: %s", jerr.msg);
-        out = tp_err_set(err, "%s", werr.msg);
     } else {
         rec.commit = res.commit[0] ? res.commit : NULL;
         tp_err jerr = {{0}};

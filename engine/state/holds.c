@@ -81,6 +81,16 @@ bool holds_app_skipped(const holds_app *a, const char *alias, const char *tag)
     return false;
 }
 
+const char *holds_pin_conflict(const holds_app *a, const char *alias, const char *new_tag,
+                               const hold_edit *hold)
+{
+    const holds_image *img = a && a->listed ? holds_app_image(a, alias) : NULL;
+    if (!img || !img->pin || (hold && hold->op == HOLD_PIN && str_eq(hold->alias, alias)))
+        return NULL;
+    size_t len = strcspn(new_tag, "@");
+    return strlen(img->pin) == len && strncmp(img->pin, new_tag, len) == 0 ? NULL : img->pin;
+}
+
 static holds_app *add_app(holds *h, const char *name)
 {
     holds_app *a = find_app(h, name);

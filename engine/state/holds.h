@@ -89,6 +89,11 @@ int holds_app_apply(holds_app *a, const hold_edit *e, tp_err *err);
 const holds_app *holds_find(const holds *h, const char *app);
 const holds_image *holds_app_image(const holds_app *a, const char *alias);
 bool holds_app_skipped(const holds_app *a, const char *alias, const char *tag);
+/* The pin that forbids a write of new_tag ("tag" or "tag@digest") for alias: the app's, when
+ * it is listed and pins another tag, unless the write is itself a pin of alias (hold may be
+ * NULL). NULL when the write may go. */
+const char *holds_pin_conflict(const holds_app *a, const char *alias, const char *new_tag,
+                               const hold_edit *hold);
 /* A deep copy (NULL for NULL). */
 holds_app *holds_app_dup(const holds_app *a);
 void holds_app_free(holds_app *a);

@@ -286,17 +286,14 @@ static int read_holds(const cJSON *meta, const argo_app *app, holds_app *out, tp
 static int check_pins(const holds_app *held, const image_update *u, size_t n, const hold_edit *hold,
                       tp_err *err)
 {
-    for (size_t i = 0; held->listed && i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         const char *alias = u[i].image->alias;
-        const holds_image *img = holds_app_image(held, alias);
-        bool ours = hold && hold->op == HOLD_PIN && str_eq(hold->alias, alias);
-        size_t len = strcspn(u[i].new_tag, "@");
-        if (img && img->pin && !ours &&
-            (strlen(img->pin) != len || strncmp(img->pin, u[i].new_tag, len) != 0))
+        const char *pin = holds_pin_conflict(held, alias, u[i].new_tag, hold);
+        if (pin)
             return tp_err_set(err,
                               "app %s: %s is pinned at %s (tagpilot.io/%s.pin, set since "
-                              "the scan): %.*s is not written",
-                              held->name, alias, img->pin, alias, (int)len, u[i].new_tag);
+                              "the scan): %s is not written",
+                              held->name, alias, pin, alias, u[i].new_tag);
     }
     return 0;
 }

@@ -369,17 +369,13 @@ static int check_pins(const argo_app *app, file_set *fs, const image_update *u, 
     strbuf_free(&sb);
     const holds_app *held = holds_find(&h, app->name);
     int rc = 0;
-    for (size_t i = 0; held && rc == 0 && i < n; i++) {
-        const char *alias = u[i].image->alias;
-        const holds_image *img = holds_app_image(held, alias);
-        bool ours = hold && hold->op == HOLD_PIN && str_eq(hold->alias, alias);
-        size_t len = strcspn(u[i].new_tag, "@");
-        if (img && img->pin && !ours &&
-            (strlen(img->pin) != len || strncmp(img->pin, u[i].new_tag, len) != 0))
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const char *pin = holds_pin_conflict(held, u[i].image->alias, u[i].new_tag, hold);
+        if (pin)
             rc = tp_err_set(err,
-                            "%s: %s is pinned at %s (committed since the scan): %.*s is not "
+                            "%s: %s is pinned at %s (committed since the scan): %s is not "
                             "written",
-                            HOLDS_PATH, alias, img->pin, (int)len, u[i].new_tag);
+                            HOLDS_PATH, u[i].image->alias, pin, u[i].new_tag);
     }
     holds_free(&h);
     return rc;
