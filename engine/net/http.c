@@ -35,6 +35,7 @@ struct http_driver {
     CURLSH *share;
     http_transfer *transfers; /* in flight, doubly linked */
     size_t active;
+    bool submitted; /* transfers added since curl last ran: http_driver_step must start them */
 };
 
 http_driver *http_driver_new(tp_err *err)
@@ -310,6 +311,7 @@ http_transfer *http_submit(http_driver *d, const http_request_spec *spec, http_d
         d->transfers->prev = t;
     d->transfers = t;
     d->active++;
+    d->submitted = true;
     curl_multi_add_handle(d->multi, e);
     return t;
 }
@@ -435,6 +437,7 @@ static void finish(http_driver *d, http_transfer *t, CURLcode code)
 static int drain(http_driver *d, tp_err *err)
 {
     int running = 0, finished = 0;
+    d->submitted = false;
     CURLMcode mc = curl_multi_perform(d->multi, &running);
     if (mc != CURLM_OK)
         return tp_err_set(err, "curl: %s", curl_multi_strerror(mc));
@@ -469,6 +472,23 @@ int http_driver_perform(http_driver *d, int timeout_ms, const int *extra_fds, si
                                    timeout_ms < 0 ? 0 : timeout_ms, &numfds);
     if (mc != CURLM_OK)
         return tp_err_set(err, "curl: %s", curl_multi_strerror(mc));
+    if (drain(d, err) < 0)
+        return -1;
+    return (int)d->active;
+}
+
+int http_driver_step(http_driver *d, tp_err *err)
+{
+    /* curl_multi_perform looks at every transfer's socket (a poll each); one poll over them all
+     * says first whether there is anything to do. */
+    if (!d->submitted) {
+        int ready = 0;
+        CURLMcode mc = curl_multi_poll(d->multi, NULL, 0, 0, &ready);
+        if (mc != CURLM_OK)
+            return tp_err_set(err, "curl: %s", curl_multi_strerror(mc));
+        if (ready == 0)
+            return (int)d->active;
+    }
     if (drain(d, err) < 0)
         return -1;
     return (int)d->active;

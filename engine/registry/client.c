@@ -321,6 +321,19 @@ int registry_client_perform(registry_client *c, int timeout_ms, const int *extra
     return (int)c->outstanding;
 }
 
+int registry_client_step(registry_client *c, tp_err *err)
+{
+    expire_hosts(c);
+    for (reg_host *h = c->hosts; h; h = h->next)
+        registry_pump_host(c, h);
+    if (http_driver_step(c->http, err) < 0)
+        return -1;
+    /* answers free places: the calls waiting for them go now */
+    for (reg_host *h = c->hosts; h; h = h->next)
+        registry_pump_host(c, h);
+    return (int)c->outstanding;
+}
+
 void registry_client_wakeup(registry_client *c)
 {
     http_driver_wakeup(c->http);

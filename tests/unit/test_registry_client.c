@@ -121,6 +121,52 @@ Test(registry_client, every_operation_answers_once_on_failure)
     registries_conf_free(&conf);
 }
 
+/* A listing asked ahead is one request that registry_client_step alone carries to its end; a
+ * registry_list_tags in the same cycle takes its answer without asking again, a new cycle asks
+ * anew, and a registry whose credentials are a cluster Secret is not asked ahead at all. */
+Test(registry_client, a_listing_asked_ahead_is_shared_and_stepped_to_its_end)
+{
+    static const char text[] = "registries:\n- name: closed\n  prefix: 127.0.0.1:1\n"
+                               "  api_url: http://127.0.0.1:1\n"
+                               "- name: cluster\n  prefix: 127.0.0.1:2\n"
+                               "  api_url: http://127.0.0.1:2\n"
+                               "  credentials: pullsecret:argocd/regcred\n";
+    registries_conf conf;
+    tp_err err;
+    cr_assert_eq(registries_conf_parse(text, strlen(text), "t.conf", &conf, &err), 0, "%s",
+                 err.msg);
+    registry_options opts = {.conf = &conf};
+    registry_client *c = registry_client_new(&opts, &err);
+    imageref ref, secret_ref;
+    cr_assert_eq(imageref_parse("127.0.0.1:1/team/app", &ref, &err), 0);
+    cr_assert_eq(imageref_parse("127.0.0.1:2/team/app", &secret_ref, &err), 0);
+    registry_list_tags_ahead(c, &ref);
+    registry_list_tags_ahead(c, &ref); /* already asked */
+    registry_list_tags_ahead(c, &secret_ref);
+    cr_assert_eq(registry_client_outstanding(c), 1);
+    for (int i = 0; i < 5000 && registry_client_outstanding(c) > 0; i++) {
+        cr_assert_geq(registry_client_step(c, &err), 0, "%s", err.msg);
+        usleep(1000);
+    }
+    cr_assert_eq(registry_client_outstanding(c), 0, "steps alone did not finish the listing");
+    answers a = {0};
+    registry_list_tags(c, &ref, on_tags, &a);
+    cr_expect_eq(a.tags, 1, "answered at once, from the listing asked ahead");
+    cr_expect(strstr(a.last_error, "cannot connect"), "%s", a.last_error);
+    registry_stats st;
+    registry_client_stats(c, &st);
+    cr_expect_eq(st.tag_pages, 1, "one request in all: %zu", (size_t)st.tag_pages);
+    registry_client_begin_cycle(c);
+    registry_list_tags_ahead(c, &ref);
+    cr_assert_eq(registry_client_run(c, &err), 0, "%s", err.msg);
+    registry_client_stats(c, &st);
+    cr_expect_eq(st.tag_pages, 2, "a new cycle asks again");
+    registry_client_free(c);
+    imageref_free(&ref);
+    imageref_free(&secret_ref);
+    registries_conf_free(&conf);
+}
+
 /* A registry that accepts connections and never answers: a listening socket nobody reads. */
 static int silent_listener(int *port)
 {
