@@ -256,6 +256,8 @@ void engine_ask_registries(engine *e)
             if (e->table.images[i].pending > 0 && !e->table.images[i].failed)
                 image_fail(&e->table.images[i], "registry: %s", err.msg);
     }
+    if (e->tags.registry) /* the answers are in the images now: the lists can go */
+        registry_client_end_cycle(e->tags.registry);
     e->tags.cycle_begun = false;
 }
 

@@ -373,6 +373,11 @@ bool registry_client_rate_remaining(const registry_client *c, const char *host, 
     return false;
 }
 
+void registry_client_end_cycle(registry_client *c)
+{
+    ops_end_cycle(c);
+}
+
 void registry_client_begin_cycle(registry_client *c)
 {
     c->cycle++;

@@ -125,7 +125,7 @@ void ops_free(registry_client *c)
     c->ops = NULL;
 }
 
-void ops_begin_cycle(registry_client *c)
+void ops_end_cycle(registry_client *c)
 {
     struct ops_state *s = c->ops;
     for (tags_entry **pp = &s->tags; *pp;) {
@@ -137,6 +137,12 @@ void ops_begin_cycle(registry_client *c)
             pp = &e->next;
         }
     }
+}
+
+void ops_begin_cycle(registry_client *c)
+{
+    struct ops_state *s = c->ops;
+    ops_end_cycle(c); /* the tag lists */
     /* Answers expire with the cycle, or by age when the engine asked for a TTL. */
     int64_t now = registry_now_ms();
     long ttl = c->opts.tag_digest_ttl_ms;

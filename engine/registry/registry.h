@@ -84,6 +84,11 @@ void registry_client_free(registry_client *c);
  * (digest-keyed metadata is kept: it never changes), and every registry's cycle deadline starts
  * again. */
 void registry_client_begin_cycle(registry_client *c);
+/* Every question of the cycle has its answer: let go of the tag lists kept to share them within
+ * the cycle (a listing still running stays) — at 200 repositories of 500 tags, 100,000 names
+ * that would otherwise be held until the next cycle begins. A listing asked after this is asked
+ * again. */
+void registry_client_end_cycle(registry_client *c);
 
 /* Drive the network: wait up to timeout_ms for sockets, timers, the extra fds (readable) or a
  * wakeup, then run completion callbacks. Returns the number of operations still outstanding,

@@ -161,6 +161,13 @@ Test(registry_client, a_listing_asked_ahead_is_shared_and_stepped_to_its_end)
     cr_assert_eq(registry_client_run(c, &err), 0, "%s", err.msg);
     registry_client_stats(c, &st);
     cr_expect_eq(st.tag_pages, 2, "a new cycle asks again");
+    /* the cycle's end lets its lists go: asked after it, a listing is asked again */
+    registry_client_end_cycle(c);
+    registry_list_tags(c, &ref, on_tags, &a);
+    cr_assert_eq(registry_client_run(c, &err), 0, "%s", err.msg);
+    registry_client_stats(c, &st);
+    cr_expect_eq(st.tag_pages, 3, "the list was let go at the cycle's end");
+    cr_expect_eq(a.tags, 2);
     registry_client_free(c);
     imageref_free(&ref);
     imageref_free(&secret_ref);
