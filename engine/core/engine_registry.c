@@ -149,6 +149,11 @@ static void check_done(void *ud, image_check *check)
     const tp_err *err = image_check_error(check);
     if (err && !t->failed)
         image_fail(t, "%s", err->msg);
+    /* Its answers are the image's now: 10,000 checks are not kept for the rest of the cycle.
+     * Nothing touches a check after its callback. */
+    image_check_free(check);
+    t->check = NULL;
+    t->check_finished = true;
     op_finished(c);
 }
 
@@ -168,7 +173,10 @@ static void start_check(engine *e, tracked *t)
         .table_for = shared_table,
         .table_ctx = e,
     };
-    t->check = image_check_start(e->tags.registry, &p, check_done, ctx_new(e, t, 0));
+    t->check_finished = false;
+    image_check *check = image_check_start(e->tags.registry, &p, check_done, ctx_new(e, t, 0));
+    if (!t->check_finished) /* answered already (a listing asked ahead): check_done freed it */
+        t->check = check;
 }
 
 /* The client's cycle (and its deadline) starts at this scan's first question. */
