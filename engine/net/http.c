@@ -458,11 +458,15 @@ static int drain(http_driver *d, tp_err *err)
 int http_driver_perform(http_driver *d, int timeout_ms, const int *extra_fds, size_t n_extra,
                         tp_err *err)
 {
-    int finished = drain(d, err);
-    if (finished < 0)
-        return -1;
-    if (finished > 0)
-        return (int)d->active; /* callbacks ran: let the caller look before sleeping */
+    /* curl runs before the wait only to start what was submitted since it last ran: each run
+     * polls every transfer's socket, and the run after the wait sees what the wait saw. */
+    if (d->submitted) {
+        int finished = drain(d, err);
+        if (finished < 0)
+            return -1;
+        if (finished > 0)
+            return (int)d->active; /* callbacks ran: let the caller look before sleeping */
+    }
     struct curl_waitfd waits[16];
     size_t n = n_extra < 16 ? n_extra : 16;
     for (size_t i = 0; i < n; i++)
