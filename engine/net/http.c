@@ -238,7 +238,10 @@ http_transfer *http_submit(http_driver *d, const http_request_spec *spec, http_d
     curl_easy_setopt(e, CURLOPT_UNRESTRICTED_AUTH, 0L);
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)spec->max_redirects);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    /* Waiting for a connection to say whether it multiplexes pays only where it may (HTTP/2
+     * over TLS); over plain HTTP/1.1 it holds every transfer but the first until that one's
+     * answer, so a slow first request held the rest. */
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, strncasecmp(spec->url, "https:", 6) == 0 ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, spec->connect_timeout_ms);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, spec->total_timeout_ms);

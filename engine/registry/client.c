@@ -145,7 +145,8 @@ reg_host *registry_host_for(registry_client *c, const imageref *ref, char **repo
     /* argocd-image-updater's defaults: 10 rps for Docker Hub, 20 for an inferred registry, an
      * entry without `limit` is unlimited. */
     double rate = e ? e->limit : str_eq(ref->registry, "docker.io") ? 10 : 20;
-    ratelimit_init(&h->rl, rate, c->opts.max_per_registry, registry_now_ms());
+    int in_flight = e && e->connections ? e->connections : c->opts.max_per_registry;
+    ratelimit_init(&h->rl, rate, in_flight, registry_now_ms());
     h->next = c->hosts;
     c->hosts = h;
     return h;

@@ -1,6 +1,7 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -261,6 +262,54 @@ Test(registry_client, cycle_deadline_fails_only_the_silent_registry)
     registries_conf_free(&conf);
     free(want);
     free(silent_name);
+    free(text);
+    close(listener);
+}
+
+/* registries.conf `connections`: no more requests in flight (so connections, over HTTP/1.1) to
+ * that registry than it says; the rest wait their turn. Seen from the registry's side too: a
+ * silent listener counts the connections it was offered. */
+Test(registry_client, connections_caps_what_is_in_flight)
+{
+    int port;
+    int listener = silent_listener(&port);
+    char *text = xasprintf("registries:\n- name: silent\n  prefix: 127.0.0.1:%d\n"
+                           "  api_url: http://127.0.0.1:%d\n  connections: 2\n",
+                           port, port);
+    registries_conf conf;
+    tp_err err;
+    cr_assert_eq(registries_conf_parse(text, strlen(text), "t.conf", &conf, &err), 0, "%s",
+                 err.msg);
+    registry_options opts = {.conf = &conf, .cycle_deadline_ms = 600};
+    registry_client *c = registry_client_new(&opts, &err);
+    deadline_answers got[4] = {{0}};
+    imageref refs[4];
+    for (int i = 0; i < 4; i++) {
+        char *name = xasprintf("127.0.0.1:%d/team/app%d", port, i);
+        cr_assert_eq(imageref_parse(name, &refs[i], &err), 0);
+        registry_list_tags(c, &refs[i], on_deadline_tags, &got[i]);
+        free(name);
+    }
+    for (int i = 0; i < 5; i++)
+        cr_assert_geq(registry_client_perform(c, 20, NULL, 0, &err), 0, "%s", err.msg);
+    registry_stats st;
+    registry_client_stats(c, &st);
+    cr_expect_eq(st.requests, 2, "in flight: %lu, want 2", st.requests);
+    int accepted = 0; /* the connections offered (the kernel queues them for accept) */
+    for (struct pollfd p = {listener, POLLIN, 0}; poll(&p, 1, 200) == 1 && accepted < 8;) {
+        int fd = accept(listener, NULL, NULL);
+        cr_assert_geq(fd, 0);
+        close(fd);
+        accepted++;
+    }
+    cr_expect_eq(accepted, 2, "connections offered: %d", accepted);
+    cr_assert_eq(registry_client_run(c, &err), 0, "%s", err.msg); /* the deadline ends it */
+    for (int i = 0; i < 4; i++) {
+        cr_expect_eq(got[i].answered, 1, "listing %d", i);
+        imageref_free(&refs[i]);
+    }
+    registry_client_free(c);
+    registries_conf_free(&conf);
     free(text);
     close(listener);
 }
