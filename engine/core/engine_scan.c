@@ -491,7 +491,7 @@ void engine_scan(engine *e)
         if (t->state == STATE_UPDATE_AVAILABLE && engine_policy_of(e, t) == APPROVAL_AUTO)
             auto_write(e, t);
     }
-    for (size_t i = 0; i < e->table.n_images; i++) {
+    for (size_t i = 0; i < e->table.n_images && !e->opts.no_diffs; i++) {
         tracked *t = &e->table.images[i];
         if (t->state == STATE_UPDATE_AVAILABLE || t->state == STATE_APPROVED)
             plan_diff(e, &rc, t);
