@@ -58,7 +58,7 @@ static void read_sources(engine *e, bool first)
         lists[i].on_file = sources_ask_ahead;
         lists[i].progress_ctx = e;
         e->src.apps_asked = 0;
-        if (first) {
+        if (first && !e->opts.once) { /* a --once run draws no rows while it reads */
             lists[i].on_progress = sources_progress;
             e->preview.apps = 0;
         }
@@ -467,6 +467,8 @@ void engine_scan(engine *e)
     e->table.n_images = 0;
     e->table.by_key = (strmap){0};
     read_sources(e, n_old == 0);
+    if (e->opts.once) /* its hints spare HEADs; see engine_main */
+        engine_build_preview(e);
     e->src.files_done = e->src.files_total = 0;
     engine_read_git_secrets(e); /* before any repository is opened */
     engine_reconcile(e);        /* before anything is decided: a landed pin counts this cycle */
