@@ -31,6 +31,15 @@ void cli_print_json(const cJSON *root, bool pretty)
     char *text = pretty ? cJSON_Print(root) : cJSON_PrintUnformatted(root);
     strbuf sb = {0};
     for (const unsigned char *p = (const unsigned char *)text; p && *p;) {
+        /* printable ASCII and the layout's newlines and tabs, a run at a time */
+        size_t run = 0;
+        while ((p[run] >= 0x20 && p[run] < 0x7F) || p[run] == '\n' || p[run] == '\t')
+            run++;
+        if (run) {
+            strbuf_append(&sb, (const char *)p, run);
+            p += run;
+            continue;
+        }
         size_t n = utf8_printable_length(p);
         if (n || *p == '\n' || *p == '\t') {
             n = n ? n : 1;

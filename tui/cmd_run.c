@@ -219,6 +219,7 @@ int cmd_run(int argc, char **argv)
         switch (c) {
         case OPT_ONCE:
             eo.once = true;
+            eo.no_diffs = true; /* the report has no diffs; a console is not watching */
             break;
         case OPT_DRY:
             eo.dry_run = true;

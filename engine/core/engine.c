@@ -188,7 +188,11 @@ static void *engine_main(void *arg)
 {
     engine *e = arg;
     bool scanned = false;
-    engine_build_preview(e);
+    /* A console draws the last run's table at once. A --once run shows nothing before its
+     * report: it reads last-run.json after the sources (engine_scan), while the registries
+     * answer what was asked ahead, and starts asking sooner. */
+    if (!e->opts.once)
+        engine_build_preview(e);
     engine_publish(e);
     while (!engine_stop_requested(e)) {
         bool due = !scanned || e->refresh_requested || engine_now_ns() >= e->next_cycle_ns;

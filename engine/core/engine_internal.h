@@ -65,6 +65,7 @@ typedef struct engine_tags {
     bool have_rconf;
     strmap tables;     /* repository name -> tag_table*: the last listing of each */
     strmap selections; /* selection key -> tag_verdicts*: verdicts any image may share */
+    bool cycle_begun;  /* this scan's first question started the client's cycle */
 } engine_tags;
 
 /* engine_act.c and engine_write.c: the journal and what is built from it. */
@@ -90,6 +91,7 @@ typedef struct engine_sources {
     strmap warned; /* app name -> hash of the warnings last logged, for apps with some */
     size_t files_done, files_total; /* progress reading the sources (first cycle) */
     size_t files_base;              /* files in the sources read before this one */
+    size_t apps_asked; /* of the app list being read, how many were asked ahead about */
     int64_t progress_published_ns;
     struct gitcred_secret *git_secrets; /* cluster_creds.c: read this cycle, wiped when freed */
     size_t n_git_secrets;
@@ -197,6 +199,12 @@ approval_policy engine_policy_of(const engine *e, const tracked *t);
 /* Ask for every tracked image's tags (and digests, metadata as needed) and select candidates;
  * returns when every answer is in or the cycle is cut short. */
 void engine_ask_registries(engine *e);
+/* While the sources are read: ask now for the tag lists app's images will need, so that
+ * engine_ask_registries finds them asked (or answered). Only what that will ask: not for an app
+ * or image in error, filtered out entirely or outside --app. */
+void engine_ask_ahead(engine *e, const argo_app *app);
+/* Let the registry client send and receive without waiting (the answers asked ahead). */
+void engine_pump_registry(engine *e);
 /* Drop the shared tag tables and verdict sets no image uses any more (all: every one). */
 void engine_prune_tagsets(engine *e, bool all);
 /* The registry client from the config's registries.conf; engine_tags_free frees it all. */

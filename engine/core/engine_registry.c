@@ -149,6 +149,11 @@ static void check_done(void *ud, image_check *check)
     const tp_err *err = image_check_error(check);
     if (err && !t->failed)
         image_fail(t, "%s", err->msg);
+    /* Its answers are the image's now: 10,000 checks are not kept for the rest of the cycle.
+     * Nothing touches a check after its callback. */
+    image_check_free(check);
+    t->check = NULL;
+    t->check_finished = true;
     op_finished(c);
 }
 
@@ -168,7 +173,54 @@ static void start_check(engine *e, tracked *t)
         .table_for = shared_table,
         .table_ctx = e,
     };
-    t->check = image_check_start(e->tags.registry, &p, check_done, ctx_new(e, t, 0));
+    t->check_finished = false;
+    image_check *check = image_check_start(e->tags.registry, &p, check_done, ctx_new(e, t, 0));
+    if (!t->check_finished) /* answered already (a listing asked ahead): check_done freed it */
+        t->check = check;
+}
+
+/* The client's cycle (and its deadline) starts at this scan's first question. */
+static void begin_cycle(engine *e)
+{
+    if (e->tags.cycle_begun)
+        return;
+    registry_client_begin_cycle(e->tags.registry);
+    e->tags.cycle_begun = true;
+}
+
+/* What engine_ask_registries does with an image before it asks: false when it will not ask. */
+static bool will_ask(const image_settings *img)
+{
+    if (img->error)
+        return false;
+    tagfilter *f = tagfilter_new(img->allow_tags, (const char *const *)img->ignore_tags.items,
+                                 img->ignore_tags.count);
+    bool asks = !tagfilter_problem(f) && !tagfilter_disables_image(f);
+    tagfilter_free(f);
+    return asks;
+}
+
+void engine_ask_ahead(engine *e, const argo_app *app)
+{
+    if (!e->tags.registry || app->error ||
+        (e->opts.only_app && strcmp(app->name, e->opts.only_app) != 0))
+        return;
+    for (size_t i = 0; i < app->settings.n_images; i++) {
+        const image_settings *img = &app->settings.images[i];
+        if (!will_ask(img))
+            continue;
+        begin_cycle(e);
+        registry_list_tags_ahead(e->tags.registry, &img->ref);
+    }
+}
+
+void engine_pump_registry(engine *e)
+{
+    if (!e->tags.registry || registry_client_outstanding(e->tags.registry) == 0)
+        return;
+    /* A failure here is the client's, and engine_drive_registry meets it again. */
+    tp_err err = {{0}};
+    registry_client_step(e->tags.registry, &err);
 }
 
 void engine_ask_registries(engine *e)
@@ -179,9 +231,10 @@ void engine_ask_registries(engine *e)
         for (size_t i = 0; i < e->table.n_images; i++)
             if (!e->table.images[i].failed)
                 image_fail(&e->table.images[i], "%s", "no registry client (see the log)");
+        e->tags.cycle_begun = false;
         return;
     }
-    registry_client_begin_cycle(e->tags.registry);
+    begin_cycle(e);
     for (size_t i = 0; i < e->table.n_images; i++) {
         tracked *t = &e->table.images[i];
         if (t->failed) {
@@ -211,6 +264,9 @@ void engine_ask_registries(engine *e)
             if (e->table.images[i].pending > 0 && !e->table.images[i].failed)
                 image_fail(&e->table.images[i], "registry: %s", err.msg);
     }
+    if (e->tags.registry) /* the answers are in the images now: the lists can go */
+        registry_client_end_cycle(e->tags.registry);
+    e->tags.cycle_begun = false;
 }
 
 /* ---- the client and its operations in flight ---- */

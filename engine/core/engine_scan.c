@@ -36,6 +36,16 @@ static void sources_progress(void *ctx, const app_list *list, size_t done, size_
     engine_publish(e);
 }
 
+/* After each file: ask ahead about the Applications read since the last call, and let the
+ * registries' answers come in, so they work while the rest is read. */
+static void sources_ask_ahead(void *ctx, const app_list *list)
+{
+    engine *e = ctx;
+    for (; e->src.apps_asked < list->count; e->src.apps_asked++)
+        engine_ask_ahead(e, &list->items[e->src.apps_asked]);
+    engine_pump_registry(e);
+}
+
 /* first: the first cycle (nothing is shown yet but the last run's table, if any). */
 static void read_sources(engine *e, bool first)
 {
@@ -45,9 +55,11 @@ static void read_sources(engine *e, bool first)
     e->src.files_base = 0;
     for (size_t i = 0; i < e->src.n; i++) {
         tp_err err = {{0}};
-        if (first) {
+        lists[i].on_file = sources_ask_ahead;
+        lists[i].progress_ctx = e;
+        e->src.apps_asked = 0;
+        if (first && !e->opts.once) { /* a --once run draws no rows while it reads */
             lists[i].on_progress = sources_progress;
-            lists[i].progress_ctx = e;
             e->preview.apps = 0;
         }
         bool opened = source_open(e->src.list[i], &err) == 0;
@@ -67,6 +79,7 @@ static void read_sources(engine *e, bool first)
         }
         source_close(e->src.list[i]);
         lists[i].on_progress = NULL;
+        lists[i].on_file = NULL;
         e->src.files_base = e->src.files_total;
         for (size_t k = 0; k < lists[i].errors.count; k++)
             engine_log(e, "error: %s", lists[i].errors.items[k]);
@@ -261,6 +274,7 @@ static void read_current_tags(engine *e, repo_cache *rc)
         for (size_t k = 0; k < app->settings.n_images; k++)
             current_tag_free(&cur[k]);
         free(cur);
+        engine_pump_registry(e); /* the listings asked ahead go on meanwhile */
         i = end;
     }
 }
@@ -460,6 +474,8 @@ void engine_scan(engine *e)
     e->table.n_images = 0;
     e->table.by_key = (strmap){0};
     read_sources(e, n_old == 0);
+    if (e->opts.once) /* its hints spare HEADs; see engine_main */
+        engine_build_preview(e);
     e->src.files_done = e->src.files_total = 0;
     engine_read_git_secrets(e); /* before any repository is opened */
     engine_reconcile(e);        /* before anything is decided: a landed pin counts this cycle */
@@ -485,7 +501,7 @@ void engine_scan(engine *e)
         if (t->state == STATE_UPDATE_AVAILABLE && engine_policy_of(e, t) == APPROVAL_AUTO)
             auto_write(e, t);
     }
-    for (size_t i = 0; i < e->table.n_images; i++) {
+    for (size_t i = 0; i < e->table.n_images && !e->opts.no_diffs; i++) {
         tracked *t = &e->table.images[i];
         if (t->state == STATE_UPDATE_AVAILABLE || t->state == STATE_APPROVED)
             plan_diff(e, &rc, t);

@@ -40,11 +40,13 @@ typedef struct image_check_params {
 } image_check_params;
 
 /* Called once, when every answer is in: c's tags (NULL when the listing failed) and
- * platform_mismatch are filled; image_check_error says whether something failed. Not called
- * when the client is freed first (free the check then). */
+ * platform_mismatch are filled; image_check_error says whether something failed. The callback
+ * may free c: nothing touches it afterwards. Not called when the client is freed first (free
+ * the check then). */
 typedef void (*image_check_done)(void *ud, image_check *c);
 
-/* Start the check on client; done runs from the client's loop. */
+/* Start the check on client; done runs from the client's loop — or before this returns, when
+ * the answers are already in (a tag list the engine asked ahead). */
 image_check *image_check_start(registry_client *client, const image_check_params *p,
                                image_check_done done, void *ud);
 /* The first failure ("registry …: …", a tag's named: "tag 'v1': …"), or NULL. */

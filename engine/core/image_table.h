@@ -67,7 +67,9 @@ typedef struct tracked {
     bool from_last_run; /* block is the last run's row, not yet decided again */
     /* Owned; NULL unless a write waits on another branch, carried from cycle to cycle. */
     awaiting_merge *merge;
-    struct image_check *check; /* this cycle's registry check, NULL before */
+    struct image_check *check; /* this cycle's registry check while it runs; NULL before, and
+                                  once done (its answers are in the fields above) */
+    bool check_finished;       /* the check has called back (perhaps before it returned) */
 } tracked;
 
 /* The cycle's images, sorted by app and alias, and what outlives a cycle about them. */

@@ -35,6 +35,7 @@ struct http_driver {
     CURLSH *share;
     http_transfer *transfers; /* in flight, doubly linked */
     size_t active;
+    bool submitted; /* transfers added since curl last ran: http_driver_step must start them */
 };
 
 http_driver *http_driver_new(tp_err *err)
@@ -237,7 +238,10 @@ http_transfer *http_submit(http_driver *d, const http_request_spec *spec, http_d
     curl_easy_setopt(e, CURLOPT_UNRESTRICTED_AUTH, 0L);
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)spec->max_redirects);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    /* Waiting for a connection to say whether it multiplexes pays only where it may (HTTP/2
+     * over TLS); over plain HTTP/1.1 it holds every transfer but the first until that one's
+     * answer, so a slow first request held the rest. */
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, strncasecmp(spec->url, "https:", 6) == 0 ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, spec->connect_timeout_ms);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, spec->total_timeout_ms);
@@ -310,6 +314,7 @@ http_transfer *http_submit(http_driver *d, const http_request_spec *spec, http_d
         d->transfers->prev = t;
     d->transfers = t;
     d->active++;
+    d->submitted = true;
     curl_multi_add_handle(d->multi, e);
     return t;
 }
@@ -435,6 +440,7 @@ static void finish(http_driver *d, http_transfer *t, CURLcode code)
 static int drain(http_driver *d, tp_err *err)
 {
     int running = 0, finished = 0;
+    d->submitted = false;
     CURLMcode mc = curl_multi_perform(d->multi, &running);
     if (mc != CURLM_OK)
         return tp_err_set(err, "curl: %s", curl_multi_strerror(mc));
@@ -455,11 +461,15 @@ static int drain(http_driver *d, tp_err *err)
 int http_driver_perform(http_driver *d, int timeout_ms, const int *extra_fds, size_t n_extra,
                         tp_err *err)
 {
-    int finished = drain(d, err);
-    if (finished < 0)
-        return -1;
-    if (finished > 0)
-        return (int)d->active; /* callbacks ran: let the caller look before sleeping */
+    /* curl runs before the wait only to start what was submitted since it last ran: each run
+     * polls every transfer's socket, and the run after the wait sees what the wait saw. */
+    if (d->submitted) {
+        int finished = drain(d, err);
+        if (finished < 0)
+            return -1;
+        if (finished > 0)
+            return (int)d->active; /* callbacks ran: let the caller look before sleeping */
+    }
     struct curl_waitfd waits[16];
     size_t n = n_extra < 16 ? n_extra : 16;
     for (size_t i = 0; i < n; i++)
@@ -469,6 +479,23 @@ int http_driver_perform(http_driver *d, int timeout_ms, const int *extra_fds, si
                                    timeout_ms < 0 ? 0 : timeout_ms, &numfds);
     if (mc != CURLM_OK)
         return tp_err_set(err, "curl: %s", curl_multi_strerror(mc));
+    if (drain(d, err) < 0)
+        return -1;
+    return (int)d->active;
+}
+
+int http_driver_step(http_driver *d, tp_err *err)
+{
+    /* curl_multi_perform looks at every transfer's socket (a poll each); one poll over them all
+     * says first whether there is anything to do. */
+    if (!d->submitted) {
+        int ready = 0;
+        CURLMcode mc = curl_multi_poll(d->multi, NULL, 0, 0, &ready);
+        if (mc != CURLM_OK)
+            return tp_err_set(err, "curl: %s", curl_multi_strerror(mc));
+        if (ready == 0)
+            return (int)d->active;
+    }
     if (drain(d, err) < 0)
         return -1;
     return (int)d->active;

@@ -102,6 +102,11 @@ void http_cancel(http_driver *d, http_transfer *t);
  * callbacks of finished transfers. Returns transfers still running, or -1 (err). */
 int http_driver_perform(http_driver *d, int timeout_ms, const int *extra_fds, size_t n_extra,
                         tp_err *err);
+/* Without waiting: start what was submitted, take in what has arrived and run the callbacks of
+ * finished transfers — for a caller that has other work between two steps. Cheaper than
+ * http_driver_perform(d, 0, …) when nothing is ready (one poll over all transfers). Returns
+ * transfers still running, or -1 (err). */
+int http_driver_step(http_driver *d, tp_err *err);
 void http_driver_wakeup(http_driver *d);
 size_t http_driver_active(const http_driver *d);
 

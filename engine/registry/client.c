@@ -149,7 +149,8 @@ reg_host *registry_host_for(registry_client *c, const imageref *ref, char **repo
     /* argocd-image-updater's defaults: 10 rps for Docker Hub, 20 for an inferred registry, an
      * entry without `limit` is unlimited. */
     double rate = e ? e->limit : str_eq(ref->registry, "docker.io") ? 10 : 20;
-    ratelimit_init(&h->rl, rate, c->opts.max_per_registry, registry_now_ms());
+    int in_flight = e && e->connections ? e->connections : c->opts.max_per_registry;
+    ratelimit_init(&h->rl, rate, in_flight, registry_now_ms());
     h->next = c->hosts;
     c->hosts = h;
     return h;
@@ -325,6 +326,19 @@ int registry_client_perform(registry_client *c, int timeout_ms, const int *extra
     return (int)c->outstanding;
 }
 
+int registry_client_step(registry_client *c, tp_err *err)
+{
+    expire_hosts(c);
+    for (reg_host *h = c->hosts; h; h = h->next)
+        registry_pump_host(c, h);
+    if (http_driver_step(c->http, err) < 0)
+        return -1;
+    /* answers free places: the calls waiting for them go now */
+    for (reg_host *h = c->hosts; h; h = h->next)
+        registry_pump_host(c, h);
+    return (int)c->outstanding;
+}
+
 void registry_client_wakeup(registry_client *c)
 {
     http_driver_wakeup(c->http);
@@ -374,6 +388,11 @@ bool registry_client_rate_remaining(const registry_client *c, const char *host, 
         }
     }
     return false;
+}
+
+void registry_client_end_cycle(registry_client *c)
+{
+    ops_end_cycle(c);
 }
 
 void registry_client_begin_cycle(registry_client *c)

@@ -13,8 +13,10 @@
 
 static const char *const conf_keys[] = {
     "name",     "api_url",   "prefix", "ping",    "credentials", "credsexpire", "tagsortmode",
-    "insecure", "defaultns", "limit",  "default", "ca_file",     NULL,
+    "insecure", "defaultns", "limit",  "default", "ca_file",     "connections", NULL,
 };
+
+#define CONF_MAX_CONNECTIONS 100 /* a registry is a neighbour, not a load test */
 
 static int conf_parse_bool(const char *s, bool *out)
 {
@@ -129,7 +131,7 @@ static int parse_entry(const ynode *map, const char *name, registry_conf_entry *
             return tp_err_set(err,
                               "%s:%zu: unknown key '%s' (known: name, api_url, prefix, "
                               "ping, credentials, credsexpire, tagsortmode, insecure, "
-                              "defaultns, limit, default, ca_file)",
+                              "defaultns, limit, default, ca_file, connections)",
                               name, k->line, key);
         const char *val = ynode_str(v);
         if (!val || ynode_is_null(v)) {
@@ -181,6 +183,14 @@ static int parse_entry(const ynode *map, const char *name, registry_conf_entry *
                 return tp_err_set(err, "%s:%zu: limit: not a number of requests per second: '%s'",
                                   name, v->line, val);
             e->limit = lim;
+        } else if (strcmp(key, "connections") == 0) {
+            char *end;
+            errno = 0;
+            long n = strtol(val, &end, 10);
+            if (end == val || *end || errno || n < 1 || n > CONF_MAX_CONNECTIONS)
+                return tp_err_set(err, "%s:%zu: connections: not a whole number from 1 to %d: '%s'",
+                                  name, v->line, CONF_MAX_CONNECTIONS, val);
+            e->connections = (int)n;
         } else {
             bool b;
             if (conf_parse_bool(val, &b) < 0)

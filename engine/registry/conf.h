@@ -13,6 +13,7 @@
  *     limit: 10
  *     default: true
  *     ca_file: /etc/ssl/private-ca.pem   # tagpilot only
+ *     connections: 4                     # tagpilot only
  */
 #ifndef TP_REGISTRY_CONF_H
 #define TP_REGISTRY_CONF_H
@@ -38,6 +39,8 @@ typedef struct registry_conf_entry {
     bool is_default;    /* serves images without a registry prefix */
     long credsexpire_s; /* re-read credentials after this many seconds; 0: never */
     double limit;       /* requests per second; 0: unlimited */
+    int connections;    /* requests in flight at once (connections, over HTTP/1.1); 0: the
+                           client's default (registry_options.max_per_registry, 10) */
     size_t line;        /* where the entry starts, for messages */
 } registry_conf_entry;
 

@@ -126,6 +126,7 @@ bool call_tokens_expire(registry_client *c, const reg_host *h, const tp_err *err
 void ops_init(registry_client *c);
 void ops_free(registry_client *c);
 void ops_begin_cycle(registry_client *c);
+void ops_end_cycle(registry_client *c);
 /* registry_tag_digest (verified) or registry_tag_digest_head; counted false for lookups on
  * behalf of another operation. */
 void ops_tag_digest(registry_client *c, const imageref *ref, const char *tag, bool verified,

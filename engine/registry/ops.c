@@ -125,7 +125,7 @@ void ops_free(registry_client *c)
     c->ops = NULL;
 }
 
-void ops_begin_cycle(registry_client *c)
+void ops_end_cycle(registry_client *c)
 {
     struct ops_state *s = c->ops;
     for (tags_entry **pp = &s->tags; *pp;) {
@@ -137,6 +137,12 @@ void ops_begin_cycle(registry_client *c)
             pp = &e->next;
         }
     }
+}
+
+void ops_begin_cycle(registry_client *c)
+{
+    struct ops_state *s = c->ops;
+    ops_end_cycle(c); /* the tag lists */
     /* Answers expire with the cycle, or by age when the engine asked for a TTL. */
     int64_t now = registry_now_ms();
     long ttl = c->opts.tag_digest_ttl_ms;
@@ -374,30 +380,20 @@ failed:
     tags_finish(c, e);
 }
 
-void registry_list_tags(registry_client *c, const imageref *ref, registry_tags_cb cb, void *ud)
+/* This cycle's listing of the repository (or one still running from before), or NULL. */
+static tags_entry *tags_entry_find(registry_client *c, const char *key)
 {
-    char *repo;
-    reg_host *h = registry_host_for(c, ref, &repo);
-    char *key = xasprintf("%s|%s", h->key, repo);
     tags_entry *e = c->ops->tags;
     while (e && !(strcmp(e->key, key) == 0 && (e->cycle == c->cycle || e->state == ENTRY_RUNNING)))
         e = e->next;
-    c->outstanding++;
-    if (e) {
-        free(key);
-        free(repo);
-        c->stats.tag_list_dedup++;
-        if (e->state == ENTRY_RUNNING) {
-            e->waiters = xrealloc(e->waiters, (e->n_waiters + 1) * sizeof *e->waiters);
-            e->waiters[e->n_waiters++] = (tags_waiter){cb, ud};
-        } else {
-            c->outstanding--;
-            cb(ud, e->state == ENTRY_DONE ? &e->tags : NULL,
-               e->state == ENTRY_FAILED ? &e->err : NULL);
-        }
-        return;
-    }
-    e = xcalloc(1, sizeof *e);
+    return e;
+}
+
+/* A new listing with its first waiter, its first page asked. Takes key and repo. */
+static void tags_entry_start(registry_client *c, reg_host *h, char *key, char *repo,
+                             registry_tags_cb cb, void *ud)
+{
+    tags_entry *e = xcalloc(1, sizeof *e);
     e->key = key;
     e->host = h;
     e->repo = repo;
@@ -406,9 +402,58 @@ void registry_list_tags(registry_client *c, const imageref *ref, registry_tags_c
     e->waiters[e->n_waiters++] = (tags_waiter){cb, ud};
     e->next = c->ops->tags;
     c->ops->tags = e;
+    c->outstanding++;
     char *url = xasprintf("%s/v2/%s/tags/list?n=1000", h->key, repo);
     tags_fetch_page(c, e, url);
     free(url);
+}
+
+void registry_list_tags(registry_client *c, const imageref *ref, registry_tags_cb cb, void *ud)
+{
+    char *repo;
+    reg_host *h = registry_host_for(c, ref, &repo);
+    char *key = xasprintf("%s|%s", h->key, repo);
+    tags_entry *e = tags_entry_find(c, key);
+    if (!e) {
+        tags_entry_start(c, h, key, repo, cb, ud);
+        return;
+    }
+    free(key);
+    free(repo);
+    c->stats.tag_list_dedup++;
+    if (e->state == ENTRY_RUNNING) {
+        c->outstanding++;
+        e->waiters = xrealloc(e->waiters, (e->n_waiters + 1) * sizeof *e->waiters);
+        e->waiters[e->n_waiters++] = (tags_waiter){cb, ud};
+    } else {
+        cb(ud, e->state == ENTRY_DONE ? &e->tags : NULL, e->state == ENTRY_FAILED ? &e->err : NULL);
+    }
+}
+
+/* The waiter of a listing asked ahead: registry_list_tags takes the answer from the entry. */
+static void tags_ahead_done(void *ud, const strvec *tags, const tp_err *err)
+{
+    (void)ud, (void)tags, (void)err;
+}
+
+void registry_list_tags_ahead(registry_client *c, const imageref *ref)
+{
+    char *repo;
+    reg_host *h = registry_host_for(c, ref, &repo);
+    /* Credentials kept in the cluster are read through a source that may not be open yet, and
+     * a failed read is remembered (host_creds): such a registry is asked in turn. */
+    const char *spec = h->creds_spec;
+    if (spec && (str_starts_with(spec, "pullsecret:") || str_starts_with(spec, "secret:"))) {
+        free(repo);
+        return;
+    }
+    char *key = xasprintf("%s|%s", h->key, repo);
+    if (tags_entry_find(c, key)) {
+        free(key);
+        free(repo);
+        return;
+    }
+    tags_entry_start(c, h, key, repo, tags_ahead_done, NULL);
 }
 
 /* ---- tag -> digest ---- */

@@ -84,6 +84,11 @@ void registry_client_free(registry_client *c);
  * (digest-keyed metadata is kept: it never changes), and every registry's cycle deadline starts
  * again. */
 void registry_client_begin_cycle(registry_client *c);
+/* Every question of the cycle has its answer: let go of the tag lists kept to share them within
+ * the cycle (a listing still running stays) — at 200 repositories of 500 tags, 100,000 names
+ * that would otherwise be held until the next cycle begins. A listing asked after this is asked
+ * again. */
+void registry_client_end_cycle(registry_client *c);
 
 /* Drive the network: wait up to timeout_ms for sockets, timers, the extra fds (readable) or a
  * wakeup, then run completion callbacks. Returns the number of operations still outstanding,
@@ -92,6 +97,10 @@ int registry_client_perform(registry_client *c, int timeout_ms, const int *extra
                             size_t n_extra, tp_err *err);
 /* Make a perform() sleeping in another thread return early. Thread-safe. */
 void registry_client_wakeup(registry_client *c);
+/* Without waiting: send what may be sent, take in what has arrived and run the callbacks it
+ * completes — between two pieces of other work on the client's thread (the engine reading its
+ * sources while the listings it asked ahead come in). Returns as registry_client_perform. */
+int registry_client_step(registry_client *c, tp_err *err);
 /* Blocking convenience: perform until nothing is outstanding. Returns 0 or -1 (err). */
 int registry_client_run(registry_client *c, tp_err *err);
 /* Operations submitted and not yet completed. */
@@ -131,6 +140,13 @@ void registry_ping(registry_client *c, const imageref *ref, registry_ping_cb cb,
  * leave it). */
 typedef void (*registry_tags_cb)(void *ud, const strvec *tags, const tp_err *err);
 void registry_list_tags(registry_client *c, const imageref *ref, registry_tags_cb cb, void *ud);
+/* Start listing ref's repository now, before anyone waits for it: a registry_list_tags later in
+ * the same cycle shares the answer (or the failure) instead of asking again, so the registry
+ * works while the caller does something else (the engine: while it reads the Applications).
+ * Counted as outstanding until the answer is in. Nothing is asked when this cycle's listing
+ * already is, nor for a registry whose credentials come from a cluster Secret (the engine can
+ * read those only once its sources are). */
+void registry_list_tags_ahead(registry_client *c, const imageref *ref);
 
 /* The digest a tag points at now, verified: GET the manifest, its SHA-256 is the digest, and a
  * Docker-Content-Digest that says otherwise is an error naming both. For a digest that will be

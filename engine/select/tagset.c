@@ -20,10 +20,18 @@ tag_table *tag_table_new(void)
 tag_table *tag_table_of(const strvec *names)
 {
     tag_table *t = tag_table_new();
-    t->list.cap = names->count;
-    t->list.items = names->count ? xmalloc(names->count * sizeof *t->list.items) : NULL;
+    size_t bytes = 0;
     for (size_t i = 0; i < names->count; i++)
-        tag_list_add(&t->list, names->items[i], NULL, NULL);
+        bytes += strlen(names->items[i]) + 1;
+    t->list.cap = t->list.count = names->count;
+    t->list.items = names->count ? xcalloc(names->count, sizeof *t->list.items) : NULL;
+    t->names = names->count ? xmalloc(bytes) : NULL;
+    char *at = t->names;
+    for (size_t i = 0; i < names->count; i++) {
+        size_t len = strlen(names->items[i]) + 1;
+        t->list.items[i].name = memcpy(at, names->items[i], len);
+        at += len;
+    }
     return t;
 }
 
@@ -36,7 +44,14 @@ tag_table *tag_table_ref(tag_table *t)
 void tag_table_unref(tag_table *t)
 {
     if (t && atomic_fetch_sub(&t->refs, 1) == 1) {
-        tag_list_free(&t->list);
+        if (t->names) { /* the names are one block; digests (metadata) are each their own */
+            for (size_t i = 0; i < t->list.count; i++)
+                free(t->list.items[i].digest);
+            free(t->list.items);
+            free(t->names);
+        } else {
+            tag_list_free(&t->list);
+        }
         free(t);
     }
 }

@@ -20,6 +20,9 @@
 typedef struct tag_table {
     atomic_int refs;
     tag_list list; /* fill before sharing; then never change */
+    char *names;   /* tag_table_of: every name, NUL-separated, in one block the items point
+                      into (100,000 names are 100,000 allocations otherwise); NULL: each item
+                      owns its name */
 } tag_table;
 
 /* An empty table (one reference). */

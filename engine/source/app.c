@@ -251,6 +251,8 @@ int app_list_read_tree(repotree *tree, const char *rel, app_list *list, tp_err *
             }
             yamldoc_free(&doc);
         }
+        if (list->on_file)
+            list->on_file(list->progress_ctx, list);
         if (list->on_progress && (i + 1) % APP_PROGRESS_EVERY == 0)
             list->on_progress(list->progress_ctx, list, i + 1, files.count);
     }

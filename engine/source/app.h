@@ -56,7 +56,11 @@ typedef struct app_list {
      * read, with what is read so far, so a console can draw 10,000 Applications as they come. */
     void (*on_progress)(void *ctx, const struct app_list *list, size_t files_done,
                         size_t files_total);
-    void *progress_ctx;
+    /* Also set by the caller (may be NULL): told after every file, with what is read so far,
+     * so that the engine can ask the registries about those Applications while it reads the
+     * rest. Keep it cheap: it runs 10,000 times for 10,000 files. */
+    void (*on_file)(void *ctx, const struct app_list *list);
+    void *progress_ctx; /* for both */
 } app_list;
 
 /* Read one YAML document. Returns 1 when it is not an Application (skipped), 0 when *out was

@@ -31,7 +31,7 @@ P
 # app, tag, user and detail fields (JSON escapes keep each record on one line of the file).
 cat >"$T/state/journal.jsonl" <<'J'
 {"time":"2025-01-02T03:04:05.000Z","user":"ops","host":"h","action":"pin","app":"evil\u001b[2J\u001b]0;pwned\u0007","alias":"web","from":"v1","to":"v2\nApproved-by: boss","result":"ok"}
-{"time":"2025-01-02T03:04:06.000Z","user":"op\u001b[31ms","host":"h","action":"skip","app":"shop","alias":"api\u009b31m","from":"1.0","to":"1.1\u2028x","result":"ok","detail":"line one\nline two\u001b[0m"}
+{"time":"2025-01-02T03:04:06.000Z","user":"op\u001b[31ms","host":"h","action":"skip","app":"shop","alias":"api\u009b31m","from":"1.0","to":"1.1\u2028x","result":"ok","detail":"line one\nline two\u001b[0m\u007f"}
 {"time":"2025-01-02T03:04:07.000Z","user":"ops","host":"h","action":"approve","app":"plain","alias":"web","from":"1.0","to":"1.1","result":"ok"}
 J
 tp history --config "$T/tagpilot.yaml"
@@ -56,6 +56,7 @@ assert d[0]['app'] == 'evil\x1b[2J\x1b]0;pwned\x07', d[0]
 assert d[0]['to'] == 'v2\nApproved-by: boss'
 assert d[1]['alias'] == 'api\x9b31m' and d[1]['to'] == '1.1\u2028x', d[1]"
 check "json: C1 written as \\u009b" grep -qF 'api\u009b31m' "$OUT"
+check "json: DEL written as \\u007f" grep -qF 'line two\u001b[0m\u007f' "$OUT"
 
 tp history evil --config "$T/tagpilot.yaml"
 check "no history for a name: the name escaped too" grep -qF 'no history for evil' "$OUT"

@@ -42,6 +42,41 @@ expect_rc 1 "a pull secret that does not exist: the images are in error"
 check "its message names the Secret and that it is not there" \
     grep -q "pullsecret:argocd/nosuch.*not found" "$OUT" "$ERR"
 reg_conf "$D/registries.conf" "insecure: yes" "credentials: pullsecret:argocd/regcred"
+# A folder of Applications read before the cluster source: tag lists are asked ahead while the
+# folder is read, but not from a registry whose credentials are a Secret — the cluster source
+# that reads it is not open yet, and a failed read would stand for the whole cycle. (Enough
+# files that the registry's 401 comes back while the folder is still being read.)
+mkdir -p "$TAP_TMP/dirapps"
+for n in $(seq -w 1 300); do
+    cat >"$TAP_TMP/dirapps/web$n.yaml" <<EOF
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: dirweb$n
+  namespace: argocd
+  annotations:
+    argocd-image-updater.argoproj.io/image-list: web=$REG_HOST/team/web:~2.0
+    argocd-image-updater.argoproj.io/web.helm.image-name: web.image.repository
+    argocd-image-updater.argoproj.io/web.helm.image-tag: web.image.tag
+spec:
+  source:
+    repoURL: file://$D/config.git
+    targetRevision: main
+    path: charts/web
+EOF
+done
+cat >"$TAP_TMP/dirfirst.yaml" <<EOF
+sources:
+  - dir: $TAP_TMP/dirapps
+  - kubernetes:
+      kubeconfig: $KUBEAPI_CONFIG
+registries-conf: $D/registries.conf
+state-dir: $TAP_TMP/dirfirst-state
+EOF
+tp run --once --dry-run --format json --config "$TAP_TMP/dirfirst.yaml"
+expect_rc 0 "pullsecret: with a folder source read before the cluster, a clean cycle"
+check "pullsecret: the folder's image has its candidate (its registry was asked after the sources)" \
+    [ "$(jq -r '.applications[] | select(.name == "dirweb001") | .images[0].candidate' "$OUT")" = 2.0.3 ]
 
 # --- a 403 on patch --------------------------------------------------------------------------
 kubeapi_token reader-token reader

@@ -65,6 +65,9 @@ app badnewest "app=$F/fault/badtags" "$F/fault/badtags:v1.0.0" newest-build
 app lie "app=$F/fault/headlie:v1" "$F/fault/headlie:v1@$zero" digest
 app pinned "app=$R/team/pinned:main" "$R/team/pinned:main@$zero" digest
 app paged "app=$F/fault/paged" "$F/fault/paged:t0000" alphabetical
+# ignore-tags "*": nothing of it is asked (a repository the registry does not have)
+app off "app=$R/team/off" "$R/team/off:v1.0.0" semver \
+    "    argocd-image-updater.argoproj.io/app.ignore-tags: '*'"
 (cd "$D/seed" && git init -q -b main && git add -A && git $GIT_ID commit -qm apps &&
     git push -q "$D/config.git" main) || not_ok "app repository"
 cat >"$D/registries.conf" <<EOF
@@ -87,9 +90,21 @@ field() { # APP FIELD: from the last plan ($OUT)
     jq -r --arg a "$1" --arg f "$2" '.applications[] | select(.name == $a) | .images[0][$f]' "$OUT"
 }
 
+# tag lists docker-registry was asked for, of REPOSITORY (or of any), once the log is still
+lists() {
+    manifests GET >/dev/null # waits for the log
+    grep -cE "\"GET /v2/${1:-[^ ]*}/tags/list" "$REG_DIR/registry.log"
+}
+
 # One cycle with a 2 s deadline: the stalled registry is cut there, the rest is decided.
+l0=$(lists team/good)
 TAGPILOT_REGISTRY_DEADLINE_MS=2000 tp run --once --dry-run --format json --config "$D/tagpilot.yaml"
 expect_rc 1 "the run ends, exit 1 for the image in error"
+# Tag lists are asked while the Applications are read (engine_ask_ahead): still once each.
+check "team/good, tracked by three Applications, is listed once (listed $(($(lists team/good) - l0)))" \
+    [ $(($(lists team/good) - l0)) = 1 ]
+check "an image ignoring every tag is not asked about" [ "$(lists team/off)" = 0 ]
+check "… and is no error (got $(field off state))" [ "$(field off state)" != error ]
 check "the stalled image is in error" [ "$(field stalled state)" = error ]
 check "naming its registry and the deadline (got: $(field stalled error))" \
     [ "$(field stalled error)" = "registry $F: no answer within 2 s this cycle" ]
@@ -119,6 +134,11 @@ good=sha256:$(curl -s "http://$F/v2/fault/ok/manifests/v1" | sha256sum | cut -d'
 check "lie: the candidate digest is the manifest's SHA-256 (got $(field lie digest))" \
     [ "$(field lie digest)" = "$good" ]
 check "pinned: the candidate digest is the pushed one" [ "$(field pinned digest)" = "$d_digest" ]
+
+# An action scans its Application alone: only its registry is asked, ahead or not.
+l0=$(lists)
+tp unpin good --config "$D/tagpilot.yaml"
+check "unpin good: one tag list, team/good's (listed $(($(lists) - l0)))" [ $(($(lists) - l0)) = 1 ]
 
 # A steady digest-strategy image costs a HEAD per cycle; the GET only when the digest changed.
 rm "$D/apps/stalled.yaml" # its 2-minute default deadline is not what this part is about

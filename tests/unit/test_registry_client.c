@@ -1,6 +1,7 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +131,59 @@ Test(registry_client, every_operation_answers_once_on_failure)
     registries_conf_free(&conf);
 }
 
+/* A listing asked ahead is one request that registry_client_step alone carries to its end; a
+ * registry_list_tags in the same cycle takes its answer without asking again, a new cycle asks
+ * anew, and a registry whose credentials are a cluster Secret is not asked ahead at all. */
+Test(registry_client, a_listing_asked_ahead_is_shared_and_stepped_to_its_end)
+{
+    static const char text[] = "registries:\n- name: closed\n  prefix: 127.0.0.1:1\n"
+                               "  api_url: http://127.0.0.1:1\n"
+                               "- name: cluster\n  prefix: 127.0.0.1:2\n"
+                               "  api_url: http://127.0.0.1:2\n"
+                               "  credentials: pullsecret:argocd/regcred\n";
+    registries_conf conf;
+    tp_err err;
+    cr_assert_eq(registries_conf_parse(text, strlen(text), "t.conf", &conf, &err), 0, "%s",
+                 err.msg);
+    registry_options opts = {.conf = &conf};
+    registry_client *c = registry_client_new(&opts, &err);
+    imageref ref, secret_ref;
+    cr_assert_eq(imageref_parse("127.0.0.1:1/team/app", &ref, &err), 0);
+    cr_assert_eq(imageref_parse("127.0.0.1:2/team/app", &secret_ref, &err), 0);
+    registry_list_tags_ahead(c, &ref);
+    registry_list_tags_ahead(c, &ref); /* already asked */
+    registry_list_tags_ahead(c, &secret_ref);
+    cr_assert_eq(registry_client_outstanding(c), 1);
+    for (int i = 0; i < 5000 && registry_client_outstanding(c) > 0; i++) {
+        cr_assert_geq(registry_client_step(c, &err), 0, "%s", err.msg);
+        usleep(1000);
+    }
+    cr_assert_eq(registry_client_outstanding(c), 0, "steps alone did not finish the listing");
+    answers a = {0};
+    registry_list_tags(c, &ref, on_tags, &a);
+    cr_expect_eq(a.tags, 1, "answered at once, from the listing asked ahead");
+    cr_expect(strstr(a.last_error, "cannot connect"), "%s", a.last_error);
+    registry_stats st;
+    registry_client_stats(c, &st);
+    cr_expect_eq(st.tag_pages, 1, "one request in all: %zu", (size_t)st.tag_pages);
+    registry_client_begin_cycle(c);
+    registry_list_tags_ahead(c, &ref);
+    cr_assert_eq(registry_client_run(c, &err), 0, "%s", err.msg);
+    registry_client_stats(c, &st);
+    cr_expect_eq(st.tag_pages, 2, "a new cycle asks again");
+    /* the cycle's end lets its lists go: asked after it, a listing is asked again */
+    registry_client_end_cycle(c);
+    registry_list_tags(c, &ref, on_tags, &a);
+    cr_assert_eq(registry_client_run(c, &err), 0, "%s", err.msg);
+    registry_client_stats(c, &st);
+    cr_expect_eq(st.tag_pages, 3, "the list was let go at the cycle's end");
+    cr_expect_eq(a.tags, 2);
+    registry_client_free(c);
+    imageref_free(&ref);
+    imageref_free(&secret_ref);
+    registries_conf_free(&conf);
+}
+
 /* A registry that accepts connections and never answers: a listening socket nobody reads. */
 static int silent_listener(int *port)
 {
@@ -217,6 +271,54 @@ Test(registry_client, cycle_deadline_fails_only_the_silent_registry)
     registries_conf_free(&conf);
     free(want);
     free(silent_name);
+    free(text);
+    close(listener);
+}
+
+/* registries.conf `connections`: no more requests in flight (so connections, over HTTP/1.1) to
+ * that registry than it says; the rest wait their turn. Seen from the registry's side too: a
+ * silent listener counts the connections it was offered. */
+Test(registry_client, connections_caps_what_is_in_flight)
+{
+    int port;
+    int listener = silent_listener(&port);
+    char *text = xasprintf("registries:\n- name: silent\n  prefix: 127.0.0.1:%d\n"
+                           "  api_url: http://127.0.0.1:%d\n  connections: 2\n",
+                           port, port);
+    registries_conf conf;
+    tp_err err;
+    cr_assert_eq(registries_conf_parse(text, strlen(text), "t.conf", &conf, &err), 0, "%s",
+                 err.msg);
+    registry_options opts = {.conf = &conf, .cycle_deadline_ms = 600};
+    registry_client *c = registry_client_new(&opts, &err);
+    deadline_answers got[4] = {{0}};
+    imageref refs[4];
+    for (int i = 0; i < 4; i++) {
+        char *name = xasprintf("127.0.0.1:%d/team/app%d", port, i);
+        cr_assert_eq(imageref_parse(name, &refs[i], &err), 0);
+        registry_list_tags(c, &refs[i], on_deadline_tags, &got[i]);
+        free(name);
+    }
+    for (int i = 0; i < 5; i++)
+        cr_assert_geq(registry_client_perform(c, 20, NULL, 0, &err), 0, "%s", err.msg);
+    registry_stats st;
+    registry_client_stats(c, &st);
+    cr_expect_eq(st.requests, 2, "in flight: %lu, want 2", st.requests);
+    int accepted = 0; /* the connections offered (the kernel queues them for accept) */
+    for (struct pollfd p = {listener, POLLIN, 0}; poll(&p, 1, 200) == 1 && accepted < 8;) {
+        int fd = accept(listener, NULL, NULL);
+        cr_assert_geq(fd, 0);
+        close(fd);
+        accepted++;
+    }
+    cr_expect_eq(accepted, 2, "connections offered: %d", accepted);
+    cr_assert_eq(registry_client_run(c, &err), 0, "%s", err.msg); /* the deadline ends it */
+    for (int i = 0; i < 4; i++) {
+        cr_expect_eq(got[i].answered, 1, "listing %d", i);
+        imageref_free(&refs[i]);
+    }
+    registry_client_free(c);
+    registries_conf_free(&conf);
     free(text);
     close(listener);
 }

@@ -23,7 +23,8 @@ static const char full_conf[] = "registries:\n"
                                 "  api_url: https://registry.local:5000\n"
                                 "  ca_file: certs/ca.pem\n"
                                 "  insecure: yes\n"
-                                "  limit: 2.5\n";
+                                "  limit: 2.5\n"
+                                "  connections: 4\n";
 
 Test(registry_conf, parses_every_key)
 {
@@ -50,6 +51,8 @@ Test(registry_conf, parses_every_key)
     cr_assert(priv->insecure);
     cr_assert_str_eq(priv->ca_file, "/etc/tp/certs/ca.pem"); /* relative to the file */
     cr_assert_float_eq(priv->limit, 2.5, 1e-9);
+    cr_assert_eq(priv->connections, 4);
+    cr_assert_eq(hub->connections, 0); /* absent: the client's default */
     cr_assert_eq(priv->line, 15);
     registries_conf_free(&conf);
 }
@@ -91,6 +94,12 @@ struct bad_conf {
 static const struct bad_conf bad_confs[] = {
     {"registries:\n- name: a\n  api_url: https://a\n  limit: fast\n",
      "r.conf:4: limit: not a number of requests per second: 'fast'"},
+    {"registries:\n- name: a\n  api_url: https://a\n  connections: 0\n",
+     "r.conf:4: connections: not a whole number from 1 to 100: '0'"},
+    {"registries:\n- name: a\n  api_url: https://a\n  connections: 2.5\n",
+     "r.conf:4: connections: not a whole number from 1 to 100: '2.5'"},
+    {"registries:\n- name: a\n  api_url: https://a\n  connections: 101\n",
+     "r.conf:4: connections: not a whole number"},
     {"registries:\n- name: a\n  api_url: https://a\n  insecure: maybe\n",
      "r.conf:4: insecure: not a boolean"},
     {"registries:\n- name: a\n  api_url: https://a\n  credsexpire: soon\n",

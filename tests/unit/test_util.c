@@ -1,4 +1,5 @@
 #include <criterion/criterion.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include "util.h"
 
@@ -11,6 +12,27 @@ Test(util, strbuf_grows)
     cr_assert(str_starts_with(sb.data, "0,1,2,"));
     char *s = strbuf_take(&sb);
     cr_assert_null(sb.data);
+    free(s);
+}
+
+/* Strings that are kept (10,000 image keys, write targets) cost what they hold, not the 64 to
+ * 256 bytes a buffer grown by doubling would leave them (glibc's malloc_usable_size: the
+ * chunk's room, at most 24 bytes over the request for small ones). */
+Test(util, kept_strings_are_sized_to_fit)
+{
+    char *key = xasprintf("%s\x1f%s", "svc-00001", "app");
+    cr_assert_str_eq(key, "svc-00001\x1f"
+                          "app");
+    cr_expect_leq(malloc_usable_size(key), strlen(key) + 1 + 24, "xasprintf: %zu bytes for %zu",
+                  malloc_usable_size(key), strlen(key) + 1);
+    strbuf sb = {0};
+    for (int i = 0; i < 70; i++)
+        strbuf_putc(&sb, 'x'); /* grown to 128 */
+    char *s = strbuf_take(&sb);
+    cr_expect_eq(strlen(s), 70);
+    cr_expect_leq(malloc_usable_size(s), 71 + 24, "strbuf_take: %zu bytes for 71",
+                  malloc_usable_size(s));
+    free(key);
     free(s);
 }
 
