@@ -164,7 +164,7 @@ int writeback_argocd_landed(const argo_app *app, const image_update *u, size_t n
     char *text = cJSON_PrintUnformatted(obj);
     cJSON_Delete(obj);
     argocd_patch p;
-    int rc = argocd_patch_plan(text, app, u, n, NULL, &p, err);
+    int rc = argocd_patch_plan_landed(text, app, u, n, &p, err);
     cJSON_free(text);
     if (rc < 0)
         return -1;

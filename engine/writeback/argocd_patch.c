@@ -403,8 +403,8 @@ static int plan_source(cJSON *obj, const argo_app *app, const image_update *upda
     return 0;
 }
 
-int argocd_patch_plan(const char *object_json, const argo_app *app, const image_update *updates,
-                      size_t n, const hold_edit *hold, argocd_patch *out, tp_err *err)
+static int plan(const char *object_json, const argo_app *app, const image_update *updates, size_t n,
+                const hold_edit *hold, bool guard_pins, argocd_patch *out, tp_err *err)
 {
     *out = (argocd_patch){0};
     const char *name = app->name ? app->name : "?";
@@ -428,7 +428,7 @@ int argocd_patch_plan(const char *object_json, const argo_app *app, const image_
     holds_app held = {0};
     if (rc == 0)
         rc = read_holds(meta, app, &held, err);
-    if (rc == 0)
+    if (rc == 0 && guard_pins)
         rc = check_pins(&held, updates, n, hold, err);
     if (rc == 0 && hold)
         rc = plan_hold(&held, hold, &key, &value, err);
@@ -478,6 +478,18 @@ int argocd_patch_plan(const char *object_json, const argo_app *app, const image_
     free(was);
     cJSON_Delete(obj);
     return 0;
+}
+
+int argocd_patch_plan(const char *object_json, const argo_app *app, const image_update *updates,
+                      size_t n, const hold_edit *hold, argocd_patch *out, tp_err *err)
+{
+    return plan(object_json, app, updates, n, hold, true, out, err);
+}
+
+int argocd_patch_plan_landed(const char *object_json, const argo_app *app,
+                             const image_update *updates, size_t n, argocd_patch *out, tp_err *err)
+{
+    return plan(object_json, app, updates, n, NULL, false, out, err);
 }
 
 void argocd_patch_free(argocd_patch *p)

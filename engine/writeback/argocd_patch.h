@@ -36,6 +36,11 @@ typedef struct argocd_patch {
 int argocd_patch_plan(const char *object_json, const argo_app *app, const image_update *updates,
                       size_t n, const hold_edit *hold, argocd_patch *out, tp_err *err);
 
+/* The same plan without refusing a tag the annotations pin elsewhere: for asking whether an
+ * earlier write landed (a body: it did not), which a pin set since cannot change. */
+int argocd_patch_plan_landed(const char *object_json, const argo_app *app,
+                             const image_update *updates, size_t n, argocd_patch *out, tp_err *err);
+
 void argocd_patch_free(argocd_patch *p);
 
 #endif

@@ -296,3 +296,50 @@ Test(argocd_patch, hostile_shapes_are_errors_not_crashes)
     cr_assert(strstr(err.msg, "resourceVersion"), "%s", err.msg);
     app_free(&app);
 }
+
+/* Shared holds on the Application: a pin goes into the same patch as an annotation; an unpin
+ * empties it; a pin another engine set since the scan refuses another tag, though asking whether
+ * an earlier write landed still answers. */
+Test(argocd_patch, holds_as_annotations)
+{
+    static const char *spec = "{\"source\":{\"repoURL\":\"https://git.example/x\",\"path\":\"c\","
+                              "\"helm\":{\"parameters\":[{\"name\":\"image.tag\",\"value\":"
+                              "\"1.0.0\"}]}}}";
+    char *json = object(HELM_ANN, spec, NULL);
+    argo_app app = app_of(json);
+    image_update u = {&app.settings.images[0], "1.0.0", "1.0.1"};
+    argocd_patch p;
+    tp_err err = {{0}};
+    hold_edit pin = {HOLD_PIN, "bookstore", "bs", "1.0.1"};
+    cr_assert_eq(argocd_patch_plan(json, &app, &u, 1, &pin, &p, &err), 0, "%s", err.msg);
+    cJSON *j = patch_source(&p);
+    const cJSON *ann = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "metadata"), "annotations");
+    cr_assert_str_eq(cJSON_GetObjectItem(ann, "tagpilot.io/bs.pin")->valuestring, "1.0.1");
+    cr_assert_not_null(cJSON_GetObjectItem(j, "spec"), "the tag in the same patch");
+    cr_assert(strstr(p.diff, "+tagpilot.io/bs.pin: 1.0.1"), "diff:\n%s", p.diff);
+    cJSON_Delete(j);
+    argocd_patch_free(&p);
+    app_free(&app);
+    free(json);
+
+    json = object(HELM_ANN ",\"tagpilot.io/bs.pin\":\"1.0.0\"", spec, NULL);
+    app = app_of(json);
+    u = (image_update){&app.settings.images[0], "1.0.0", "1.0.1"};
+    cr_assert_eq(argocd_patch_plan(json, &app, &u, 1, NULL, &p, &err), -1,
+                 "an approval of 1.0.1 while the Application pins 1.0.0");
+    cr_assert(strstr(err.msg, "bs is pinned at 1.0.0"), "%s", err.msg);
+    cr_assert_eq(argocd_patch_plan_landed(json, &app, &u, 1, &p, &err), 0, "%s", err.msg);
+    cr_assert_not_null(p.body, "it did not land: the Application still sets 1.0.0");
+    argocd_patch_free(&p);
+    hold_edit unpin = {HOLD_UNPIN, "bookstore", "bs", NULL};
+    cr_assert_eq(argocd_patch_plan(json, &app, NULL, 0, &unpin, &p, &err), 0, "%s", err.msg);
+    j = patch_source(&p);
+    ann = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "metadata"), "annotations");
+    cr_assert_str_eq(cJSON_GetObjectItem(ann, "tagpilot.io/bs.pin")->valuestring, "",
+                     "emptied, not removed: the holds stay the shared ones");
+    cr_assert_null(cJSON_GetObjectItem(j, "spec"), "a hold alone touches no source");
+    cJSON_Delete(j);
+    argocd_patch_free(&p);
+    app_free(&app);
+    free(json);
+}
