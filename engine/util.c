@@ -300,13 +300,24 @@ void strbuf_free(strbuf *sb)
     *sb = (strbuf){0};
 }
 
-void strvec_push(strvec *v, const char *s)
+static void strvec_grow(strvec *v)
 {
     if (v->count == v->cap) {
         v->cap = v->cap ? v->cap * 2 : 8;
         v->items = xrealloc(v->items, v->cap * sizeof *v->items);
     }
+}
+
+void strvec_push(strvec *v, const char *s)
+{
+    strvec_grow(v);
     v->items[v->count++] = xstrdup(s);
+}
+
+void strvec_push_n(strvec *v, const char *s, size_t n)
+{
+    strvec_grow(v);
+    v->items[v->count++] = xstrndup(s, n);
 }
 
 void strvec_free(strvec *v)

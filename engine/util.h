@@ -97,7 +97,8 @@ typedef struct strvec {
     size_t cap;
 } strvec;
 
-void strvec_push(strvec *v, const char *s); /* copies s */
+void strvec_push(strvec *v, const char *s);             /* copies s */
+void strvec_push_n(strvec *v, const char *s, size_t n); /* copies s[0..n) (need not end in NUL) */
 void strvec_free(strvec *v);
 
 #endif

@@ -135,10 +135,22 @@ void ops_tag_digest(registry_client *c, const imageref *ref, const char *tag, bo
  * it moved; else one GET of the manifest gives digest and content at once (meta.c). */
 bool ops_digest_known(registry_client *c, const reg_host *h, const char *repo, const char *tag);
 void ops_digest_learnt(registry_client *c, const reg_host *h, const char *repo, const char *tag);
+/* tags.c */
 /* One page of a tags list: append the body's tags to *tags, failing once it would pass
- * max_tags or when the body is not a tags/list object. Messages name registry and repo. */
+ * max_tags or when the body is not a tags/list object. Messages name registry and repo. The body
+ * is len bytes, not NUL-terminated. */
 int registry_parse_tags(const char *body, size_t len, size_t max_tags, const char *registry,
                         const char *repo, strvec *tags, tp_err *err);
+/* What registry_parse_tags_fast answers for a body it leaves to registry_parse_tags_json; it has
+ * then touched neither *tags nor *err. */
+#define REGISTRY_TAGS_NOT_HANDLED 1
+/* The two halves of registry_parse_tags, apart for the tests that compare them: _fast takes only
+ * the plain shape {"name":"…","tags":["…",…]} (strings without escapes or control bytes, tags
+ * null or absent, each member at most once, nothing after), _json every body through cJSON. */
+int registry_parse_tags_fast(const char *body, size_t len, size_t max_tags, const char *registry,
+                             const char *repo, strvec *tags, tp_err *err);
+int registry_parse_tags_json(const char *body, size_t len, size_t max_tags, const char *registry,
+                             const char *repo, strvec *tags, tp_err *err);
 /* The page after url from its Link header into *next (a new string; NULL on the last page).
  * -1 when it would not advance, or when it is on another origin (scheme, host and port) than
  * url: the request would carry this registry's credentials there. */

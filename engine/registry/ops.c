@@ -1,9 +1,9 @@
-/* registry/ops: ping, tag lists (deduplicated per cycle, paginated, bounded) and tag digests
- * (verified GET or HEAD, deduplicated per cycle). Each keeps its state in a list owned by the
- * client so that freeing the client mid-flight frees everything. Image metadata is in meta.c. */
+/* registry/ops: ping, tag lists (deduplicated per cycle, paginated, bounded; tags.c reads each
+ * page) and tag digests (verified GET or HEAD, deduplicated per cycle). Each keeps its state in a
+ * list owned by the client so that freeing the client mid-flight frees everything. Image metadata
+ * is in meta.c. */
 #include "registry/registry.h"
 
-#include <cjson/cJSON.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,10 +12,6 @@
 #include "select/imageref.h"
 #include "registry/internal.h"
 #include "strmap.h"
-
-/* A listed tag longer than this is kept cut (it is invalid anyway: the grammar stops at 128), so
- * a hostile 4 MiB tag costs 255 bytes of memory and of screen. */
-#define TAG_KEPT_MAX 255
 
 typedef struct tags_waiter {
     registry_tags_cb cb;
@@ -213,66 +209,6 @@ static void tags_finish(registry_client *c, tags_entry *e)
                 e->state == ENTRY_FAILED ? &e->err : NULL);
     }
     free(w);
-}
-
-/* cJSON turns the escape \u0000 into a NUL byte that ends the C string early, so that
- * "v9.9.9\u0000x" would arrive as the valid-looking "v9.9.9". Spell it \u2400 (the visible
- * symbol for NUL) instead: same length, and the tag stays what it is, invalid. */
-static void spell_out_nul_escapes(char *body, size_t len)
-{
-    char *p = body;
-    while ((p = memmem(p, len - (size_t)(p - body), "\\u0000", 6))) {
-        memcpy(p + 2, "2400", 4);
-        p += 6;
-    }
-}
-
-/* Keep a listed tag; one over TAG_KEPT_MAX bytes is cut at a character boundary and marked. */
-static void keep_tag(strvec *tags, const char *name)
-{
-    size_t n = strnlen(name, TAG_KEPT_MAX + 1);
-    if (n <= TAG_KEPT_MAX) {
-        strvec_push(tags, name);
-        return;
-    }
-    n = TAG_KEPT_MAX;
-    while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80)
-        n--; /* name[n] is the first byte dropped: not inside a UTF-8 sequence */
-    char *cut = xasprintf("%.*s\u2026", (int)n, name);
-    strvec_push(tags, cut);
-    free(cut);
-}
-
-int registry_parse_tags(const char *body, size_t len, size_t max_tags, const char *registry,
-                        const char *repo, strvec *tags, tp_err *err)
-{
-    /* A copy to spell \u0000 out in (see spell_out_nul_escapes). */
-    char *text = xstrndup(body ? body : "", len);
-    spell_out_nul_escapes(text, len);
-    cJSON *root = cJSON_ParseWithLength(text, len);
-    free(text);
-    const cJSON *list = root ? cJSON_GetObjectItemCaseSensitive(root, "tags") : NULL;
-    if (!root || !cJSON_IsObject(root) || (list && !cJSON_IsArray(list) && !cJSON_IsNull(list))) {
-        cJSON_Delete(root);
-        return tp_err_set(err, "registry %s: tags list for %s is not valid JSON", registry, repo);
-    }
-    const cJSON *items = cJSON_IsArray(list) ? list : NULL;
-    const cJSON *t;
-    cJSON_ArrayForEach(t, items)
-    {
-        if (!cJSON_IsString(t))
-            continue;
-        if (tags->count >= max_tags) {
-            cJSON_Delete(root);
-            return tp_err_set(err,
-                              "registry %s: %s has more than %zu tags — tagpilot stops there to "
-                              "bound memory",
-                              registry, repo, max_tags);
-        }
-        keep_tag(tags, t->valuestring);
-    }
-    cJSON_Delete(root);
-    return 0;
 }
 
 int registry_next_page(const char *link, const char *url, const char *registry, const char *repo,

@@ -1,4 +1,4 @@
-/* Tag-list bodies (registry_parse_tags in engine/registry/ops.c): a page appends to what earlier
+/* Tag-list bodies (registry_parse_tags in engine/registry/tags.c): a page appends to what earlier
  * pages gave, never past max_tags, and a refusal says why. */
 #include "fuzz.h"
 #include "registry/internal.h"

@@ -1,4 +1,6 @@
 #include <criterion/criterion.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,5 +165,124 @@ Test(registry_http, tags_page_bodies)
     cr_expect_eq(registry_parse_tags("[]", 2, 3, "r", "a", &tags, &err), -1);
     cr_expect_str_eq(err.msg, "registry r: tags list for a is not valid JSON");
     cr_expect_eq(registry_parse_tags("{\"tags\":\"v1\"}", 13, 3, "r", "a", &tags, &err), -1);
+    strvec_free(&tags);
+}
+
+struct tags_case {
+    const char *body;
+    size_t max_tags;
+    bool handled; /* by registry_parse_tags_fast; else left to cJSON */
+};
+
+static const struct tags_case tags_cases[] = {
+    /* the shape registries send, in any order and spacing */
+    {"{\"name\":\"team/app\",\"tags\":[\"1.0.0\",\"1.0.1\",\"latest\"]}", 100, true},
+    {"\r\n { \"tags\" : [ \"v1\" , \"v2\" ] , \"name\" : \"a/b\" } \n", 100, true},
+    {"{\"name\":\"a\",\"tags\":null}", 100, true},
+    {"{\"name\":\"a\",\"tags\":[]}", 100, true},
+    {"{\"name\":\"a\"}", 100, true},
+    {"{}", 100, true},
+    {"{\"tags\":[\"\xc3\xa9t\xc3\xa9\",\"\xff\"]}", 100, true}, /* bytes copied as they are */
+    /* past max_tags: the first tags kept, then the same refusal */
+    {"{\"name\":\"a\",\"tags\":[\"v1\",\"v2\",\"v3\"]}", 3, true},
+    /* anything else goes to cJSON */
+    {"{\"name\":\"a\",\"tags\":[\"1.0\\u002e0\"]}", 100, false},
+    {"{\"name\":\"a\\/b\",\"tags\":[\"v1\"]}", 100, false},
+    {"{\"name\":\"a\",\"tags\":[\"v9\\u0000x\"]}", 100, false},
+    {"{\"tags\":[\"v1\"],\"tags\":[\"v2\"]}", 100, false},
+    {"{\"name\":\"a\",\"name\":\"b\",\"tags\":[\"v1\"]}", 100, false},
+    {"{\"name\":\"a\",\"tags\":[[\"v1\"]]}", 100, false},
+    {"{\"name\":\"a\",\"tags\":[\"v1\",2,null]}", 100, false},
+    {"{\"name\":{\"x\":1},\"tags\":[\"v1\"]}", 100, false},
+    {"{\"name\":\"a\",\"tags\":[\"v1\"],\"extra\":true}", 100, false},
+    {"{\"name\":\"a\",\"tags\":[\"v1\"]}x", 100, false},
+    {"{\"name\":\"a\",\"tags\":[\"v1\"]}{}", 100, false},
+    {"{\"name\":\"a\",\"tags\":[\"v\tx\"]}", 100, false},
+    {"{\"name\":\"a\",\"tags\":[\"v1\",]}", 100, false},
+    {"{\"name\":\"a\",\"tags\":\"v1\"}", 100, false},
+    {"[\"v1\"]", 100, false},
+    /* cut short anywhere: never read past the end */
+    {"{\"name\":\"a\",\"tags\":[\"v1\",\"v", 100, false},
+    {"{\"name\":\"a\",\"tags\":[\"v1\"", 100, false},
+    {"{\"name\":\"a\",\"tags\":[\"v1\"]", 100, false},
+    {"{\"name\":\"a\",\"tags\":nul", 100, false},
+    {"{\"name\":\"a\",\"tags\":", 100, false},
+    {"{\"name\":\"a", 100, false},
+    {"{", 100, false},
+    {"", 100, false},
+};
+
+/* The body in a heap block of exactly its length, as a response body is: AddressSanitizer
+ * reports the first byte read past it. */
+static char *exact_copy(const char *s, size_t len)
+{
+    char *p = malloc(len ? len : 1);
+    memcpy(p, s, len);
+    return p;
+}
+
+static void expect_same_tags(const strvec *a, const strvec *b, size_t i)
+{
+    cr_expect_eq(a->count, b->count, "case %zu", i);
+    for (size_t t = 0; t < a->count && t < b->count; t++)
+        cr_expect_str_eq(a->items[t], b->items[t], "case %zu, tag %zu", i, t);
+}
+
+Test(registry_http, tags_fast_path_takes_the_plain_shape_and_agrees_with_cjson)
+{
+    for (size_t i = 0; i < sizeof tags_cases / sizeof *tags_cases; i++) {
+        const struct tags_case *c = &tags_cases[i];
+        size_t len = strlen(c->body);
+        char *body = exact_copy(c->body, len);
+        strvec fast = {0}, json = {0}, both = {0};
+        tp_err fast_err = {{0}}, json_err = {{0}}, both_err = {{0}};
+        int fast_rc = registry_parse_tags_fast(body, len, c->max_tags, "r", "a", &fast, &fast_err);
+        int json_rc = registry_parse_tags_json(body, len, c->max_tags, "r", "a", &json, &json_err);
+        int both_rc = registry_parse_tags(body, len, c->max_tags, "r", "a", &both, &both_err);
+        cr_expect_eq(fast_rc != REGISTRY_TAGS_NOT_HANDLED, c->handled, "case %zu: %s", i, c->body);
+        if (fast_rc == REGISTRY_TAGS_NOT_HANDLED) {
+            cr_expect_eq(fast.count, 0, "case %zu: left to cJSON but kept tags", i);
+        } else {
+            cr_expect_eq(fast_rc, json_rc, "case %zu", i);
+            cr_expect_str_eq(fast_err.msg, json_err.msg, "case %zu", i);
+            expect_same_tags(&fast, &json, i);
+        }
+        /* and registry_parse_tags answers what cJSON does, whichever half ran */
+        cr_expect_eq(both_rc, json_rc, "case %zu", i);
+        cr_expect_str_eq(both_err.msg, json_err.msg, "case %zu", i);
+        expect_same_tags(&both, &json, i);
+        strvec_free(&fast);
+        strvec_free(&json);
+        strvec_free(&both);
+        free(body);
+    }
+}
+
+Test(registry_http, tags_fast_path_results)
+{
+    strvec tags = {0};
+    tp_err err = {{0}};
+    const char *plain = "{\"name\":\"a\",\"tags\":[\"v1\",\"v2\",\"v3\"]}";
+    cr_assert_eq(registry_parse_tags_fast(plain, strlen(plain), 2, "r", "a", &tags, &err), -1);
+    cr_expect_eq(tags.count, 2);
+    cr_expect_str_eq(tags.items[1], "v2");
+    cr_expect_str_eq(err.msg, "registry r: a has more than 2 tags — tagpilot stops there to bound "
+                              "memory");
+    strvec_free(&tags);
+    /* a tag over 255 bytes is kept cut at a character boundary, then marked */
+    char body[600];
+    char tag[301];
+    memset(tag, 'z', 300);
+    tag[300] = '\0';
+    memcpy(tag + 254, "\xc3\xa9", 2); /* é across bytes 254 and 255: the cut comes before it */
+    snprintf(body, sizeof body, "{\"tags\":[\"%s\"]}", tag);
+    cr_assert_eq(registry_parse_tags_fast(body, strlen(body), 10, "r", "a", &tags, &err), 0);
+    cr_assert_eq(tags.count, 1);
+    cr_expect_eq(strlen(tags.items[0]), 254 + strlen("\u2026"));
+    strvec_free(&tags);
+    /* the escaped tag is cJSON's, and reads as the plain one */
+    const char *escaped = "{\"tags\":[\"1.0\\u002e0\"]}";
+    cr_expect_eq(registry_parse_tags(escaped, strlen(escaped), 10, "r", "a", &tags, &err), 0);
+    cr_expect_str_eq(tags.items[0], "1.0.0");
     strvec_free(&tags);
 }
