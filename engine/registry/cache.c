@@ -306,25 +306,31 @@ static bool disk_load(meta_cache *mc, const char *digest, meta_record *rec)
     return ok;
 }
 
-/* A new file (0600, unique name) renamed into place: readers never see half a record. */
+/* text as rel: a new file (0600, unique name) renamed into place, so readers never see half
+ * of it. A cache: a failure leaves nothing behind and is not an error. */
+static void store_file(statedir *sd, const char *rel, const char *text)
+{
+    char *tmp;
+    int fd = statedir_create_temp(sd, rel, &tmp, NULL);
+    if (fd < 0)
+        return;
+    size_t len = strlen(text);
+    bool ok = write(fd, text, len) == (ssize_t)len;
+    ok = close(fd) == 0 && ok;
+    if (!ok || statedir_replace(sd, tmp, rel, NULL) < 0)
+        statedir_remove(sd, tmp);
+    free(tmp);
+}
+
 static void disk_store(meta_cache *mc, const char *digest, const meta_record *rec)
 {
     statedir *sd = cache_dir(mc, true);
     if (!sd)
         return;
     char *rel = xasprintf(META_DIR "/%s.json", digest + 7);
-    char *tmp;
-    int fd = statedir_create_temp(sd, rel, &tmp, NULL);
-    if (fd >= 0) {
-        char *text = record_to_json(rec);
-        size_t len = strlen(text);
-        bool ok = write(fd, text, len) == (ssize_t)len;
-        ok = close(fd) == 0 && ok;
-        if (!ok || statedir_replace(sd, tmp, rel, NULL) < 0)
-            statedir_remove(sd, tmp);
-        free(text);
-        free(tmp);
-    }
+    char *text = record_to_json(rec);
+    store_file(sd, rel, text);
+    free(text);
     free(rel);
 }
 
@@ -389,15 +395,6 @@ void meta_cache_repo_mark(meta_cache *mc, const char *key)
     if (!sd)
         return;
     char *rel = repo_rel(key);
-    char *tmp;
-    int fd = statedir_create_temp(sd, rel, &tmp, NULL);
-    if (fd >= 0) {
-        size_t len = strlen(key);
-        bool ok = write(fd, key, len) == (ssize_t)len;
-        ok = close(fd) == 0 && ok;
-        if (!ok || statedir_replace(sd, tmp, rel, NULL) < 0)
-            statedir_remove(sd, tmp);
-        free(tmp);
-    }
+    store_file(sd, rel, key);
     free(rel);
 }
