@@ -78,7 +78,12 @@ static char *digest_now(engine *e, const tracked *t, const char *tag, tp_err *er
 static void hold_written(engine *e, const tracked *t, const hold_edit *hold)
 {
     const holds_app *before = decisions_shared(&e->records.dec, t->app->name);
-    bool first = before && !before->listed;
+    bool first = !before || !before->listed;
+    if (!before) { /* the holds did not name the app yet: they do now */
+        holds_app *entry = xcalloc(1, sizeof *entry);
+        entry->name = xstrdup(t->app->name);
+        decisions_set_shared(&e->records.dec, t->app->name, entry);
+    }
     decisions_hold(&e->records.dec, hold);
     if (first)
         engine_holds_note_listed(e, t);
@@ -217,7 +222,7 @@ static void act_pin(engine *e, const struct pending_command *c, tracked *t, bool
     }
     /* Where holds are shared the pin goes with the tag, in the same commit or patch. */
     hold_edit hold = {HOLD_PIN, t->app->name, t->image->alias, pin};
-    bool shared = decisions_shared(&e->records.dec, t->app->name) != NULL;
+    bool shared = engine_holds_shared(t->app);
     act_write(e, c, t, rollback ? "rollback" : "pin", pin, digest,
               rollback ? "Rolled-back-by" : "Pinned-by", shared ? &hold : NULL);
     free(pin);
@@ -254,7 +259,7 @@ static void act_record_only(engine *e, const struct pending_command *c, tracked 
                            t->image->alias, shared->error);
         return;
     }
-    if (shared) {
+    if (engine_holds_shared(t->app)) {
         hold_edit hold = {str_eq(action, "skip") ? HOLD_SKIP : HOLD_UNPIN, t->app->name,
                           t->image->alias, tag};
         tp_err err = {{0}};
@@ -351,7 +356,7 @@ static void execute(engine *e, const struct pending_command *c)
                 first = &e->table.images[i];
         tp_err err = {{0}};
         char *done = NULL;
-        if (first && decisions_shared(&e->records.dec, c->app)) {
+        if (first && engine_holds_shared(first->app)) {
             hold_edit hold = {HOLD_POLICY, c->app, NULL, c->policy};
             if (write_hold(e, first, "set-policy", &hold, "Policy-set-by", &done, &err) < 0) {
                 engine_post_result(e, c->id, c->kind, false, NULL, "%s: %s", c->app, err.msg);

@@ -262,6 +262,9 @@ typedef struct holds_cycle {
  * read it from, NULL when it was not read). NULL, or why the holds cannot be read: the app's
  * images must not move then. */
 const char *engine_holds_read(engine *e, const argo_app *app, repotree *tree, holds_cycle *hc);
+/* Whether app's holds are shared (a write can carry them): argocd write-back from a cluster, or
+ * git write-back without a review branch. */
+bool engine_holds_shared(const argo_app *app);
 /* The cycle's holds take the last cycle's place in the decisions. */
 void engine_holds_finish(engine *e, holds_cycle *hc);
 /* Log the journal pins of t's app that its first shared hold has just superseded. */

@@ -35,7 +35,8 @@ void decisions_set_shared(decisions *d, const char *app, holds_app *h);
 void decisions_replace_shared(decisions *d, strmap *next);
 /* The pin this state dir's journal records, whatever the shared holds say. */
 const char *decisions_journal_pin(const decisions *d, const char *app, const char *alias);
-/* A change to the shared holds just written: seen at once, not from the next read. */
+/* A change to the shared holds just written: seen at once, not from the next read (for an app
+ * that has shared holds). */
 void decisions_hold(decisions *d, const hold_edit *e);
 /* The app's shared holds, or NULL when its pins come from the journal. */
 const holds_app *decisions_shared(const decisions *d, const char *app);
