@@ -276,7 +276,7 @@ static int prepare(const test_opts *o, test_run *run, tp_err *err)
     } else if (fetch_registry(o, run, err) < 0) {
         return -1;
     }
-    strategy_params params = {run->kind, run->constraint, run->filter};
+    strategy_params params = {run->kind, run->constraint, run->filter, NULL};
     if (strategy_select(&params, &run->tags->list, &run->result, err) < 0)
         return -1;
     strategy_mark_platform_mismatch(&run->result, &run->tags->list, &run->platform_mismatch);

@@ -1,7 +1,7 @@
 /* strategy: candidate selection as argocd-image-updater does it, with a reason for every tag.
- * One pass over the tags: each is filtered, parsed once and compared with the best so far, so
- * selection is linear and allocates only the verdict array (and, for semver, one array of parsed
- * versions). */
+ * One pass over the tags: each is filtered, parsed once (or taken from the table's facts) and
+ * compared with the best so far, so selection is linear and allocates only the verdict array
+ * (and, for semver, one array of parsed versions). */
 #include "strategy.h"
 
 #include <errno.h>
@@ -204,6 +204,26 @@ int tag_list_read(const char *path_or_dash, tag_list *out, tp_err *err)
 
 /* ---- selection ---- */
 
+tag_fact *strategy_tag_facts(const tag_list *tags)
+{
+    if (!tags->count)
+        return NULL;
+    tag_fact *facts = xmalloc(tags->count * sizeof *facts);
+    for (size_t i = 0; i < tags->count; i++) {
+        const char *name = tags->items[i].name;
+        tag_fact *f = &facts[i];
+        *f = (tag_fact){.kind = TAG_FACT_INVALID};
+        semver_version v;
+        if (!imageref_tag_valid(name))
+            continue;
+        if (semver_parse(name, &v) < 0)
+            f->kind = TAG_FACT_NOT_SEMVER;
+        else
+            f->kind = semver_pack(&v, name, &f->version) ? TAG_FACT_SEMVER : TAG_FACT_WIDE;
+    }
+    return facts;
+}
+
 static bool is_blank(const char *s)
 {
     for (; *s; s++)
@@ -250,14 +270,27 @@ static bool newest_wins(const tag_list *tags, size_t i, size_t best)
     return c > 0 || (c == 0 && name_wins(tags, i, best));
 }
 
+/* The tag's version: from its fact when there is one, else parsed now. */
+static bool version_of(const tag_fact *fact, const char *name, semver_version *out)
+{
+    if (fact && fact->kind == TAG_FACT_SEMVER) {
+        semver_unpack(&fact->version, name, out);
+        return true;
+    }
+    if (fact && fact->kind != TAG_FACT_WIDE)
+        return false;
+    return semver_parse(name, out) == 0;
+}
+
 /* The verdict of one tag that passed the filters; returns whether it is eligible. For semver,
  * versions[i] is filled. `detail` is the text reasons quote (constraint or followed tag). */
 static bool judge(const strategy_params *params, const semver_constraint *constraint,
-                  const char *detail, const tag_info *tag, semver_version *version, tag_verdict *v)
+                  const char *detail, const tag_info *tag, const tag_fact *fact,
+                  semver_version *version, tag_verdict *v)
 {
     switch (params->kind) {
     case STRATEGY_SEMVER:
-        if (semver_parse(tag->name, version) < 0) {
+        if (!version_of(fact, tag->name, version)) {
             v->reason = REASON_NOT_SEMVER;
             return false;
         }
@@ -320,13 +353,15 @@ int strategy_select(const strategy_params *params, const tag_list *tags, strateg
     for (size_t i = 0; i < n; i++) {
         tag_verdict *v = &out->verdicts[i];
         v->index = i;
-        if (!imageref_tag_valid(tags->items[i].name)) {
+        const tag_fact *fact = params->facts ? &params->facts[i] : NULL;
+        if (fact ? fact->kind == TAG_FACT_INVALID : !imageref_tag_valid(tags->items[i].name)) {
             v->reason = REASON_INVALID_TAG;
             continue;
         }
         if (filtered_out(params->filter, tags->items[i].name, v))
             continue;
-        if (!judge(params, constraint, detail, &tags->items[i], versions ? &versions[i] : NULL, v))
+        if (!judge(params, constraint, detail, &tags->items[i], fact,
+                   versions ? &versions[i] : NULL, v))
             continue;
         v->eligible = true;
         v->reason = REASON_OLDER;

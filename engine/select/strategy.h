@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "semver.h"
 #include "tagfilter.h"
 #include "timefmt.h"
 #include "util.h"
@@ -84,11 +85,30 @@ typedef struct tag_verdict {
     const char *detail; /* constraint text, glob, allow spec or followed tag; borrowed */
 } tag_verdict;
 
+/* What a selection learns of a tag before any image's constraint or filter: whether it is a tag
+ * at all, and its version. A table's facts are made once (strategy_tag_facts) and serve every
+ * selection over it: 1,000 images over 200 repositories select five times a table. */
+typedef enum tag_fact_kind {
+    TAG_FACT_INVALID = 0, /* outside the tag grammar (imageref_tag_valid) */
+    TAG_FACT_NOT_SEMVER,  /* a tag, not a semantic version */
+    TAG_FACT_SEMVER,      /* version holds it */
+    TAG_FACT_WIDE,        /* a version too wide to pack: semver_parse it when needed */
+} tag_fact_kind;
+
+typedef struct tag_fact {
+    semver_packed version; /* when kind is TAG_FACT_SEMVER */
+    uint8_t kind;          /* tag_fact_kind */
+} tag_fact;
+
+/* The facts of every tag of tags, in its order: a new array (NULL for no tags). */
+tag_fact *strategy_tag_facts(const tag_list *tags);
+
 /* What the selection needs to know about one image. Borrowed pointers. */
 typedef struct strategy_params {
     strategy_kind kind;
     const char *constraint;  /* image-list constraint / --semver-constraint; may be NULL */
     const tagfilter *filter; /* may be NULL: everything allowed */
+    const tag_fact *facts;   /* strategy_tag_facts of the tags selected over, or NULL */
 } strategy_params;
 
 typedef struct strategy_result {

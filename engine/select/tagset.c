@@ -32,6 +32,7 @@ tag_table *tag_table_of(const strvec *names)
         t->list.items[i].name = memcpy(at, names->items[i], len);
         at += len;
     }
+    t->facts = strategy_tag_facts(&t->list);
     return t;
 }
 
@@ -44,6 +45,7 @@ tag_table *tag_table_ref(tag_table *t)
 void tag_table_unref(tag_table *t)
 {
     if (t && atomic_fetch_sub(&t->refs, 1) == 1) {
+        free(t->facts);
         if (t->names) { /* the names are one block; digests (metadata) are each their own */
             for (size_t i = 0; i < t->list.count; i++)
                 free(t->list.items[i].digest);

@@ -19,15 +19,17 @@
 
 typedef struct tag_table {
     atomic_int refs;
-    tag_list list; /* fill before sharing; then never change */
-    char *names;   /* tag_table_of: every name, NUL-separated, in one block the items point
-                      into (100,000 names are 100,000 allocations otherwise); NULL: each item
-                      owns its name */
+    tag_list list;   /* fill before sharing; then never change */
+    char *names;     /* tag_table_of: every name, NUL-separated, in one block the items point
+                        into (100,000 names are 100,000 allocations otherwise); NULL: each item
+                        owns its name */
+    tag_fact *facts; /* tag_table_of: each name's facts (20 bytes a tag), for every selection
+                        over the table; NULL: none (selection works them out itself) */
 } tag_table;
 
 /* An empty table (one reference). */
 tag_table *tag_table_new(void);
-/* A table of these names (digests and dates unknown). */
+/* A table of these names (digests and dates unknown), with their facts. */
 tag_table *tag_table_of(const strvec *names);
 tag_table *tag_table_ref(tag_table *t);
 void tag_table_unref(tag_table *t); /* NULL is fine */

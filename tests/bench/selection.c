@@ -64,7 +64,7 @@ int main(int argc, char **argv)
     }
     tag_list tags = {0};
     make_tags(&tags, count);
-    strategy_params params = {STRATEGY_SEMVER, ">=12.0.0, <42.50.0", NULL};
+    strategy_params params = {STRATEGY_SEMVER, ">=12.0.0, <42.50.0", NULL, NULL};
     double *ms = xcalloc((size_t)runs, sizeof *ms);
     const char *candidate = "-";
     for (int r = 0; r < runs; r++) {

@@ -15,7 +15,7 @@ static inline void fixture_tags(model_block *b, const char *const *names, size_t
     for (size_t i = 0; i < n; i++)
         strvec_push(&sv, names[i]);
     tag_table *table = tag_table_of(&sv);
-    strategy_params p = {STRATEGY_SEMVER, constraint, NULL};
+    strategy_params p = {STRATEGY_SEMVER, constraint, NULL, NULL};
     strategy_result r = {0};
     tp_err err = {{0}};
     cr_assert_eq(strategy_select(&p, &table->list, &r, &err), 0, "%s", err.msg);

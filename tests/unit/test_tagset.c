@@ -43,7 +43,7 @@ Test(tagset, semver_with_filters_round_trips)
     tag_table *t = table_of(names, sizeof names / sizeof *names);
     const char *ignore[] = {"*-debug", "sha-*"};
     tagfilter *f = tagfilter_new("regexp:^v?[0-9]", ignore, 2);
-    strategy_params p = {STRATEGY_SEMVER, "~1.2", f};
+    strategy_params p = {STRATEGY_SEMVER, "~1.2", f, NULL};
     strategy_result r = {0};
     tp_err err = {{0}};
     cr_assert_eq(strategy_select(&p, &t->list, &r, &err), 0, "%s", err.msg);
@@ -75,7 +75,7 @@ Test(tagset, newest_build_dates_and_platforms_round_trip)
     t->list.items[1].has_created = true;
     t->list.items[1].created = (tp_time){1000, 3000};
     t->list.items[1].digest = xstrdup("sha256:bbbb");
-    strategy_params p = {STRATEGY_NEWEST_BUILD, NULL, NULL};
+    strategy_params p = {STRATEGY_NEWEST_BUILD, NULL, NULL, NULL};
     strategy_result r = {0};
     tp_err err = {{0}};
     cr_assert_eq(strategy_select(&p, &t->list, &r, &err), 0, "%s", err.msg);
