@@ -395,6 +395,11 @@ void registry_client_end_cycle(registry_client *c)
     ops_end_cycle(c);
 }
 
+uint64_t registry_client_lists_epoch(const registry_client *c)
+{
+    return c->lists_epoch;
+}
+
 void registry_client_begin_cycle(registry_client *c)
 {
     c->cycle++;

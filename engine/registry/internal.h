@@ -86,6 +86,7 @@ struct registry_client {
     struct ops_state *ops;    /* ops.c */
     struct meta_state *metas; /* meta.c */
     unsigned long cycle;
+    uint64_t lists_epoch;     /* registry_client_lists_epoch: ops_end_cycle takes a new one */
     int64_t cycle_started_ms; /* registry_now_ms() at the last begin_cycle (or creation) */
     size_t outstanding;       /* public operations not yet answered */
     registry_stats stats;

@@ -4,6 +4,7 @@
  * is in meta.c. */
 #include "registry/registry.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,8 @@ typedef struct ping_op {
 
 struct ops_state {
     tags_entry *tags;
+    strmap tags_by_key; /* key -> the newest listing with that key (a scan looks one up per
+                           image: 1,000 walks of the list were 400,000 strcmp) */
     digest_entry *digests;
     ping_op *pings;
     /* "host key|repo|tag" -> 1: tags whose digest this client has learnt (in any cycle), for
@@ -72,13 +75,23 @@ struct ops_state {
     strmap known;
 };
 
+/* A new epoch for every client and every cycle end: never one seen before, in any client. */
+static uint64_t next_lists_epoch(void)
+{
+    static atomic_uint_fast64_t last;
+    return (uint64_t)atomic_fetch_add(&last, 1) + 1;
+}
+
 void ops_init(registry_client *c)
 {
     c->ops = xcalloc(1, sizeof *c->ops);
+    c->lists_epoch = next_lists_epoch();
 }
 
-static void tags_entry_free(tags_entry *e)
+static void tags_entry_free(struct ops_state *s, tags_entry *e)
 {
+    if (strmap_get(&s->tags_by_key, e->key) == e)
+        strmap_remove(&s->tags_by_key, e->key);
     free(e->key);
     free(e->repo);
     strvec_free(&e->tags);
@@ -104,8 +117,9 @@ void ops_free(registry_client *c)
     while (s->tags) {
         tags_entry *e = s->tags;
         s->tags = e->next;
-        tags_entry_free(e);
+        tags_entry_free(s, e);
     }
+    strmap_free(&s->tags_by_key);
     while (s->digests) {
         digest_entry *e = s->digests;
         s->digests = e->next;
@@ -124,11 +138,12 @@ void ops_free(registry_client *c)
 void ops_end_cycle(registry_client *c)
 {
     struct ops_state *s = c->ops;
+    c->lists_epoch = next_lists_epoch();
     for (tags_entry **pp = &s->tags; *pp;) {
         tags_entry *e = *pp;
         if (e->state != ENTRY_RUNNING) {
             *pp = e->next;
-            tags_entry_free(e);
+            tags_entry_free(s, e);
         } else {
             pp = &e->next;
         }
@@ -316,13 +331,12 @@ failed:
     tags_finish(c, e);
 }
 
-/* This cycle's listing of the repository (or one still running from before), or NULL. */
+/* This cycle's listing of the repository (or one still running from before), or NULL. Only the
+ * newest listing of a key can be either: a new one starts only when neither exists. */
 static tags_entry *tags_entry_find(registry_client *c, const char *key)
 {
-    tags_entry *e = c->ops->tags;
-    while (e && !(strcmp(e->key, key) == 0 && (e->cycle == c->cycle || e->state == ENTRY_RUNNING)))
-        e = e->next;
-    return e;
+    tags_entry *e = strmap_get(&c->ops->tags_by_key, key);
+    return e && (e->cycle == c->cycle || e->state == ENTRY_RUNNING) ? e : NULL;
 }
 
 /* A new listing with its first waiter, its first page asked. Takes key and repo. */
@@ -338,6 +352,7 @@ static void tags_entry_start(registry_client *c, reg_host *h, char *key, char *r
     e->waiters[e->n_waiters++] = (tags_waiter){cb, ud};
     e->next = c->ops->tags;
     c->ops->tags = e;
+    strmap_put(&c->ops->tags_by_key, key, e);
     c->outstanding++;
     char *url = xasprintf("%s/v2/%s/tags/list?n=1000", h->key, repo);
     tags_fetch_page(c, e, url);

@@ -89,6 +89,10 @@ void registry_client_begin_cycle(registry_client *c);
  * that would otherwise be held until the next cycle begins. A listing asked after this is asked
  * again. */
 void registry_client_end_cycle(registry_client *c);
+/* Which generation of tag lists the client hands out: it changes whenever lists it gave may
+ * have been freed (begin_cycle, end_cycle), and no two clients ever share one. Within one epoch
+ * a list pointer names one list, unchanged, so a caller may remember what it found in it. */
+uint64_t registry_client_lists_epoch(const registry_client *c);
 
 /* Drive the network: wait up to timeout_ms for sockets, timers, the extra fds (readable) or a
  * wakeup, then run completion callbacks. Returns the number of operations still outstanding,

@@ -184,6 +184,37 @@ Test(registry_client, a_listing_asked_ahead_is_shared_and_stepped_to_its_end)
     registries_conf_free(&conf);
 }
 
+/* The engine remembers which of the client's lists it found equal to its tables, by pointer,
+ * for as long as the lists epoch says those pointers stand: every client starts a new epoch,
+ * and a cycle's beginning or end (which free lists) each start another. */
+Test(registry_client, lists_epoch_changes_whenever_lists_may_go)
+{
+    registries_conf conf = closed_port_conf();
+    registry_options opts = {.conf = &conf};
+    tp_err err;
+    registry_client *c = registry_client_new(&opts, &err);
+    registry_client *other = registry_client_new(&opts, &err);
+    cr_assert(c && other);
+    uint64_t first = registry_client_lists_epoch(c);
+    cr_expect_neq(first, registry_client_lists_epoch(other), "two clients share no epoch");
+    imageref ref;
+    cr_assert_eq(imageref_parse("127.0.0.1:1/team/app", &ref, &err), 0);
+    answers a = {0};
+    registry_list_tags(c, &ref, on_tags, &a);
+    cr_assert_eq(registry_client_run(c, &err), 0, "%s", err.msg);
+    cr_expect_eq(registry_client_lists_epoch(c), first, "a listing keeps the epoch");
+    registry_client_end_cycle(c);
+    uint64_t ended = registry_client_lists_epoch(c);
+    cr_expect_neq(ended, first, "a cycle's end starts a new epoch");
+    registry_client_begin_cycle(c);
+    cr_expect_neq(registry_client_lists_epoch(c), ended, "so does a new cycle");
+    cr_expect_neq(registry_client_lists_epoch(c), first);
+    registry_client_free(other);
+    registry_client_free(c);
+    imageref_free(&ref);
+    registries_conf_free(&conf);
+}
+
 /* A registry that accepts connections and never answers: a listening socket nobody reads. */
 static int silent_listener(int *port)
 {
