@@ -14,6 +14,7 @@
 
 #include "engine_internal.h"
 #include "source/gitnet.h"
+#include "source/gitrepo.h"
 
 int64_t engine_now_ns(void)
 {
@@ -182,6 +183,16 @@ static int sleep_ms(const engine *e)
     return ms > 1000 ? 1000 : (int)ms;
 }
 
+/* A --once engine is done once the caller has said (engine_wait) that it queued everything,
+ * and that is run. */
+static bool once_done(engine *e)
+{
+    pthread_mutex_lock(&e->inbox.lock);
+    bool done = e->inbox.wait_called && !e->inbox.queue;
+    pthread_mutex_unlock(&e->inbox.lock);
+    return done;
+}
+
 #define ENGINE_MAX_WATCHED 16 /* sources polled for changes of their own */
 
 static void *engine_main(void *arg)
@@ -192,7 +203,7 @@ static void *engine_main(void *arg)
      * report: it reads last-run.json after the sources (engine_scan), while the registries
      * answer what was asked ahead, and starts asking sooner. */
     if (!e->opts.once)
-        engine_build_preview(e);
+        engine_build_preview(e, true);
     engine_publish(e);
     while (!engine_stop_requested(e)) {
         bool due = !scanned || e->refresh_requested || engine_now_ns() >= e->next_cycle_ns;
@@ -206,17 +217,13 @@ static void *engine_main(void *arg)
             e->next_cycle_ns = e->last_cycle_ns + interval_ns(e);
             if (e->phase != ENGINE_PAUSED)
                 e->phase = ENGINE_IDLE;
-            engine_publish(e);
+            /* A --once run about to stop publishes once, stopped (1,000 rows take ~2 ms). */
+            if (!(e->opts.once && once_done(e)))
+                engine_publish(e);
         }
         run_commands(e);
-        if (e->opts.once && scanned) {
-            /* Done once the caller has said (engine_wait) that it queued everything. */
-            pthread_mutex_lock(&e->inbox.lock);
-            bool done = e->inbox.wait_called && !e->inbox.queue;
-            pthread_mutex_unlock(&e->inbox.lock);
-            if (done)
-                break;
-        }
+        if (e->opts.once && scanned && once_done(e))
+            break;
         /* Commands, and sources that change on their own (a watched cluster): an Application
          * created, edited or deleted there is read again at once, not at the next interval. */
         struct pollfd pfd[1 + ENGINE_MAX_WATCHED];
@@ -299,6 +306,8 @@ static void engine_free(engine *e)
     }
     pthread_mutex_destroy(&e->inbox.lock);
     pthread_cond_destroy(&e->inbox.idle_cond);
+    if (e->git_held)
+        gitrepo_library_release();
     free(e);
 }
 
@@ -369,6 +378,11 @@ engine *engine_start(const engine_options *opts, tp_err *err)
         return NULL;
     }
     e->thread_started = true;
+    /* libgit2's set-up (the CA bundle, ~5 ms) on this thread while the engine reads the
+     * sources and the registries answer what it asks ahead: the first repository it opens
+     * finds it done, or waits for the rest of it. Held until the engine is freed. */
+    gitrepo_library_hold();
+    e->git_held = true;
     return e;
 }
 
@@ -382,10 +396,8 @@ static void poke_engine(engine *e)
         registry_client_wakeup(e->tags.registry);
 }
 
-void engine_stop(engine *e)
+static void stop_thread(engine *e)
 {
-    if (!e)
-        return;
     pthread_mutex_lock(&e->inbox.lock);
     e->inbox.stop_requested = true;
     pthread_mutex_unlock(&e->inbox.lock);
@@ -396,7 +408,33 @@ void engine_stop(engine *e)
         gitnet_cancel();
     if (e->thread_started)
         pthread_join(e->thread, NULL);
+}
+
+void engine_stop(engine *e)
+{
+    if (!e)
+        return;
+    stop_thread(e);
     engine_free(e);
+}
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ENGINE_CLANG_ASAN 1
+#endif
+#endif
+#ifndef ENGINE_CLANG_ASAN
+#define ENGINE_CLANG_ASAN 0
+#endif
+
+void engine_stop_exiting(engine *e)
+{
+#if defined(__SANITIZE_ADDRESS__) || ENGINE_CLANG_ASAN
+    engine_stop(e);
+#else
+    if (e)
+        stop_thread(e);
+#endif
 }
 
 void engine_finish_when_idle(engine *e)

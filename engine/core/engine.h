@@ -78,6 +78,12 @@ typedef struct engine_result {
 engine *engine_start(const engine_options *opts, tp_err *err);
 /* Ask it to stop, wait for the thread, free everything. Safe to call once. */
 void engine_stop(engine *e);
+/* engine_stop for a process that exits next (`run --once`): the thread is stopped and joined
+ * the same way — nothing is left unwritten, and what it holds open (the journal, its lock, the
+ * clone caches) the exit closes — but its memory goes with the process instead of being freed
+ * piece by piece (~5 ms at 1,000 images). Sanitizer builds free it all, so that every test still
+ * checks the whole teardown for leaks. */
+void engine_stop_exiting(engine *e);
 /* Tell a --once engine that everything is queued: it stops (phase ENGINE_STOPPED in a snapshot)
  * after its cycle and the queued commands. Does not block. */
 void engine_finish_when_idle(engine *e);

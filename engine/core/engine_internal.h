@@ -63,7 +63,11 @@ typedef struct engine_tags {
     size_t n_live_ops, cap_live_ops;
     registries_conf rconf;
     bool have_rconf;
-    strmap tables;     /* repository name -> tag_table*: the last listing of each */
+    strmap tables;  /* repository name -> tag_table*: the last listing of each */
+    strmap matched; /* repository name -> the client's listing (strvec*) found equal to its
+                       table, so the next image of the repository needs no comparison of 500
+                       names; valid in its lists epoch (registry_client_lists_epoch) only */
+    uint64_t matched_epoch;
     strmap selections; /* selection key -> tag_verdicts*: verdicts any image may share */
     bool cycle_begun;  /* this scan's first question started the client's cycle */
 } engine_tags;
@@ -136,6 +140,7 @@ struct engine {
     const tp_config *cfg;
     pthread_t thread;
     bool thread_started;
+    bool git_held; /* gitrepo_library_hold, released by engine_free */
     engine_inbox inbox;
     engine_tags tags;
     engine_records records;
@@ -178,8 +183,9 @@ void engine_publish(engine *e);
 void engine_history_index(engine *e, size_t record_index);
 void engine_history_free(engine *e);
 /* Read last-run.json into e->preview (engine thread: its parse is big and brief, and belongs
- * in the arena the cycle reuses). */
-void engine_build_preview(engine *e);
+ * in the arena the cycle reuses): the rows to show, when rows, and the hints that spare HEADs.
+ * Lets the registry client run meanwhile. */
+void engine_build_preview(engine *e, bool rows);
 void engine_drop_preview(engine *e);
 /* The last run's hints, once a cycle has read every source (until then they may still serve
  * images the failed read left out). */

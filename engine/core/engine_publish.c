@@ -239,15 +239,18 @@ static model_block *build_preview_block(engine *e, const lastrun_row *r)
     return b;
 }
 
-void engine_build_preview(engine *e)
+void engine_build_preview(engine *e, bool rows)
 {
     lastrun lr;
     lastrun_load(e->cfg->state_dir, &lr);
-    e->preview.blocks = xmalloc((lr.n ? lr.n : 1) * sizeof *e->preview.blocks);
+    engine_pump_registry(e);
+    e->preview.blocks = xmalloc((rows && lr.n ? lr.n : 1) * sizeof *e->preview.blocks);
     for (size_t i = 0; i < lr.n; i++) {
         const lastrun_row *r = &lr.rows[i];
-        e->preview.blocks[i] = build_preview_block(e, r);
-        strmap_put(&e->preview.by_key, r->key, e->preview.blocks[i]);
+        if (rows) {
+            e->preview.blocks[i] = build_preview_block(e, r);
+            strmap_put(&e->preview.by_key, r->key, e->preview.blocks[i]);
+        }
         bool seen = r->candidate && r->candidate_digest;
         if (seen || (r->hint_tag && r->hint_digest)) {
             const char *tag = seen ? r->candidate : r->hint_tag;
@@ -259,7 +262,7 @@ void engine_build_preview(engine *e)
             strmap_put(&e->preview.hints, r->key, h);
         }
     }
-    e->preview.n = lr.n;
+    e->preview.n = rows ? lr.n : 0;
     e->preview.saved_ns = e->preview.last_run_ns = lr.saved_ns; /* 0 when the file held no rows */
     lastrun_free(&lr);
 }

@@ -71,7 +71,7 @@ static void select_candidate(engine *e, tracked *t)
     if (known) {
         t->verdicts = tag_verdicts_ref(known);
     } else {
-        strategy_params p = {t->image->strategy, t->image->constraint, t->filter};
+        strategy_params p = {t->image->strategy, t->image->constraint, t->filter, t->tags->facts};
         strategy_result r = {0};
         tp_err err = {{0}};
         if (strategy_select(&p, &t->tags->list, &r, &err) < 0) {
@@ -130,10 +130,19 @@ static tag_table *shared_table(void *ctx, const char *repository, const strvec *
 {
     engine *e = ctx;
     tag_table *known = strmap_get(&e->tags.tables, repository);
-    if (known && tag_table_same_names(known, names))
+    uint64_t epoch = registry_client_lists_epoch(e->tags.registry);
+    if (epoch != e->tags.matched_epoch) { /* the lists remembered may be gone */
+        strmap_free(&e->tags.matched);
+        e->tags.matched_epoch = epoch;
+    }
+    if (known &&
+        (strmap_get(&e->tags.matched, repository) == names || tag_table_same_names(known, names))) {
+        strmap_put(&e->tags.matched, repository, (void *)names);
         return tag_table_ref(known);
+    }
     tag_table *fresh = tag_table_of(names);
     tag_table_unref(strmap_put(&e->tags.tables, repository, tag_table_ref(fresh)));
+    strmap_put(&e->tags.matched, repository, (void *)names);
     return fresh;
 }
 
@@ -407,6 +416,7 @@ void engine_prune_tagsets(engine *e, bool all)
 void engine_tags_free(engine *e)
 {
     engine_prune_tagsets(e, true);
+    strmap_free(&e->tags.matched);
     registry_client_free(e->tags.registry);
     for (size_t i = 0; i < e->tags.n_live_ops; i++)
         free(e->tags.live_ops[i]);

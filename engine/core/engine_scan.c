@@ -474,12 +474,16 @@ void engine_scan(engine *e)
     e->table.n_images = 0;
     e->table.by_key = (strmap){0};
     read_sources(e, n_old == 0);
-    if (e->opts.once) /* its hints spare HEADs; see engine_main */
-        engine_build_preview(e);
+    if (e->opts.once) /* its hints spare HEADs (no rows: it draws none); see engine_main */
+        engine_build_preview(e, false);
     e->src.files_done = e->src.files_total = 0;
+    /* From here to engine_ask_registries the answers asked ahead keep coming in: each step
+     * lets the client move (a registry whose answers wait unread is a registry idle). */
     engine_read_git_secrets(e); /* before any repository is opened */
     engine_reconcile(e);        /* before anything is decided: a landed pin counts this cycle */
+    engine_pump_registry(e);
     build_tracked(e);
+    engine_pump_registry(e);
     for (size_t i = 0; i < e->table.n_images; i++)
         carry_over(e, &e->table.images[i], strmap_get(&old_keys, e->table.images[i].key));
     engine_drop_preview(e);
@@ -489,7 +493,9 @@ void engine_scan(engine *e)
         image_clear(&old[i]);
     free(old);
     strmap_free(&old_keys);
+    engine_pump_registry(e);
     engine_publish(e);
+    engine_pump_registry(e);
     repo_cache rc = {0};
     read_current_tags(e, &rc);
     engine_holds_finish(e, &rc.holds);
