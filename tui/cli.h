@@ -38,6 +38,14 @@ void cli_line(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)
  * and safe on a terminal. Strings must be valid UTF-8 (str_utf8_sanitize). */
 struct cJSON;
 void cli_print_json(const struct cJSON *root, bool pretty);
+/* What cli_print_json prints, without the newline (the caller frees). */
+char *cli_json_text(const struct cJSON *root, bool pretty);
+/* Append s to sb as a JSON string exactly as cli_print_json prints it after str_utf8_sanitize:
+ * a bad byte as U+FFFD, quotes, backslashes and C0 controls escaped as cJSON escapes them, and
+ * DEL, C1 controls, separators and bidirectional controls as \uXXXX. NULL is null. For reports
+ * written straight out rather than built as a tree (`run --once --format json`). */
+struct strbuf;
+void cli_json_string(struct strbuf *sb, const char *s);
 
 /* Print "tagpilot: <message>" to stderr and return CLI_USAGE, with a pointer to --help. */
 int cli_usage_error(const char *command, const char *fmt, ...)

@@ -1,8 +1,11 @@
 /* Fitting text into columns: ellipsis, padding, wide characters, hostile bytes. */
+#include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <locale.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "text.h"
 
 static void utf8_locale(void)
@@ -92,4 +95,39 @@ Test(text, ages)
     cr_assert_str_eq(out, "3h");
     text_age(12 * 86400, out, sizeof out);
     cr_assert_str_eq(out, "12d");
+}
+
+/* `run --once --format json` writes its strings itself (cli_json_string); every other report
+ * builds a cJSON tree for cli_print_json. The same hostile text must come out byte for byte the
+ * same both ways: valid JSON, nothing a terminal acts on. */
+Test(text, json_strings_written_directly_match_the_tree)
+{
+    static const char *const cases[] = {
+        "",
+        "v1.0.1",
+        "quote \" and backslash \\ and slash /",
+        "\b\f\n\r\t and \x01\x1b[31m and \x1f",
+        "DEL \x7f, C1 \xc2\x85 \xc2\x9b",
+        "separators \xe2\x80\xa8 \xe2\x80\xa9",
+        "bidi \xe2\x80\xae evil \xe2\x81\xa6 \xd8\x9c \xe2\x80\x8f",
+        "bad bytes \xff \xc3 \xe2\x82 \xed\xa0\x80 end",
+        "wide \xe4\xb8\xad\xe6\x96\x87, emoji \xf0\x9f\x98\x80, accent caf\xc3\xa9",
+        "replacement \xef\xbf\xbd itself",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *clean = str_utf8_sanitize(cases[i]);
+        cJSON *item = cJSON_CreateString(clean);
+        char *want = cli_json_text(item, false);
+        strbuf got = {0};
+        cli_json_string(&got, cases[i]);
+        cr_assert_str_eq(got.data, want, "case %zu", i);
+        strbuf_free(&got);
+        free(want);
+        cJSON_Delete(item);
+        free(clean);
+    }
+    strbuf got = {0};
+    cli_json_string(&got, NULL);
+    cr_assert_str_eq(got.data, "null");
+    strbuf_free(&got);
 }
