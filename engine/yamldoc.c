@@ -42,11 +42,50 @@ typedef struct anchor_entry {
     const ynode *node;
 } anchor_entry;
 
-/* Deeper nesting is refused: the tree is freed (and walked by its readers) recursively, and a
+/* Deeper nesting is refused: the tree is walked by its readers recursively, and a
  * hostile file of a few hundred kilobytes of '[' would otherwise overflow the stack. */
 #define YAMLDOC_MAX_DEPTH 256
 
+/* The document's memory: blocks that only grow, freed together. */
+struct ydoc_block {
+    struct ydoc_block *next;
+    size_t used, cap;
+    _Alignas(max_align_t) unsigned char data[];
+};
+
+#define YDOC_BLOCK_MIN 4096
+#define YDOC_BLOCK_MAX (64 * 1024)
+
+static void *doc_alloc(ydoc *doc, size_t n)
+{
+    n = (n + _Alignof(max_align_t) - 1) & ~(_Alignof(max_align_t) - 1);
+    struct ydoc_block *b = doc->blocks;
+    if (!b || b->cap - b->used < n) {
+        /* each block twice the last (up to 64 KiB), or what one item needs */
+        size_t cap = b && b->cap < YDOC_BLOCK_MAX ? b->cap * 2 : YDOC_BLOCK_MIN;
+        if (b && cap > YDOC_BLOCK_MAX)
+            cap = YDOC_BLOCK_MAX;
+        if (cap < n)
+            cap = n;
+        struct ydoc_block *fresh = xmalloc(sizeof *fresh + cap);
+        *fresh = (struct ydoc_block){.next = b, .used = 0, .cap = cap};
+        doc->blocks = b = fresh;
+    }
+    void *p = b->data + b->used;
+    b->used += n;
+    return p;
+}
+
+static char *doc_strndup(ydoc *doc, const char *s, size_t n)
+{
+    char *p = doc_alloc(doc, n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
 typedef struct builder {
+    ydoc *doc;
     mark_cursor cursor;
     ynode **stack; /* open collections */
     size_t depth, stack_cap;
@@ -54,29 +93,18 @@ typedef struct builder {
     size_t n_anchors, anchors_cap;
 } builder;
 
-static void node_free(ynode *n)
-{
-    if (!n)
-        return;
-    for (size_t i = 0; i < n->n_children; i++)
-        node_free(n->children[i]);
-    free(n->children);
-    free(n->value);
-    free(n->anchor);
-    free(n);
-}
-
 static ynode *node_new(builder *b, ynode_kind kind, yaml_mark_t start, yaml_mark_t end,
                        const yaml_char_t *anchor)
 {
-    ynode *n = xcalloc(1, sizeof *n);
+    ynode *n = doc_alloc(b->doc, sizeof *n);
+    *n = (ynode){0};
     n->kind = kind;
     n->start = mark_to_byte(&b->cursor, start.index);
     n->end = mark_to_byte(&b->cursor, end.index);
     n->line = start.line + 1;
     n->column = start.column + 1;
     if (anchor) {
-        n->anchor = xstrdup((const char *)anchor);
+        n->anchor = doc_strndup(b->doc, (const char *)anchor, strlen((const char *)anchor));
         if (b->n_anchors == b->anchors_cap) {
             b->anchors_cap = b->anchors_cap ? b->anchors_cap * 2 : 8;
             b->anchors = xrealloc(b->anchors, b->anchors_cap * sizeof *b->anchors);
@@ -87,11 +115,15 @@ static ynode *node_new(builder *b, ynode_kind kind, yaml_mark_t start, yaml_mark
     return n;
 }
 
-static void node_add_child(ynode *parent, ynode *child)
+static void node_add_child(builder *b, ynode *parent, ynode *child)
 {
-    if ((parent->n_children & (parent->n_children - 1)) == 0) {
-        size_t cap = parent->n_children ? parent->n_children * 2 : 4;
-        parent->children = xrealloc(parent->children, cap * sizeof *parent->children);
+    size_t n = parent->n_children;
+    if (n >= 4 && (n & (n - 1)) == 0) { /* full at 4, 8, 16 …: a new array twice the size */
+        ynode **grown = doc_alloc(b->doc, n * 2 * sizeof *grown);
+        memcpy(grown, parent->children, n * sizeof *grown);
+        parent->children = grown;
+    } else if (n == 0) {
+        parent->children = doc_alloc(b->doc, 4 * sizeof *parent->children);
     }
     parent->children[parent->n_children++] = child;
 }
@@ -133,7 +165,7 @@ static ynode_style scalar_style(yaml_scalar_style_t s)
 static void attach(builder *b, ydoc *doc, ynode *n)
 {
     if (b->depth)
-        node_add_child(b->stack[b->depth - 1], n);
+        node_add_child(b, b->stack[b->depth - 1], n);
     else
         doc->roots[doc->n_roots - 1] = n;
 }
@@ -150,7 +182,7 @@ static int handle_event(builder *b, ydoc *doc, yaml_event_t *ev, tp_err *err)
     case YAML_SCALAR_EVENT:
         n = node_new(b, YNODE_SCALAR, ev->start_mark, ev->end_mark, ev->data.scalar.anchor);
         n->style = scalar_style(ev->data.scalar.style);
-        n->value = xstrndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+        n->value = doc_strndup(doc, (const char *)ev->data.scalar.value, ev->data.scalar.length);
         n->value_len = ev->data.scalar.length;
         attach(b, doc, n);
         break;
@@ -159,7 +191,6 @@ static int handle_event(builder *b, ydoc *doc, yaml_event_t *ev, tp_err *err)
         n->target = anchor_find(b, (const char *)ev->data.alias.anchor);
         if (!n->target) {
             int line = (int)n->line, col = (int)n->column;
-            node_free(n);
             return tp_err_set(err, "%s:%d:%d: unknown alias '*%s'", doc->name, line, col,
                               (const char *)ev->data.alias.anchor);
         }
@@ -202,7 +233,7 @@ int yamldoc_parse(const char *buf, size_t len, const char *name, ydoc *out, tp_e
         return tp_err_set(err, "%s: cannot start the YAML parser", out->name);
     yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
     yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
-    builder b = {.cursor = {(const unsigned char *)buf, len, 0, 0}};
+    builder b = {.doc = out, .cursor = {(const unsigned char *)buf, len, 0, 0}};
     int rc = 0;
     for (;;) {
         yaml_event_t ev;
@@ -241,8 +272,11 @@ int yamldoc_load(const char *path, ydoc *out, tp_err *err)
 
 void yamldoc_free(ydoc *doc)
 {
-    for (size_t i = 0; i < doc->n_roots; i++)
-        node_free(doc->roots[i]);
+    while (doc->blocks) {
+        struct ydoc_block *next = doc->blocks->next;
+        free(doc->blocks);
+        doc->blocks = next;
+    }
     free(doc->roots);
     free(doc->name);
     *doc = (ydoc){0};

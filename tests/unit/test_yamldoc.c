@@ -147,3 +147,44 @@ Test(yamldoc, merge_cycles_end, .timeout = 10)
     cr_assert_null(ynode_path(doc.roots[0], "a.missing.deeper"));
     yamldoc_free(&doc);
 }
+
+/* A document's nodes, texts and child arrays share its blocks: a scalar bigger than any block,
+ * a map that outgrows its child array many times over, and texts with NUL bytes must all come
+ * back whole (ASan sees any write past a block). */
+Test(yamldoc, big_scalars_and_wide_maps_come_back_whole)
+{
+    size_t big = 200 * 1024, keys = 5000;
+    strbuf sb = {0};
+    strbuf_puts(&sb, "big: \"");
+    for (size_t i = 0; i < big; i++)
+        strbuf_putc(&sb, (char)('a' + i % 26));
+    strbuf_puts(&sb, "\"\nnul: \"a\\0b\"\nwide:\n");
+    for (size_t i = 0; i < keys; i++)
+        strbuf_printf(&sb, "  k%zu: &a%zu v%zu\n", i, i, i);
+    strbuf_puts(&sb, "last: *a4999\n");
+    ydoc doc = parse_ok(sb.data);
+    const ynode *root = doc.roots[0];
+    const ynode *b = ynode_get(root, "big");
+    cr_assert_not_null(b);
+    cr_assert_eq(b->value_len, big);
+    for (size_t i = 0; i < big; i++)
+        cr_assert_eq(b->value[i], (char)('a' + i % 26), "byte %zu", i);
+    cr_assert_eq(b->value[big], '\0');
+    const ynode *nul = ynode_get(root, "nul");
+    cr_assert_eq(nul->value_len, 3);
+    cr_assert_eq(memcmp(nul->value, "a\0b", 3), 0);
+    const ynode *wide = ynode_get(root, "wide");
+    cr_assert_eq(wide->n_children, 2 * keys);
+    for (size_t i = 0; i < keys; i++) {
+        char k[32], v[32];
+        snprintf(k, sizeof k, "k%zu", i);
+        snprintf(v, sizeof v, "v%zu", i);
+        cr_assert_str_eq(wide->children[2 * i]->value, k);
+        cr_assert_str_eq(ynode_str(ynode_get(wide, k)), v);
+    }
+    cr_assert_str_eq(ynode_str(ynode_get(root, "last")), "v4999");
+    cr_assert_str_eq(ynode_deref(ynode_get(root, "last"))->anchor, "a4999");
+    yamldoc_free(&doc);
+    cr_assert_null(doc.blocks);
+    strbuf_free(&sb);
+}
