@@ -200,10 +200,12 @@ int lastrun_save(const char *state_dir, const lastrun_row *rows, size_t n, int64
         failed = errno ? errno : EIO;
     if (fd >= 0 && close(fd) != 0 && !failed)
         failed = errno;
+    /* The content is fsync'd (a full disk shows there, not after the rename put a short file
+     * in the old one's place); the folder is not: a power cut that loses the rename leaves the
+     * last table but one, and this is a table the next cycle writes again (the journal, the
+     * record of what was done, does sync its folder). */
     if (!failed && statedir_replace(sd, tmp, LASTRUN_FILE, &why) < 0)
         failed = errno;
-    if (!failed)
-        statedir_sync(sd); /* the new name durable too */
     int rc = 0;
     if (failed) {
         if (why.msg[0])
