@@ -68,6 +68,7 @@ typedef struct engine_tags {
                        table, so the next image of the repository needs no comparison of 500
                        names; valid in its lists epoch (registry_client_lists_epoch) only */
     uint64_t matched_epoch;
+    int64_t pumped_ns; /* engine_pump_registry's last look (engine_now_ns) */
     strmap selections; /* selection key -> tag_verdicts*: verdicts any image may share */
     bool cycle_begun;  /* this scan's first question started the client's cycle */
 } engine_tags;
@@ -209,7 +210,9 @@ void engine_ask_registries(engine *e);
  * engine_ask_registries finds them asked (or answered). Only what that will ask: not for an app
  * or image in error, filtered out entirely or outside --app. */
 void engine_ask_ahead(engine *e, const argo_app *app);
-/* Let the registry client send and receive without waiting (the answers asked ahead). */
+/* Let the registry client send and receive without waiting (the answers asked ahead). Looks at
+ * most every PUMP_EVERY_NS: called after every file read, it would poll ten sockets a thousand
+ * times for a scan's 200 answers. */
 void engine_pump_registry(engine *e);
 /* Drop the shared tag tables and verdict sets no image uses any more (all: every one). */
 void engine_prune_tagsets(engine *e, bool all);

@@ -223,10 +223,16 @@ void engine_ask_ahead(engine *e, const argo_app *app)
     }
 }
 
+#define PUMP_EVERY_NS (200 * 1000) /* a registry answers a tag list in ~1 ms here */
+
 void engine_pump_registry(engine *e)
 {
     if (!e->tags.registry || registry_client_outstanding(e->tags.registry) == 0)
         return;
+    int64_t now = engine_now_ns();
+    if (now - e->tags.pumped_ns < PUMP_EVERY_NS)
+        return;
+    e->tags.pumped_ns = now;
     /* A failure here is the client's, and engine_drive_registry meets it again. */
     tp_err err = {{0}};
     registry_client_step(e->tags.registry, &err);
