@@ -144,29 +144,6 @@ int semver_parse(const char *s, semver_version *out)
     return 0;
 }
 
-bool semver_pack(const semver_version *v, const char *s, semver_packed *out)
-{
-    if (v->major > UINT32_MAX || v->minor > UINT32_MAX || v->patch > UINT32_MAX)
-        return false;
-    size_t off = v->pre ? (size_t)(v->pre - s) : 0;
-    if (off > UINT8_MAX || v->pre_len > UINT8_MAX || (v->pre && off == 0))
-        return false;
-    *out = (semver_packed){(uint32_t)v->major, (uint32_t)v->minor, (uint32_t)v->patch, (uint8_t)off,
-                           (uint8_t)v->pre_len};
-    return true;
-}
-
-void semver_unpack(const semver_packed *p, const char *s, semver_version *out)
-{
-    *out = (semver_version){p->major,
-                            p->minor,
-                            p->patch,
-                            p->pre_off ? s + p->pre_off : NULL,
-                            p->pre_off ? p->pre_len : 0,
-                            NULL,
-                            0};
-}
-
 /* ---- precedence ---- */
 
 static int cmp_u64(uint64_t a, uint64_t b)

@@ -28,20 +28,6 @@ typedef struct semver_version {
  * version"). */
 int semver_parse(const char *s, semver_version *out);
 
-/* A parsed version in 16 bytes, for tables of many tags kept between selections (strategy.h,
- * tag facts): numbers up to UINT32_MAX, the pre-release as an offset into the tag (which must
- * be under 256 bytes). Metadata is not kept: nothing orders or matches by it. */
-typedef struct semver_packed {
-    uint32_t major, minor, patch;
-    uint8_t pre_off; /* 0: no pre-release (a version never starts with one) */
-    uint8_t pre_len;
-} semver_packed;
-/* Pack v, parsed from s; false when it does not fit (a number over 32 bits, a tag of 256 bytes
- * or more): parse s again when it is needed. */
-bool semver_pack(const semver_version *v, const char *s, semver_packed *out);
-/* The version p was packed from, pointing into s again (meta NULL). */
-void semver_unpack(const semver_packed *p, const char *s, semver_version *out);
-
 /* <0, 0, >0 by semver precedence (metadata ignored). */
 int semver_compare(const semver_version *a, const semver_version *b);
 

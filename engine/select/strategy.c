@@ -204,6 +204,18 @@ int tag_list_read(const char *path_or_dash, tag_list *out, tp_err *err)
 
 /* ---- selection ---- */
 
+/* The version in a fact, when it fits: numbers of 32 bits, a pre-release within 255 bytes. */
+static bool fact_pack(const semver_version *v, const char *name, tag_fact *f)
+{
+    size_t off = v->pre ? (size_t)(v->pre - name) : 0;
+    if (v->major > UINT32_MAX || v->minor > UINT32_MAX || v->patch > UINT32_MAX ||
+        off > UINT8_MAX || v->pre_len > UINT8_MAX || (v->pre && off == 0))
+        return false;
+    *f = (tag_fact){(uint32_t)v->major, (uint32_t)v->minor, (uint32_t)v->patch,
+                    TAG_FACT_SEMVER,    (uint8_t)off,       (uint8_t)v->pre_len};
+    return true;
+}
+
 tag_fact *strategy_tag_facts(const tag_list *tags)
 {
     if (!tags->count)
@@ -218,8 +230,8 @@ tag_fact *strategy_tag_facts(const tag_list *tags)
             continue;
         if (semver_parse(name, &v) < 0)
             f->kind = TAG_FACT_NOT_SEMVER;
-        else
-            f->kind = semver_pack(&v, name, &f->version) ? TAG_FACT_SEMVER : TAG_FACT_WIDE;
+        else if (!fact_pack(&v, name, f))
+            f->kind = TAG_FACT_WIDE;
     }
     return facts;
 }
@@ -274,7 +286,13 @@ static bool newest_wins(const tag_list *tags, size_t i, size_t best)
 static bool version_of(const tag_fact *fact, const char *name, semver_version *out)
 {
     if (fact && fact->kind == TAG_FACT_SEMVER) {
-        semver_unpack(&fact->version, name, out);
+        *out = (semver_version){fact->major,
+                                fact->minor,
+                                fact->patch,
+                                fact->pre_off ? name + fact->pre_off : NULL,
+                                fact->pre_off ? fact->pre_len : 0,
+                                NULL,
+                                0};
         return true;
     }
     if (fact && fact->kind != TAG_FACT_WIDE)

@@ -8,7 +8,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "semver.h"
 #include "tagfilter.h"
 #include "timefmt.h"
 #include "util.h"
@@ -95,9 +94,12 @@ typedef enum tag_fact_kind {
     TAG_FACT_WIDE,        /* a version too wide to pack: semver_parse it when needed */
 } tag_fact_kind;
 
+/* 16 bytes a tag: the version's numbers when they fit in 32 bits, its pre-release as an offset
+ * into the tag (valid tags are at most 128 bytes); metadata is not kept, nothing orders by it. */
 typedef struct tag_fact {
-    semver_packed version; /* when kind is TAG_FACT_SEMVER */
-    uint8_t kind;          /* tag_fact_kind */
+    uint32_t major, minor, patch; /* when kind is TAG_FACT_SEMVER */
+    uint8_t kind;                 /* tag_fact_kind */
+    uint8_t pre_off, pre_len;     /* pre_off 0: no pre-release (a version never starts with one) */
 } tag_fact;
 
 /* The facts of every tag of tags, in its order: a new array (NULL for no tags). */

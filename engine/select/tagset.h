@@ -23,7 +23,7 @@ typedef struct tag_table {
     char *names;     /* tag_table_of: every name, NUL-separated, in one block the items point
                         into (100,000 names are 100,000 allocations otherwise); NULL: each item
                         owns its name */
-    tag_fact *facts; /* tag_table_of: each name's facts (20 bytes a tag), for every selection
+    tag_fact *facts; /* tag_table_of: each name's facts (16 bytes a tag), for every selection
                         over the table; NULL: none (selection works them out itself) */
 } tag_table;
 
