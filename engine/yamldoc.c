@@ -53,17 +53,28 @@ struct ydoc_block {
     _Alignas(max_align_t) unsigned char data[];
 };
 
-#define YDOC_BLOCK_MIN 4096
+typedef struct builder {
+    ydoc *doc;
+    size_t first_block; /* the first block's size, from the source's: most files need one */
+    mark_cursor cursor;
+    ynode **stack; /* open collections */
+    size_t depth, stack_cap;
+    anchor_entry *anchors;
+    size_t n_anchors, anchors_cap;
+} builder;
+
+#define YDOC_BLOCK_MIN 1024
 #define YDOC_BLOCK_MAX (64 * 1024)
 
-static void *doc_alloc(ydoc *doc, size_t n)
+static void *doc_alloc(builder *bd, size_t n)
 {
     n = (n + _Alignof(max_align_t) - 1) & ~(_Alignof(max_align_t) - 1);
+    ydoc *doc = bd->doc;
     struct ydoc_block *b = doc->blocks;
     if (!b || b->cap - b->used < n) {
-        /* each block twice the last (up to 64 KiB), or what one item needs */
-        size_t cap = b && b->cap < YDOC_BLOCK_MAX ? b->cap * 2 : YDOC_BLOCK_MIN;
-        if (b && cap > YDOC_BLOCK_MAX)
+        /* the first as sized, then each twice the last (up to 64 KiB), or what one item needs */
+        size_t cap = !b ? bd->first_block : b->cap < YDOC_BLOCK_MAX ? b->cap * 2 : YDOC_BLOCK_MAX;
+        if (cap > YDOC_BLOCK_MAX)
             cap = YDOC_BLOCK_MAX;
         if (cap < n)
             cap = n;
@@ -76,27 +87,18 @@ static void *doc_alloc(ydoc *doc, size_t n)
     return p;
 }
 
-static char *doc_strndup(ydoc *doc, const char *s, size_t n)
+static char *doc_strndup(builder *bd, const char *s, size_t n)
 {
-    char *p = doc_alloc(doc, n + 1);
+    char *p = doc_alloc(bd, n + 1);
     memcpy(p, s, n);
     p[n] = '\0';
     return p;
 }
 
-typedef struct builder {
-    ydoc *doc;
-    mark_cursor cursor;
-    ynode **stack; /* open collections */
-    size_t depth, stack_cap;
-    anchor_entry *anchors;
-    size_t n_anchors, anchors_cap;
-} builder;
-
 static ynode *node_new(builder *b, ynode_kind kind, yaml_mark_t start, yaml_mark_t end,
                        const yaml_char_t *anchor)
 {
-    ynode *n = doc_alloc(b->doc, sizeof *n);
+    ynode *n = doc_alloc(b, sizeof *n);
     *n = (ynode){0};
     n->kind = kind;
     n->start = mark_to_byte(&b->cursor, start.index);
@@ -104,7 +106,7 @@ static ynode *node_new(builder *b, ynode_kind kind, yaml_mark_t start, yaml_mark
     n->line = start.line + 1;
     n->column = start.column + 1;
     if (anchor) {
-        n->anchor = doc_strndup(b->doc, (const char *)anchor, strlen((const char *)anchor));
+        n->anchor = doc_strndup(b, (const char *)anchor, strlen((const char *)anchor));
         if (b->n_anchors == b->anchors_cap) {
             b->anchors_cap = b->anchors_cap ? b->anchors_cap * 2 : 8;
             b->anchors = xrealloc(b->anchors, b->anchors_cap * sizeof *b->anchors);
@@ -119,11 +121,11 @@ static void node_add_child(builder *b, ynode *parent, ynode *child)
 {
     size_t n = parent->n_children;
     if (n >= 4 && (n & (n - 1)) == 0) { /* full at 4, 8, 16 …: a new array twice the size */
-        ynode **grown = doc_alloc(b->doc, n * 2 * sizeof *grown);
+        ynode **grown = doc_alloc(b, n * 2 * sizeof *grown);
         memcpy(grown, parent->children, n * sizeof *grown);
         parent->children = grown;
     } else if (n == 0) {
-        parent->children = doc_alloc(b->doc, 4 * sizeof *parent->children);
+        parent->children = doc_alloc(b, 4 * sizeof *parent->children);
     }
     parent->children[parent->n_children++] = child;
 }
@@ -182,7 +184,7 @@ static int handle_event(builder *b, ydoc *doc, yaml_event_t *ev, tp_err *err)
     case YAML_SCALAR_EVENT:
         n = node_new(b, YNODE_SCALAR, ev->start_mark, ev->end_mark, ev->data.scalar.anchor);
         n->style = scalar_style(ev->data.scalar.style);
-        n->value = doc_strndup(doc, (const char *)ev->data.scalar.value, ev->data.scalar.length);
+        n->value = doc_strndup(b, (const char *)ev->data.scalar.value, ev->data.scalar.length);
         n->value_len = ev->data.scalar.length;
         attach(b, doc, n);
         break;
@@ -233,7 +235,11 @@ int yamldoc_parse(const char *buf, size_t len, const char *name, ydoc *out, tp_e
         return tp_err_set(err, "%s: cannot start the YAML parser", out->name);
     yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
     yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
-    builder b = {.doc = out, .cursor = {(const unsigned char *)buf, len, 0, 0}};
+    /* An Application of 700 bytes becomes ~6.4 KB of nodes, texts and child arrays */
+    size_t first = len < YDOC_BLOCK_MAX / 12 ? len * 12 : YDOC_BLOCK_MAX;
+    builder b = {.doc = out,
+                 .first_block = first < YDOC_BLOCK_MIN ? YDOC_BLOCK_MIN : first,
+                 .cursor = {(const unsigned char *)buf, len, 0, 0}};
     int rc = 0;
     for (;;) {
         yaml_event_t ev;
