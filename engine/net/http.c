@@ -1,12 +1,22 @@
-/* net/http: curl_multi driver with classified failures. */
+/* net/http: curl_multi driver with classified failures. It runs curl's socket API: curl says
+ * which sockets to watch (on_socket) and when its timeouts are due (on_timer), one poll() waits
+ * on those, the caller's fds and the wake-up pipe, and curl is then told about the sockets that
+ * are ready and nothing else — curl_multi_perform would look at every transfer's socket (a poll
+ * each) on every call. */
 #include "net/http.h"
 
 #include <curl/curl.h>
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
 struct http_transfer {
     CURL *easy;
@@ -30,13 +40,70 @@ struct http_transfer {
     struct http_transfer *prev, *next;
 };
 
+/* A socket curl asked us to watch. */
+typedef struct http_socket {
+    curl_socket_t fd;
+    short events; /* POLLIN and/or POLLOUT, as curl last asked */
+} http_socket;
+
 struct http_driver {
     CURLM *multi;
     CURLSH *share;
     http_transfer *transfers; /* in flight, doubly linked */
     size_t active;
-    bool submitted; /* transfers added since curl last ran: http_driver_step must start them */
+    http_socket *sockets; /* curl's sockets, any order (on_socket keeps it) */
+    size_t n_sockets, cap_sockets;
+    /* When curl's next timeout is due (CLOCK_MONOTONIC µs), -1: none. A transfer just added
+     * sets it to now (on_timer with 0): the timeout run is what starts it. */
+    int64_t timer_due_us;
+    int wake[2];         /* http_driver_wakeup writes a byte to [1]; perform polls [0] */
+    struct pollfd *pfds; /* poll's array, kept between calls */
+    size_t cap_pfds;
 };
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* CURLMOPT_SOCKETFUNCTION: curl wants fd watched for what, or no longer (CURL_POLL_REMOVE,
+ * before it closes the socket). Called from inside curl_multi_socket_action,
+ * curl_multi_remove_handle and curl_multi_cleanup. */
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    (void)easy;
+    (void)socketp;
+    http_driver *d = userp;
+    size_t i = 0;
+    while (i < d->n_sockets && d->sockets[i].fd != fd)
+        i++;
+    if (what == CURL_POLL_REMOVE) {
+        if (i < d->n_sockets)
+            d->sockets[i] = d->sockets[--d->n_sockets];
+        return 0;
+    }
+    if (i == d->n_sockets) {
+        if (d->n_sockets == d->cap_sockets) {
+            d->cap_sockets = d->cap_sockets ? 2 * d->cap_sockets : 16;
+            d->sockets = xrealloc(d->sockets, d->cap_sockets * sizeof *d->sockets);
+        }
+        d->sockets[d->n_sockets++].fd = fd;
+    }
+    d->sockets[i].events =
+        (short)(((what & CURL_POLL_IN) ? POLLIN : 0) | ((what & CURL_POLL_OUT) ? POLLOUT : 0));
+    return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: run curl's timeouts in timeout_ms (0: at once), or never (-1). */
+static int on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    (void)multi;
+    http_driver *d = userp;
+    d->timer_due_us = timeout_ms < 0 ? -1 : now_us() + (int64_t)timeout_ms * 1000;
+    return 0;
+}
 
 http_driver *http_driver_new(tp_err *err)
 {
@@ -46,6 +113,13 @@ http_driver *http_driver_new(tp_err *err)
         return NULL;
     }
     http_driver *d = xcalloc(1, sizeof *d);
+    d->timer_due_us = -1;
+    d->wake[0] = d->wake[1] = -1;
+    if (pipe2(d->wake, O_NONBLOCK | O_CLOEXEC) != 0) {
+        tp_err_set(err, "cannot create the HTTP driver's wake-up pipe: %s", strerror(errno));
+        http_driver_free(d);
+        return NULL;
+    }
     d->multi = curl_multi_init();
     d->share = curl_share_init();
     if (!d->multi || !d->share) {
@@ -53,6 +127,10 @@ http_driver *http_driver_new(tp_err *err)
         http_driver_free(d);
         return NULL;
     }
+    curl_multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d);
+    curl_multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d);
     /* One thread uses these, so no lock callbacks. */
     curl_share_setopt(d->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(d->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
@@ -108,9 +186,14 @@ void http_driver_free(http_driver *d)
     while (d->transfers)
         transfer_free(d, d->transfers);
     if (d->multi)
-        curl_multi_cleanup(d->multi);
+        curl_multi_cleanup(d->multi); /* may still call on_socket */
     if (d->share)
         curl_share_cleanup(d->share);
+    for (int i = 0; i < 2; i++)
+        if (d->wake[i] >= 0)
+            close(d->wake[i]);
+    free(d->sockets);
+    free(d->pfds);
     free(d);
     curl_global_cleanup();
 }
@@ -314,8 +397,7 @@ http_transfer *http_submit(http_driver *d, const http_request_spec *spec, http_d
         d->transfers->prev = t;
     d->transfers = t;
     d->active++;
-    d->submitted = true;
-    curl_multi_add_handle(d->multi, e);
+    curl_multi_add_handle(d->multi, e); /* on_timer(0): the next perform or step starts it */
     return t;
 }
 
@@ -436,14 +518,10 @@ static void finish(http_driver *d, http_transfer *t, CURLcode code)
     transfer_free(d, t);
 }
 
-/* Run curl, then the callbacks of finished transfers; returns how many finished, or -1. */
-static int drain(http_driver *d, tp_err *err)
+/* Run the callbacks of finished transfers; returns how many finished. */
+static int finish_done(http_driver *d)
 {
-    int running = 0, finished = 0;
-    d->submitted = false;
-    CURLMcode mc = curl_multi_perform(d->multi, &running);
-    if (mc != CURLM_OK)
-        return tp_err_set(err, "curl: %s", curl_multi_strerror(mc));
+    int finished = 0;
     CURLMsg *msg;
     int left;
     while ((msg = curl_multi_info_read(d->multi, &left))) {
@@ -458,168 +536,137 @@ static int drain(http_driver *d, tp_err *err)
     return finished;
 }
 
+static bool timer_due(const http_driver *d, int64_t now)
+{
+    return d->timer_due_us >= 0 && d->timer_due_us <= now;
+}
+
+/* Run curl's due timeouts: transfers just added start here, timed-out ones fail. */
+static int run_timers(http_driver *d, tp_err *err)
+{
+    /* After a timeout run curl calls on_timer for any timeout left, but not to say there is
+     * none: cleared here, the timer is set again only when curl has one. */
+    d->timer_due_us = -1;
+    int running;
+    CURLMcode mc = curl_multi_socket_action(d->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    if (mc != CURLM_OK)
+        return tp_err_set(err, "curl: %s", curl_multi_strerror(mc));
+    return 0;
+}
+
+/* Copy curl's sockets into d->pfds, with room for `more` after them. */
+static void fill_pfds(http_driver *d, size_t more)
+{
+    size_t need = d->n_sockets + more;
+    if (need > d->cap_pfds) {
+        d->cap_pfds = need * 2;
+        d->pfds = xrealloc(d->pfds, d->cap_pfds * sizeof *d->pfds);
+    }
+    for (size_t i = 0; i < d->n_sockets; i++)
+        d->pfds[i] = (struct pollfd){.fd = d->sockets[i].fd, .events = d->sockets[i].events};
+}
+
+/* Tell curl about the first n of d->pfds that poll found ready. */
+static int act_on_ready(http_driver *d, size_t n, tp_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct pollfd *p = &d->pfds[i];
+        if (!p->revents)
+            continue;
+        /* an action before this one may have made curl drop the socket */
+        size_t k = 0;
+        while (k < d->n_sockets && d->sockets[k].fd != p->fd)
+            k++;
+        if (k == d->n_sockets)
+            continue;
+        /* An error or hang-up goes to the direction curl waits on: it reads or writes and
+         * finds the cause itself (CURL_CSELECT_ERR alone would say only "poll error"). */
+        int flags = 0;
+        if ((p->events & POLLIN) && (p->revents & (POLLIN | POLLHUP | POLLERR)))
+            flags |= CURL_CSELECT_IN;
+        if ((p->events & POLLOUT) && (p->revents & (POLLOUT | POLLHUP | POLLERR)))
+            flags |= CURL_CSELECT_OUT;
+        int running;
+        CURLMcode mc = curl_multi_socket_action(d->multi, p->fd, flags, &running);
+        if (mc != CURLM_OK)
+            return tp_err_set(err, "curl: %s", curl_multi_strerror(mc));
+    }
+    return 0;
+}
+
 int http_driver_perform(http_driver *d, int timeout_ms, const int *extra_fds, size_t n_extra,
                         tp_err *err)
 {
-    /* curl runs before the wait only to start what was submitted since it last ran: each run
-     * polls every transfer's socket, and the run after the wait sees what the wait saw. */
-    if (d->submitted) {
-        int finished = drain(d, err);
-        if (finished < 0)
+    /* Due timeouts run before the wait: a transfer submitted since the last call starts now
+     * (its timer is 0) rather than after the wait. */
+    if (timer_due(d, now_us())) {
+        if (run_timers(d, err) < 0)
             return -1;
-        if (finished > 0)
+        if (finish_done(d) > 0)
             return (int)d->active; /* callbacks ran: let the caller look before sleeping */
     }
-    struct curl_waitfd waits[16];
-    size_t n = n_extra < 16 ? n_extra : 16;
-    for (size_t i = 0; i < n; i++)
-        waits[i] = (struct curl_waitfd){.fd = extra_fds[i], .events = CURL_WAIT_POLLIN};
-    int numfds = 0;
-    CURLMcode mc = curl_multi_poll(d->multi, n ? waits : NULL, (unsigned)n,
-                                   timeout_ms < 0 ? 0 : timeout_ms, &numfds);
-    if (mc != CURLM_OK)
-        return tp_err_set(err, "curl: %s", curl_multi_strerror(mc));
-    if (drain(d, err) < 0)
+    int wait = timeout_ms < 0 ? 0 : timeout_ms;
+    if (d->timer_due_us >= 0) {
+        int64_t left_us = d->timer_due_us - now_us();
+        int64_t left_ms = left_us > 0 ? (left_us + 999) / 1000 : 0;
+        if (left_ms < wait)
+            wait = (int)left_ms;
+    }
+    size_t n_curl = d->n_sockets;
+    fill_pfds(d, 1 + n_extra);
+    d->pfds[n_curl] = (struct pollfd){.fd = d->wake[0], .events = POLLIN};
+    for (size_t i = 0; i < n_extra; i++)
+        d->pfds[n_curl + 1 + i] = (struct pollfd){.fd = extra_fds[i], .events = POLLIN};
+    int ready = poll(d->pfds, (nfds_t)(n_curl + 1 + n_extra), wait);
+    if (ready < 0 && errno != EINTR)
+        return tp_err_set(err, "poll: %s", strerror(errno));
+    if (ready > 0) {
+        if (d->pfds[n_curl].revents) {
+            char buf[64];
+            while (read(d->wake[0], buf, sizeof buf) > 0) {
+            }
+        }
+        if (act_on_ready(d, n_curl, err) < 0)
+            return -1;
+    }
+    if (timer_due(d, now_us()) && run_timers(d, err) < 0)
         return -1;
+    finish_done(d);
     return (int)d->active;
 }
 
 int http_driver_step(http_driver *d, tp_err *err)
 {
-    /* curl_multi_perform looks at every transfer's socket (a poll each); one poll over them all
-     * says first whether there is anything to do. */
-    if (!d->submitted) {
-        int ready = 0;
-        CURLMcode mc = curl_multi_poll(d->multi, NULL, 0, 0, &ready);
-        if (mc != CURLM_OK)
-            return tp_err_set(err, "curl: %s", curl_multi_strerror(mc));
-        if (ready == 0)
-            return (int)d->active;
-    }
-    if (drain(d, err) < 0)
+    /* One poll over curl's sockets, without the wake-up pipe: a wakeup is left for the
+     * perform it is meant to end. */
+    if (timer_due(d, now_us()) && run_timers(d, err) < 0)
         return -1;
+    size_t n_curl = d->n_sockets;
+    if (n_curl > 0) {
+        fill_pfds(d, 0);
+        int ready = poll(d->pfds, (nfds_t)n_curl, 0);
+        if (ready < 0 && errno != EINTR)
+            return tp_err_set(err, "poll: %s", strerror(errno));
+        if (ready > 0 && act_on_ready(d, n_curl, err) < 0)
+            return -1;
+    }
+    finish_done(d);
     return (int)d->active;
 }
 
+/* Any thread, even a signal handler: one write to a non-blocking pipe. A full pipe already
+ * holds a wakeup, so a failed write loses nothing. */
 void http_driver_wakeup(http_driver *d)
 {
-    curl_multi_wakeup(d->multi);
+    int saved = errno;
+    char byte = 1;
+    if (write(d->wake[1], &byte, 1) < 0) {
+        /* EAGAIN: a wakeup is already waiting */
+    }
+    errno = saved;
 }
 
 size_t http_driver_active(const http_driver *d)
 {
     return d->active;
-}
-
-char *http_url_origin(const char *url)
-{
-    const char *p = strstr(url, "://");
-    if (!p)
-        return NULL;
-    p += 3;
-    size_t n = strcspn(p, "/?#");
-    return xstrndup(url, (size_t)(p - url) + n);
-}
-
-/* Split a URL's origin into lower-cased scheme and host and a port; false when it has none. */
-static bool origin_parts(const char *url, char *scheme, size_t scheme_len, char *host,
-                         size_t host_len, long *port)
-{
-    const char *sep = url ? strstr(url, "://") : NULL;
-    if (!sep || (size_t)(sep - url) >= scheme_len || sep == url)
-        return false;
-    for (size_t i = 0; url + i < sep; i++)
-        scheme[i] = (char)tolower((unsigned char)url[i]);
-    scheme[sep - url] = '\0';
-    const char *auth = sep + 3;
-    size_t n = strcspn(auth, "/?#");
-    if (n == 0 || memchr(auth, '@', n) || n >= host_len)
-        return false; /* user info: not an origin a registry's pages may use */
-    const char *end = auth + n, *colon = NULL;
-    if (*auth == '[') { /* [v6]:port */
-        const char *close = memchr(auth, ']', n);
-        if (!close)
-            return false;
-        colon = close + 1 < end && close[1] == ':' ? close + 1 : NULL;
-    } else {
-        colon = memchr(auth, ':', n);
-    }
-    size_t hn = (size_t)((colon ? colon : end) - auth);
-    for (size_t i = 0; i < hn; i++)
-        host[i] = (char)tolower((unsigned char)auth[i]);
-    host[hn] = '\0';
-    if (colon) {
-        char *stop;
-        *port = strtol(colon + 1, &stop, 10);
-        if (stop != end || colon + 1 == end || *port <= 0 || *port > 65535)
-            return false;
-    } else if (strcmp(scheme, "https") == 0) {
-        *port = 443;
-    } else if (strcmp(scheme, "http") == 0) {
-        *port = 80;
-    } else {
-        return false;
-    }
-    return true;
-}
-
-bool http_same_origin(const char *a, const char *b)
-{
-    char sa[16], sb[16], ha[256], hb[256];
-    long pa, pb;
-    return origin_parts(a, sa, sizeof sa, ha, sizeof ha, &pa) &&
-           origin_parts(b, sb, sizeof sb, hb, sizeof hb, &pb) && strcmp(sa, sb) == 0 &&
-           strcmp(ha, hb) == 0 && pa == pb;
-}
-
-char *http_link_next(const char *link, const char *request_url)
-{
-    if (!link)
-        return NULL;
-    const char *p = link;
-    while ((p = strchr(p, '<'))) {
-        const char *close = strchr(p, '>');
-        if (!close)
-            return NULL;
-        const char *params = close + 1;
-        const char *stop = params;
-        /* params run to the next ",<" (a comma inside quotes does not end them) */
-        bool quoted = false;
-        for (; *stop; stop++) {
-            if (*stop == '"')
-                quoted = !quoted;
-            else if (*stop == ',' && !quoted)
-                break;
-        }
-        char *ps = xstrndup(params, (size_t)(stop - params));
-        bool is_next = false;
-        for (char *q = ps; *q; q++)
-            *q = (char)tolower((unsigned char)*q);
-        if (strstr(ps, "rel=\"next\"") || strstr(ps, "rel=next") || strstr(ps, "rel=\"next "))
-            is_next = true;
-        free(ps);
-        if (is_next) {
-            char *target = xstrndup(p + 1, (size_t)(close - p - 1));
-            char *t = str_trim(target);
-            char *out;
-            if (strstr(t, "://")) {
-                out = xstrdup(t);
-            } else if (t[0] == '/') {
-                char *origin = http_url_origin(request_url);
-                out = origin ? xasprintf("%s%s", origin, t) : NULL;
-                free(origin);
-            } else {
-                /* relative to the request's path: replace its last segment */
-                size_t base = strcspn(request_url, "?#");
-                const char *slash = request_url + base;
-                while (slash > request_url && slash[-1] != '/')
-                    slash--;
-                out = xasprintf("%.*s%s", (int)(slash - request_url), request_url, t);
-            }
-            free(target);
-            return out;
-        }
-        p = *stop ? stop + 1 : stop;
-    }
-    return NULL;
 }

@@ -98,15 +98,19 @@ http_transfer *http_submit(http_driver *d, const http_request_spec *spec, http_d
                            void *ud);
 /* Abort a transfer in flight; its callback is not called. */
 void http_cancel(http_driver *d, http_transfer *t);
-/* Wait up to timeout_ms for network activity, the extra fds (readable) or a wakeup, then run
- * callbacks of finished transfers. Returns transfers still running, or -1 (err). */
+/* Wait up to timeout_ms for network activity, curl's next timeout, the extra fds (readable, any
+ * number) or a wakeup, then run callbacks of finished transfers. What was submitted since the
+ * last call starts before the wait; when that already finished some, it returns without
+ * waiting. Returns transfers still running, or -1 (err). */
 int http_driver_perform(http_driver *d, int timeout_ms, const int *extra_fds, size_t n_extra,
                         tp_err *err);
-/* Without waiting: start what was submitted, take in what has arrived and run the callbacks of
- * finished transfers — for a caller that has other work between two steps. Cheaper than
- * http_driver_perform(d, 0, …) when nothing is ready (one poll over all transfers). Returns
+/* Without waiting: start what was submitted, take in what has arrived (one poll over the
+ * transfers' sockets) and run the callbacks of finished transfers — for a caller that has other
+ * work between two steps. A pending wakeup is left for the next http_driver_perform. Returns
  * transfers still running, or -1 (err). */
 int http_driver_step(http_driver *d, tp_err *err);
+/* From any thread (or a signal handler): ends the wait of the http_driver_perform under way, or
+ * of the next one. Wakeups before that perform count as one. */
 void http_driver_wakeup(http_driver *d);
 size_t http_driver_active(const http_driver *d);
 

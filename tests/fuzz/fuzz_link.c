@@ -1,4 +1,4 @@
-/* Link headers of paginated tag lists (http_link_next in engine/registry/http.c, through
+/* Link headers of paginated tag lists (http_link_next in engine/net/http_url.c, through
  * registry_next_page in ops.c). Input: the request URL on the first line, the Link header after
  * it. The next page is a new URL on the same origin as the request — credentials go only to
  * the origin they are configured for — and never the request itself. */
