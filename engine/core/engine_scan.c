@@ -361,11 +361,14 @@ static void log_state_changes(engine *e)
         tracked *t = &e->table.images[i];
         updates += t->state == STATE_UPDATE_AVAILABLE;
         errors += t->state == STATE_ERROR;
-        intptr_t before = (intptr_t)strmap_get(&e->table.last_states, t->key);
+        /* A --once engine has one cycle: every state is news, and none is kept for the next
+         * (1,000 keys in a map cost it ~2 ms at the end of its only cycle). */
+        intptr_t before = e->opts.once ? 0 : (intptr_t)strmap_get(&e->table.last_states, t->key);
         intptr_t now = (intptr_t)t->state + 1;
         if (before == now)
             continue;
-        strmap_put(&e->table.last_states, t->key, (void *)now);
+        if (!e->opts.once)
+            strmap_put(&e->table.last_states, t->key, (void *)now);
         if (t->state == STATE_UPDATE_AVAILABLE && t->image->strategy == STRATEGY_DIGEST)
             engine_log(e, "%s/%s: update available %s@%.19s -> %s@%.19s", t->app->name,
                        t->image->alias, t->current ? t->current : "?",

@@ -123,13 +123,18 @@ void lastrun_load(const char *state_dir, lastrun *out)
 static void json_quote(strbuf *sb, const char *s)
 {
     strbuf_putc(sb, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            strbuf_printf(sb, "\\%c", *p);
-        else if (*p < 0x20)
-            strbuf_printf(sb, "\\u%04x", *p);
-        else
-            strbuf_putc(sb, (char)*p);
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t run = 0; /* what needs no escape, a run at a time */
+        while (p[run] >= 0x20 && p[run] != '"' && p[run] != '\\')
+            run++;
+        if (run) {
+            strbuf_append(sb, (const char *)p, run);
+            p += run;
+        } else if (*p == '"' || *p == '\\') {
+            strbuf_printf(sb, "\\%c", *p++);
+        } else {
+            strbuf_printf(sb, "\\u%04x", *p++);
+        }
     }
     strbuf_putc(sb, '"');
 }
