@@ -21,8 +21,9 @@ struct journal {
     statedir *sd; /* NULL: a reader found no state dir yet */
     char *path;   /* <state dir>/journal.jsonl, for messages */
     journal_mode mode;
-    int fd;      /* O_APPEND, writers only; -1 otherwise */
-    int lock_fd; /* holds flock(LOCK_EX) while open, writers only */
+    int fd;           /* O_APPEND, writers only; -1 otherwise */
+    int lock_fd;      /* holds flock(LOCK_EX) while open, writers only */
+    bool name_synced; /* the state dir fsync'd since this writer opened (or created) the file */
     journal_record *records;
     size_t count, cap;
     strvec warnings;
@@ -253,7 +254,9 @@ int journal_open(const char *state_dir, journal_mode mode, journal **out, tp_err
             journal_close(j);
             return -1;
         }
-        statedir_sync(j->sd); /* make a new file's name durable too */
+        /* The file's name is made durable (its folder fsync'd) with the first record this
+         * writer appends, not here: a scan that records nothing, most of them, never waits for
+         * it, and a file without records has nothing to lose. */
         if (valid_end < text.len) {
             /* Cut the torn tail so the next record starts on a line of its own; it was never
              * acknowledged, and a copy goes to journal.corrupt first. */
@@ -342,6 +345,13 @@ int journal_append(journal *j, const journal_record *rec, tp_err *err)
         rc = tp_err_set(err, "cannot write journal %s: %s", j->path, strerror(saved));
     }
     free(json);
+    /* Acknowledged once the name is durable too (a journal created by an earlier process that
+     * recorded nothing may not be). As at open before, a folder that cannot be synced is not
+     * an error: the record itself is on disk. */
+    if (rc == 0 && !j->name_synced) {
+        statedir_sync(j->sd);
+        j->name_synced = true;
+    }
     if (rc < 0) {
         journal_record_clear(&full);
         return rc;

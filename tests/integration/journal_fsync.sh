@@ -25,7 +25,8 @@ traced() { # TRACE-FILE ARGS...: tagpilot under strace (LeakSanitizer cannot run
     RC=$?
 }
 # journal_syncs TRACE: for each write to the journal, whether an fsync of it followed, in order:
-# prints one line per event: "write", "fsync", or "ref" (the remote's main being locked).
+# prints one line per event: "write", "fsync", "dirsync" (the state dir itself fsync'd: the
+# journal's name made durable), or "ref" (the remote's main being locked).
 events() {
     /usr/bin/python3 - "$1" <<'PY'
 import re, sys
@@ -35,7 +36,9 @@ for line in open(sys.argv[1]):
     if m:
         path, fd = m.group(1), m.group(2)
         if path.endswith("journal.jsonl"):
-            fds[fd] = True
+            fds[fd] = "file"
+        elif path.endswith("/state") and "O_DIRECTORY" in line:
+            fds[fd] = "dir"
         elif fd in fds:
             del fds[fd]
         if path.endswith("config.git/refs/heads/main.lock"):
@@ -43,22 +46,29 @@ for line in open(sys.argv[1]):
         continue
     m = re.search(r'\b(write|fsync|fdatasync)\((\d+)', line)
     if m and m.group(2) in fds:
-        print("fsync" if m.group(1) != "write" else "write")
+        if fds[m.group(2)] == "dir":
+            print("dirsync" if m.group(1) != "write" else "dirwrite")
+        else:
+            print("fsync" if m.group(1) != "write" else "write")
 PY
 }
 
-tp run --once --config "$CFG"
+# A scan records nothing, so it never waits for the journal's folder to be synced: the name of
+# the file it created is made durable with the first record appended.
+traced "$TAP_TMP/scan.trace" run --once
 expect_rc 0 "a first scan"
+ev=$(events "$TAP_TMP/scan.trace" | tr '\n' ' ')
+check "a scan writes no record and syncs no folder ($ev)" [ "$ev" = "" ]
 traced "$TAP_TMP/skip.trace" skip bookstore
 expect_rc 0 "skip succeeds"
 ev=$(events "$TAP_TMP/skip.trace" | tr '\n' ' ')
 # A skip is a commit of the shared holds (.tagpilot/holds.yaml): recorded like any write.
-check "skip: intent written and fsync'd, then the push of the holds, then the outcome ($ev)" \
-    [ "$ev" = "write fsync ref write fsync " ]
+check "skip: intent written and fsync'd, its folder synced (the first record), then the push of the holds, then the outcome ($ev)" \
+    [ "$ev" = "write fsync dirsync ref write fsync " ]
 
 traced "$TAP_TMP/approve.trace" approve bookstore
 expect_rc 0 "approve succeeds"
 ev=$(events "$TAP_TMP/approve.trace" | tr '\n' ' ')
-check "approve: intent written and fsync'd, then the push, then the outcome written and fsync'd ($ev)" \
-    [ "$ev" = "write fsync ref write fsync " ]
+check "approve: intent written and fsync'd, its folder synced (this writer's first record), then the push, then the outcome written and fsync'd ($ev)" \
+    [ "$ev" = "write fsync dirsync ref write fsync " ]
 finish
