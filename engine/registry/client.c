@@ -161,6 +161,7 @@ void registry_requeue(reg_call *call, int64_t not_before_ms)
 {
     reg_host *h = call->host;
     call->not_before_ms = not_before_ms;
+    h->n_delayed += not_before_ms > 0;
     call->next = NULL;
     if (h->queue_tail)
         h->queue_tail->next = call;
@@ -195,6 +196,7 @@ void registry_pump_host(registry_client *c, reg_host *h)
         if (h->queue_tail == call)
             h->queue_tail = prev;
         call->next = NULL;
+        h->n_delayed -= call->not_before_ms > 0;
         call_send(call);
         /* a nested operation may have appended calls; the scan restarts from the head */
         pp = &h->queue;
@@ -257,6 +259,7 @@ static void expire_hosts(registry_client *c)
                 h->queue = call->next;
                 if (!h->queue)
                     h->queue_tail = NULL;
+                h->n_delayed -= call->not_before_ms > 0;
                 call_fail(call, &err);
                 continue;
             }
@@ -277,16 +280,34 @@ static int64_t next_wake(registry_client *c)
                 best = left > 0 ? left : 0;
                 break;
             }
+    /* Thousands may be queued (a cold newest-build cycle): every call that may go now waits
+     * for the same thing, the host's politeness, asked once; and nothing beats 0. */
     for (reg_host *h = c->hosts; h; h = h->next) {
+        int64_t ready_at = -1;
+        if (h->queue && h->n_delayed == 0) { /* all may go now: the head says when for all */
+            ratelimit probe = h->rl;
+            int64_t w = ratelimit_acquire(&probe, now);
+            int64_t at = w > 0 ? w : 0;
+            if (best < 0 || at < best)
+                best = at;
+            if (best == 0)
+                return 0;
+            continue;
+        }
         for (reg_call *q = h->queue; q; q = q->next) {
             int64_t at = q->not_before_ms > now ? q->not_before_ms - now : 0;
             if (at == 0) {
-                ratelimit probe = h->rl;
-                int64_t w = ratelimit_acquire(&probe, now);
-                at = w > 0 ? w : 0;
+                if (ready_at < 0) {
+                    ratelimit probe = h->rl;
+                    int64_t w = ratelimit_acquire(&probe, now);
+                    ready_at = w > 0 ? w : 0;
+                }
+                at = ready_at;
             }
             if (best < 0 || at < best)
                 best = at;
+            if (best == 0)
+                return 0;
         }
     }
     return best;

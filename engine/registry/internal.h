@@ -38,6 +38,7 @@ struct reg_host {
     const char *creds_spec;          /* borrowed from options or conf; NULL: docker config */
     ratelimit rl;
     reg_call *queue, *queue_tail; /* waiting to start */
+    size_t n_delayed;             /* of them, queued with a not_before_ms (a retry's wait) */
     auth_scheme scheme;           /* from the last challenge */
     char *realm, *service;
     bool creds_loaded;

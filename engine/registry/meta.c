@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "registry/internal.h"
+#include "strmap.h"
 #include "timefmt.h"
 
 /* Real indexes list a few dozen platforms; each wanted child costs a manifest request, so a
@@ -36,7 +37,7 @@ typedef struct meta_fetch {
     char config_digest[72];
     meta_waiter *waiters;
     size_t n_waiters;
-    struct meta_fetch *next;
+    struct meta_fetch *prev, *next;
 } meta_fetch;
 
 /* One registry_image_metadata request. */
@@ -56,13 +57,75 @@ typedef struct meta_op {
     bool has_created;
     tp_time created;
     char *os, *arch, *variant;
-    struct meta_op *next;
+    struct meta_op *prev, *next;
 } meta_op;
 
+/* A cold newest-build cycle has 10,000 fetches in flight: finding one by digest or tag, and
+ * taking one out, must not walk them all (it did: the cycle was quadratic). */
 struct meta_state {
-    meta_fetch *fetches;
-    meta_op *ops;
+    meta_fetch *fetches; /* doubly linked */
+    meta_op *ops;        /* doubly linked */
+    strmap by_digest;    /* "host key|digest" -> the fetch of that digest */
+    strmap by_tag;       /* "host key|repo|tag" -> the fetch by that tag */
 };
+
+static char *digest_key(const reg_host *h, const char *digest)
+{
+    return xasprintf("%s|%s", h->key, digest);
+}
+
+static char *tag_key(const reg_host *h, const char *repo, const char *tag)
+{
+    return xasprintf("%s|%s|%s", h->key, repo, tag);
+}
+
+/* f is found by digest from now on, unless another fetch of that digest is (the first stays). */
+static void fetch_index_digest(struct meta_state *s, meta_fetch *f)
+{
+    char *key = digest_key(f->host, f->digest);
+    if (!strmap_get(&s->by_digest, key))
+        strmap_put(&s->by_digest, key, f);
+    free(key);
+}
+
+static void fetch_link(struct meta_state *s, meta_fetch *f)
+{
+    f->prev = NULL;
+    f->next = s->fetches;
+    if (s->fetches)
+        s->fetches->prev = f;
+    s->fetches = f;
+    if (f->digest[0])
+        fetch_index_digest(s, f);
+    if (f->tag) {
+        char *key = tag_key(f->host, f->repo, f->tag);
+        strmap_put(&s->by_tag, key, f);
+        free(key);
+    }
+}
+
+static void fetch_unlink(struct meta_state *s, meta_fetch *f)
+{
+    if (f->prev)
+        f->prev->next = f->next;
+    else
+        s->fetches = f->next;
+    if (f->next)
+        f->next->prev = f->prev;
+    f->prev = f->next = NULL;
+    if (f->digest[0]) {
+        char *key = digest_key(f->host, f->digest);
+        if (strmap_get(&s->by_digest, key) == f)
+            strmap_remove(&s->by_digest, key);
+        free(key);
+    }
+    if (f->tag) {
+        char *key = tag_key(f->host, f->repo, f->tag);
+        if (strmap_get(&s->by_tag, key) == f)
+            strmap_remove(&s->by_tag, key);
+        free(key);
+    }
+}
 
 void meta_ops_init(registry_client *c)
 {
@@ -109,6 +172,8 @@ void meta_ops_free(registry_client *c)
         s->ops = op->next;
         op_free(op);
     }
+    strmap_free(&s->by_digest);
+    strmap_free(&s->by_tag);
     free(s);
     c->metas = NULL;
 }
@@ -164,11 +229,7 @@ static bool platform_wanted(const meta_op *op, const char *os, const char *arch,
 /* Answer every waiter with rec (already in the cache) and forget the fetch. */
 static void fetch_answer(registry_client *c, meta_fetch *f, const meta_record *rec)
 {
-    for (meta_fetch **pp = &c->metas->fetches; *pp; pp = &(*pp)->next)
-        if (*pp == f) {
-            *pp = f->next;
-            break;
-        }
+    fetch_unlink(c->metas, f);
     for (size_t i = 0; i < f->n_waiters; i++)
         f->waiters[i].fn(f->waiters[i].ud, f->digest, rec, NULL);
     fetch_free(f);
@@ -176,11 +237,7 @@ static void fetch_answer(registry_client *c, meta_fetch *f, const meta_record *r
 
 static void fetch_finish(registry_client *c, meta_fetch *f, const tp_err *err)
 {
-    for (meta_fetch **pp = &c->metas->fetches; *pp; pp = &(*pp)->next)
-        if (*pp == f) {
-            *pp = f->next;
-            break;
-        }
+    fetch_unlink(c->metas, f);
     const meta_record *rec = NULL;
     if (!err) {
         meta_cache_put(c->meta, f->digest, &f->rec);
@@ -346,22 +403,19 @@ static void manifest_done(reg_call *call, http_response *resp, const tp_err *err
         }
         /* Another fetch of the same digest is on its way (tags sharing one image): wait for
          * it instead of fetching its config blob again. */
-        meta_fetch *g = c->metas->fetches;
-        while (g && !(g != f && g->host == f->host && strcmp(g->digest, f->digest) == 0))
-            g = g->next;
-        if (g) {
+        char *dkey = digest_key(f->host, f->digest);
+        meta_fetch *g = strmap_get(&c->metas->by_digest, dkey);
+        free(dkey);
+        if (g && g != f) {
             g->waiters = xrealloc(g->waiters, (g->n_waiters + f->n_waiters) * sizeof *g->waiters);
             memcpy(g->waiters + g->n_waiters, f->waiters, f->n_waiters * sizeof *f->waiters);
             g->n_waiters += f->n_waiters;
             f->n_waiters = 0;
-            for (meta_fetch **pp = &c->metas->fetches; *pp; pp = &(*pp)->next)
-                if (*pp == f) {
-                    *pp = f->next;
-                    break;
-                }
+            fetch_unlink(c->metas, f);
             fetch_free(f);
             return;
         }
+        fetch_index_digest(c->metas, f); /* the digest's fetch from now on */
     }
     manifest_kind kind = meta_parse_manifest(resp->body, resp->body_len, &f->rec, f->config_digest);
     switch (kind) {
@@ -401,17 +455,16 @@ static void meta_lookup(registry_client *c, reg_host *h, const char *repo, const
         fn(ud, digest, rec, NULL);
         return;
     }
-    meta_fetch *f = c->metas->fetches;
-    while (f && !(f->digest[0] && strcmp(f->digest, digest) == 0 && f->host == h))
-        f = f->next;
+    char *key = digest_key(h, digest);
+    meta_fetch *f = strmap_get(&c->metas->by_digest, key);
+    free(key);
     bool start = !f;
     if (start) {
         f = xcalloc(1, sizeof *f);
         snprintf(f->digest, sizeof f->digest, "%s", digest);
         f->host = h;
         f->repo = xstrdup(repo);
-        f->next = c->metas->fetches;
-        c->metas->fetches = f;
+        fetch_link(c->metas, f);
     }
     /* The waiter goes in first: a call that fails at once (unreadable credentials) finishes
      * and frees f before registry_call returns. */
@@ -429,17 +482,16 @@ static void meta_lookup(registry_client *c, reg_host *h, const char *repo, const
 static void meta_by_tag(registry_client *c, reg_host *h, const char *repo, const char *tag,
                         meta_fn fn, void *ud)
 {
-    meta_fetch *f = c->metas->fetches;
-    while (f && !(f->tag && f->host == h && strcmp(f->tag, tag) == 0 && strcmp(f->repo, repo) == 0))
-        f = f->next;
+    char *key = tag_key(h, repo, tag);
+    meta_fetch *f = strmap_get(&c->metas->by_tag, key);
+    free(key);
     bool start = !f;
     if (start) {
         f = xcalloc(1, sizeof *f);
         f->host = h;
         f->repo = xstrdup(repo);
         f->tag = xstrdup(tag);
-        f->next = c->metas->fetches;
-        c->metas->fetches = f;
+        fetch_link(c->metas, f);
     }
     f->waiters = xrealloc(f->waiters, (f->n_waiters + 1) * sizeof *f->waiters);
     f->waiters[f->n_waiters++] = (meta_waiter){fn, ud};
@@ -455,11 +507,12 @@ static void meta_by_tag(registry_client *c, reg_host *h, const char *repo, const
 static void op_finish(meta_op *op)
 {
     registry_client *c = op->client;
-    for (meta_op **pp = &c->metas->ops; *pp; pp = &(*pp)->next)
-        if (*pp == op) {
-            *pp = op->next;
-            break;
-        }
+    if (op->prev)
+        op->prev->next = op->next;
+    else
+        c->metas->ops = op->next;
+    if (op->next)
+        op->next->prev = op->prev;
     registry_image_meta m = {
         .digest = op->digest,
         .platform_match = op->found,
@@ -580,6 +633,8 @@ void registry_image_metadata(registry_client *c, const imageref *ref, const char
         op->n_platforms = n_platforms;
     }
     op->next = c->metas->ops;
+    if (op->next)
+        op->next->prev = op;
     c->metas->ops = op;
     c->outstanding++;
     char *key = xasprintf("%s|%s", op->host->key, op->repo);

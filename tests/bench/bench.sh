@@ -302,6 +302,13 @@ fi
 if ! skipped newest; then
     $PY "$BENCH/genapps.py" newest "$CL/appsnb" 50 "$REG_HOST" "file://$CL/config.git" >/dev/null
     config newest appsnb
+    # "Cold" is tagpilot's state (no metadata cache), not the registry's disk: one unmeasured
+    # run first reads the 20,000 manifests and configs into the page cache, which the floor's
+    # replay right after the measured run would otherwise find warm and tagpilot not (2026-12-06:
+    # 39.3 s against a 21.8 s floor that way; 33.3 s against ~27 s with both warm).
+    say "newest-build: a first run (not measured) so the registry's storage is in the page cache"
+    rm -rf "$CL/state-newest"
+    run_once newest
     rm -rf "$CL/state-newest"
     say "newest-build cold: 50 repositories × 200 tags, fresh state dir"
     m=$(mark)
