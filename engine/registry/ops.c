@@ -54,7 +54,7 @@ typedef struct digest_entry {
     tp_err err;
     digest_waiter *waiters;
     size_t n_waiters;
-    struct digest_entry *next;
+    struct digest_entry *prev, *next; /* doubly linked: a stale answer leaves in O(1) */
 } digest_entry;
 
 typedef struct ping_op {
@@ -66,8 +66,10 @@ typedef struct ping_op {
 
 struct ops_state {
     tags_entry *tags;
-    strmap tags_by_key; /* key -> the newest listing with that key (a scan looks one up per
-                           image: 1,000 walks of the list were 400,000 strcmp) */
+    strmap tags_by_key;    /* key -> the newest listing with that key (a scan looks one up per
+                              image: 1,000 walks of the list were 400,000 strcmp) */
+    strmap digests_by_key; /* key -> its digest entry (one a key): a warm newest-build cycle
+                              asks 10,000 */
     digest_entry *digests;
     ping_op *pings;
     /* "host key|repo|tag" -> 1: tags whose digest this client has learnt (in any cycle), for
@@ -100,8 +102,17 @@ static void tags_entry_free(struct ops_state *s, tags_entry *e)
     free(e);
 }
 
-static void digest_entry_free(digest_entry *e)
+/* Take e out of the list and the index, and free it. */
+static void digest_entry_free(struct ops_state *s, digest_entry *e)
 {
+    if (e->prev)
+        e->prev->next = e->next;
+    else if (s->digests == e)
+        s->digests = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    if (strmap_get(&s->digests_by_key, e->key) == e)
+        strmap_remove(&s->digests_by_key, e->key);
     free(e->key);
     free(e->repo);
     free(e->tag);
@@ -120,11 +131,9 @@ void ops_free(registry_client *c)
         tags_entry_free(s, e);
     }
     strmap_free(&s->tags_by_key);
-    while (s->digests) {
-        digest_entry *e = s->digests;
-        s->digests = e->next;
-        digest_entry_free(e);
-    }
+    while (s->digests)
+        digest_entry_free(s, s->digests);
+    strmap_free(&s->digests_by_key);
     while (s->pings) {
         ping_op *p = s->pings;
         s->pings = p->next;
@@ -157,14 +166,10 @@ void ops_begin_cycle(registry_client *c)
     /* Answers expire with the cycle, or by age when the engine asked for a TTL. */
     int64_t now = registry_now_ms();
     long ttl = c->opts.tag_digest_ttl_ms;
-    for (digest_entry **pp = &s->digests; *pp;) {
-        digest_entry *e = *pp;
-        if (e->state != ENTRY_RUNNING && (ttl <= 0 || now - e->fetched_ms >= ttl)) {
-            *pp = e->next;
-            digest_entry_free(e);
-        } else {
-            pp = &e->next;
-        }
+    for (digest_entry *e = s->digests, *next; e; e = next) {
+        next = e->next;
+        if (e->state != ENTRY_RUNNING && (ttl <= 0 || now - e->fetched_ms >= ttl))
+            digest_entry_free(s, e);
     }
 }
 
@@ -530,14 +535,11 @@ void ops_tag_digest(registry_client *c, const imageref *ref, const char *tag, bo
     char *key = xasprintf("%s|%s|%s|%s", h->key, repo, tag, verified ? "verified" : "head");
     int64_t now = registry_now_ms();
     long ttl = c->opts.tag_digest_ttl_ms;
-    digest_entry *e = c->ops->digests;
-    for (; e; e = e->next) {
-        if (strcmp(e->key, key) != 0)
-            continue;
-        if (e->state == ENTRY_RUNNING || (ttl <= 0 && e->cycle == c->cycle) ||
-            (ttl > 0 && e->state == ENTRY_DONE && now - e->fetched_ms < ttl))
-            break;
-    }
+    digest_entry *known = strmap_get(&c->ops->digests_by_key, key);
+    digest_entry *e = known;
+    if (e && !(e->state == ENTRY_RUNNING || (ttl <= 0 && e->cycle == c->cycle) ||
+               (ttl > 0 && e->state == ENTRY_DONE && now - e->fetched_ms < ttl)))
+        e = NULL;
     c->outstanding += counted;
     if (e) {
         free(key);
@@ -552,14 +554,8 @@ void ops_tag_digest(registry_client *c, const imageref *ref, const char *tag, bo
         }
         return;
     }
-    /* drop a stale answer for the same key */
-    for (digest_entry **pp = &c->ops->digests; *pp; pp = &(*pp)->next)
-        if (strcmp((*pp)->key, key) == 0) {
-            digest_entry *old = *pp;
-            *pp = old->next;
-            digest_entry_free(old);
-            break;
-        }
+    if (known) /* a stale answer for the same key */
+        digest_entry_free(c->ops, known);
     e = xcalloc(1, sizeof *e);
     e->key = key;
     e->host = h;
@@ -569,7 +565,10 @@ void ops_tag_digest(registry_client *c, const imageref *ref, const char *tag, bo
     e->waiters = xmalloc(sizeof *e->waiters);
     e->waiters[e->n_waiters++] = (digest_waiter){cb, ud, counted};
     e->next = c->ops->digests;
+    if (e->next)
+        e->next->prev = e;
     c->ops->digests = e;
+    strmap_put(&c->ops->digests_by_key, key, e);
     char *url = xasprintf("%s/v2/%s/manifests/%s", h->key, repo, tag);
     if (verified)
         registry_call(c, h, repo, CALL_MANIFEST, "GET", url, digest_done, e);
