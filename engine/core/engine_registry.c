@@ -64,6 +64,20 @@ static char *selection_key(const tracked *t)
     return strbuf_take(&sb);
 }
 
+static void drop_table_facts(const char *key, void *value, void *ctx)
+{
+    (void)key, (void)ctx;
+    tag_table *table = value;
+    free(table->facts);
+    table->facts = NULL;
+}
+
+/* The cycle's selections are made (and kept, shared): their facts can go. */
+static void drop_facts(engine *e)
+{
+    strmap_each(&e->tags.tables, drop_table_facts, NULL);
+}
+
 static void select_candidate(engine *e, tracked *t)
 {
     char *key = needs_own_table(t) ? NULL : selection_key(t);
@@ -71,6 +85,8 @@ static void select_candidate(engine *e, tracked *t)
     if (known) {
         t->verdicts = tag_verdicts_ref(known);
     } else {
+        if (t->image->strategy == STRATEGY_SEMVER && !t->tags->facts)
+            t->tags->facts = strategy_tag_facts(&t->tags->list); /* for this cycle's selections */
         strategy_params p = {t->image->strategy, t->image->constraint, t->filter, t->tags->facts};
         strategy_result r = {0};
         tp_err err = {{0}};
@@ -281,6 +297,7 @@ void engine_ask_registries(engine *e)
     }
     if (e->tags.registry) /* the answers are in the images now: the lists can go */
         registry_client_end_cycle(e->tags.registry);
+    drop_facts(e);
     e->tags.cycle_begun = false;
 }
 

@@ -32,7 +32,6 @@ tag_table *tag_table_of(const strvec *names)
         t->list.items[i].name = memcpy(at, names->items[i], len);
         at += len;
     }
-    t->facts = strategy_tag_facts(&t->list);
     return t;
 }
 

@@ -23,13 +23,16 @@ typedef struct tag_table {
     char *names;     /* tag_table_of: every name, NUL-separated, in one block the items point
                         into (100,000 names are 100,000 allocations otherwise); NULL: each item
                         owns its name */
-    tag_fact *facts; /* tag_table_of: each name's facts (16 bytes a tag), for every selection
-                        over the table; NULL: none (selection works them out itself) */
+    tag_fact *facts; /* each name's facts (strategy_tag_facts, 16 bytes a tag) while a cycle
+                        selects over the table: made by the engine thread for its first semver
+                        selection and dropped when the cycle's answers are in (the selections
+                        made are shared and kept), so they cost no memory between cycles. Only
+                        the engine thread touches them; NULL: none. */
 } tag_table;
 
 /* An empty table (one reference). */
 tag_table *tag_table_new(void);
-/* A table of these names (digests and dates unknown), with their facts. */
+/* A table of these names (digests and dates unknown). */
 tag_table *tag_table_of(const strvec *names);
 tag_table *tag_table_ref(tag_table *t);
 void tag_table_unref(tag_table *t); /* NULL is fine */
