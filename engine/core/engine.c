@@ -14,7 +14,6 @@
 
 #include "engine_internal.h"
 #include "source/gitnet.h"
-#include "source/gitrepo.h"
 
 int64_t engine_now_ns(void)
 {
@@ -306,8 +305,6 @@ static void engine_free(engine *e)
     }
     pthread_mutex_destroy(&e->inbox.lock);
     pthread_cond_destroy(&e->inbox.idle_cond);
-    if (e->git_held)
-        gitrepo_library_release();
     free(e);
 }
 
@@ -378,11 +375,6 @@ engine *engine_start(const engine_options *opts, tp_err *err)
         return NULL;
     }
     e->thread_started = true;
-    /* libgit2's set-up (the CA bundle, ~5 ms) on this thread while the engine reads the
-     * sources and the registries answer what it asks ahead: the first repository it opens
-     * finds it done, or waits for the rest of it. Held until the engine is freed. */
-    gitrepo_library_hold();
-    e->git_held = true;
     return e;
 }
 

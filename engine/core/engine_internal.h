@@ -141,7 +141,6 @@ struct engine {
     const tp_config *cfg;
     pthread_t thread;
     bool thread_started;
-    bool git_held; /* gitrepo_library_hold, released by engine_free */
     engine_inbox inbox;
     engine_tags tags;
     engine_records records;

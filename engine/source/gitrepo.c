@@ -363,16 +363,6 @@ void gitrepo_close(gitrepo *r)
     git_libgit2_shutdown();
 }
 
-void gitrepo_library_hold(void)
-{
-    git_libgit2_init();
-}
-
-void gitrepo_library_release(void)
-{
-    git_libgit2_shutdown();
-}
-
 const char *gitrepo_display_url(const gitrepo *r)
 {
     return r->display_url;

@@ -55,12 +55,6 @@ typedef struct gitrepo_file {
  * <clone>.lock, up to 60 s; never blocks the same process). */
 int gitrepo_open(const char *url, const gitrepo_opts *opts, gitrepo **out, tp_err *err);
 void gitrepo_close(gitrepo *repo);
-/* Keep libgit2 initialised between opens (each hold one release). Its set-up reads the system's
- * CA bundle (~5 ms): without a hold, the last close of a cycle undoes it and the next cycle's
- * first open does it again. Safe from any thread, also while another thread opens a repository
- * (libgit2 serialises its initialisation). */
-void gitrepo_library_hold(void);
-void gitrepo_library_release(void);
 
 /* Fetch all branches from origin (pruning deleted ones). */
 int gitrepo_fetch(gitrepo *repo, tp_err *err);
