@@ -78,14 +78,21 @@ char *xstrndup(const char *s, size_t n)
 char *xasprintf(const char *fmt, ...)
 {
     /* Exactly the size asked: these strings are kept (an image's key, 10,000 of them), and a
-     * buffer grown by doubling would give each 64 to 256 bytes. */
+     * buffer grown by doubling would give each 64 to 256 bytes. Formatted once on the stack
+     * when it fits (nearly always: a second vsnprintf was a tenth of reading 1,000
+     * Applications), twice otherwise. */
+    char small[256];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
     if (n < 0)
         return xstrdup("");
     char *s = xmalloc((size_t)n + 1);
+    if ((size_t)n < sizeof small) {
+        memcpy(s, small, (size_t)n + 1);
+        return s;
+    }
     va_start(ap, fmt);
     vsnprintf(s, (size_t)n + 1, fmt, ap);
     va_end(ap);
@@ -265,14 +272,22 @@ void strbuf_putc(strbuf *sb, char c)
 
 void strbuf_vprintf(strbuf *sb, const char *fmt, va_list ap)
 {
+    /* Straight into the room there is, once, when the text fits (a report of 1,000 images
+     * prints 11,000 fields); measured and printed again when it does not. */
+    strbuf_reserve(sb, 0);
+    size_t room = sb->cap - sb->len; /* counting the NUL */
     va_list copy;
     va_copy(copy, ap);
-    int n = vsnprintf(NULL, 0, fmt, copy);
+    int n = vsnprintf(sb->data + sb->len, room, fmt, copy);
     va_end(copy);
-    if (n < 0)
+    if (n < 0) {
+        sb->data[sb->len] = '\0';
         return;
-    strbuf_reserve(sb, (size_t)n);
-    vsnprintf(sb->data + sb->len, (size_t)n + 1, fmt, ap);
+    }
+    if ((size_t)n >= room) {
+        strbuf_reserve(sb, (size_t)n);
+        vsnprintf(sb->data + sb->len, (size_t)n + 1, fmt, ap);
+    }
     sb->len += (size_t)n;
 }
 
@@ -318,6 +333,12 @@ void strvec_push_n(strvec *v, const char *s, size_t n)
 {
     strvec_grow(v);
     v->items[v->count++] = xstrndup(s, n);
+}
+
+void strvec_push_ref(strvec *v, char *s)
+{
+    strvec_grow(v);
+    v->items[v->count++] = s;
 }
 
 void strvec_free(strvec *v)

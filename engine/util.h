@@ -99,6 +99,9 @@ typedef struct strvec {
 
 void strvec_push(strvec *v, const char *s);             /* copies s */
 void strvec_push_n(strvec *v, const char *s, size_t n); /* copies s[0..n) (need not end in NUL) */
+/* Append s itself, not a copy: the vector owns it from then on (strvec_free frees it), unless
+ * its owner says otherwise (a vector of names that live in blocks of their own). */
+void strvec_push_ref(strvec *v, char *s);
 void strvec_free(strvec *v);
 
 #endif

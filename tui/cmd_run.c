@@ -72,7 +72,9 @@ static void json_field(strbuf *sb, int depth, const char *key, const char *value
 {
     for (int i = 0; i < depth; i++)
         strbuf_putc(sb, '\t');
-    strbuf_printf(sb, "\"%s\":\t", key);
+    strbuf_putc(sb, '"');
+    strbuf_puts(sb, key); /* a literal name */
+    strbuf_puts(sb, "\":\t");
     cli_json_string(sb, value);
     strbuf_puts(sb, last ? "\n" : ",\n");
 }

@@ -367,6 +367,9 @@ int strategy_select(const strategy_params *params, const tag_list *tags, strateg
     if (params->kind == STRATEGY_SEMVER)
         versions = xmalloc(n * sizeof *versions);
 
+    /* An open filter is not asked 500 times a selection. */
+    const tagfilter *filter =
+        params->filter && !tagfilter_allows_all(params->filter) ? params->filter : NULL;
     ptrdiff_t best = -1;
     for (size_t i = 0; i < n; i++) {
         tag_verdict *v = &out->verdicts[i];
@@ -376,7 +379,7 @@ int strategy_select(const strategy_params *params, const tag_list *tags, strateg
             v->reason = REASON_INVALID_TAG;
             continue;
         }
-        if (filtered_out(params->filter, tags->items[i].name, v))
+        if (filtered_out(filter, tags->items[i].name, v))
             continue;
         if (!judge(params, constraint, detail, &tags->items[i], fact,
                    versions ? &versions[i] : NULL, v))

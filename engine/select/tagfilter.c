@@ -97,6 +97,11 @@ bool tagfilter_disables_image(const tagfilter *f)
     return f->disables;
 }
 
+bool tagfilter_allows_all(const tagfilter *f)
+{
+    return !f->ignore.count && !f->allow_nothing && !f->re;
+}
+
 tagfilter_result tagfilter_check(const tagfilter *f, const char *tag, const char **detail)
 {
     const char *unused;

@@ -28,6 +28,9 @@ char *tagfilter_spec_problem(const char *allow_spec);
 const char *tagfilter_problem(const tagfilter *f);
 /* True when an ignore glob is exactly "*": the image is not updated at all. */
 bool tagfilter_disables_image(const tagfilter *f);
+/* True when the filter lets every tag through (no allow-tags, no ignore-tags): a selection
+ * then need not ask it about each tag. */
+bool tagfilter_allows_all(const tagfilter *f);
 
 typedef enum tagfilter_result {
     TAGFILTER_ALLOWED = 0,

@@ -11,7 +11,13 @@ typedef struct decision_image {
 
 static char *image_key(const char *app, const char *alias)
 {
-    return xasprintf("%s\x1f%s", app, alias ? alias : "");
+    /* Joined by hand: a scan looks up 5 decisions an image (printf was 1.4 % of a scan). */
+    size_t a = strlen(app), b = alias ? strlen(alias) : 0;
+    char *key = xmalloc(a + b + 2);
+    memcpy(key, app, a);
+    key[a] = '\x1f';
+    memcpy(key + a + 1, alias ? alias : "", b + 1);
+    return key;
 }
 
 static decision_image *lookup(const decisions *d, const char *app, const char *alias, bool create)
