@@ -143,6 +143,10 @@ void ops_digest_learnt(registry_client *c, const reg_host *h, const char *repo, 
  * is len bytes, not NUL-terminated. */
 int registry_parse_tags(const char *body, size_t len, size_t max_tags, const char *registry,
                         const char *repo, strvec *tags, tp_err *err);
+/* The same, the page's names packed in one block appended to *blocks (what frees them): the
+ * names appended to *tags point into it, so *tags is freed by its items array alone. */
+int registry_parse_tags_packed(const char *body, size_t len, size_t max_tags, const char *registry,
+                               const char *repo, strvec *tags, strvec *blocks, tp_err *err);
 /* What registry_parse_tags_fast answers for a body it leaves to registry_parse_tags_json; it has
  * then touched neither *tags nor *err. */
 #define REGISTRY_TAGS_NOT_HANDLED 1

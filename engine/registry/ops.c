@@ -27,7 +27,8 @@ typedef struct tags_entry {
     char *repo;
     unsigned long cycle;
     entry_state state;
-    strvec tags;
+    strvec tags;   /* the listing: its names live in blocks (never strvec_free it) */
+    strvec blocks; /* one a page: registry_parse_tags_packed */
     tp_err err;
     size_t pages;
     size_t bytes;     /* page bodies and page URLs so far, against max_list_bytes */
@@ -96,7 +97,8 @@ static void tags_entry_free(struct ops_state *s, tags_entry *e)
         strmap_remove(&s->tags_by_key, e->key);
     free(e->key);
     free(e->repo);
-    strvec_free(&e->tags);
+    free(e->tags.items);
+    strvec_free(&e->blocks);
     strmap_free(&e->page_urls);
     free(e->waiters);
     free(e);
@@ -313,8 +315,8 @@ static void tags_page_done(reg_call *call, http_response *resp, const tp_err *er
                    e->host->name, e->repo, c->opts.max_list_bytes, e->pages);
         goto failed;
     }
-    if (registry_parse_tags(resp->body, resp->body_len, c->opts.max_tags, e->host->name, e->repo,
-                            &e->tags, &e->err) < 0)
+    if (registry_parse_tags_packed(resp->body, resp->body_len, c->opts.max_tags, e->host->name,
+                                   e->repo, &e->tags, &e->blocks, &e->err) < 0)
         goto failed;
     char *next = NULL;
     if (registry_next_page(resp->link, call->url, e->host->name, e->repo, &next, &e->err) < 0)

@@ -19,20 +19,59 @@
  * a hostile 4 MiB tag costs 255 bytes of memory and of screen. */
 #define TAG_KEPT_MAX 255
 
-/* Keep a listed tag, name[0..len) (not NUL-terminated); one over TAG_KEPT_MAX bytes is cut at a
- * character boundary and marked. */
-static void keep_tag(strvec *tags, const char *name, size_t len)
+/* Where kept tags go: each its own allocation in *tags (blocks NULL), or packed: a page's names
+ * in one block (kept in *blocks; the names in *tags point into it). 100,000 listed tags were
+ * 100,000 mallocs and frees, and 1.6 MB of their headers. */
+typedef struct tag_sink {
+    strvec *tags;
+    strvec *blocks;
+    char *at; /* packed: the next free byte of the page's block */
+} tag_sink;
+
+/* At most what a tag of len bytes takes packed (a cut one ends in "\u2026" and its NUL). */
+static size_t kept_size(size_t len)
 {
-    if (len <= TAG_KEPT_MAX) {
-        strvec_push_n(tags, name, len);
+    return len <= TAG_KEPT_MAX ? len + 1 : TAG_KEPT_MAX + sizeof "\u2026";
+}
+
+/* Packed: a block of bytes for the page's names (none for none). */
+static void sink_reserve(tag_sink *sink, size_t bytes)
+{
+    if (!sink->blocks || bytes == 0)
+        return;
+    sink->at = xmalloc(bytes);
+    strvec_push_ref(sink->blocks, sink->at);
+}
+
+/* Keep a listed tag, name[0..len) (not NUL-terminated); one over TAG_KEPT_MAX bytes is cut at a
+ * character boundary and marked. Packed, the room is reserved (kept_size). */
+static void keep_tag(tag_sink *sink, const char *name, size_t len)
+{
+    size_t n = len;
+    if (len > TAG_KEPT_MAX) {
+        n = TAG_KEPT_MAX;
+        while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80)
+            n--; /* name[n] is the first byte dropped: not inside a UTF-8 sequence */
+    }
+    if (!sink->blocks) {
+        if (n == len) {
+            strvec_push_n(sink->tags, name, len);
+        } else {
+            char *cut = xasprintf("%.*s\u2026", (int)n, name);
+            strvec_push(sink->tags, cut);
+            free(cut);
+        }
         return;
     }
-    size_t n = TAG_KEPT_MAX;
-    while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80)
-        n--; /* name[n] is the first byte dropped: not inside a UTF-8 sequence */
-    char *cut = xasprintf("%.*s\u2026", (int)n, name);
-    strvec_push(tags, cut);
-    free(cut);
+    char *s = sink->at;
+    memcpy(s, name, n);
+    if (n < len) {
+        memcpy(s + n, "\u2026", sizeof "\u2026" - 1);
+        n += sizeof "\u2026" - 1;
+    }
+    s[n] = '\0';
+    sink->at = s + n + 1;
+    strvec_push_ref(sink->tags, s);
 }
 
 static int too_many_tags(size_t max_tags, const char *registry, const char *repo, tp_err *err)
@@ -74,11 +113,12 @@ static const char *scan_string(const char *p, const char *end, const char **s, s
     return p + 1;
 }
 
-/* p just past an array's '[': the array must hold plain strings only. Counts them in *count and
- * keeps the first keep_max of them in *keep (keep NULL: none). The byte after ']', or NULL when
- * the array holds anything else or is cut short. */
-static const char *scan_tag_array(const char *p, const char *end, strvec *keep, size_t keep_max,
-                                  size_t *count)
+/* p just past an array's '[': the array must hold plain strings only. Counts them in *count,
+ * adds what the first keep_max of them take packed to *bytes (bytes NULL: not counted), and keeps
+ * those in *sink (sink NULL: none). The byte after ']', or NULL when the array holds anything
+ * else or is cut short. */
+static const char *scan_tag_array(const char *p, const char *end, tag_sink *sink, size_t keep_max,
+                                  size_t *count, size_t *bytes)
 {
     *count = 0;
     p = skip_ws(p, end);
@@ -90,8 +130,12 @@ static const char *scan_tag_array(const char *p, const char *end, strvec *keep, 
         p = scan_string(p, end, &s, &n);
         if (!p)
             return NULL;
-        if (keep && *count < keep_max)
-            keep_tag(keep, s, n);
+        if (*count < keep_max) {
+            if (bytes)
+                *bytes += kept_size(n);
+            if (sink)
+                keep_tag(sink, s, n);
+        }
         (*count)++;
         p = skip_ws(p, end);
         if (p == end)
@@ -109,15 +153,20 @@ static bool key_is(const char *key, size_t key_len, const char *name)
     return key_len == strlen(name) && memcmp(key, name, key_len) == 0;
 }
 
-int registry_parse_tags_fast(const char *body, size_t len, size_t max_tags, const char *registry,
-                             const char *repo, strvec *tags, tp_err *err)
+static int parse_fast(const char *body, size_t len, size_t max_tags, const char *registry,
+                      const char *repo, tag_sink *sink, tp_err *err)
 {
+    strvec *tags = sink->tags;
     if (!body)
         return REGISTRY_TAGS_NOT_HANDLED;
     const char *end = body + len;
     const char *list = NULL; /* just past the tags array's '[': none for null or no "tags" */
     size_t count = 0;        /* the strings in that array */
     bool seen_name = false, seen_tags = false;
+    /* What max_tags leaves room for, as the cJSON loop does: it keeps tags until the listing
+     * holds max_tags, and refuses at the next string. */
+    size_t room = tags->count < max_tags ? max_tags - tags->count : 0;
+    size_t bytes = 0; /* what the kept ones take packed */
 
     /* Pass 1 reads the whole body and touches nothing: a body that turns out not to be the
      * plain shape halfway has kept no tag for cJSON to keep a second time. */
@@ -147,7 +196,7 @@ int registry_parse_tags_fast(const char *body, size_t len, size_t max_tags, cons
                     p += 4;
                 } else if (p < end && *p == '[') {
                     list = p + 1;
-                    p = scan_tag_array(list, end, NULL, 0, &count);
+                    p = scan_tag_array(list, end, NULL, room, &count, &bytes);
                 } else {
                     return REGISTRY_TAGS_NOT_HANDLED;
                 }
@@ -171,11 +220,11 @@ int registry_parse_tags_fast(const char *body, size_t len, size_t max_tags, cons
     if (skip_ws(p, end) != end)
         return REGISTRY_TAGS_NOT_HANDLED; /* cJSON ignores trailing bytes; leave them to it */
 
-    /* Pass 2 keeps what room max_tags leaves, as the cJSON loop does: it keeps tags until the
-     * listing holds max_tags, and refuses at the next string. */
-    size_t room = tags->count < max_tags ? max_tags - tags->count : 0;
-    if (list)
-        scan_tag_array(list, end, tags, room, &count);
+    /* Pass 2 keeps what there is room for. */
+    if (list) {
+        sink_reserve(sink, bytes);
+        scan_tag_array(list, end, sink, room, &count, NULL);
+    }
     return count > room ? too_many_tags(max_tags, registry, repo, err) : 0;
 }
 
@@ -193,9 +242,10 @@ static void spell_out_nul_escapes(char *body, size_t len)
     }
 }
 
-int registry_parse_tags_json(const char *body, size_t len, size_t max_tags, const char *registry,
-                             const char *repo, strvec *tags, tp_err *err)
+static int parse_json(const char *body, size_t len, size_t max_tags, const char *registry,
+                      const char *repo, tag_sink *sink, tp_err *err)
 {
+    strvec *tags = sink->tags;
     /* A copy to spell \u0000 out in (see spell_out_nul_escapes). */
     char *text = xstrndup(body ? body : "", len);
     spell_out_nul_escapes(text, len);
@@ -208,6 +258,14 @@ int registry_parse_tags_json(const char *body, size_t len, size_t max_tags, cons
     }
     const cJSON *items = cJSON_IsArray(list) ? list : NULL;
     const cJSON *t;
+    /* A raw NUL inside the string ends it here, as it always has. */
+    size_t bytes = 0, kept = tags->count;
+    cJSON_ArrayForEach(t, items)
+    {
+        if (cJSON_IsString(t) && kept++ < max_tags)
+            bytes += kept_size(strnlen(t->valuestring, TAG_KEPT_MAX + 1));
+    }
+    sink_reserve(sink, bytes);
     cJSON_ArrayForEach(t, items)
     {
         if (!cJSON_IsString(t))
@@ -216,18 +274,38 @@ int registry_parse_tags_json(const char *body, size_t len, size_t max_tags, cons
             cJSON_Delete(root);
             return too_many_tags(max_tags, registry, repo, err);
         }
-        /* A raw NUL inside the string ends it here, as it always has. */
-        keep_tag(tags, t->valuestring, strnlen(t->valuestring, TAG_KEPT_MAX + 1));
+        keep_tag(sink, t->valuestring, strnlen(t->valuestring, TAG_KEPT_MAX + 1));
     }
     cJSON_Delete(root);
     return 0;
 }
 
+int registry_parse_tags_fast(const char *body, size_t len, size_t max_tags, const char *registry,
+                             const char *repo, strvec *tags, tp_err *err)
+{
+    tag_sink sink = {tags, NULL, NULL};
+    return parse_fast(body, len, max_tags, registry, repo, &sink, err);
+}
+
+int registry_parse_tags_json(const char *body, size_t len, size_t max_tags, const char *registry,
+                             const char *repo, strvec *tags, tp_err *err)
+{
+    tag_sink sink = {tags, NULL, NULL};
+    return parse_json(body, len, max_tags, registry, repo, &sink, err);
+}
+
+int registry_parse_tags_packed(const char *body, size_t len, size_t max_tags, const char *registry,
+                               const char *repo, strvec *tags, strvec *blocks, tp_err *err)
+{
+    tag_sink sink = {tags, blocks, NULL};
+    int rc = parse_fast(body, len, max_tags, registry, repo, &sink, err);
+    if (rc != REGISTRY_TAGS_NOT_HANDLED)
+        return rc;
+    return parse_json(body, len, max_tags, registry, repo, &sink, err);
+}
+
 int registry_parse_tags(const char *body, size_t len, size_t max_tags, const char *registry,
                         const char *repo, strvec *tags, tp_err *err)
 {
-    int rc = registry_parse_tags_fast(body, len, max_tags, registry, repo, tags, err);
-    if (rc != REGISTRY_TAGS_NOT_HANDLED)
-        return rc;
-    return registry_parse_tags_json(body, len, max_tags, registry, repo, tags, err);
+    return registry_parse_tags_packed(body, len, max_tags, registry, repo, tags, NULL, err);
 }

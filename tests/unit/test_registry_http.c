@@ -251,11 +251,58 @@ Test(registry_http, tags_fast_path_takes_the_plain_shape_and_agrees_with_cjson)
         cr_expect_eq(both_rc, json_rc, "case %zu", i);
         cr_expect_str_eq(both_err.msg, json_err.msg, "case %zu", i);
         expect_same_tags(&both, &json, i);
+        /* packed the same (a block a page, sized exactly: ASan reports a byte past it) */
+        strvec packed = {0}, blocks = {0};
+        tp_err packed_err = {{0}};
+        int packed_rc = registry_parse_tags_packed(body, len, c->max_tags, "r", "a", &packed,
+                                                   &blocks, &packed_err);
+        cr_expect_eq(packed_rc, json_rc, "case %zu", i);
+        cr_expect_str_eq(packed_err.msg, json_err.msg, "case %zu", i);
+        expect_same_tags(&packed, &json, i);
+        cr_expect_leq(blocks.count, 1, "case %zu: one block a page", i);
+        free(packed.items);
+        strvec_free(&blocks);
         strvec_free(&fast);
         strvec_free(&json);
         strvec_free(&both);
         free(body);
     }
+}
+
+/* Pages appended to one listing, packed: the names are those registry_parse_tags keeps (cut
+ * ones too, by either half), one block a page, and the cap cuts the same tag. */
+Test(registry_http, packed_pages_keep_what_owned_ones_do)
+{
+    char long_tag[400];
+    memset(long_tag, 'a', sizeof long_tag);
+    memcpy(long_tag + 254, "\xc3\xa9", 2); /* a character across the cut at 255 bytes */
+    long_tag[sizeof long_tag - 1] = '\0';
+    char *pages[3];
+    /* the plain shape; an escape (cJSON's half); the plain shape past the cap */
+    pages[0] = xasprintf("{\"name\":\"a\",\"tags\":[\"v1\",\"%s\",\"v2\"]}", long_tag);
+    pages[1] = xasprintf("{\"name\":\"a\",\"tags\":[\"v\\u0033\",\"%s\",\"\"]}", long_tag);
+    pages[2] = xasprintf("{\"name\":\"a\",\"tags\":[\"v4\",\"%sz\",\"v5\"]}", long_tag);
+    strvec owned = {0}, packed = {0}, blocks = {0};
+    for (size_t i = 0; i < 3; i++) {
+        size_t len = strlen(pages[i]);
+        char *body = exact_copy(pages[i], len);
+        tp_err oe = {{0}}, pe = {{0}};
+        int orc = registry_parse_tags(body, len, 8, "r", "a", &owned, &oe);
+        int prc = registry_parse_tags_packed(body, len, 8, "r", "a", &packed, &blocks, &pe);
+        cr_expect_eq(prc, orc, "page %zu", i);
+        cr_expect_str_eq(pe.msg, oe.msg, "page %zu", i);
+        cr_expect_eq(blocks.count, i + 1, "page %zu: its own block", i);
+        free(body);
+    }
+    cr_expect_eq(owned.count, 8);
+    expect_same_tags(&packed, &owned, 0);
+    cr_expect_eq(strlen(packed.items[1]), 254 + 3, "cut before the split character, marked");
+    cr_expect_str_eq(packed.items[3], "v3");
+    for (size_t i = 0; i < 3; i++)
+        free(pages[i]);
+    strvec_free(&owned);
+    free(packed.items);
+    strvec_free(&blocks);
 }
 
 Test(registry_http, tags_fast_path_results)
