@@ -752,3 +752,21 @@ Test(annotations, closest_key_is_bounded)
     app_settings_free(&s);
     free(key);
 }
+
+/* An alias's option is <prefix><alias>.<option>, dot and all: <alias>_<option> (or a longer
+ * alias that starts with this one) sets nothing for it. */
+Test(annotations, alias_option_needs_its_dot)
+{
+    annotation items[] = {
+        {P "image-list", "web=nginx", 1},
+        {P "web_update-strategy", "latest", 2},
+        {P "webx.update-strategy", "name", 3},
+        {P "web.allow-tags", "regexp:^v", 4},
+    };
+    app_settings s;
+    annotations_parse(items, sizeof items / sizeof *items, &s);
+    cr_assert_eq(s.n_images, 1);
+    cr_expect_eq(s.images[0].strategy, STRATEGY_SEMVER, "strategy %d", s.images[0].strategy);
+    expect_str(s.images[0].allow_tags, "regexp:^v", "allow_tags", "dot");
+    app_settings_free(&s);
+}

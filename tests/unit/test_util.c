@@ -1,6 +1,7 @@
 #include <criterion/criterion.h>
 #include <malloc.h>
 #include <stdlib.h>
+#include <string.h>
 #include "util.h"
 
 Test(util, strbuf_grows)
@@ -120,4 +121,31 @@ Test(util, line_problem_names_what_would_break_a_line)
     cr_assert_str_eq(str_line_problem("v1\xc2\x9b"), "a control character");
     cr_assert_str_eq(str_line_problem("v1\xe2\x80\xae"), "a bidirectional control");
     cr_assert_str_eq(str_line_problem("v1\xff"), "invalid UTF-8");
+}
+
+/* Texts around every size the formatting buffers have (xasprintf's stack copy, a strbuf's room
+ * as it doubles): each comes back whole, to the last byte. */
+Test(util, formatted_texts_whole_at_every_size)
+{
+    char text[600];
+    for (size_t i = 0; i < sizeof text; i++)
+        text[i] = (char)('a' + i % 26);
+    for (int n = 0; n < 560; n++) {
+        char *s = xasprintf("%.*s", n, text);
+        cr_assert_eq(strlen(s), (size_t)n, "xasprintf of %d bytes", n);
+        cr_assert(memcmp(s, text, (size_t)n) == 0, "xasprintf of %d bytes", n);
+        free(s);
+    }
+    for (int before = 0; before < 140; before++) {
+        for (int n = 0; n < 300; n += 1 + n / 16) {
+            strbuf sb = {0};
+            strbuf_append(&sb, text, (size_t)before);
+            strbuf_printf(&sb, "%.*s|", n, text);
+            cr_assert_eq(sb.len, (size_t)(before + n + 1), "%d then %d bytes", before, n);
+            cr_assert_eq(strlen(sb.data), sb.len, "%d then %d bytes", before, n);
+            cr_assert(memcmp(sb.data + before, text, (size_t)n) == 0 && sb.data[sb.len - 1] == '|',
+                      "%d then %d bytes", before, n);
+            strbuf_free(&sb);
+        }
+    }
 }
