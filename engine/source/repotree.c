@@ -186,15 +186,15 @@ static repotree_kind kind_of_stat(const struct stat *st)
 }
 
 /* Open the folder holding the last component of path, one component at a time with O_NOFOLLOW,
- * and say what is at path. Returns the parent's descriptor (caller closes) or -1 when a
- * component on the way is not a real folder; *kind tells what was met. */
-static int dir_walk(dir_tree *d, const char *path, const char **last, repotree_kind *kind)
+ * and say what is at path. Returns the parent's descriptor or -1 when a component on the way is
+ * not a real folder; *kind tells what was met. The caller closes the descriptor when *own: a
+ * file at the root is read through the root's own (no dup and close a file: 2,000 syscalls at
+ * 1,000 Applications). */
+static int dir_walk(dir_tree *d, const char *path, const char **last, repotree_kind *kind,
+                    bool *own)
 {
-    int fd = dup(d->root_fd);
-    if (fd < 0) {
-        *kind = REPOTREE_OTHER;
-        return -1;
-    }
+    int fd = d->root_fd;
+    *own = false;
     const char *p = path;
     for (;;) {
         const char *slash = strchr(p, '/');
@@ -209,12 +209,15 @@ static int dir_walk(dir_tree *d, const char *path, const char **last, repotree_k
             else
                 *kind = S_ISLNK(st.st_mode) ? REPOTREE_SYMLINK : REPOTREE_OTHER;
             free(name);
-            close(fd);
+            if (*own)
+                close(fd);
             return -1;
         }
         free(name);
-        close(fd);
+        if (*own)
+            close(fd);
         fd = next;
+        *own = true;
         p = slash + 1;
     }
     *last = p;
@@ -232,8 +235,9 @@ static repotree_kind dir_kind(void *impl, const char *path)
 {
     const char *last;
     repotree_kind kind;
-    int fd = dir_walk(impl, path, &last, &kind);
-    if (fd >= 0)
+    bool own;
+    int fd = dir_walk(impl, path, &last, &kind, &own);
+    if (fd >= 0 && own)
         close(fd);
     return kind;
 }
@@ -252,7 +256,8 @@ static const char *kind_problem(repotree_kind kind)
     }
 }
 
-/* Read fd to its end, refusing more than REPOTREE_MAX_FILE. */
+/* Read the regular file fd to its end, refusing more than REPOTREE_MAX_FILE. A read of a
+ * regular file that gives less than asked has met the end: no second read to hear it again. */
 static int read_fd(int fd, const char *path, strbuf *out, tp_err *err)
 {
     char chunk[16384];
@@ -268,6 +273,8 @@ static int read_fd(int fd, const char *path, strbuf *out, tp_err *err)
             return tp_err_set(err, "%s: larger than %u MiB, not read", path,
                               REPOTREE_MAX_FILE >> 20);
         strbuf_append(out, chunk, (size_t)n);
+        if ((size_t)n < sizeof chunk)
+            return 0;
     }
 }
 
@@ -275,16 +282,18 @@ static int dir_read(void *impl, const char *path, strbuf *out, tp_err *err)
 {
     const char *last;
     repotree_kind kind;
-    int parent = dir_walk(impl, path, &last, &kind);
+    bool own;
+    int parent = dir_walk(impl, path, &last, &kind, &own);
     if (kind != REPOTREE_FILE) {
-        if (parent >= 0)
+        if (parent >= 0 && own)
             close(parent);
         tp_err_set(err, "%s: %s", path, kind_problem(kind));
         return kind == REPOTREE_MISSING ? REPOTREE_NOT_FOUND : -1;
     }
     /* O_NOFOLLOW again: the entry may have been swapped for a link since it was looked at. */
     int fd = openat(parent, last, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    close(parent);
+    if (own)
+        close(parent);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         int e = errno;
@@ -306,15 +315,17 @@ static int dir_list(void *impl, const char *path, repotree_entry **out, size_t *
     *n = 0;
     const char *last;
     repotree_kind kind;
-    int parent = dir_walk(impl, path, &last, &kind);
+    bool own;
+    int parent = dir_walk(impl, path, &last, &kind, &own);
     if (kind != REPOTREE_DIR) {
-        if (parent >= 0)
+        if (parent >= 0 && own)
             close(parent);
         return tp_err_set(err, "%s: not a folder", path);
     }
     int fd =
         *last ? openat(parent, last, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : dup(parent);
-    close(parent);
+    if (own)
+        close(parent);
     DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
     if (!dir) {
         if (fd >= 0)
