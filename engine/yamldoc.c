@@ -1,7 +1,9 @@
 #include "yamldoc.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -298,6 +300,247 @@ void yamldoc_free(ydoc *doc)
     free(doc->roots);
     free(doc->name);
     *doc = (ydoc){0};
+}
+
+/* ---- the flat form ----
+ * 32-bit words in the host's order, then the texts:
+ *   FLAT_MAGIC, n_nodes, n_roots, n_refs, text_len,
+ *   roots[n_roots]                  node index, or FLAT_NONE for an empty document
+ *   nodes[n_nodes] × FLAT_WORDS     kind, style, value offset and length (FLAT_NONE: no value),
+ *                                   anchor offset and length (FLAT_NONE: none), alias target,
+ *                                   start, end, line, column, first child ref, children
+ *   refs[n_refs]                    the children, by node index
+ *   text[text_len]                  every value and anchor, each followed by a NUL
+ * Nodes are numbered in document order (a parent before its children, a target before its
+ * aliases), which is what unflatten checks. */
+#define FLAT_MAGIC 0x31464459u /* "YDF1" */
+#define FLAT_NONE  0xFFFFFFFFu
+#define FLAT_HEAD  5
+#define FLAT_WORDS 13
+
+typedef struct flat_index {
+    const ynode *node;
+    uint32_t index;
+} flat_index;
+
+typedef struct flattener {
+    const ynode **nodes; /* in document order */
+    size_t n, cap;
+} flattener;
+
+static void flat_number(flattener *f, const ynode *n)
+{
+    if (f->n == f->cap) {
+        f->cap = f->cap ? f->cap * 2 : 64;
+        f->nodes = xrealloc(f->nodes, f->cap * sizeof *f->nodes);
+    }
+    f->nodes[f->n++] = n;
+    for (size_t i = 0; i < n->n_children; i++)
+        flat_number(f, n->children[i]); /* at most the parser's depth */
+}
+
+static int flat_index_cmp(const void *a, const void *b)
+{
+    const flat_index *x = a, *y = b;
+    return x->node < y->node ? -1 : x->node > y->node;
+}
+
+static void put_word(strbuf *out, uint32_t w)
+{
+    strbuf_append(out, (const char *)&w, sizeof w);
+}
+
+void yamldoc_flatten(const ydoc *doc, strbuf *out)
+{
+    flattener f = {0};
+    uint32_t *roots = xmalloc((doc->n_roots ? doc->n_roots : 1) * sizeof *roots);
+    for (size_t r = 0; r < doc->n_roots; r++) {
+        roots[r] = doc->roots[r] ? (uint32_t)f.n : FLAT_NONE;
+        if (doc->roots[r])
+            flat_number(&f, doc->roots[r]);
+    }
+    flat_index *by_node = xmalloc((f.n ? f.n : 1) * sizeof *by_node);
+    for (size_t i = 0; i < f.n; i++)
+        by_node[i] = (flat_index){f.nodes[i], (uint32_t)i};
+    qsort(by_node, f.n, sizeof *by_node, flat_index_cmp);
+    size_t n_refs = 0, text_len = 0;
+    for (size_t i = 0; i < f.n; i++) {
+        n_refs += f.nodes[i]->n_children;
+        text_len += f.nodes[i]->value ? f.nodes[i]->value_len + 1 : 0;
+        text_len += f.nodes[i]->anchor ? strlen(f.nodes[i]->anchor) + 1 : 0;
+    }
+    put_word(out, FLAT_MAGIC);
+    put_word(out, (uint32_t)f.n);
+    put_word(out, (uint32_t)doc->n_roots);
+    put_word(out, (uint32_t)n_refs);
+    put_word(out, (uint32_t)text_len);
+    for (size_t r = 0; r < doc->n_roots; r++)
+        put_word(out, roots[r]);
+    uint32_t text_at = 0, ref_at = 0;
+    for (size_t i = 0; i < f.n; i++) {
+        const ynode *n = f.nodes[i];
+        uint32_t target = FLAT_NONE;
+        if (n->target) {
+            flat_index key = {n->target, 0};
+            const flat_index *hit = bsearch(&key, by_node, f.n, sizeof *by_node, flat_index_cmp);
+            target = hit ? hit->index : FLAT_NONE;
+        }
+        size_t anchor_len = n->anchor ? strlen(n->anchor) : 0;
+        uint32_t w[FLAT_WORDS] = {(uint32_t)n->kind,
+                                  (uint32_t)n->style,
+                                  n->value ? text_at : FLAT_NONE,
+                                  n->value ? (uint32_t)n->value_len : 0,
+                                  n->anchor ? text_at + (n->value ? (uint32_t)n->value_len + 1 : 0)
+                                            : FLAT_NONE,
+                                  (uint32_t)anchor_len,
+                                  target,
+                                  (uint32_t)n->start,
+                                  (uint32_t)n->end,
+                                  (uint32_t)n->line,
+                                  (uint32_t)n->column,
+                                  ref_at,
+                                  (uint32_t)n->n_children};
+        for (size_t k = 0; k < FLAT_WORDS; k++)
+            put_word(out, w[k]);
+        text_at += n->value ? (uint32_t)n->value_len + 1 : 0;
+        text_at += n->anchor ? (uint32_t)anchor_len + 1 : 0;
+        ref_at += (uint32_t)n->n_children;
+    }
+    for (size_t i = 0; i < f.n; i++)
+        for (size_t c = 0; c < f.nodes[i]->n_children; c++) {
+            flat_index key = {f.nodes[i]->children[c], 0};
+            const flat_index *hit = bsearch(&key, by_node, f.n, sizeof *by_node, flat_index_cmp);
+            put_word(out, hit ? hit->index : FLAT_NONE);
+        }
+    for (size_t i = 0; i < f.n; i++) {
+        const ynode *n = f.nodes[i];
+        if (n->value)
+            strbuf_append(out, n->value, n->value_len + 1);
+        if (n->anchor)
+            strbuf_append(out, n->anchor, strlen(n->anchor) + 1);
+    }
+    free(roots);
+    free(by_node);
+    free(f.nodes);
+}
+
+static char build_id[128];
+static pthread_once_t build_once = PTHREAD_ONCE_INIT;
+
+static void make_build_id(void)
+{
+    snprintf(build_id, sizeof build_id, "yamldoc %s %s, libyaml %s", __DATE__, __TIME__,
+             yaml_get_version_string());
+}
+
+const char *yamldoc_build(void)
+{
+    pthread_once(&build_once, make_build_id);
+    return build_id;
+}
+
+static uint32_t get_word(const unsigned char *p, size_t i)
+{
+    uint32_t w;
+    memcpy(&w, p + i * sizeof w, sizeof w);
+    return w;
+}
+
+/* A text of len bytes at off in text[0..text_len), NUL after it; anchors have no NUL inside. */
+static bool flat_text_ok(const char *text, size_t text_len, uint32_t off, uint32_t len,
+                         bool c_string)
+{
+    if ((size_t)off > text_len || (size_t)len >= text_len - off || text[off + len] != '\0')
+        return false;
+    return !c_string || memchr(text + off, '\0', len) == NULL;
+}
+
+int yamldoc_unflatten(const void *flat, size_t len, size_t src_len, const char *name, ydoc *out)
+{
+    *out = (ydoc){0};
+    const unsigned char *p = flat;
+    size_t words = len / sizeof(uint32_t);
+    if (words < FLAT_HEAD || get_word(p, 0) != FLAT_MAGIC)
+        return -1;
+    size_t n_nodes = get_word(p, 1), n_roots = get_word(p, 2), n_refs = get_word(p, 3),
+           text_len = get_word(p, 4);
+    /* every count is below 2^32, so these sums cannot wrap a 64-bit size_t */
+    size_t nodes_at = FLAT_HEAD + n_roots, refs_at = nodes_at + n_nodes * FLAT_WORDS,
+           text_at = (refs_at + n_refs) * sizeof(uint32_t);
+    if (text_at > len || len - text_at != text_len)
+        return -1;
+    const char *text = (const char *)p + text_at;
+    /* check everything before building anything */
+    uint16_t *depth = xcalloc(n_nodes ? n_nodes : 1, sizeof *depth);
+    bool ok = true;
+    for (size_t r = 0; ok && r < n_roots; r++) {
+        uint32_t root = get_word(p, FLAT_HEAD + r);
+        ok = root == FLAT_NONE || root < n_nodes;
+    }
+    for (size_t i = 0; ok && i < n_nodes; i++) {
+        const size_t w = nodes_at + i * FLAT_WORDS;
+        uint32_t kind = get_word(p, w), style = get_word(p, w + 1), value = get_word(p, w + 2),
+                 value_len = get_word(p, w + 3), anchor = get_word(p, w + 4),
+                 anchor_len = get_word(p, w + 5), target = get_word(p, w + 6),
+                 start = get_word(p, w + 7), end = get_word(p, w + 8), line = get_word(p, w + 9),
+                 column = get_word(p, w + 10), first = get_word(p, w + 11),
+                 n_children = get_word(p, w + 12);
+        ok = kind <= YNODE_ALIAS && style <= YSTYLE_BLOCK && start <= end && end <= src_len &&
+             line >= 1 && column >= 1 && (value != FLAT_NONE) == (kind == YNODE_SCALAR) &&
+             (value == FLAT_NONE || flat_text_ok(text, text_len, value, value_len, false)) &&
+             (anchor == FLAT_NONE || flat_text_ok(text, text_len, anchor, anchor_len, true)) &&
+             (kind == YNODE_ALIAS
+                  ? target < i && get_word(p, nodes_at + target * FLAT_WORDS) != YNODE_ALIAS
+                  : target == FLAT_NONE) &&
+             (n_children == 0 || kind == YNODE_MAP || kind == YNODE_SEQ) &&
+             (size_t)first <= n_refs && (size_t)n_children <= n_refs - first;
+        for (size_t c = 0; ok && c < n_children; c++) {
+            uint32_t child = get_word(p, refs_at + first + c);
+            ok = child > i && child < n_nodes && depth[i] < YAMLDOC_MAX_DEPTH;
+            if (ok && depth[child] < depth[i] + 1)
+                depth[child] = (uint16_t)(depth[i] + 1);
+        }
+    }
+    free(depth);
+    if (!ok)
+        return -1;
+    out->name = xstrdup(name ? name : "<yaml>");
+    builder bd = {.doc = out};
+    bd.first_block =
+        n_nodes * sizeof(ynode) + n_refs * sizeof(ynode *) + text_len + 3 * _Alignof(max_align_t);
+    ynode *nodes = n_nodes ? doc_alloc(&bd, n_nodes * sizeof *nodes) : NULL;
+    ynode **refs = n_refs ? doc_alloc(&bd, n_refs * sizeof *refs) : NULL;
+    char *texts = text_len ? doc_alloc(&bd, text_len) : NULL;
+    if (text_len)
+        memcpy(texts, text, text_len);
+    for (size_t i = 0; i < n_refs; i++)
+        refs[i] = &nodes[get_word(p, refs_at + i)];
+    for (size_t i = 0; i < n_nodes; i++) {
+        const size_t w = nodes_at + i * FLAT_WORDS;
+        uint32_t value = get_word(p, w + 2), anchor = get_word(p, w + 4),
+                 target = get_word(p, w + 6), n_children = get_word(p, w + 12);
+        nodes[i] = (ynode){
+            .kind = (ynode_kind)get_word(p, w),
+            .style = (ynode_style)get_word(p, w + 1),
+            .value = value == FLAT_NONE ? NULL : texts + value,
+            .value_len = value == FLAT_NONE ? 0 : get_word(p, w + 3),
+            .anchor = anchor == FLAT_NONE ? NULL : texts + anchor,
+            .target = target == FLAT_NONE ? NULL : &nodes[target],
+            .start = get_word(p, w + 7),
+            .end = get_word(p, w + 8),
+            .line = get_word(p, w + 9),
+            .column = get_word(p, w + 10),
+            .children = n_children ? refs + get_word(p, w + 11) : NULL,
+            .n_children = n_children,
+        };
+    }
+    out->n_roots = n_roots;
+    out->roots = n_roots ? xmalloc(n_roots * sizeof *out->roots) : NULL;
+    for (size_t r = 0; r < n_roots; r++) {
+        uint32_t root = get_word(p, FLAT_HEAD + r);
+        out->roots[r] = root == FLAT_NONE ? NULL : &nodes[root];
+    }
+    return 0;
 }
 
 const ynode *ynode_deref(const ynode *n)

@@ -56,6 +56,20 @@ int yamldoc_parse(const char *buf, size_t len, const char *name, ydoc *out, tp_e
 int yamldoc_load(const char *path, ydoc *out, tp_err *err);
 void yamldoc_free(ydoc *doc);
 
+/* A parsed document as flat bytes, and back: how yamlcache keeps documents between runs.
+ * yamldoc_flatten appends doc's flat form to out. yamldoc_unflatten builds *out (named name)
+ * from len bytes of flat form, for a source of src_len bytes; it checks everything it reads (a
+ * cache file is not to be trusted further than that) and returns -1, *out empty, for bytes that
+ * are not a document yamldoc_parse could have made: a node kind or span out of range, a child
+ * before its parent or an alias after its target (no loop through children), nesting past the
+ * parser's depth. */
+void yamldoc_flatten(const ydoc *doc, strbuf *out);
+/* The parser build a flat form is good for: libyaml's version and when yamldoc.c was compiled
+ * (any rebuild may change what it makes). A flat form is only read back by the build that wrote
+ * it. */
+const char *yamldoc_build(void);
+int yamldoc_unflatten(const void *flat, size_t len, size_t src_len, const char *name, ydoc *out);
+
 /* Follow aliases. */
 const ynode *ynode_deref(const ynode *n);
 /* Value for key in a map (following aliases and "<<" merge keys), or NULL. */

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "state/yamlcache.h"
+
 static char *dup_scalar(const ynode *n)
 {
     const char *s = ynode_str(n);
@@ -241,7 +243,8 @@ int app_list_read_tree(repotree *tree, const char *rel, app_list *list, tp_err *
         ydoc doc;
         tp_err perr = {{0}};
         if (repotree_read(tree, files.items[i], &text, &perr) != 0 ||
-            yamldoc_parse(text.data, text.len, files.items[i], &doc, &perr) != 0) {
+            yamlcache_parse(list->yaml_cache, text.data, text.len, files.items[i], &doc, &perr) !=
+                0) {
             strvec_push(&list->errors, perr.msg);
         } else {
             for (size_t d = 0; d < doc.n_roots; d++) {

@@ -61,6 +61,8 @@ typedef struct app_list {
      * rest. Keep it cheap: it runs 10,000 times for 10,000 files. */
     void (*on_file)(void *ctx, const struct app_list *list);
     void *progress_ctx; /* for both */
+    /* Set by the caller (may be NULL): manifests parsed by an earlier run (state/yamlcache). */
+    struct yamlcache *yaml_cache;
 } app_list;
 
 /* Read one YAML document. Returns 1 when it is not an Application (skipped), 0 when *out was

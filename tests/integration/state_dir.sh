@@ -64,7 +64,7 @@ as_user() {
 t run --once
 expect_rc 0 "a first run succeeds"
 check "the state dir is 0700" [ "$(mode "$S")" = 700 ]
-for f in journal.jsonl lock last-run.json; do
+for f in journal.jsonl lock last-run.json yaml-cache; do
     check "$f is 0600" [ "$(mode "$S/$f")" = 600 ]
 done
 n_meta=$(find "$S/registry" -type f | wc -l)
@@ -128,6 +128,29 @@ check "0600" [ "$(mode "$S/last-run.json")" = 600 ]
 check "holding the table" grep -q '"app":"bookstore"' "$S/last-run.json"
 secret_safe "linked last-run.json"
 
+# The manifests a --once run parsed (yaml-cache): a link there is not read, and the save replaces
+# it; a manifest changed since the last run is read as it is now, the others as they were.
+ln -sf "$SECRET" "$S/yaml-cache"
+t run --once
+expect_rc 0 "a linked yaml-cache is not read, and replaced by the save"
+check "yaml-cache is a file of its own again" [ ! -L "$S/yaml-cache" ]
+check "0600" [ "$(mode "$S/yaml-cache")" = 600 ]
+secret_safe "linked yaml-cache"
+catalog_candidate() { # the catalog image's candidate in a --once report
+    t run --once --format json
+    jq -r '.applications[] | select(.name == "catalog") | .images[0].candidate' "$OUT"
+}
+check "catalog's candidate is 1.4.0 under ^1.0" [ "$(catalog_candidate)" = 1.4.0 ]
+cluster_commit "$C" "catalog on ^2.0" sed -i 's|team/catalog:^1.0|team/catalog:^2.0|' \
+    apps/catalog.yaml || not_ok "change catalog's constraint"
+check "a run after the change reads it: no candidate under ^2.0" \
+    [ "$(catalog_candidate)" = null ]
+check "bookstore, unchanged, still reads the same" \
+    jq -e '.applications[] | select(.name == "bookstore") | .images[0].state != "error"' "$OUT"
+cluster_commit "$C" "catalog back on ^1.0" sed -i 's|team/catalog:^2.0|team/catalog:^1.0|' \
+    apps/catalog.yaml || not_ok "change catalog's constraint back"
+check "and back: 1.4.0 again" [ "$(catalog_candidate)" = 1.4.0 ]
+
 meta=$(find "$S/registry/meta" -type f | head -1)
 ln -sf "$SECRET" "$meta"
 t run --once
@@ -150,7 +173,7 @@ check "with no raw ESC" sh -c "! grep -q '$ESC' '$ERR'"
 t approve bookstore
 expect_rc 0 "approve writes"
 check "its result names the tags" grep -q 'bookstore/bookstore: .*v1.0.1' "$OUT"
-for f in journal.jsonl lock last-run.json; do
+for f in journal.jsonl lock last-run.json yaml-cache; do
     check "$f is still 0600 after the actions" [ "$(mode "$S/$f")" = 600 ]
 done
 

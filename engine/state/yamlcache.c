@@ -1,0 +1,368 @@
+/* yamlcache: parsed manifests kept between --once runs (see yamlcache.h).
+ *
+ * The file, in the host's byte order (another order fails the byte-order word):
+ *   "TPYAMLC1", u32 0x01020304, u32 build length, build (yamldoc_build: the parser that wrote
+ *   it), u32 entries, then per entry u32 source length, u32 flat length, u64 hash of the source,
+ *   u64 checksum of the flat form, the source's bytes, its document's flat form (yamldoc_flatten).
+ * Every length is checked against what is left before it is used. Loading reads the headers
+ * only; an entry's flat form is checked (its checksum, then yamldoc_unflatten) when a file asks
+ * for it, so the scan's first request does not wait for 4 MB to be summed. */
+#include "state/yamlcache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "statedir.h"
+
+#define MAGIC           "TPYAMLC1"
+#define BYTE_ORDER_WORD 0x01020304u
+
+typedef struct entry {
+    const char *src; /* into the loaded file, or into own */
+    size_t src_len;
+    const char *flat;
+    size_t flat_len;
+    uint64_t hash, flat_sum;
+    char *own;  /* a new entry's source and flat form, one block */
+    bool used;  /* read this run: saved */
+    bool saved; /* in the file as loaded */
+} entry;
+
+struct yamlcache {
+    char *state_dir;
+    struct {
+        const char *data; /* the loaded file, mapped (read-only, private) */
+        size_t len;
+    } file;
+    entry *entries;
+    size_t n, cap;
+    size_t *slots; /* open addressing over hash: entry index + 1, 0 empty */
+    size_t n_slots;
+    bool changed; /* an entry added or replaced */
+    size_t hits, parses;
+};
+
+/* Eight bytes a step, four lanes at once: a source's hash (the table's key) and a flat form's
+ * checksum. A damaged file is what the checksum catches, not an adversary (the state dir is the
+ * user's own, and every flat form is checked again as it is read back). */
+static uint64_t mix(uint64_t h, uint64_t w)
+{
+    h = (h ^ w) * 0x9e3779b97f4a7c15u;
+    return h ^ (h >> 31);
+}
+
+static uint64_t hash_bytes(const char *p, size_t n)
+{
+    uint64_t lane[4] = {0x243f6a8885a308d3u ^ n, 0x13198a2e03707344u, 0xa4093822299f31d0u,
+                        0x082efa98ec4e6c89u};
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32)
+        for (int k = 0; k < 4; k++) {
+            uint64_t w;
+            memcpy(&w, p + i + 8 * k, 8);
+            lane[k] = mix(lane[k], w);
+        }
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        lane[0] = mix(lane[0], w);
+    }
+    uint64_t tail = 0;
+    memcpy(&tail, p + i, n - i);
+    lane[1] = mix(lane[1], tail);
+    return mix(mix(lane[0], lane[1]), mix(lane[2], lane[3]));
+}
+
+static void slots_insert(yamlcache *c, size_t index)
+{
+    size_t mask = c->n_slots - 1;
+    for (size_t s = c->entries[index].hash & mask;; s = (s + 1) & mask)
+        if (!c->slots[s]) {
+            c->slots[s] = index + 1;
+            return;
+        }
+}
+
+static entry *add_entry(yamlcache *c, const entry *e)
+{
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 256;
+        c->entries = xrealloc(c->entries, c->cap * sizeof *c->entries);
+    }
+    c->entries[c->n++] = *e;
+    if (c->n * 2 > c->n_slots) { /* at most half full */
+        free(c->slots);
+        c->n_slots = c->n_slots ? c->n_slots * 2 : 512;
+        while (c->n * 2 > c->n_slots)
+            c->n_slots *= 2;
+        c->slots = xcalloc(c->n_slots, sizeof *c->slots);
+        for (size_t i = 0; i < c->n; i++)
+            slots_insert(c, i);
+    } else {
+        slots_insert(c, c->n - 1);
+    }
+    return &c->entries[c->n - 1];
+}
+
+static entry *find(yamlcache *c, uint64_t hash, const char *src, size_t len)
+{
+    if (!c->n_slots)
+        return NULL;
+    size_t mask = c->n_slots - 1;
+    for (size_t s = hash & mask; c->slots[s]; s = (s + 1) & mask) {
+        entry *e = &c->entries[c->slots[s] - 1];
+        if (e->hash == hash && e->src_len == len && memcmp(e->src, src, len) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* Reads a u32 at *at of the file, advancing; false past its end. */
+static bool take_u32(const yamlcache *c, size_t *at, size_t end, uint32_t *out)
+{
+    if (end - *at < sizeof *out)
+        return false;
+    memcpy(out, c->file.data + *at, sizeof *out);
+    *at += sizeof *out;
+    return true;
+}
+
+static bool take_u64(const yamlcache *c, size_t *at, size_t end, uint64_t *out)
+{
+    if (end - *at < sizeof *out)
+        return false;
+    memcpy(out, c->file.data + *at, sizeof *out);
+    *at += sizeof *out;
+    return true;
+}
+
+/* The loaded file's entries into the table; false (the cache then empty) at the first thing
+ * that is not as it was written. */
+static bool index_file(yamlcache *c)
+{
+    const char *d = c->file.data;
+    size_t end = c->file.len;
+    const char *build = yamldoc_build();
+    if (end < strlen(MAGIC) || memcmp(d, MAGIC, strlen(MAGIC)) != 0)
+        return false;
+    size_t at = strlen(MAGIC);
+    uint32_t order, build_len, n;
+    if (!take_u32(c, &at, end, &order) || order != BYTE_ORDER_WORD ||
+        !take_u32(c, &at, end, &build_len) || build_len != strlen(build) || end - at < build_len ||
+        memcmp(d + at, build, build_len) != 0)
+        return false;
+    at += build_len;
+    if (!take_u32(c, &at, end, &n))
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t src_len, flat_len;
+        uint64_t hash, sum;
+        if (!take_u32(c, &at, end, &src_len) || !take_u32(c, &at, end, &flat_len) ||
+            !take_u64(c, &at, end, &hash) || !take_u64(c, &at, end, &sum) ||
+            end - at < (size_t)src_len || end - at - src_len < (size_t)flat_len)
+            return false;
+        entry e = {.src = d + at,
+                   .src_len = src_len,
+                   .flat = d + at + src_len,
+                   .flat_len = flat_len,
+                   .hash = hash,
+                   .flat_sum = sum,
+                   .saved = true};
+        add_entry(c, &e);
+        at += (size_t)src_len + flat_len;
+    }
+    return at == end;
+}
+
+static void drop_entries(yamlcache *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        free(c->entries[i].own);
+    free(c->entries);
+    free(c->slots);
+    c->entries = NULL;
+    c->slots = NULL;
+    c->n = c->cap = c->n_slots = 0;
+}
+
+static void unmap_file(yamlcache *c)
+{
+    if (c->file.data)
+        munmap((void *)c->file.data, c->file.len);
+    c->file.data = NULL;
+    c->file.len = 0;
+}
+
+/* Mapped, not read: 4 MB for 1,000 manifests were 1,000 page faults and a copy. MAP_POPULATE
+ * maps the pages the page cache holds in one call. */
+static void map_file(yamlcache *c, statedir *sd)
+{
+    tp_err err = {{0}};
+    int fd = statedir_open_file(sd, YAMLCACHE_FILE, O_RDONLY, &err);
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0 &&
+        (uintmax_t)st.st_size <= YAMLCACHE_MAX_BYTES) {
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (p != MAP_FAILED) {
+            c->file.data = p;
+            c->file.len = (size_t)st.st_size;
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+}
+
+yamlcache *yamlcache_load(const char *state_dir)
+{
+    yamlcache *c = xcalloc(1, sizeof *c);
+    c->state_dir = xstrdup(state_dir);
+    statedir *sd = NULL;
+    tp_err err = {{0}};
+    if (state_dir && statedir_open(state_dir, STATEDIR_EXISTING, &sd, &err) == 0 && sd)
+        map_file(c, sd);
+    if (c->file.data && !index_file(c)) {
+        drop_entries(c);
+        unmap_file(c);
+    }
+    statedir_close(sd);
+    return c;
+}
+
+int yamlcache_parse(yamlcache *c, const char *buf, size_t len, const char *name, ydoc *out,
+                    tp_err *err)
+{
+    if (!c || len > YAMLCACHE_MAX_SOURCE)
+        return yamldoc_parse(buf, len, name, out, err);
+    uint64_t hash = hash_bytes(buf, len);
+    entry *e = find(c, hash, buf, len);
+    if (e && hash_bytes(e->flat, e->flat_len) == e->flat_sum &&
+        yamldoc_unflatten(e->flat, e->flat_len, len, name, out) == 0) {
+        e->used = true;
+        c->hits++;
+        return 0;
+    }
+    c->parses++;
+    if (yamldoc_parse(buf, len, name, out, err) != 0)
+        return -1; /* errors are not kept: they are rare, and their messages name the file */
+    strbuf flat = {0};
+    yamldoc_flatten(out, &flat);
+    char *own = xmalloc(len + flat.len + 1);
+    memcpy(own, buf, len);
+    memcpy(own + len, flat.data, flat.len);
+    entry fresh = {.src = own,
+                   .src_len = len,
+                   .flat = own + len,
+                   .flat_len = flat.len,
+                   .hash = hash,
+                   .flat_sum = hash_bytes(flat.data, flat.len),
+                   .own = own,
+                   .used = true};
+    strbuf_free(&flat);
+    if (e) { /* a kept form unflatten refused: this one replaces it */
+        free(e->own);
+        *e = fresh;
+    } else {
+        add_entry(c, &fresh);
+    }
+    c->changed = true;
+    return 0;
+}
+
+static bool write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+static void put_u32(strbuf *sb, uint32_t w)
+{
+    strbuf_append(sb, (const char *)&w, sizeof w);
+}
+
+int yamlcache_save(yamlcache *c, tp_err *err)
+{
+    if (!c || !c->state_dir)
+        return 0;
+    bool same = !c->changed;
+    for (size_t i = 0; same && i < c->n; i++)
+        same = c->entries[i].used == c->entries[i].saved;
+    if (same)
+        return 0;
+    statedir *sd;
+    if (statedir_open(c->state_dir, STATEDIR_EXISTING, &sd, err) < 0)
+        return -1;
+    if (!sd)
+        return 0; /* no state dir yet: nothing to keep it in */
+    /* Only the writer saves (as last-run.json), so a temp file here is a dead run's. */
+    statedir_remove_stale_temps(sd, YAMLCACHE_FILE);
+    char *tmp = NULL;
+    int fd = statedir_create_temp(sd, YAMLCACHE_FILE, &tmp, err);
+    int rc = fd < 0 ? -1 : 0;
+    strbuf sb = {0};
+    const char *build = yamldoc_build();
+    strbuf_append(&sb, MAGIC, strlen(MAGIC));
+    put_u32(&sb, BYTE_ORDER_WORD);
+    put_u32(&sb, (uint32_t)strlen(build));
+    strbuf_puts(&sb, build);
+    uint32_t n = 0;
+    for (size_t i = 0; i < c->n; i++)
+        n += c->entries[i].used;
+    put_u32(&sb, n);
+    for (size_t i = 0; i < c->n; i++) {
+        const entry *e = &c->entries[i];
+        if (!e->used)
+            continue;
+        put_u32(&sb, (uint32_t)e->src_len);
+        put_u32(&sb, (uint32_t)e->flat_len);
+        strbuf_append(&sb, (const char *)&e->hash, sizeof e->hash);
+        strbuf_append(&sb, (const char *)&e->flat_sum, sizeof e->flat_sum);
+        strbuf_append(&sb, e->src, e->src_len);
+        strbuf_append(&sb, e->flat, e->flat_len);
+    }
+    /* fsync'd before the rename, so a power cut leaves the old file or this one, whole */
+    if (rc == 0 && (!write_all(fd, sb.data, sb.len) || fsync(fd) != 0))
+        rc = tp_err_set(err, "cannot write %s/%s: %s", c->state_dir, YAMLCACHE_FILE,
+                        strerror(errno ? errno : EIO));
+    if (fd >= 0 && close(fd) != 0 && rc == 0)
+        rc = tp_err_set(err, "cannot write %s/%s: %s", c->state_dir, YAMLCACHE_FILE,
+                        strerror(errno));
+    if (rc == 0 && statedir_replace(sd, tmp, YAMLCACHE_FILE, err) < 0)
+        rc = -1;
+    if (rc < 0 && tmp)
+        statedir_remove(sd, tmp);
+    free(tmp);
+    strbuf_free(&sb);
+    statedir_close(sd);
+    return rc;
+}
+
+void yamlcache_counts(const yamlcache *c, size_t *from_cache, size_t *parsed)
+{
+    *from_cache = c ? c->hits : 0;
+    *parsed = c ? c->parses : 0;
+}
+
+void yamlcache_free(yamlcache *c)
+{
+    if (!c)
+        return;
+    drop_entries(c);
+    unmap_file(c);
+    free(c->state_dir);
+    free(c);
+}

@@ -1,0 +1,36 @@
+/* yamlcache: the Application manifests a --once run parsed, kept in the state dir for the next
+ * one, so that a steady scan of unchanged files skips libyaml (a quarter of its CPU at 1,000
+ * Applications). An entry is keyed by the file's exact bytes, compared whole (not a hash of
+ * them): a file that changed in any way is parsed again. Documents come back through
+ * yamldoc_unflatten, which checks what it reads (after its checksum). The file holds what the last
+ * saving run read and nothing older, so it never outgrows one run's manifests; one that is missing,
+ * written by another build of the parser, damaged or larger than YAMLCACHE_MAX_BYTES is an empty
+ * cache. */
+#ifndef TP_YAMLCACHE_H
+#define TP_YAMLCACHE_H
+
+#include <stddef.h>
+
+#include "util.h"
+#include "yamldoc.h"
+
+#define YAMLCACHE_FILE      "yaml-cache"
+#define YAMLCACHE_MAX_BYTES (256u << 20)
+/* Files larger than this are parsed every time and never kept. */
+#define YAMLCACHE_MAX_SOURCE (1u << 20)
+
+typedef struct yamlcache yamlcache;
+
+/* The cache saved in state_dir (a missing or unusable file: an empty one). */
+yamlcache *yamlcache_load(const char *state_dir);
+/* yamldoc_parse, from the cache when these exact bytes were parsed before (c NULL: no cache). */
+int yamlcache_parse(yamlcache *c, const char *buf, size_t len, const char *name, ydoc *out,
+                    tp_err *err);
+/* Write what this run parsed, when it differs from what was loaded (new files, or files no
+ * longer read). -1 with err when the file cannot be written; the cache is only a cache then. */
+int yamlcache_save(yamlcache *c, tp_err *err);
+/* What this run's parses took from the cache, and what they parsed (for tests and the log). */
+void yamlcache_counts(const yamlcache *c, size_t *from_cache, size_t *parsed);
+void yamlcache_free(yamlcache *c);
+
+#endif
