@@ -116,6 +116,26 @@ Test(yamlcache, a_changed_file_is_parsed_and_what_is_not_read_is_dropped)
     free(changed);
 }
 
+/* A run that reads fewer files, and nothing new, still drops the others from the file. */
+Test(yamlcache, files_no_longer_read_are_dropped)
+{
+    bool hit;
+    yamlcache *c = yamlcache_load(dir);
+    tag_of(c, A, &hit);
+    tag_of(c, B, &hit);
+    save(c);
+    yamlcache_free(c);
+    c = yamlcache_load(dir);
+    tag_of(c, B, &hit);
+    cr_expect(hit);
+    save(c);
+    yamlcache_free(c);
+    c = yamlcache_load(dir);
+    tag_of(c, A, &hit);
+    cr_expect_not(hit, "A kept past a run that did not read it");
+    yamlcache_free(c);
+}
+
 /* Every byte of the file, flipped in turn (a stride of them): the cache is empty then, or
  * whole — never a document with another text in it. */
 Test(yamlcache, a_damaged_file_is_an_empty_cache)
