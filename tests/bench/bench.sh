@@ -120,12 +120,13 @@ reqs() {
 }
 
 # ---- the floor: the same requests, made by curl ----
-# floor_wall FROM TO: replay the requests the registry logged between two marks — the same
-# methods and paths, with the Accept header tagpilot sends for manifests — with one curl process,
-# `--parallel --parallel-max 10`, ignoring the order they depended on each other in. Median of 3
-# wall times: the floor a client of this registry cannot go under with these requests.
+# floor_config FROM TO: the requests the registry logged between two marks — the same methods and
+# paths, with the Accept header tagpilot sends for manifests — as a config for one curl process,
+# `--parallel --parallel-max 10`, ignoring the order they depended on each other in.
+# floor_once: one replay's wall time (s, three decimals). floor_wall FROM TO: both, the median
+# of 3 replays: the floor a client of this registry cannot go under with these requests.
 ACCEPT="application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json"
-floor_wall() {
+floor_config() {
     sleep 0.3
     sed -n "$(($1 + 1)),$2p" "$ACCESS" | sed -n 's/.*"\(GET\|HEAD\) \(\/v2\/[^ "]*\) HTTP[^"]*".*/\1 \2/p' |
         awk -v host="$REG_HOST" -v accept="$ACCEPT" '
@@ -141,13 +142,20 @@ floor_wall() {
                     for (i = 1; i <= nh; i++) printf "url = \"http://%s%s\"\noutput = \"/dev/null\"\n", host, head[i]
                 }
             }' >"$TAP_TMP/floor.curl"
+}
+floor_once() {
+    t=$(now)
+    curl -s --no-progress-meter -K "$TAP_TMP/floor.curl" >/dev/null 2>/dev/null || say "floor: curl failed"
+    awk -v a="$t" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'
+}
+floor_wall() {
+    floor_config "$1" "$2"
     : >"$TAP_TMP/floor.walls"
     for _ in 1 2 3; do
-        t=$(now)
-        curl -s --no-progress-meter -K "$TAP_TMP/floor.curl" >/dev/null 2>/dev/null || say "floor: curl failed"
-        echo "$(since "$t")" >>"$TAP_TMP/floor.walls"
+        floor_once >>"$TAP_TMP/floor.walls"
+        echo >>"$TAP_TMP/floor.walls"
     done
-    median <"$TAP_TMP/floor.walls"
+    calc "$(median <"$TAP_TMP/floor.walls")"
 }
 
 # ---- the cluster: a cluster-config repository with one chart, Applications in dirs ----
@@ -186,6 +194,7 @@ run_once() {
     RC=$?
     read -r wall_s rss_kib <"$TAP_TMP/runstat" || die "runstat.py wrote nothing"
     WALL=$(calc "$wall_s")
+    WALL_MS=$(calc "$wall_s" 3) # three decimals, for the steady rounds' ratios
     RSS=$(calc "$rss_kib / 1024" 1)
     [ $RC -le 1 ] || die "tagpilot run --once ($1) exited $RC: $(head -c 400 "$TAP_TMP/$1.err")"
     n=$(jq '[.applications[].images[]] | length' "$TAP_TMP/$1.json" 2>/dev/null)
@@ -250,15 +259,25 @@ if ! skipped scan; then
     # counted before the floor's replay adds its own lines to the log
     steady_tags=$(reqs "$m" 'tags/list')
     steady_heads=$(reqs "$m" '"HEAD ')
-    echo "$WALL" >"$TAP_TMP/steady_walls"
-    fig steady_floor_wall "$(floor_wall "$m" "$(mark)")" s
-    # two more (the same requests each time): the median, as for the cold scan
-    for _ in 1 2; do
-        run_once scan
-        echo "$WALL" >>"$TAP_TMP/steady_walls"
+    # Side by side, as issue 17 measured it: 7 rounds, each a steady run and the floor back to
+    # back (which goes first alternates), so that a shared machine whose load drifts moves both
+    # alike. The ratio is the median of the rounds' ratios; the walls, the medians of each.
+    floor_config "$m" "$(mark)"
+    : >"$TAP_TMP/steady_rounds"
+    for r in 1 2 3 4 5 6 7; do
+        if [ $((r % 2)) -eq 1 ]; then
+            run_once scan
+            fw=$(floor_once)
+        else
+            fw=$(floor_once)
+            run_once scan
+        fi
+        echo "$WALL_MS $fw" >>"$TAP_TMP/steady_rounds"
     done
-    fig steady_wall "$(median <"$TAP_TMP/steady_walls")" s
-    fig ratio_steady_vs_floor "$(calc "$(val steady_wall) / $(val steady_floor_wall)" 2)" x
+    say "  steady rounds (tagpilot s, floor s): $(tr '\n' ';' <"$TAP_TMP/steady_rounds")"
+    fig steady_wall "$(cut -d' ' -f1 "$TAP_TMP/steady_rounds" | median)" s
+    fig steady_floor_wall "$(cut -d' ' -f2 "$TAP_TMP/steady_rounds" | median)" s
+    fig ratio_steady_vs_floor "$(calc "$(awk '{ printf "%.4f\n", $1 / $2 }' "$TAP_TMP/steady_rounds" | median)" 2)" x
     fig steady_requests "$STEADY_REQ" req
     fig steady_tag_list_requests "$steady_tags" req
     fig steady_head_requests "$steady_heads" req
