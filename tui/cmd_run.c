@@ -231,7 +231,8 @@ int cmd_run(int argc, char **argv)
         switch (c) {
         case OPT_ONCE:
             eo.once = true;
-            eo.no_diffs = true; /* the report has no diffs; a console is not watching */
+            eo.no_diffs = true;    /* the report has no diffs; a console is not watching */
+            eo.no_evidence = true; /* nor a tag's reason */
             break;
         case OPT_DRY:
             eo.dry_run = true;

@@ -31,10 +31,13 @@ typedef struct engine_options {
     bool once;                       /* one cycle, then stop (engine_wait returns) */
     bool no_auto_writes;             /* decide, but write only what a command asks (CLI actions) */
     const char *only_app;            /* scan just this Application (CLI actions); NULL: all */
-    bool no_diffs; /* nobody will be shown a write's diff (`run --once` prints states and
-                      candidates): do not plan them (200 plans in a 1,000-image scan) */
-    bool leased;   /* leader election (`tagpilot serve` with serve.lease): write only while
-                      engine_set_leader says so; until it first does, nothing is written */
+    bool no_diffs;    /* nobody will be shown a write's diff (`run --once` prints states and
+                         candidates): do not plan them (200 plans in a 1,000-image scan) */
+    bool no_evidence; /* nobody will be shown why a tag is not the candidate (`run --once`):
+                         find each candidate without judging every tag (strategy_candidate);
+                         the images' tag lists are then empty */
+    bool leased;      /* leader election (`tagpilot serve` with serve.lease): write only while
+                         engine_set_leader says so; until it first does, nothing is written */
     struct kube_tally *kube_tally; /* the Kubernetes clients count their requests into it
                                       (/metrics; kube/kube.h); NULL: not counted. Borrowed: it
                                       must outlive the engine and whatever else counts into it */

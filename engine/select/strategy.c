@@ -413,6 +413,64 @@ int strategy_select(const strategy_params *params, const tag_list *tags, strateg
     return 0;
 }
 
+/* Whether tag i goes before tag best in the order strategy_select keeps (the greatest wins): by
+ * version or build date, then by name (byte order), then the later entry. vi and vb: their
+ * versions, for semver. */
+static bool ranks_above(const strategy_params *params, const tag_list *tags,
+                        const semver_version *vi, const semver_version *vb, size_t i, size_t best)
+{
+    int c = 0;
+    if (params->kind == STRATEGY_SEMVER)
+        c = semver_compare(vi, vb);
+    else if (params->kind == STRATEGY_NEWEST_BUILD)
+        c = timefmt_compare(tags->items[i].created, tags->items[best].created);
+    if (c)
+        return c > 0;
+    int n = strcmp(tags->items[i].name, tags->items[best].name);
+    return n ? n > 0 : i > best;
+}
+
+int strategy_candidate(const strategy_params *params, const tag_list *tags, ptrdiff_t *candidate,
+                       tp_err *err)
+{
+    *candidate = -1;
+    bool no_constraint = !params->constraint || is_blank(params->constraint);
+    const char *detail = no_constraint ? "*" : params->constraint;
+    if (params->kind == STRATEGY_DIGEST && no_constraint)
+        return tp_err_set(err, "digest strategy needs a tag to follow: write image:<tag>");
+    semver_constraint *constraint = NULL;
+    if (params->kind == STRATEGY_SEMVER) {
+        constraint = semver_constraint_parse(params->constraint, err);
+        if (!constraint)
+            return -1;
+    }
+    const tagfilter *filter =
+        params->filter && !tagfilter_allows_all(params->filter) ? params->filter : NULL;
+    ptrdiff_t best = -1;
+    semver_version best_version = {0};
+    /* From the end: registries list in byte order, so a newer version tends to come later, and
+     * once one is eligible the older ones are passed over without their constraint checked. */
+    for (size_t k = tags->count; k-- > 0;) {
+        const tag_fact *fact = params->facts ? &params->facts[k] : NULL;
+        if (fact ? fact->kind == TAG_FACT_INVALID : !imageref_tag_valid(tags->items[k].name))
+            continue;
+        semver_version version = {0};
+        if (params->kind == STRATEGY_SEMVER && !version_of(fact, tags->items[k].name, &version))
+            continue; /* not a version: never eligible */
+        if (best >= 0 && !ranks_above(params, tags, &version, &best_version, k, (size_t)best))
+            continue; /* whatever its verdict, it is not the candidate */
+        tag_verdict scratch = {0};
+        if (filtered_out(filter, tags->items[k].name, &scratch) ||
+            !judge(params, constraint, detail, &tags->items[k], fact, &version, &scratch))
+            continue;
+        best = (ptrdiff_t)k;
+        best_version = version;
+    }
+    *candidate = best;
+    semver_constraint_free(constraint);
+    return 0;
+}
+
 void strategy_result_free(strategy_result *r)
 {
     free(r->verdicts);

@@ -133,6 +133,12 @@ int strategy_select(const strategy_params *params, const tag_list *tags, strateg
                     tp_err *err);
 void strategy_result_free(strategy_result *r);
 
+/* The candidate strategy_select would choose (its index into tags, or -1), without a verdict for
+ * every tag: a tag that cannot outrank the best eligible one found so far is passed over unjudged.
+ * For a caller that shows no evidence (`run --once`'s report); fails as strategy_select does. */
+int strategy_candidate(const strategy_params *params, const tag_list *tags, ptrdiff_t *candidate,
+                       tp_err *err);
+
 /* newest-build: tags the registry had no image for on the wanted platforms got "no build date
  * known" from strategy_select; say the real reason instead (names from the registry client). */
 void strategy_mark_platform_mismatch(strategy_result *r, const tag_list *tags,

@@ -114,6 +114,15 @@ tag_verdicts *tag_verdicts_new(tag_table *table, const strategy_result *r)
     return v;
 }
 
+tag_verdicts *tag_verdicts_candidate(tag_table *table, ptrdiff_t candidate)
+{
+    tag_verdicts *v = xcalloc(1, sizeof *v);
+    atomic_init(&v->refs, 1);
+    v->table = tag_table_ref(table);
+    v->candidate = candidate;
+    return v;
+}
+
 tag_verdicts *tag_verdicts_ref(tag_verdicts *v)
 {
     atomic_fetch_add(&v->refs, 1);
@@ -134,7 +143,7 @@ void tag_verdicts_unref(tag_verdicts *v)
 
 size_t tag_verdicts_count(const tag_verdicts *v)
 {
-    return v ? v->table->list.count : 0;
+    return v && v->codes ? v->table->list.count : 0;
 }
 
 tag_verdict tag_verdicts_get(const tag_verdicts *v, size_t i)

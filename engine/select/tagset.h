@@ -42,7 +42,8 @@ bool tag_table_same_names(const tag_table *t, const strvec *names);
 typedef struct tag_verdicts {
     atomic_int refs;
     tag_table *table; /* a reference */
-    uint16_t *codes;  /* one per tag of table: reason, eligible bit, detail index */
+    uint16_t *codes;  /* one per tag of table: reason, eligible bit, detail index; NULL when
+                         only the candidate is known (tag_verdicts_candidate) */
     char **details;   /* the distinct texts reasons quote: constraint, globs, allow spec */
     size_t n_details;
     ptrdiff_t candidate; /* index into table, -1 when none */
@@ -51,6 +52,8 @@ typedef struct tag_verdicts {
 /* Compact r (a selection over table->list) into a verdict set holding a reference to table.
  * Detail texts are copied. */
 tag_verdicts *tag_verdicts_new(tag_table *table, const strategy_result *r);
+/* Only the candidate (strategy_candidate's), no verdict per tag: tag_verdicts_count is 0. */
+tag_verdicts *tag_verdicts_candidate(tag_table *table, ptrdiff_t candidate);
 tag_verdicts *tag_verdicts_ref(tag_verdicts *v);
 void tag_verdicts_unref(tag_verdicts *v); /* NULL is fine */
 size_t tag_verdicts_count(const tag_verdicts *v);

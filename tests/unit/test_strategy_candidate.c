@@ -1,0 +1,104 @@
+/* strategy_candidate (the candidate alone, for `run --once`) against strategy_select: the same
+ * candidate for every list, strategy, constraint and filter, with and without a table's facts. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "select/strategy.h"
+#include "select/tagfilter.h"
+
+/* A small generator of its own, so a failure names a seed that replays. */
+static unsigned long next(unsigned long *s)
+{
+    *s = *s * 6364136223846793005UL + 1442695040888963407UL;
+    return *s >> 33;
+}
+
+/* One tag: versions that collide (the same version under several names), pre-releases, build
+ * metadata, loose and invalid tags, and plain words. */
+static void random_tag(unsigned long *s, char *out, size_t len)
+{
+    unsigned long major = next(s) % 4, minor = next(s) % 3, patch = next(s) % 3;
+    switch (next(s) % 10) {
+    case 0:
+        snprintf(out, len, "v%lu.%lu.%lu", major, minor, patch);
+        break;
+    case 1:
+        snprintf(out, len, "%lu.%lu.%lu-rc.%lu", major, minor, patch, next(s) % 3);
+        break;
+    case 2:
+        snprintf(out, len, "%lu.%lu.%lu+b%lu", major, minor, patch, next(s) % 3);
+        break;
+    case 3:
+        snprintf(out, len, "%lu.%lu", major, minor);
+        break;
+    case 4:
+        snprintf(out, len, "%s",
+                 (const char *[]){"latest", "sha-1a2b", "main", "zz z", "v9\n"}[next(s) % 5]);
+        break;
+    default:
+        snprintf(out, len, "%lu.%lu.%lu", major, minor, patch);
+    }
+}
+
+Test(strategy, the_candidate_alone_is_the_selections)
+{
+    static const char *const constraints[] = {
+        NULL, "*", "^1.0", "~2.1", ">=1.0.0-0", "<1 || >=3", "=2.0.0-rc.1", "1.1.1", "latest",
+    };
+    struct filter_spec {
+        const char *allow;
+        const char *ignore;
+    } filters[] = {{NULL, NULL}, {"regexp:^v", NULL}, {NULL, "*-rc*"}, {"regexp:^[0-9]", "3.*"}};
+    static const strategy_kind kinds[] = {STRATEGY_SEMVER, STRATEGY_NEWEST_BUILD,
+                                          STRATEGY_ALPHABETICAL, STRATEGY_DIGEST};
+    size_t compared = 0, with_candidate = 0;
+    for (unsigned long seed = 1; seed <= 300; seed++) {
+        unsigned long s = seed;
+        tag_list l = {0};
+        size_t n = next(&s) % 40;
+        for (size_t i = 0; i < n; i++) {
+            char name[64];
+            random_tag(&s, name, sizeof name);
+            /* build dates that collide too, and some missing */
+            tp_time created = {1700000000 + (int64_t)(next(&s) % 3) * 86400, 0};
+            tag_list_add(&l, name, NULL, next(&s) % 5 ? &created : NULL);
+        }
+        tag_fact *facts = strategy_tag_facts(&l);
+        for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
+            for (size_t c = 0; c < sizeof constraints / sizeof *constraints; c++)
+                for (size_t f = 0; f < sizeof filters / sizeof *filters; f++)
+                    for (int use_facts = 0; use_facts < 2; use_facts++) {
+                        const char *ignore[1] = {filters[f].ignore};
+                        tagfilter *tf =
+                            tagfilter_new(filters[f].allow, ignore, filters[f].ignore ? 1 : 0);
+                        strategy_params p = {kinds[k], constraints[c], tf,
+                                             use_facts ? facts : NULL};
+                        strategy_result r;
+                        ptrdiff_t alone = -2;
+                        tp_err e1 = {{0}}, e2 = {{0}};
+                        int rc1 = strategy_select(&p, &l, &r, &e1);
+                        int rc2 = strategy_candidate(&p, &l, &alone, &e2);
+                        cr_assert_eq(rc2, rc1, "seed %lu kind %zu constraint %zu", seed, k, c);
+                        cr_assert_str_eq(e2.msg, e1.msg);
+                        if (rc1 == 0) {
+                            cr_assert_eq(alone, r.candidate,
+                                         "seed %lu, %s, constraint '%s', filter %zu, facts %d: "
+                                         "%td, not %td",
+                                         seed, strategy_name(kinds[k]),
+                                         constraints[c] ? constraints[c] : "(none)", f, use_facts,
+                                         alone, r.candidate);
+                            compared++;
+                            with_candidate += alone >= 0;
+                            strategy_result_free(&r);
+                        }
+                        tagfilter_free(tf);
+                    }
+        free(facts);
+        tag_list_free(&l);
+    }
+    /* the lists are not all empty, and most selections find something */
+    cr_expect_gt(compared, 40000);
+    cr_expect_gt(with_candidate, compared / 3, "%zu of %zu with a candidate", with_candidate,
+                 compared);
+}
