@@ -245,6 +245,13 @@ static bool is_blank(const char *s)
 }
 
 /* Filters first: true when the filter refused the tag (the verdict says why). */
+/* The filter a selection asks about each tag: none when it lets every tag through (an open
+ * filter is not asked 500 times a selection). */
+static const tagfilter *filter_to_ask(const strategy_params *params)
+{
+    return params->filter && !tagfilter_allows_all(params->filter) ? params->filter : NULL;
+}
+
 static bool filtered_out(const tagfilter *filter, const char *tag, tag_verdict *v)
 {
     if (!filter)
@@ -367,9 +374,7 @@ int strategy_select(const strategy_params *params, const tag_list *tags, strateg
     if (params->kind == STRATEGY_SEMVER)
         versions = xmalloc(n * sizeof *versions);
 
-    /* An open filter is not asked 500 times a selection. */
-    const tagfilter *filter =
-        params->filter && !tagfilter_allows_all(params->filter) ? params->filter : NULL;
+    const tagfilter *filter = filter_to_ask(params);
     ptrdiff_t best = -1;
     for (size_t i = 0; i < n; i++) {
         tag_verdict *v = &out->verdicts[i];
@@ -444,8 +449,7 @@ int strategy_candidate(const strategy_params *params, const tag_list *tags, ptrd
         if (!constraint)
             return -1;
     }
-    const tagfilter *filter =
-        params->filter && !tagfilter_allows_all(params->filter) ? params->filter : NULL;
+    const tagfilter *filter = filter_to_ask(params);
     ptrdiff_t best = -1;
     semver_version best_version = {0};
     /* From the end: registries list in byte order, so a newer version tends to come later, and
