@@ -55,7 +55,9 @@ static void read_sources(engine *e, bool first)
      * a quarter of a steady scan). A console reads its sources every cycle and keeps its
      * memory for the table (10,000 images in 64 MiB): it parses them. */
     yamlcache *parsed =
-        e->opts.once && e->cfg->state_dir ? yamlcache_load(e->cfg->state_dir) : NULL;
+        e->opts.once && e->cfg->state_dir
+            ? yamlcache_load(e->cfg->state_dir, !e->opts.read_only && !e->opts.dry_run)
+            : NULL;
     free(e->src.error);
     e->src.error = NULL;
     e->src.files_base = 0;
@@ -94,7 +96,7 @@ static void read_sources(engine *e, bool first)
     }
     /* Saved by the writer only (as last-run.json): a reader may not own the state dir. */
     tp_err cache_err = {{0}};
-    if (parsed && !e->opts.read_only && !e->opts.dry_run && yamlcache_save(parsed, &cache_err) < 0)
+    if (yamlcache_save(parsed, &cache_err) < 0)
         engine_log(e, "warning: %s", cache_err.msg);
     yamlcache_free(parsed);
     /* The tracked table points into the old lists: engine_scan moved it aside already. */

@@ -25,18 +25,19 @@
 #define BYTE_ORDER_WORD 0x01020304u
 
 typedef struct entry {
-    const char *src; /* into the loaded file, or into own */
+    const char *src; /* into the loaded file, or own */
     size_t src_len;
-    const char *flat;
+    const char *flat; /* into the loaded file; NULL once this run wrote the file's form */
     size_t flat_len;
     uint64_t hash, flat_sum;
-    char *own;  /* a new entry's source and flat form, one block */
-    bool used;  /* read this run: saved */
+    char *own;  /* a copy of a new entry's source (its flat form went straight to the file) */
+    bool used;  /* a loaded entry read this run: copied to the new file */
     bool saved; /* in the file as loaded */
 } entry;
 
 struct yamlcache {
     char *state_dir;
+    bool writer; /* this run saves (the journal's writer): new forms go to a temp file as made */
     struct {
         const char *data; /* the loaded file, mapped (read-only, private) */
         size_t len;
@@ -47,6 +48,15 @@ struct yamlcache {
     size_t n_slots;
     bool changed; /* an entry added or replaced */
     size_t hits, parses;
+    struct { /* the new file, while it is written */
+        statedir *sd;
+        char *tmp;
+        int fd;          /* -1: not begun */
+        strbuf buf;      /* what waits for a write (flushed at 64 KiB) */
+        size_t count_at; /* where the entry count goes, once known */
+        uint32_t count;
+        int error; /* the first errno; no rename then */
+    } out;
 };
 
 /* Eight bytes a step, four lanes at once: a source's hash (the table's key) and a flat form's
@@ -219,10 +229,12 @@ static void map_file(yamlcache *c, statedir *sd)
         close(fd);
 }
 
-yamlcache *yamlcache_load(const char *state_dir)
+yamlcache *yamlcache_load(const char *state_dir, bool writer)
 {
     yamlcache *c = xcalloc(1, sizeof *c);
     c->state_dir = xstrdup(state_dir);
+    c->writer = writer && state_dir;
+    c->out.fd = -1;
     statedir *sd = NULL;
     tp_err err = {{0}};
     if (state_dir && statedir_open(state_dir, STATEDIR_EXISTING, &sd, &err) == 0 && sd)
@@ -233,46 +245,6 @@ yamlcache *yamlcache_load(const char *state_dir)
     }
     statedir_close(sd);
     return c;
-}
-
-int yamlcache_parse(yamlcache *c, const char *buf, size_t len, const char *name, ydoc *out,
-                    tp_err *err)
-{
-    if (!c || len > YAMLCACHE_MAX_SOURCE)
-        return yamldoc_parse(buf, len, name, out, err);
-    uint64_t hash = hash_bytes(buf, len);
-    entry *e = find(c, hash, buf, len);
-    if (e && hash_bytes(e->flat, e->flat_len) == e->flat_sum &&
-        yamldoc_unflatten(e->flat, e->flat_len, len, name, out) == 0) {
-        e->used = true;
-        c->hits++;
-        return 0;
-    }
-    c->parses++;
-    if (yamldoc_parse(buf, len, name, out, err) != 0)
-        return -1; /* errors are not kept: they are rare, and their messages name the file */
-    strbuf flat = {0};
-    yamldoc_flatten(out, &flat);
-    char *own = xmalloc(len + flat.len + 1);
-    memcpy(own, buf, len);
-    memcpy(own + len, flat.data, flat.len);
-    entry fresh = {.src = own,
-                   .src_len = len,
-                   .flat = own + len,
-                   .flat_len = flat.len,
-                   .hash = hash,
-                   .flat_sum = hash_bytes(flat.data, flat.len),
-                   .own = own,
-                   .used = true};
-    strbuf_free(&flat);
-    if (e) { /* a kept form unflatten refused: this one replaces it */
-        free(e->own);
-        *e = fresh;
-    } else {
-        add_entry(c, &fresh);
-    }
-    c->changed = true;
-    return 0;
 }
 
 static bool write_all(int fd, const char *p, size_t n)
@@ -294,60 +266,142 @@ static void put_u32(strbuf *sb, uint32_t w)
     strbuf_append(sb, (const char *)&w, sizeof w);
 }
 
+/* What waits in the buffer, written once there is `at_least` of it (0: all of it). */
+static void out_flush(yamlcache *c, size_t at_least)
+{
+    if (c->out.buf.len < at_least || !c->out.buf.len)
+        return;
+    if (!c->out.error && !write_all(c->out.fd, c->out.buf.data, c->out.buf.len))
+        c->out.error = errno ? errno : EIO;
+    c->out.buf.len = 0;
+}
+
+/* The new file begun: a temp file beside the old one, its header written. False when there is
+ * nowhere to write (no state dir: nothing is kept). */
+static bool out_begin(yamlcache *c)
+{
+    if (c->out.fd >= 0 || c->out.error)
+        return c->out.fd >= 0;
+    tp_err err = {{0}};
+    if (statedir_open(c->state_dir, STATEDIR_EXISTING, &c->out.sd, &err) < 0) {
+        c->out.error = errno ? errno : EIO;
+        return false;
+    }
+    if (!c->out.sd) { /* no state dir (yet): nothing to keep it in */
+        c->writer = false;
+        return false;
+    }
+    /* Only the writer saves (as last-run.json), so a temp file here is a dead run's. */
+    statedir_remove_stale_temps(c->out.sd, YAMLCACHE_FILE);
+    c->out.fd = statedir_create_temp(c->out.sd, YAMLCACHE_FILE, &c->out.tmp, &err);
+    if (c->out.fd < 0) {
+        c->out.error = errno ? errno : EIO;
+        return false;
+    }
+    const char *build = yamldoc_build();
+    strbuf_append(&c->out.buf, MAGIC, strlen(MAGIC));
+    put_u32(&c->out.buf, BYTE_ORDER_WORD);
+    put_u32(&c->out.buf, (uint32_t)strlen(build));
+    strbuf_puts(&c->out.buf, build);
+    c->out.count_at = c->out.buf.len;
+    put_u32(&c->out.buf, 0); /* the count, written last */
+    return true;
+}
+
+static void out_entry(yamlcache *c, const char *src, size_t src_len, const char *flat,
+                      size_t flat_len, uint64_t hash, uint64_t flat_sum)
+{
+    strbuf *b = &c->out.buf;
+    put_u32(b, (uint32_t)src_len);
+    put_u32(b, (uint32_t)flat_len);
+    strbuf_append(b, (const char *)&hash, sizeof hash);
+    strbuf_append(b, (const char *)&flat_sum, sizeof flat_sum);
+    strbuf_append(b, src, src_len);
+    strbuf_append(b, flat, flat_len);
+    c->out.count++;
+    out_flush(c, 65536);
+}
+
+int yamlcache_parse(yamlcache *c, const char *buf, size_t len, const char *name, ydoc *out,
+                    tp_err *err)
+{
+    if (!c || len > YAMLCACHE_MAX_SOURCE)
+        return yamldoc_parse(buf, len, name, out, err);
+    uint64_t hash = hash_bytes(buf, len);
+    entry *e = find(c, hash, buf, len);
+    if (e && e->flat && hash_bytes(e->flat, e->flat_len) == e->flat_sum &&
+        yamldoc_unflatten(e->flat, e->flat_len, len, name, out) == 0) {
+        e->used = true;
+        c->hits++;
+        return 0;
+    }
+    c->parses++;
+    if (yamldoc_parse(buf, len, name, out, err) != 0)
+        return -1; /* errors are not kept: they are rare, and their messages name the file */
+    if (e && !e->flat)
+        return 0; /* the same bytes again this run: in the new file already */
+    c->changed = true;
+    if (!c->writer || !out_begin(c))
+        return 0;
+    /* Straight to the new file: a run that parses 50,000 manifests does not hold 200 MB of
+     * their forms until it saves. */
+    strbuf flat = {0};
+    yamldoc_flatten(out, &flat);
+    out_entry(c, buf, len, flat.data, flat.len, hash, hash_bytes(flat.data, flat.len));
+    strbuf_free(&flat);
+    if (e) { /* a kept form that failed its checks: the file now has this one instead */
+        e->flat = NULL;
+        e->used = false;
+        return 0;
+    }
+    char *own = xmalloc(len ? len : 1);
+    memcpy(own, buf, len);
+    entry fresh = {.src = own, .src_len = len, .hash = hash, .own = own};
+    add_entry(c, &fresh);
+    return 0;
+}
+
 int yamlcache_save(yamlcache *c, tp_err *err)
 {
-    if (!c || !c->state_dir)
+    if (!c || !c->writer)
         return 0;
     bool same = !c->changed;
     for (size_t i = 0; same && i < c->n; i++)
-        same = c->entries[i].used == c->entries[i].saved;
-    if (same)
+        same = !c->entries[i].saved || c->entries[i].used;
+    if (same && c->out.fd < 0)
         return 0;
-    statedir *sd;
-    if (statedir_open(c->state_dir, STATEDIR_EXISTING, &sd, err) < 0)
-        return -1;
-    if (!sd)
-        return 0; /* no state dir yet: nothing to keep it in */
-    /* Only the writer saves (as last-run.json), so a temp file here is a dead run's. */
-    statedir_remove_stale_temps(sd, YAMLCACHE_FILE);
-    char *tmp = NULL;
-    int fd = statedir_create_temp(sd, YAMLCACHE_FILE, &tmp, err);
-    int rc = fd < 0 ? -1 : 0;
-    strbuf sb = {0};
-    const char *build = yamldoc_build();
-    strbuf_append(&sb, MAGIC, strlen(MAGIC));
-    put_u32(&sb, BYTE_ORDER_WORD);
-    put_u32(&sb, (uint32_t)strlen(build));
-    strbuf_puts(&sb, build);
-    uint32_t n = 0;
-    for (size_t i = 0; i < c->n; i++)
-        n += c->entries[i].used;
-    put_u32(&sb, n);
-    for (size_t i = 0; i < c->n; i++) {
+    if (!out_begin(c) && !c->out.error)
+        return 0; /* nowhere to write */
+    /* the loaded entries this run read, after the new ones */
+    for (size_t i = 0; c->out.fd >= 0 && i < c->n; i++) {
         const entry *e = &c->entries[i];
-        if (!e->used)
-            continue;
-        put_u32(&sb, (uint32_t)e->src_len);
-        put_u32(&sb, (uint32_t)e->flat_len);
-        strbuf_append(&sb, (const char *)&e->hash, sizeof e->hash);
-        strbuf_append(&sb, (const char *)&e->flat_sum, sizeof e->flat_sum);
-        strbuf_append(&sb, e->src, e->src_len);
-        strbuf_append(&sb, e->flat, e->flat_len);
+        if (e->saved && e->used && e->flat)
+            out_entry(c, e->src, e->src_len, e->flat, e->flat_len, e->hash, e->flat_sum);
     }
-    /* fsync'd before the rename, so a power cut leaves the old file or this one, whole */
-    if (rc == 0 && (!write_all(fd, sb.data, sb.len) || fsync(fd) != 0))
+    int rc = 0;
+    if (c->out.fd >= 0) {
+        out_flush(c, 0);
+        /* fsync'd before the rename, so a power cut leaves the old file or this one, whole */
+        if (!c->out.error && (pwrite(c->out.fd, &c->out.count, sizeof c->out.count,
+                                     (off_t)c->out.count_at) != (ssize_t)sizeof c->out.count ||
+                              fsync(c->out.fd) != 0))
+            c->out.error = errno ? errno : EIO;
+        if (close(c->out.fd) != 0 && !c->out.error)
+            c->out.error = errno;
+        c->out.fd = -1;
+        if (!c->out.error && statedir_replace(c->out.sd, c->out.tmp, YAMLCACHE_FILE, err) < 0)
+            rc = -1;
+    }
+    if (c->out.error)
         rc = tp_err_set(err, "cannot write %s/%s: %s", c->state_dir, YAMLCACHE_FILE,
-                        strerror(errno ? errno : EIO));
-    if (fd >= 0 && close(fd) != 0 && rc == 0)
-        rc = tp_err_set(err, "cannot write %s/%s: %s", c->state_dir, YAMLCACHE_FILE,
-                        strerror(errno));
-    if (rc == 0 && statedir_replace(sd, tmp, YAMLCACHE_FILE, err) < 0)
-        rc = -1;
-    if (rc < 0 && tmp)
-        statedir_remove(sd, tmp);
-    free(tmp);
-    strbuf_free(&sb);
-    statedir_close(sd);
+                        strerror(c->out.error));
+    if (rc < 0 && c->out.tmp && c->out.sd)
+        statedir_remove(c->out.sd, c->out.tmp);
+    free(c->out.tmp);
+    c->out.tmp = NULL;
+    statedir_close(c->out.sd);
+    c->out.sd = NULL;
+    strbuf_free(&c->out.buf);
     return rc;
 }
 
@@ -361,6 +415,13 @@ void yamlcache_free(yamlcache *c)
 {
     if (!c)
         return;
+    if (c->out.fd >= 0) { /* begun and never saved: the temp file goes */
+        close(c->out.fd);
+        statedir_remove(c->out.sd, c->out.tmp);
+    }
+    free(c->out.tmp);
+    statedir_close(c->out.sd);
+    strbuf_free(&c->out.buf);
     drop_entries(c);
     unmap_file(c);
     free(c->state_dir);

@@ -9,6 +9,7 @@
 #ifndef TP_YAMLCACHE_H
 #define TP_YAMLCACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util.h"
@@ -21,13 +22,16 @@
 
 typedef struct yamlcache yamlcache;
 
-/* The cache saved in state_dir (a missing or unusable file: an empty one). */
-yamlcache *yamlcache_load(const char *state_dir);
+/* The cache saved in state_dir (a missing or unusable file: an empty one). writer: this run
+ * saves it (the journal's writer); a new manifest's form is then written to a temp file as soon
+ * as it is parsed, so no run holds every form until it saves. */
+yamlcache *yamlcache_load(const char *state_dir, bool writer);
 /* yamldoc_parse, from the cache when these exact bytes were parsed before (c NULL: no cache). */
 int yamlcache_parse(yamlcache *c, const char *buf, size_t len, const char *name, ydoc *out,
                     tp_err *err);
-/* Write what this run parsed, when it differs from what was loaded (new files, or files no
- * longer read). -1 with err when the file cannot be written; the cache is only a cache then. */
+/* A writer's save: the new file (what this run parsed, and what it read of the old one) put in
+ * the old one's place, when they differ (new files, or files no longer read). Nothing for a
+ * reader. -1 with err when the file cannot be written; the cache is only a cache then. */
 int yamlcache_save(yamlcache *c, tp_err *err);
 /* What this run's parses took from the cache, and what they parsed (for tests and the log). */
 void yamlcache_counts(const yamlcache *c, size_t *from_cache, size_t *parsed);

@@ -65,14 +65,14 @@ static ino_t file_inode(void)
 Test(yamlcache, the_next_run_reads_what_this_one_parsed)
 {
     bool hit;
-    yamlcache *c = yamlcache_load(dir);
+    yamlcache *c = yamlcache_load(dir, true);
     cr_expect_str_eq(tag_of(c, A, &hit), "v1.0.0");
     cr_expect_not(hit, "an empty cache");
     save(c);
     yamlcache_free(c);
     ino_t written = file_inode();
     cr_assert_neq(written, 0, "saved");
-    c = yamlcache_load(dir);
+    c = yamlcache_load(dir, true);
     cr_expect_str_eq(tag_of(c, A, &hit), "v1.0.0");
     cr_expect(hit, "the same bytes again");
     /* as many bytes, one different: parsed, never the other's document */
@@ -81,7 +81,7 @@ Test(yamlcache, the_next_run_reads_what_this_one_parsed)
     save(c);
     yamlcache_free(c);
     /* a run that reads what was there, and nothing new, writes nothing */
-    c = yamlcache_load(dir);
+    c = yamlcache_load(dir, true);
     written = file_inode();
     tag_of(c, A, &hit);
     cr_expect(hit);
@@ -95,11 +95,11 @@ Test(yamlcache, the_next_run_reads_what_this_one_parsed)
 Test(yamlcache, a_changed_file_is_parsed_and_what_is_not_read_is_dropped)
 {
     bool hit;
-    yamlcache *c = yamlcache_load(dir);
+    yamlcache *c = yamlcache_load(dir, true);
     tag_of(c, A, &hit);
     save(c);
     yamlcache_free(c);
-    c = yamlcache_load(dir);
+    c = yamlcache_load(dir, true);
     char *changed = strdup(A);
     *strstr(changed, "v1.0.0") = 'w';
     cr_expect_str_eq(tag_of(c, changed, &hit), "w1.0.0");
@@ -107,7 +107,7 @@ Test(yamlcache, a_changed_file_is_parsed_and_what_is_not_read_is_dropped)
     save(c);
     yamlcache_free(c);
     /* A was not read by that run: the file no longer has it */
-    c = yamlcache_load(dir);
+    c = yamlcache_load(dir, true);
     tag_of(c, A, &hit);
     cr_expect_not(hit, "A kept past a run that did not read it");
     tag_of(c, changed, &hit);
@@ -120,17 +120,17 @@ Test(yamlcache, a_changed_file_is_parsed_and_what_is_not_read_is_dropped)
 Test(yamlcache, files_no_longer_read_are_dropped)
 {
     bool hit;
-    yamlcache *c = yamlcache_load(dir);
+    yamlcache *c = yamlcache_load(dir, true);
     tag_of(c, A, &hit);
     tag_of(c, B, &hit);
     save(c);
     yamlcache_free(c);
-    c = yamlcache_load(dir);
+    c = yamlcache_load(dir, true);
     tag_of(c, B, &hit);
     cr_expect(hit);
     save(c);
     yamlcache_free(c);
-    c = yamlcache_load(dir);
+    c = yamlcache_load(dir, true);
     tag_of(c, A, &hit);
     cr_expect_not(hit, "A kept past a run that did not read it");
     yamlcache_free(c);
@@ -141,7 +141,7 @@ Test(yamlcache, files_no_longer_read_are_dropped)
 Test(yamlcache, a_damaged_file_is_an_empty_cache)
 {
     bool hit;
-    yamlcache *c = yamlcache_load(dir);
+    yamlcache *c = yamlcache_load(dir, true);
     tag_of(c, A, &hit);
     save(c);
     yamlcache_free(c);
@@ -163,25 +163,52 @@ Test(yamlcache, a_damaged_file_is_an_empty_cache)
             fwrite(kept, 1, len / 2, f);
         }
         fclose(f);
-        c = yamlcache_load(dir);
+        c = yamlcache_load(dir, true);
         cr_expect_str_eq(tag_of(c, A, &hit), "v1.0.0", "byte %zu", at);
         cr_expect_not(hit, "byte %zu: a damaged file read", at);
         yamlcache_free(c);
     }
 }
 
+/* A reader (a read-only or dry run) reads the cache and writes nothing, not even a temp file. */
+Test(yamlcache, a_reader_writes_nothing)
+{
+    bool hit;
+    yamlcache *c = yamlcache_load(dir, true);
+    tag_of(c, A, &hit);
+    save(c);
+    yamlcache_free(c);
+    ino_t written = file_inode();
+    c = yamlcache_load(dir, false);
+    tag_of(c, A, &hit);
+    cr_expect(hit, "a reader reads it");
+    tag_of(c, B, &hit);
+    cr_expect_not(hit);
+    save(c);
+    yamlcache_free(c);
+    cr_expect_eq(file_inode(), written, "a reader rewrote the cache");
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "test $(ls '%s' | wc -l) -eq 1", dir);
+    cr_expect_eq(system(cmd), 0, "a reader left a file beside the cache");
+    c = yamlcache_load(dir, true);
+    tag_of(c, B, &hit);
+    cr_expect_not(hit, "B kept by a reader");
+    yamlcache_free(c); /* never saved: its temp file goes with it */
+    cr_expect_eq(system(cmd), 0, "an unsaved writer left its temp file");
+}
+
 /* Without a state dir (or a file in it) nothing is kept, and parsing works. */
 Test(yamlcache, no_state_dir)
 {
     bool hit;
-    yamlcache *c = yamlcache_load(NULL);
+    yamlcache *c = yamlcache_load(NULL, true);
     cr_expect_str_eq(tag_of(c, A, &hit), "v1.0.0");
     save(c);
     yamlcache_free(c);
     cr_expect_str_eq(tag_of(NULL, A, &hit), "v1.0.0");
     char missing[128];
     snprintf(missing, sizeof missing, "%s/none", dir);
-    c = yamlcache_load(missing);
+    c = yamlcache_load(missing, true);
     tag_of(c, A, &hit);
     save(c);
     yamlcache_free(c);
