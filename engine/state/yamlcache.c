@@ -38,6 +38,7 @@ typedef struct entry {
 struct yamlcache {
     char *state_dir;
     bool writer; /* this run saves (the journal's writer): new forms go to a temp file as made */
+    size_t max_bytes; /* YAMLCACHE_MAX_BYTES (smaller in a test) */
     struct {
         const char *data; /* the loaded file, mapped (read-only, private) */
         size_t len;
@@ -55,7 +56,8 @@ struct yamlcache {
         strbuf buf;      /* what waits for a write (flushed at 64 KiB) */
         size_t count_at; /* where the entry count goes, once known */
         uint32_t count;
-        int error; /* the first errno; no rename then */
+        size_t bytes; /* written and waiting: the file's size so far */
+        int error;    /* the first errno; no rename then */
     } out;
 };
 
@@ -217,8 +219,7 @@ static void map_file(yamlcache *c, statedir *sd)
     tp_err err = {{0}};
     int fd = statedir_open_file(sd, YAMLCACHE_FILE, O_RDONLY, &err);
     struct stat st;
-    if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0 &&
-        (uintmax_t)st.st_size <= YAMLCACHE_MAX_BYTES) {
+    if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0 && (uintmax_t)st.st_size <= c->max_bytes) {
         void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
         if (p != MAP_FAILED) {
             c->file.data = p;
@@ -234,6 +235,7 @@ yamlcache *yamlcache_load(const char *state_dir, bool writer)
     yamlcache *c = xcalloc(1, sizeof *c);
     c->state_dir = xstrdup(state_dir);
     c->writer = writer && state_dir;
+    c->max_bytes = YAMLCACHE_MAX_BYTES;
     c->out.fd = -1;
     statedir *sd = NULL;
     tp_err err = {{0}};
@@ -305,12 +307,19 @@ static bool out_begin(yamlcache *c)
     strbuf_puts(&c->out.buf, build);
     c->out.count_at = c->out.buf.len;
     put_u32(&c->out.buf, 0); /* the count, written last */
+    c->out.bytes = c->out.buf.len;
     return true;
 }
 
 static void out_entry(yamlcache *c, const char *src, size_t src_len, const char *flat,
                       size_t flat_len, uint64_t hash, uint64_t flat_sum)
 {
+    /* A file the next load would refuse is no use: past YAMLCACHE_MAX_BYTES, entries are left
+     * out (those files are parsed every time). */
+    size_t size = 2 * sizeof(uint32_t) + 2 * sizeof(uint64_t) + src_len + flat_len;
+    if (size > c->max_bytes - c->out.bytes)
+        return;
+    c->out.bytes += size;
     strbuf *b = &c->out.buf;
     put_u32(b, (uint32_t)src_len);
     put_u32(b, (uint32_t)flat_len);
@@ -403,6 +412,11 @@ int yamlcache_save(yamlcache *c, tp_err *err)
     c->out.sd = NULL;
     strbuf_free(&c->out.buf);
     return rc;
+}
+
+void yamlcache_set_max_bytes(yamlcache *c, size_t max_bytes)
+{
+    c->max_bytes = max_bytes;
 }
 
 void yamlcache_counts(const yamlcache *c, size_t *from_cache, size_t *parsed)

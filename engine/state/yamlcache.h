@@ -33,6 +33,9 @@ int yamlcache_parse(yamlcache *c, const char *buf, size_t len, const char *name,
  * the old one's place, when they differ (new files, or files no longer read). Nothing for a
  * reader. -1 with err when the file cannot be written; the cache is only a cache then. */
 int yamlcache_save(yamlcache *c, tp_err *err);
+/* The largest file kept or read (YAMLCACHE_MAX_BYTES; a test sets less). Past it, a writer leaves
+ * entries out, so the file the next run loads is never one it refuses. */
+void yamlcache_set_max_bytes(yamlcache *c, size_t max_bytes);
 /* What this run's parses took from the cache, and what they parsed (for tests and the log). */
 void yamlcache_counts(const yamlcache *c, size_t *from_cache, size_t *parsed);
 void yamlcache_free(yamlcache *c);

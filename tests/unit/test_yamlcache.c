@@ -197,6 +197,33 @@ Test(yamlcache, a_reader_writes_nothing)
     cr_expect_eq(system(cmd), 0, "an unsaved writer left its temp file");
 }
 
+/* A file would grow past the largest one a load takes: the entries that do not fit are left
+ * out, and what is kept is read back. */
+Test(yamlcache, a_file_never_grows_past_what_a_load_takes)
+{
+    bool hit;
+    yamlcache *c = yamlcache_load(dir, true);
+    yamlcache_set_max_bytes(c, 1500); /* the header and one entry, not two */
+    tag_of(c, A, &hit);
+    tag_of(c, B, &hit);
+    save(c);
+    yamlcache_free(c);
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", dir, YAMLCACHE_FILE);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    cr_expect_leq(st.st_size, 1500);
+    c = yamlcache_load(dir, true);
+    yamlcache_set_max_bytes(c, 1500);
+    size_t hits = 0;
+    tag_of(c, A, &hit);
+    hits += hit;
+    tag_of(c, B, &hit);
+    hits += hit;
+    cr_expect_eq(hits, 1, "what fitted is read back, the rest parsed");
+    yamlcache_free(c);
+}
+
 /* Without a state dir (or a file in it) nothing is kept, and parsing works. */
 Test(yamlcache, no_state_dir)
 {
