@@ -655,6 +655,45 @@ static bool group_check(const semver_constraint *c, const constraint_group *g,
     return true;
 }
 
+/* The highest major a term lets through (each check below returns false above it), or
+ * UINT64_MAX when it has none. */
+static uint64_t term_major_bound(const constraint_term *t)
+{
+    const semver_version *con = &t->version;
+    switch (t->op) {
+    case OP_CARET: /* v.major == con.major, or 0 when con.major is 0 */
+    case OP_LESS:
+    case OP_LESS_EQUAL: /* dirty or not: no higher major */
+        return con->major;
+    case OP_TILDE_OR_EQUAL: /* equal; a dirty one is a tilde */
+    case OP_TILDE:          /* "~*", "~0.0.0": anything at or above 0.0.0 */
+        if ((t->op == OP_TILDE || t->dirty) && con->major == 0 && con->minor == 0 &&
+            con->patch == 0 && !t->minor_dirty && !t->patch_dirty)
+            return UINT64_MAX;
+        return con->major;
+    case OP_NOT_EQUAL:
+    case OP_GREATER:
+    case OP_GREATER_EQUAL:
+        return UINT64_MAX;
+    }
+    return UINT64_MAX;
+}
+
+uint64_t semver_constraint_major_bound(const semver_constraint *c)
+{
+    uint64_t bound = 0;
+    for (size_t i = 0; i < c->n_groups; i++) {
+        const constraint_group *g = &c->groups[i];
+        uint64_t group = UINT64_MAX; /* an AND: the lowest of its terms' */
+        for (size_t k = 0; k < g->count; k++) {
+            uint64_t b = term_major_bound(&c->terms[g->first + k]);
+            group = b < group ? b : group;
+        }
+        bound = group > bound ? group : bound; /* an OR: the highest of its groups' */
+    }
+    return bound;
+}
+
 semver_check semver_constraint_check(const semver_constraint *c, const semver_version *v)
 {
     bool any_group_takes_pre = false;

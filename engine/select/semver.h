@@ -56,4 +56,8 @@ typedef enum semver_check {
  * at its range; SEMVER_PRERELEASE_EXCLUDED when v is a pre-release and no group admits them. */
 semver_check semver_constraint_check(const semver_constraint *c, const semver_version *v);
 
+/* The highest major version c can be satisfied by (UINT64_MAX: no such bound): every version
+ * with a greater major fails semver_constraint_check. A selection passes those over unchecked. */
+uint64_t semver_constraint_major_bound(const semver_constraint *c);
+
 #endif

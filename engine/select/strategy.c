@@ -450,6 +450,8 @@ int strategy_candidate(const strategy_params *params, const tag_list *tags, ptrd
             return -1;
     }
     const tagfilter *filter = filter_to_ask(params);
+    /* ^1.0 over a table of 1.x to 5.x: the 2.x to 5.x are passed over by their major alone */
+    uint64_t major_bound = constraint ? semver_constraint_major_bound(constraint) : UINT64_MAX;
     ptrdiff_t best = -1;
     semver_version best_version = {0};
     /* From the end: registries list in byte order, so a newer version tends to come later, and
@@ -461,6 +463,8 @@ int strategy_candidate(const strategy_params *params, const tag_list *tags, ptrd
         semver_version version = {0};
         if (params->kind == STRATEGY_SEMVER && !version_of(fact, tags->items[k].name, &version))
             continue; /* not a version: never eligible */
+        if (version.major > major_bound)
+            continue; /* no version of that major satisfies the constraint */
         if (best >= 0 && !ranks_above(params, tags, &version, &best_version, k, (size_t)best))
             continue; /* whatever its verdict, it is not the candidate */
         tag_verdict scratch = {0};
