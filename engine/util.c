@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int tp_err_set(tp_err *err, const char *fmt, ...)
 {
@@ -297,6 +298,34 @@ void strbuf_printf(strbuf *sb, const char *fmt, ...)
     va_start(ap, fmt);
     strbuf_vprintf(sb, fmt, ap);
     va_end(ap);
+}
+
+bool fd_write_all(int fd, const void *p, size_t n)
+{
+    const char *at = p;
+    while (n > 0) {
+        ssize_t w = write(fd, at, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
+            return false;
+        }
+        at += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+bool strbuf_write_out(strbuf *sb, int fd, size_t at_least)
+{
+    if (sb->len < at_least || !sb->len)
+        return true;
+    bool ok = fd_write_all(fd, sb->data, sb->len);
+    sb->len = 0;
+    sb->data[0] = '\0';
+    return ok;
 }
 
 char *strbuf_take(strbuf *sb)

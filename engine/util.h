@@ -82,6 +82,11 @@ void strbuf_puts(strbuf *sb, const char *s);
 void strbuf_putc(strbuf *sb, char c);
 void strbuf_printf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void strbuf_vprintf(strbuf *sb, const char *fmt, va_list ap);
+/* Write all n bytes to fd (EINTR retried). false with errno set (EIO for a write of nothing). */
+bool fd_write_all(int fd, const void *p, size_t n);
+/* Once sb holds at least `at_least` bytes (0: whatever it holds), write them to fd and empty it:
+ * a file written through a small buffer. false with errno set on a failed write. */
+bool strbuf_write_out(strbuf *sb, int fd, size_t at_least);
 /* Hand the buffer to the caller (never NULL; "" when empty) and reset sb. */
 char *strbuf_take(strbuf *sb);
 void strbuf_free(strbuf *sb);

@@ -306,10 +306,11 @@ void engine_ask_registries(engine *e)
     /* The answers are in the images now: the lists and the facts can go. A --once engine's
      * only cycle leaves them to its stop (its process ends next: freeing 100,000 listed tags
      * here was ~3 ms of a 1,000-image scan's tail, with the registry idle). */
-    if (e->tags.registry && !e->opts.once)
-        registry_client_end_cycle(e->tags.registry);
-    if (!e->opts.once)
+    if (!e->opts.once) {
+        if (e->tags.registry)
+            registry_client_end_cycle(e->tags.registry);
         drop_facts(e);
+    }
     e->tags.cycle_begun = false;
 }
 

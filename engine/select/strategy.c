@@ -351,22 +351,34 @@ static bool judge(const strategy_params *params, const semver_constraint *constr
     return false;
 }
 
+/* What a selection needs before its first tag: the text its reasons quote (borrowed from params,
+ * or a literal, so it outlives the call) and, for semver, the parsed constraint (the caller
+ * frees it). Fails on a bad constraint, or a digest strategy without a tag to follow. */
+static int selection_begin(const strategy_params *params, const char **detail,
+                           semver_constraint **constraint, tp_err *err)
+{
+    bool no_constraint = !params->constraint || is_blank(params->constraint);
+    *detail = no_constraint ? "*" : params->constraint;
+    *constraint = NULL;
+    if (params->kind == STRATEGY_DIGEST && no_constraint)
+        return tp_err_set(err, "digest strategy needs a tag to follow: write image:<tag>");
+    if (params->kind == STRATEGY_SEMVER) {
+        *constraint = semver_constraint_parse(params->constraint, err);
+        if (!*constraint)
+            return -1;
+    }
+    return 0;
+}
+
 int strategy_select(const strategy_params *params, const tag_list *tags, strategy_result *out,
                     tp_err *err)
 {
     memset(out, 0, sizeof *out);
     out->candidate = -1;
-    bool no_constraint = !params->constraint || is_blank(params->constraint);
-    /* the text reasons quote; borrowed from params (or a literal) so it outlives this call */
-    const char *detail = no_constraint ? "*" : params->constraint;
-    semver_constraint *constraint = NULL;
-    if (params->kind == STRATEGY_DIGEST && no_constraint)
-        return tp_err_set(err, "digest strategy needs a tag to follow: write image:<tag>");
-    if (params->kind == STRATEGY_SEMVER) {
-        constraint = semver_constraint_parse(params->constraint, err);
-        if (!constraint)
-            return -1;
-    }
+    const char *detail;
+    semver_constraint *constraint;
+    if (selection_begin(params, &detail, &constraint, err) < 0)
+        return -1;
     size_t n = tags->count;
     out->verdicts = xcalloc(n, sizeof *out->verdicts);
     out->count = n;
@@ -439,16 +451,10 @@ int strategy_candidate(const strategy_params *params, const tag_list *tags, ptrd
                        tp_err *err)
 {
     *candidate = -1;
-    bool no_constraint = !params->constraint || is_blank(params->constraint);
-    const char *detail = no_constraint ? "*" : params->constraint;
-    if (params->kind == STRATEGY_DIGEST && no_constraint)
-        return tp_err_set(err, "digest strategy needs a tag to follow: write image:<tag>");
-    semver_constraint *constraint = NULL;
-    if (params->kind == STRATEGY_SEMVER) {
-        constraint = semver_constraint_parse(params->constraint, err);
-        if (!constraint)
-            return -1;
-    }
+    const char *detail;
+    semver_constraint *constraint;
+    if (selection_begin(params, &detail, &constraint, err) < 0)
+        return -1;
     const tagfilter *filter = filter_to_ask(params);
     /* ^1.0 over a table of 1.x to 5.x: the 2.x to 5.x are passed over by their major alone */
     uint64_t major_bound = constraint ? semver_constraint_major_bound(constraint) : UINT64_MAX;

@@ -292,21 +292,6 @@ void journal_close(journal *j)
     free(j);
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-    while (len) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 int journal_append(journal *j, const journal_record *rec, tp_err *err)
 {
     if (j->mode != JOURNAL_READ_WRITE)
@@ -337,7 +322,7 @@ int journal_append(journal *j, const journal_record *rec, tp_err *err)
     json[len] = '\0';
     off_t before = lseek(j->fd, 0, SEEK_END);
     int rc = 0;
-    if (write_all(j->fd, json, len) < 0 || fsync(j->fd) != 0) {
+    if (!fd_write_all(j->fd, json, len) || fsync(j->fd) != 0) {
         int saved = errno;
         /* Take back a partial line so the journal stays whole. */
         if (before >= 0 && ftruncate(j->fd, before) == 0)
@@ -395,7 +380,7 @@ int journal_compact(journal *j, tp_err *err)
     int rc = 0;
     for (size_t i = 0; i < j->count && rc == 0; i++) {
         char *json = journal_record_to_json(&j->records[i]);
-        if (write_all(fd, json, strlen(json)) < 0 || write_all(fd, "\n", 1) < 0)
+        if (!fd_write_all(fd, json, strlen(json)) || !fd_write_all(fd, "\n", 1))
             rc = -1;
         free(json);
     }

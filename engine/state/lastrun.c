@@ -139,28 +139,6 @@ static void json_quote(strbuf *sb, const char *s)
     strbuf_putc(sb, '"');
 }
 
-/* Write sb out once it holds `at_least` bytes (0: whatever it holds); false on an error. */
-static bool flush(int fd, strbuf *sb, size_t at_least)
-{
-    if (sb->len < at_least || !sb->len)
-        return true;
-    size_t off = 0;
-    while (off < sb->len) {
-        ssize_t w = write(fd, sb->data + off, sb->len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            if (w == 0)
-                errno = EIO;
-            return false;
-        }
-        off += (size_t)w;
-    }
-    sb->len = 0;
-    sb->data[0] = '\0';
-    return true;
-}
-
 #define FLUSH_AT 65536
 
 /* Written straight to the file through a small buffer, not through a cJSON tree or one string:
@@ -197,11 +175,11 @@ int lastrun_save(const char *state_dir, const lastrun_row *rows, size_t n, int64
         if (r->checked_ns)
             strbuf_printf(&sb, "\"checked\":%lld,", (long long)(r->checked_ns / 1000000));
         strbuf_printf(&sb, "\"state\":\"%s\"}", model_state_name(r->state));
-        if (!flush(fd, &sb, FLUSH_AT))
+        if (!strbuf_write_out(&sb, fd, FLUSH_AT))
             failed = errno ? errno : EIO;
     }
     strbuf_puts(&sb, "\n]}\n");
-    if (!failed && (!flush(fd, &sb, 0) || fsync(fd) != 0))
+    if (!failed && (!strbuf_write_out(&sb, fd, 0) || fsync(fd) != 0))
         failed = errno ? errno : EIO;
     if (fd >= 0 && close(fd) != 0 && !failed)
         failed = errno;

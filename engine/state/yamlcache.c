@@ -136,22 +136,13 @@ static entry *find(yamlcache *c, uint64_t hash, const char *src, size_t len)
     return NULL;
 }
 
-/* Reads a u32 at *at of the file, advancing; false past its end. */
-static bool take_u32(const yamlcache *c, size_t *at, size_t end, uint32_t *out)
+/* Reads n bytes at *at of the file into out, advancing; false past its end. */
+static bool take(const yamlcache *c, size_t *at, size_t end, void *out, size_t n)
 {
-    if (end - *at < sizeof *out)
+    if (end - *at < n)
         return false;
-    memcpy(out, c->file.data + *at, sizeof *out);
-    *at += sizeof *out;
-    return true;
-}
-
-static bool take_u64(const yamlcache *c, size_t *at, size_t end, uint64_t *out)
-{
-    if (end - *at < sizeof *out)
-        return false;
-    memcpy(out, c->file.data + *at, sizeof *out);
-    *at += sizeof *out;
+    memcpy(out, c->file.data + *at, n);
+    *at += n;
     return true;
 }
 
@@ -166,18 +157,19 @@ static bool index_file(yamlcache *c)
         return false;
     size_t at = strlen(MAGIC);
     uint32_t order, build_len, n;
-    if (!take_u32(c, &at, end, &order) || order != BYTE_ORDER_WORD ||
-        !take_u32(c, &at, end, &build_len) || build_len != strlen(build) || end - at < build_len ||
-        memcmp(d + at, build, build_len) != 0)
+    if (!take(c, &at, end, &order, sizeof order) || order != BYTE_ORDER_WORD ||
+        !take(c, &at, end, &build_len, sizeof build_len) || build_len != strlen(build) ||
+        end - at < build_len || memcmp(d + at, build, build_len) != 0)
         return false;
     at += build_len;
-    if (!take_u32(c, &at, end, &n))
+    if (!take(c, &at, end, &n, sizeof n))
         return false;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t src_len, flat_len;
         uint64_t hash, sum;
-        if (!take_u32(c, &at, end, &src_len) || !take_u32(c, &at, end, &flat_len) ||
-            !take_u64(c, &at, end, &hash) || !take_u64(c, &at, end, &sum) ||
+        if (!take(c, &at, end, &src_len, sizeof src_len) ||
+            !take(c, &at, end, &flat_len, sizeof flat_len) ||
+            !take(c, &at, end, &hash, sizeof hash) || !take(c, &at, end, &sum, sizeof sum) ||
             end - at < (size_t)src_len || end - at - src_len < (size_t)flat_len)
             return false;
         entry e = {.src = d + at,
@@ -249,20 +241,6 @@ yamlcache *yamlcache_load(const char *state_dir, bool writer)
     return c;
 }
 
-static bool write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return false;
-        p += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
 static void put_u32(strbuf *sb, uint32_t w)
 {
     strbuf_append(sb, (const char *)&w, sizeof w);
@@ -271,11 +249,10 @@ static void put_u32(strbuf *sb, uint32_t w)
 /* What waits in the buffer, written once there is `at_least` of it (0: all of it). */
 static void out_flush(yamlcache *c, size_t at_least)
 {
-    if (c->out.buf.len < at_least || !c->out.buf.len)
-        return;
-    if (!c->out.error && !write_all(c->out.fd, c->out.buf.data, c->out.buf.len))
+    if (c->out.error)
+        c->out.buf.len = 0; /* the file is lost already */
+    else if (!strbuf_write_out(&c->out.buf, c->out.fd, at_least))
         c->out.error = errno ? errno : EIO;
-    c->out.buf.len = 0;
 }
 
 /* The new file begun: a temp file beside the old one, its header written. False when there is
